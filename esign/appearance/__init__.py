@@ -1,0 +1,3 @@
+"""esign.appearance."""
+
+__all__: list[str] = []

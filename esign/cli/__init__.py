@@ -1,0 +1,3 @@
+"""esign.cli."""
+
+__all__: list[str] = []

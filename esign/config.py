@@ -1,0 +1,107 @@
+"""Deployment settings (pydantic-settings): the data home, the database, the public URL, secrets.
+
+Every setting can come from the environment with the ``ESIGN_`` prefix (``ESIGN_HOME``,
+``ESIGN_DATABASE_URL``, ``ESIGN_KEY_PASSPHRASE`` ...). Secrets have no default in production mode:
+:meth:`Settings.key_passphrase_bytes` refuses to run without one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from esign.errors import ConfigError
+
+__all__ = ["Settings"]
+
+_log = logging.getLogger(__name__)
+
+_DEV_PASSPHRASE_FILE = "dev-passphrase"
+
+
+class Settings(BaseSettings):
+    """Where esign keeps its data and how it presents itself."""
+
+    model_config = SettingsConfigDict(env_prefix="ESIGN_", frozen=True, extra="ignore")
+
+    home: Path = Field(default=Path("."), description="Data home: keys/, certs/, esign.db, stamped/.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default SQLite at HOME/esign.db. postgresql://... for PostgreSQL."
+    )
+    mode: Literal["development", "production"] = Field(
+        default="development", description="production: no secret has a default."
+    )
+    key_passphrase: SecretStr | None = Field(
+        default=None, description="Passphrase of the encrypted private keys in keys/."
+    )
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Base URL printed in certificates (CRL, OCSP, caIssuers) and QR codes.",
+    )
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024, description="Largest PDF accepted, in bytes.")
+
+    @property
+    def keys_dir(self) -> Path:
+        """Private keys (encrypted PKCS#8, mode 0600)."""
+        return self.home / "keys"
+
+    @property
+    def certs_dir(self) -> Path:
+        """Published certificates and CRLs."""
+        return self.home / "certs"
+
+    @property
+    def db_url(self) -> str:
+        """The effective database URL."""
+        if self.database_url:
+            url = self.database_url
+            if url.startswith("postgresql://"):
+                url = "postgresql+psycopg://" + url[len("postgresql://") :]
+            return url
+        return f"sqlite:///{(self.home / 'esign.db').resolve()}"
+
+    @property
+    def base_url(self) -> str:
+        """``public_base_url`` without a trailing slash."""
+        return self.public_base_url.rstrip("/")
+
+    def key_passphrase_bytes(self, *, create: bool = False) -> bytes:
+        """The key passphrase.
+
+        In production mode it must be set (``ESIGN_KEY_PASSPHRASE``). In development mode, when it is
+        not set, a random passphrase is kept in ``keys/dev-passphrase`` (0600) so that a demo works out
+        of the box while keys are still never written unencrypted.
+        """
+        if self.key_passphrase is not None:
+            value = self.key_passphrase.get_secret_value()
+            if not value:
+                raise ConfigError("密钥口令不能为空。", "The key passphrase must not be empty.", code="no_passphrase")
+            return value.encode()
+        if self.mode == "production":
+            raise ConfigError(
+                "生产模式下必须设置密钥口令 ESIGN_KEY_PASSPHRASE。",
+                "ESIGN_KEY_PASSPHRASE must be set in production mode.",
+                code="no_passphrase",
+            )
+        path = self.keys_dir / _DEV_PASSPHRASE_FILE
+        if path.exists():
+            return path.read_bytes().strip()
+        if not create:
+            raise ConfigError(
+                "未找到密钥口令；请先运行 esign init 或设置 ESIGN_KEY_PASSPHRASE。",
+                "No key passphrase: run `esign init` first or set ESIGN_KEY_PASSPHRASE.",
+                code="no_passphrase",
+            )
+        _log.warning("development mode: keeping a random key passphrase in %s", path)
+        self.keys_dir.mkdir(parents=True, exist_ok=True)
+        value_b = secrets.token_urlsafe(32).encode()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(value_b)
+        return value_b

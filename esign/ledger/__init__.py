@@ -1,0 +1,3 @@
+"""esign.ledger."""
+
+__all__: list[str] = []

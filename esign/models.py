@@ -1,0 +1,7 @@
+"""Imports every package's tables so that ``Base.metadata`` is complete (Alembic, migrations)."""
+
+import esign.ledger.models
+import esign.pki.store
+import esign.registry.models
+
+__all__ = ["esign"]

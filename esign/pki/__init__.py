@@ -1,0 +1,3 @@
+"""esign.pki."""
+
+__all__: list[str] = []

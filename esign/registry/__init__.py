@@ -1,0 +1,3 @@
+"""esign.registry."""
+
+__all__: list[str] = []

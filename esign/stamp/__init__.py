@@ -1,0 +1,3 @@
+"""esign.stamp."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""esign.verify."""
+
+__all__: list[str] = []
