@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# One entry point for a fresh machine (Python, pip and apt only):
+#   bash dev.sh serve   install what is missing, create the demo county once, run the service on :8000
+#   bash dev.sh test    install what is missing, run the test suite
+# Data home: ESIGN_HOME, default this folder (keys/, certs/, esign.db).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+APT_PACKAGES=(poppler-utils fonts-noto-cjk zbar-tools softhsm2 libnss3-tools chromium)
+PYTHON=${PYTHON:-python3}
+
+ensure_system_packages() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "installing system packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+ensure_venv() {
+  if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -m venv .venv
+    .venv/bin/pip install -q --upgrade pip
+  fi
+  # Reinstall when pyproject.toml changed since the last install.
+  if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then
+    .venv/bin/pip install -q -e ".[test,pkcs11]"
+    touch .venv/.installed
+  fi
+}
+
+cmd=${1:-}
+shift || true
+case "$cmd" in
+  serve)
+    ensure_system_packages
+    ensure_venv
+    exec .venv/bin/esign serve --demo "$@"
+    ;;
+  test)
+    ensure_system_packages
+    ensure_venv
+    exec .venv/bin/pytest "$@"
+    ;;
+  *)
+    echo "usage: bash dev.sh serve [--port N] | bash dev.sh test [pytest args]" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,117 @@
+"""A drawing: filled shapes in a box, measured in PDF points, origin at the lower left.
+
+This is the single description from which both outputs are made: :func:`pdf_content` turns it
+into content-stream operators for a form XObject whose BBox is ``[0 0 width height]``, and
+:mod:`esign.appearance.raster` turns the very same shapes into a PNG. Drawings nest: a
+:class:`Placed` item draws another drawing moved by an offset and clipped to that drawing's box,
+which is how the seal and its QR code are combined and how the cross-page strips are cut.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from esign.appearance.paths import Path
+
+__all__ = ["RGB", "Drawing", "Item", "Placed", "Shape", "pdf_content"]
+
+RGB = tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One outline filled with one colour (non-zero winding rule, PDF ``f``)."""
+
+    path: Path
+    """The outline, in points of the enclosing drawing."""
+
+    color: RGB
+    """Fill colour as 8-bit sRGB components."""
+
+    def __post_init__(self) -> None:
+        if len(self.color) != 3 or any(not 0 <= c <= 255 for c in self.color):
+            raise ValueError(f"colour must be three 0..255 components, got {self.color!r}")
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Another drawing, drawn with its lower-left corner at ``(dx, dy)`` and clipped to its box."""
+
+    drawing: Drawing
+    """What is drawn."""
+
+    dx: float
+    """Horizontal offset of the inner drawing's origin, in points."""
+
+    dy: float
+    """Vertical offset of the inner drawing's origin, in points."""
+
+
+Item = Shape | Placed
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """Shapes and placed sub-drawings painted in order inside the box ``[0 0 width height]``."""
+
+    width: float
+    """Box width in points."""
+
+    height: float
+    """Box height in points."""
+
+    items: tuple[Item, ...]
+    """What is painted, first item at the bottom."""
+
+    def __post_init__(self) -> None:
+        if not (self.width > 0 and self.height > 0):
+            raise ValueError(f"a drawing needs a positive box, got {self.width} x {self.height}")
+
+
+def _num(v: float) -> str:
+    # Three decimals of a point (0.35 µm) is far below anything visible; fixed formatting keeps
+    # the output byte-identical between runs.
+    s = f"{v:.3f}".rstrip("0").rstrip(".")
+    return "0" if s in ("-0", "") else s
+
+
+def _path_ops(path: Path) -> list[str]:
+    out: list[str] = []
+    for op, args in path:
+        out.append(" ".join([*(_num(a) for a in args), op]))
+    return out
+
+
+def _color(rgb: RGB) -> str:
+    return " ".join(_num(c / 255.0) for c in rgb) + " rg"
+
+
+def _emit(drawing: Drawing, out: list[str]) -> None:
+    current: RGB | None = None
+    for item in drawing.items:
+        if isinstance(item, Shape):
+            if item.color != current:
+                out.append(_color(item.color))
+                current = item.color
+            out.extend(_path_ops(item.path))
+            out.append("f")
+        else:
+            inner = item.drawing
+            out.append("q")
+            out.append(f"1 0 0 1 {_num(item.dx)} {_num(item.dy)} cm")
+            out.append(f"0 0 {_num(inner.width)} {_num(inner.height)} re W n")
+            _emit(inner, out)
+            out.append("Q")
+            current = None  # the colour set inside q/Q is gone after Q
+
+
+def pdf_content(drawing: Drawing) -> bytes:
+    """Content-stream operators painting ``drawing``; needs no resources (no fonts, no images).
+
+    Everything is clipped to the drawing's box (as the form XObject's BBox would anyway), so the
+    stream means the same when it is pasted into another content stream.
+    """
+    out: list[str] = ["q", f"0 0 {_num(drawing.width)} {_num(drawing.height)} re W n"]
+    _emit(drawing, out)
+    out.append("Q")
+    return ("\n".join(out) + "\n").encode("ascii")

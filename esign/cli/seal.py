@@ -1,0 +1,154 @@
+"""``esign seal ...``: the seal lifecycle from the operator's console on the server's data home."""
+
+from __future__ import annotations
+
+import getpass
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from esign.cli.common import HomeOpt, JsonOpt, console, now, open_deployment, print_json
+
+__all__ = ["register"]
+
+seal_app = typer.Typer(help="印章及其生命周期 / seals and their lifecycle", no_args_is_help=True)
+
+SealRef = Annotated[str, typer.Argument(help="印章 id、印章编码或乡镇名称（如 克城镇）")]
+ReasonOpt = Annotated[str, typer.Option("--reason", "-r", help="事由（必填）/ reason (required)")]
+ByOpt = Annotated[str | None, typer.Option("--by", help="操作人（默认当前系统用户）/ acting person")]
+
+
+def _actor(by: str | None) -> str:
+    return by or f"cli:{getpass.getuser()}"
+
+
+def _seal_dict(session, seal, *, history: bool = False) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    from esign.registry import SealStatus, seal_history
+
+    out: dict[str, object] = {
+        "id": seal.id,
+        "code": seal.code,
+        "name": seal.name,
+        "township": seal.township.name,
+        "status": seal.status,
+        "status_zh": SealStatus(seal.status).zh,
+        "status_since": seal.status_since.isoformat(),
+        "cert_serial": seal.cert_serial,
+        "replaces_id": seal.replaces_id,
+    }
+    if history:
+        out["history"] = [
+            {"from": h.from_status, "to": h.to_status, "actor": h.actor, "reason": h.reason, "at": h.at.isoformat()}
+            for h in seal_history(session, seal)
+        ]
+    return out
+
+
+@seal_app.command("request")
+def seal_request(
+    township: Annotated[str, typer.Argument(help="乡镇 id 或名称")],
+    reason: ReasonOpt,
+    title: Annotated[str | None, typer.Option(help="印章名称后缀，默认取县的设置")] = None,
+    by: ByOpt = None,
+    home: HomeOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """申请刻制印章 / request a township's seal."""
+    from esign.registry import find_township, record_event, request_seal
+
+    dep = open_deployment(home)
+    at = now()
+    with dep.transaction() as session:
+        t = find_township(session, township)
+        seal = request_seal(session, t, actor=_actor(by), reason=reason, at=at, title=title)
+        record_event(session, actor=_actor(by), action="seal.request", target=f"seal:{seal.code}", at=at, township_id=t.id)
+        out = _seal_dict(session, seal)
+    _report(out, json_out)
+
+
+def _transition(action: str, ref: str, reason: str, by: str | None, home, json_out: bool) -> None:  # type: ignore[no-untyped-def]
+    from esign.registry import SealAction, find_seal, record_event, transition
+
+    dep = open_deployment(home)
+    at = now()
+    with dep.transaction() as session:
+        seal = find_seal(session, ref)
+        result = transition(session, seal, SealAction(action), actor=_actor(by), reason=reason, at=at, ca=dep.seal_ca)
+        record_event(
+            session, actor=_actor(by), action=f"seal.{action}", target=f"seal:{seal.code}", at=at,
+            township_id=seal.township_id, detail=reason,
+        )
+        out = _seal_dict(session, result)
+    _report(out, json_out)
+
+
+def _report(out: dict[str, object], json_out: bool) -> None:
+    if json_out:
+        print_json(out)
+    else:
+        console.print(f"[green]{out['name']}[/] ({out['code']}, id {out['id']}): {out['status_zh']} / {out['status']}")
+
+
+def _make(action: str, doc: str):  # type: ignore[no-untyped-def]
+    def command(ref: SealRef, reason: ReasonOpt, by: ByOpt = None, home: HomeOpt = None, json_out: JsonOpt = False) -> None:
+        _transition(action, ref, reason, by, home, json_out)
+
+    command.__doc__ = doc
+    return command
+
+
+for _action, _doc in (
+    ("approve", "批准（签发密钥和证书）/ approve: issue the key and certificate"),
+    ("activate", "启用 / activate"),
+    ("suspend", "暂停（证书冻结）/ suspend (certificate hold)"),
+    ("resume", "恢复 / resume"),
+    ("revoke", "注销（吊销证书）/ revoke"),
+    ("replace", "变更（新密钥和证书，旧证书以 superseded 吊销）/ replace with a new key and certificate"),
+):
+    seal_app.command(_action)(_make(_action, _doc))
+
+
+@seal_app.command("list")
+def seal_list(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
+    """列出印章 / list seals."""
+    from esign.registry import list_seals
+
+    dep = open_deployment(home)
+    with dep.transaction() as session:
+        rows = [_seal_dict(session, s) for s in list_seals(session)]
+    if json_out:
+        print_json(rows)
+        return
+    table = Table(title="印章 / seals")
+    for col in ("id", "编码", "名称", "乡镇", "状态", "自"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(str(r["id"]), str(r["code"]), str(r["name"]), str(r["township"]), str(r["status_zh"]), str(r["status_since"])[:19])
+    console.print(table)
+
+
+@seal_app.command("show")
+def seal_show(ref: SealRef, home: HomeOpt = None, json_out: JsonOpt = False) -> None:
+    """查看印章及其历史 / show a seal and its history."""
+    from esign.registry import find_seal
+
+    dep = open_deployment(home)
+    with dep.transaction() as session:
+        out = _seal_dict(session, find_seal(session, ref), history=True)
+    if json_out:
+        print_json(out)
+        return
+    for key, value in out.items():
+        if key != "history":
+            console.print(f"{key}: {value}")
+    table = Table(title="历史 / history")
+    for col in ("时间", "从", "到", "操作人", "事由"):
+        table.add_column(col)
+    for h in out["history"]:  # type: ignore[attr-defined]
+        table.add_row(h["at"][:19], h["from"] or "-", h["to"], h["actor"], h["reason"])
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(seal_app, name="seal")

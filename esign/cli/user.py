@@ -1,0 +1,140 @@
+"""``esign user ...`` and ``esign audit``: people, tokens and the audit trail."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from esign.cli.common import HomeOpt, JsonOpt, console, now, open_deployment, print_json
+
+__all__ = ["register"]
+
+user_app = typer.Typer(help="用户与令牌 / people and tokens", no_args_is_help=True)
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="姓名")],
+    role: Annotated[str, typer.Option(help="clerk|approver|custodian|reform_admin|department")],
+    township: Annotated[str | None, typer.Option(help="所属乡镇（乡镇角色必填）")] = None,
+    department: Annotated[str, typer.Option(help="所属县直部门（department 角色必填）")] = "",
+    token_days: Annotated[int, typer.Option(help="同时签发令牌的有效天数，0 表示不签发")] = 90,
+    home: HomeOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """添加用户并签发令牌（只显示一次）/ add a person and print a token once."""
+    from esign.errors import InputError
+    from esign.registry import Role, add_person, find_township, issue_token, record_event
+
+    try:
+        role_v = Role(role)
+    except ValueError:
+        raise InputError(
+            f"未知角色“{role}”，可选：{'、'.join(r.value for r in Role)}。",
+            f"Unknown role {role!r}; choose one of {', '.join(r.value for r in Role)}.",
+            field="role",
+        ) from None
+    dep = open_deployment(home)
+    at = now()
+    with dep.transaction() as session:
+        t = find_township(session, township) if township else None
+        person = add_person(session, name, role_v, township=t, department=department, at=at)
+        token = issue_token(session, person, at=at, valid_for=dt.timedelta(days=token_days)) if token_days > 0 else None
+        record_event(session, actor="cli", action="user.add", target=f"user:{person.name}", at=at,
+                     township_id=t.id if t else None)
+    if json_out:
+        print_json({"id": person.id, "name": person.name, "role": role_v.value, "township": township, "token": token})
+        return
+    console.print(f"[green]已添加[/] {person.name}（{role_v.zh}）id {person.id}")
+    if token:
+        console.print(f"令牌（只显示这一次）/ token (shown once): [bold]{token}[/]")
+
+
+@user_app.command("token")
+def user_token(
+    name: Annotated[str, typer.Argument(help="姓名或 id")],
+    days: Annotated[int, typer.Option(help="有效天数")] = 90,
+    home: HomeOpt = None,
+) -> None:
+    """签发新令牌 / issue a new token."""
+    from esign.registry import find_person, issue_token, record_event
+
+    dep = open_deployment(home)
+    at = now()
+    with dep.transaction() as session:
+        person = find_person(session, name)
+        token = issue_token(session, person, at=at, valid_for=dt.timedelta(days=days))
+        record_event(session, actor="cli", action="token.issue", target=f"user:{person.name}", at=at)
+    typer.echo(token)
+
+
+@user_app.command("password")
+def user_password(
+    name: Annotated[str, typer.Argument(help="姓名或 id")],
+    home: HomeOpt = None,
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)] = "",
+) -> None:
+    """设置网页登录密码 / set the web password."""
+    from esign.registry import find_person, set_password
+
+    dep = open_deployment(home)
+    with dep.transaction() as session:
+        set_password(find_person(session, name), password)
+    console.print("[green]已设置[/] / password set")
+
+
+@user_app.command("list")
+def user_list(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
+    """列出用户 / list people."""
+    from sqlalchemy import select
+
+    from esign.registry import Role
+    from esign.registry.models import Person
+
+    dep = open_deployment(home)
+    with dep.transaction() as session:
+        rows = [
+            {"id": p.id, "name": p.name, "role": p.role, "role_zh": Role(p.role).zh,
+             "township": p.township.name if p.township else None, "department": p.department}
+            for p in session.scalars(select(Person).order_by(Person.id))
+        ]
+    if json_out:
+        print_json(rows)
+        return
+    table = Table(title="用户 / people")
+    for col in ("id", "姓名", "角色", "乡镇", "部门"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(str(r["id"]), str(r["name"]), str(r["role_zh"]), str(r["township"] or "-"), str(r["department"] or "-"))
+    console.print(table)
+
+
+def audit(
+    home: HomeOpt = None,
+    refused: Annotated[bool, typer.Option("--refused", help="只看被拒绝的操作")] = False,
+    limit: Annotated[int, typer.Option(help="条数")] = 50,
+    json_out: JsonOpt = False,
+) -> None:
+    """审计事件 / audit events (newest first)."""
+    from esign.registry import list_audit
+
+    dep = open_deployment(home)
+    with dep.transaction() as session:
+        rows = list_audit(session, limit=limit, outcome="refused" if refused else None)
+    if json_out:
+        print_json([r.__dict__ for r in rows])
+        return
+    table = Table(title="审计事件 / audit events")
+    for col in ("时间", "操作人", "操作", "对象", "结果", "说明"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r.at.isoformat()[:19], r.actor, r.action, r.target, r.outcome, r.code or r.detail)
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(user_app, name="user")
+    app.command()(audit)

@@ -1,0 +1,92 @@
+"""One deployment's open resources: settings, database, key store and county PKI.
+
+The CLI and the service both start from :class:`Deployment`; nothing here reads the clock.
+Keys are read-only after ``esign init`` and shared by every worker through the data home;
+everything that changes lives in the database, so several workers (and hosts) can serve at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cached_property
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from esign.config import Settings
+from esign.db import make_engine, make_session_factory, migrate, session_scope
+from esign.errors import ConfigError
+
+__all__ = ["Deployment"]
+
+
+class Deployment:
+    """Lazily opened resources of one data home. Create one per process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @classmethod
+    def open(cls, settings: Settings | None = None, *, migrate_db: bool = True) -> Deployment:
+        """Open the deployment described by ``settings`` (environment by default), migrating the schema."""
+        dep = cls(settings or Settings())
+        if migrate_db:
+            dep.settings.home.mkdir(parents=True, exist_ok=True)
+            migrate(dep.engine)
+        return dep
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The database engine."""
+        return make_engine(self.settings.db_url)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        """Session factory."""
+        return make_session_factory(self.engine)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One database transaction, committed on success and rolled back on error."""
+        with session_scope(self.sessions) as session:
+            yield session
+
+    @cached_property
+    def keystore(self):  # type: ignore[no-untyped-def]
+        """The file key store in ``HOME/keys`` (encrypted PKCS#8)."""
+        from esign.pki.keystore.file import FileKeyStore
+
+        return FileKeyStore(self.settings.keys_dir, passphrase=self.settings.key_passphrase_bytes())
+
+    @property
+    def has_pki(self) -> bool:
+        """Whether ``esign init`` has created the county PKI in this home."""
+        return (self.settings.certs_dir / "root.crt").exists()
+
+    @cached_property
+    def pki(self):  # type: ignore[no-untyped-def]
+        """The county PKI of this home; a clear error when ``esign init`` has not run yet."""
+        from esign.pki.ca import CountyPKI
+
+        if not self.has_pki:
+            raise ConfigError(
+                "本数据目录尚未初始化县级电子印章证书体系，请先运行 esign init 或 esign demo。",
+                "No county PKI in this data home: run `esign init` or `esign demo` first.",
+                code="pki_not_initialized",
+            )
+        return CountyPKI.load(self.keystore, self.settings.certs_dir)
+
+    @cached_property
+    def seal_ca(self):  # type: ignore[no-untyped-def]
+        """Issues and revokes seal certificates for the registry."""
+        from esign.pki.seal_issuer import SealIssuer
+
+        from esign.pki.keys import algorithm_of
+
+        return SealIssuer(self.pki, self.keystore, algorithm=algorithm_of(self.pki.issuing_key))
+
+    def close(self) -> None:
+        """Release database connections."""
+        if "engine" in self.__dict__:
+            self.engine.dispose()

@@ -1,0 +1,79 @@
+"""Certificate kinds, states and revocation reasons, and the status record OCSP and CRLs read.
+
+No SQL here: :mod:`esign.pki.store` keeps these in the database, :mod:`esign.pki.ocsp` and
+:mod:`esign.pki.crl` only consume :class:`CertStatus` values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass
+
+from cryptography import x509
+
+__all__ = ["CertKind", "CertState", "CertStatus", "RevocationReason"]
+
+
+class CertKind(enum.StrEnum):
+    """What a certificate is for."""
+
+    ROOT = "root"
+    ISSUING = "issuing"
+    TSA = "tsa"
+    OCSP = "ocsp"
+    SEAL = "seal"
+
+
+class CertState(enum.StrEnum):
+    """Revocation state. ``on_hold`` is a suspension (certificateHold) that can be released."""
+
+    GOOD = "good"
+    REVOKED = "revoked"
+    ON_HOLD = "on_hold"
+
+
+class RevocationReason(enum.StrEnum):
+    """RFC 5280 CRLReason names (value 7 is unused in the RFC and absent here)."""
+
+    UNSPECIFIED = "unspecified"
+    KEY_COMPROMISE = "keyCompromise"
+    CA_COMPROMISE = "cACompromise"
+    AFFILIATION_CHANGED = "affiliationChanged"
+    SUPERSEDED = "superseded"
+    CESSATION_OF_OPERATION = "cessationOfOperation"
+    CERTIFICATE_HOLD = "certificateHold"
+    """Only through a hold (suspension), never as a permanent revocation reason."""
+    REMOVE_FROM_CRL = "removeFromCRL"
+    """Delta-CRL marker of a released hold; esign drops released holds from the full CRL instead."""
+    PRIVILEGE_WITHDRAWN = "privilegeWithdrawn"
+    AA_COMPROMISE = "aACompromise"
+
+    def to_x509(self) -> x509.ReasonFlags:
+        """The matching cryptography enum member."""
+        return x509.ReasonFlags(self.value)
+
+
+@dataclass(frozen=True)
+class CertStatus:
+    """The revocation status of one certificate, as the store knows it."""
+
+    serial: int
+    """The certificate serial number."""
+    kind: CertKind
+    """What the certificate is for."""
+    issuer_serial: int
+    """Serial of the issuing certificate (its own serial for the self-signed root)."""
+    state: CertState
+    """good, revoked or on_hold."""
+    not_after: dt.datetime
+    """End of validity (aware UTC)."""
+    revoked_at: dt.datetime | None = None
+    """When it was revoked or put on hold (aware UTC); None when good."""
+    reason: RevocationReason | None = None
+    """Why; ``certificateHold`` for a hold; None when good."""
+
+    @property
+    def is_good(self) -> bool:
+        """Neither revoked nor on hold."""
+        return self.state is CertState.GOOD

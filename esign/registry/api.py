@@ -1,0 +1,57 @@
+"""What the registry needs from the PKI, as an interface (implemented by ``esign.pki.SealIssuer``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy.orm import Session
+
+__all__ = ["IssuedSealKey", "SealCertificateAuthority", "SealIdentity"]
+
+
+@dataclass(frozen=True)
+class SealIdentity:
+    """Who a seal certificate names."""
+
+    #: Full seal name, the certificate's CN (蒲县克城镇人民政府行政审批服务专用章).
+    seal_name: str
+    #: The township government, the certificate's O (蒲县克城镇人民政府).
+    organisation: str
+    #: The township's 统一社会信用代码, the certificate's organizationIdentifier.
+    uscc: str
+    #: Province (ST).
+    province: str
+    #: City and county (L).
+    locality: str
+
+
+@dataclass(frozen=True)
+class IssuedSealKey:
+    """A seal key pair created and certified at approval."""
+
+    #: Key-store id of the private key.
+    key_id: str
+    #: Certificate serial, lower-case hex.
+    cert_serial: str
+
+
+class SealCertificateAuthority(Protocol):
+    """Creates seal keys and certificates and changes their revocation status, in ``session``."""
+
+    def issue(self, session: Session, identity: SealIdentity, *, key_id: str, at: dt.datetime) -> IssuedSealKey:
+        """Generate a key under ``key_id`` and certify it."""
+        ...
+
+    def revoke(self, session: Session, cert_serial: str, *, reason: str, at: dt.datetime) -> None:
+        """Revoke (reason: an RFC 5280 reason name such as ``cessationOfOperation`` or ``superseded``)."""
+        ...
+
+    def hold(self, session: Session, cert_serial: str, *, at: dt.datetime) -> None:
+        """Put on hold (suspension)."""
+        ...
+
+    def release(self, session: Session, cert_serial: str, *, at: dt.datetime) -> None:
+        """Release a hold."""
+        ...

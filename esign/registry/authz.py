@@ -1,0 +1,76 @@
+"""Who may do what: the one place where roles and township boundaries are enforced.
+
+Every surface (CLI with tokens, HTTP API, web pages) calls :func:`authorize` before acting. A
+township's people never act on or see another township's seals, users or records.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from esign.errors import AuthError, ForbiddenError
+from esign.registry.accounts import Actor, Role
+
+__all__ = ["PERMISSIONS", "Permission", "authorize", "visible_township_ids"]
+
+
+class Permission(StrEnum):
+    TOWNSHIP_VIEW = "township.view"
+    TOWNSHIP_MANAGE = "township.manage"
+    CATALOG_MANAGE = "catalog.manage"
+    USER_MANAGE = "user.manage"
+    AUDIT_VIEW = "audit.view"
+    SEAL_VIEW = "seal.view"
+    SEAL_REQUEST = "seal.request"
+    SEAL_DECIDE = "seal.decide"
+    LEGACY_SEAL_RECORD = "legacy_seal.record"
+    STAMP_REQUEST = "stamp.request"
+    STAMP_APPROVE = "stamp.approve"
+    REGISTER_VIEW = "register.view"
+
+
+_TOWNSHIP_STAFF = frozenset({Role.CLERK, Role.APPROVER, Role.CUSTODIAN})
+
+#: Which roles hold each permission. Township roles hold it for their own township only.
+PERMISSIONS: dict[Permission, frozenset[Role]] = {
+    Permission.TOWNSHIP_VIEW: frozenset({Role.REFORM_ADMIN, *_TOWNSHIP_STAFF}),
+    Permission.TOWNSHIP_MANAGE: frozenset({Role.REFORM_ADMIN}),
+    Permission.CATALOG_MANAGE: frozenset({Role.REFORM_ADMIN}),
+    Permission.USER_MANAGE: frozenset({Role.REFORM_ADMIN}),
+    Permission.AUDIT_VIEW: frozenset({Role.REFORM_ADMIN}),
+    Permission.SEAL_VIEW: frozenset({Role.REFORM_ADMIN, *_TOWNSHIP_STAFF}),
+    Permission.SEAL_REQUEST: frozenset({Role.REFORM_ADMIN, Role.CUSTODIAN}),
+    Permission.SEAL_DECIDE: frozenset({Role.REFORM_ADMIN}),
+    Permission.LEGACY_SEAL_RECORD: frozenset({Role.REFORM_ADMIN}),
+    Permission.STAMP_REQUEST: frozenset({Role.CLERK}),
+    Permission.STAMP_APPROVE: frozenset({Role.APPROVER}),
+    Permission.REGISTER_VIEW: frozenset({Role.REFORM_ADMIN, Role.DEPARTMENT, *_TOWNSHIP_STAFF}),
+}
+
+
+def authorize(actor: Actor, permission: Permission, *, township_id: int | None = None) -> None:
+    """Raise unless ``actor`` holds ``permission`` (for ``township_id`` when the target has one)."""
+    if actor.role is None:
+        raise AuthError("请先登录或提供访问令牌。", "Authentication required.", code="unauthenticated")
+    if actor.role not in PERMISSIONS[permission]:
+        raise ForbiddenError(
+            f"角色“{actor.role.zh}”无权执行此操作（{permission.value}）。",
+            f"Role {actor.role.value} may not do {permission.value}.",
+            code="role_not_allowed",
+            permission=permission.value,
+        )
+    if actor.role.township_bound and township_id is not None and township_id != actor.township_id:
+        raise ForbiddenError(
+            "不能查看或操作其他乡镇的印章、人员或记录。",
+            "You cannot see or act on another township's seals, users or records.",
+            code="wrong_township",
+        )
+
+
+def visible_township_ids(actor: Actor) -> set[int] | None:
+    """Townships whose records ``actor`` may list: None means all, an empty set none."""
+    if actor.role is None:
+        return set()
+    if actor.role.township_bound:
+        return {actor.township_id} if actor.township_id is not None else set()
+    return None

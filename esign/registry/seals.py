@@ -1,0 +1,188 @@
+"""Seals and their lifecycle: request, approve (key + certificate), activate, suspend, resume,
+revoke (注销) and replace (变更). Every transition records who, when and why; the certificate's
+revocation status changes in the same transaction as the seal's status.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from esign.errors import ConflictError, InputError, NotFoundError, StateError
+from esign.registry.api import SealCertificateAuthority, SealIdentity
+from esign.registry.lifecycle import SealAction, SealStatus, next_status
+from esign.registry.models import Seal, SealEvent, Township
+from esign.registry.townships import organisation_name, seal_full_name
+
+__all__ = ["SealHistory", "find_seal", "list_seals", "request_seal", "seal_history", "transition"]
+
+_OPEN = (SealStatus.REQUESTED, SealStatus.APPROVED, SealStatus.ACTIVE, SealStatus.SUSPENDED)
+
+
+def request_seal(
+    session: Session, township: Township, *, actor: str, reason: str, at: dt.datetime, title: str | None = None
+) -> Seal:
+    """Request the township's one seal. A township has at most one seal that is not revoked or replaced."""
+    title = title or township.county.seal_title
+    name = seal_full_name(township, title)
+    _require_reason(reason)
+    existing = session.scalar(
+        select(Seal).where(Seal.township_id == township.id, Seal.status.in_([s.value for s in _OPEN]))
+    )
+    if existing is not None:
+        raise ConflictError(
+            f"{township.name}已有一枚{SealStatus(existing.status).zh}的印章（{existing.code}），一个乡镇只能有一枚专用章。",
+            f"{township.name} already has a seal ({existing.code}, {existing.status}); one seal per township.",
+            code="seal_exists",
+        )
+    return _new_seal(session, township, name=name, title=title, actor=actor, reason=reason, at=at)
+
+
+def _new_seal(
+    session: Session, township: Township, *, name: str, title: str, actor: str, reason: str, at: dt.datetime
+) -> Seal:
+    count = session.scalar(select(func.count()).select_from(Seal).where(Seal.township_id == township.id)) or 0
+    seal = Seal(
+        township_id=township.id,
+        name=name,
+        title=title,
+        code=f"{township.region_code[:9]}{count + 1:03d}",
+        status=SealStatus.REQUESTED.value,
+        created_at=at,
+        status_since=at,
+    )
+    session.add(seal)
+    session.flush()
+    session.add(SealEvent(seal_id=seal.id, from_status=None, to_status=seal.status, actor=actor, reason=reason, at=at))
+    return seal
+
+
+def _require_reason(reason: str) -> None:
+    if not reason.strip():
+        raise InputError("必须填写事由。", "A reason is required.", code="reason_required", field="reason")
+
+
+def identity_of(seal: Seal) -> SealIdentity:
+    """What the seal's certificate names."""
+    township = seal.township
+    county = township.county
+    return SealIdentity(
+        seal_name=seal.name,
+        organisation=organisation_name(township),
+        uscc=township.uscc,
+        province=county.province,
+        locality=f"{county.city}{county.name}",
+    )
+
+
+def transition(
+    session: Session,
+    seal: Seal,
+    action: SealAction,
+    *,
+    actor: str,
+    reason: str,
+    at: dt.datetime,
+    ca: SealCertificateAuthority,
+) -> Seal:
+    """Apply ``action`` to ``seal``; returns the seal (for REPLACE, the new seal)."""
+    _require_reason(reason)
+    current = SealStatus(seal.status)
+    target = next_status(current, action)
+    new_seal: Seal | None = None
+    if action is SealAction.APPROVE:
+        issued = ca.issue(session, identity_of(seal), key_id=f"seal-{seal.code}", at=at)
+        seal.key_id, seal.cert_serial = issued.key_id, issued.cert_serial
+    elif action is SealAction.SUSPEND:
+        ca.hold(session, _serial(seal), at=at)
+    elif action is SealAction.RESUME:
+        ca.release(session, _serial(seal), at=at)
+    elif action is SealAction.REVOKE:
+        ca.revoke(session, _serial(seal), reason="cessationOfOperation", at=at)
+    elif action is SealAction.REPLACE:
+        ca.revoke(session, _serial(seal), reason="superseded", at=at)
+        new_seal = _new_seal(
+            session, seal.township, name=seal.name, title=seal.title, actor=actor, reason=reason, at=at
+        )
+        new_seal.replaces_id = seal.id
+        issued = ca.issue(session, identity_of(new_seal), key_id=f"seal-{new_seal.code}", at=at)
+        new_seal.key_id, new_seal.cert_serial = issued.key_id, issued.cert_serial
+        for status in (SealStatus.APPROVED, SealStatus.ACTIVE):
+            session.add(
+                SealEvent(
+                    seal_id=new_seal.id,
+                    from_status=new_seal.status,
+                    to_status=status.value,
+                    actor=actor,
+                    reason=f"变更自 {seal.code}：{reason}",
+                    at=at,
+                )
+            )
+            new_seal.status = status.value
+        new_seal.status_since = at
+    session.add(
+        SealEvent(seal_id=seal.id, from_status=current.value, to_status=target.value, actor=actor, reason=reason, at=at)
+    )
+    seal.status = target.value
+    seal.status_since = at
+    session.flush()
+    return new_seal or seal
+
+
+def _serial(seal: Seal) -> str:
+    if not seal.cert_serial:
+        raise StateError("印章尚无证书。", "The seal has no certificate.", code="seal_without_certificate")
+    return seal.cert_serial
+
+
+def find_seal(session: Session, ref: str | int) -> Seal:
+    """A seal by id, by seal code, or by township name (its current seal)."""
+    seal: Seal | None = None
+    text = str(ref).strip()
+    if text.isdigit() and len(text) < 9:
+        seal = session.get(Seal, int(text))
+    if seal is None:
+        seal = session.scalar(select(Seal).where(Seal.code == text))
+    if seal is None:
+        seal = session.scalar(
+            select(Seal)
+            .join(Township)
+            .where(Township.name == text)
+            .order_by(Seal.status.in_([s.value for s in _OPEN]).desc(), Seal.id.desc())
+        )
+    if seal is None:
+        raise NotFoundError(f"印章“{ref}”不存在。", f"No seal {ref!r}.", code="seal_not_found")
+    return seal
+
+
+def list_seals(session: Session, *, only_townships: set[int] | None = None) -> list[Seal]:
+    """Seals, newest first within each township."""
+    query = select(Seal).order_by(Seal.township_id, Seal.id.desc())
+    if only_townships is not None:
+        query = query.where(Seal.township_id.in_(only_townships))
+    return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class SealHistory:
+    """One recorded transition."""
+
+    #: Status before (None at the request).
+    from_status: str | None
+    #: Status after.
+    to_status: str
+    #: Who did it.
+    actor: str
+    #: Why.
+    reason: str
+    #: When (UTC).
+    at: dt.datetime
+
+
+def seal_history(session: Session, seal: Seal) -> list[SealHistory]:
+    """The seal's transitions, oldest first."""
+    rows = session.scalars(select(SealEvent).where(SealEvent.seal_id == seal.id).order_by(SealEvent.id))
+    return [SealHistory(r.from_status, r.to_status, r.actor, r.reason, r.at) for r in rows]

@@ -1,0 +1,150 @@
+"""Creating a county: ``esign init`` (county + PKI) and ``esign demo`` (a working demo county).
+
+The demo is 蒲县 (山西省临汾市), whose reform document (蒲政发〔2023〕13号) names its eight townships'
+special seal "蒲县XX乡（镇）人民政府行政审批服务专用章" and attaches the Shanxi provincial list of
+township-level service items, which becomes every demo township's authority list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from esign.deployment import Deployment
+from esign.errors import ConfigError, ConflictError
+from esign.pki import store as pki_store
+from esign.pki.ca import CountyPKI
+from esign.pki.crl import publish_crl
+from esign.pki.keys import KeyAlgorithm
+from esign.pki.profiles import CountyInfo
+from esign.registry import (
+    Role,
+    SealAction,
+    add_person,
+    add_township,
+    create_county,
+    grant_items,
+    import_catalog,
+    issue_token,
+    record_event,
+    request_seal,
+    transition,
+)
+from esign.registry.catalog import load_catalog
+from esign.registry.models import County
+from esign.registry.uscc import make_uscc, org_code_check_char
+
+__all__ = ["DEMO_TOWNSHIPS", "SAMPLES_DIR", "create_demo", "demo_uscc", "init_county"]
+
+#: The repository's samples/ folder (catalogs parsed from the seed documents).
+SAMPLES_DIR = Path(__file__).resolve().parent.parent / "samples"
+
+#: 蒲县's four towns and four townships with their division codes (GB/T 2260 style, 141033 = 蒲县).
+DEMO_TOWNSHIPS = (
+    ("蒲城镇", "141033100000", "蒲县蒲城镇便民服务中心"),
+    ("薛关镇", "141033101000", "蒲县薛关镇便民服务中心"),
+    ("黑龙关镇", "141033102000", "蒲县黑龙关镇便民服务中心"),
+    ("克城镇", "141033103000", "蒲县克城镇便民服务中心"),
+    ("山中乡", "141033200000", "蒲县山中乡便民服务中心"),
+    ("古县乡", "141033201000", "蒲县古县乡便民服务中心"),
+    ("红道乡", "141033202000", "蒲县红道乡便民服务中心"),
+    ("乔家湾乡", "141033203000", "蒲县乔家湾乡便民服务中心"),
+)
+DEMO_CATALOG = "山西省乡镇政务服务事项"
+DEMO_CATALOG_FILE = "puxian_provincial.json"
+
+
+def demo_uscc(region6: str, n: int) -> str:
+    """A structurally valid USCC of a 机关 (registration authority 1, type 1) for demo data."""
+    body = f"{11_500_000 + n:08d}"
+    return make_uscc("11" + region6 + body + org_code_check_char(body)).code
+
+
+def init_county(
+    dep: Deployment,
+    session: Session,
+    *,
+    county: str,
+    province: str,
+    city: str,
+    office: str,
+    at: dt.datetime,
+    algorithm: str = "ec-p256",
+    seal_title: str = "行政审批服务专用章",
+) -> dict[str, Path]:
+    """Create the county record and its PKI in ``dep``'s data home; returns the published files."""
+    if dep.has_pki:
+        raise ConflictError(
+            "该数据目录已有县级证书体系，不会覆盖。", "This data home already has a county PKI.", code="pki_exists"
+        )
+    create_county(session, county, province=province, city=city, office=office, at=at, seal_title=seal_title)
+    settings = dep.settings
+    settings.key_passphrase_bytes(create=True)
+    pki = CountyPKI.create(
+        dep.keystore,
+        settings.certs_dir,
+        CountyInfo(province=province, city=city, county=county, office=office),
+        base_url=settings.base_url,
+        at=at,
+        algorithm=_algorithm(algorithm),
+    )
+    pki_store.record_county_pki(session, pki, at=at)
+    publish_crl(session, pki, at=at)
+    record_event(session, actor="cli", action="county.init", target=f"county:{county}", at=at)
+    return {name: settings.certs_dir / f"{name}.crt" for name in ("root", "issuing", "tsa", "ocsp")}
+
+
+def _algorithm(name: str) -> KeyAlgorithm:
+    try:
+        return KeyAlgorithm(name)
+    except ValueError:
+        from esign.errors import InputError
+
+        raise InputError(
+            f"不支持的密钥算法“{name}”，可选：{', '.join(a.value for a in KeyAlgorithm)}。",
+            f"Unknown key algorithm {name!r}; choose one of {', '.join(a.value for a in KeyAlgorithm)}.",
+            code="bad_algorithm",
+            field="algorithm",
+        ) from None
+
+
+def create_demo(dep: Deployment, *, at: dt.datetime) -> list[tuple[str, str, str, str]] | None:
+    """Create the demo county unless the home already has a county; returns (user, role, township, token) rows.
+
+    Idempotent: on a home that has a county it changes nothing and returns None.
+    """
+    with dep.transaction() as session:
+        if session.scalar(select(County)) is not None:
+            return None
+    catalog_path = SAMPLES_DIR / "catalogs" / DEMO_CATALOG_FILE
+    if not catalog_path.exists():
+        raise ConfigError(
+            f"未找到演示用事项目录 {catalog_path}。", f"Demo catalog {catalog_path} is missing.", code="no_demo_catalog"
+        )
+    items = load_catalog(catalog_path.read_bytes(), filename=catalog_path.name)
+    tokens: list[tuple[str, str, str, str]] = []
+    valid = dt.timedelta(days=90)
+    with dep.transaction() as session:
+        init_county(
+            dep, session, county="蒲县", province="山西省", city="临汾市", office="蒲县行政审批服务管理局", at=at
+        )
+        import_catalog(session, DEMO_CATALOG, items)
+        admin = add_person(session, "县审批局管理员", Role.REFORM_ADMIN, at=at)
+        tokens.append((admin.name, Role.REFORM_ADMIN.zh, "-", issue_token(session, admin, at=at, valid_for=valid)))
+        dept = add_person(session, "县民政局查看人", Role.DEPARTMENT, department="蒲县民政局", at=at)
+        tokens.append((dept.name, Role.DEPARTMENT.zh, "-", issue_token(session, dept, at=at, valid_for=valid)))
+        for n, (name, region, address) in enumerate(DEMO_TOWNSHIPS, start=1):
+            township = add_township(
+                session, name, uscc=demo_uscc(region[:6], n), region_code=region, address=address, at=at
+            )
+            grant_items(session, township, DEMO_CATALOG)
+            seal = request_seal(session, township, actor=admin.name, reason="一枚印章管审批改革，刻制电子印章", at=at)
+            for action in (SealAction.APPROVE, SealAction.ACTIVATE):
+                transition(session, seal, action, actor=admin.name, reason="县政府同意启用", at=at, ca=dep.seal_ca)
+            for role, who in ((Role.CUSTODIAN, "保管人"), (Role.APPROVER, "批准人"), (Role.CLERK, "窗口")):
+                person = add_person(session, f"{name}{who}", role, township=township, at=at)
+                tokens.append((person.name, role.zh, name, issue_token(session, person, at=at, valid_for=valid)))
+    return tokens

@@ -1,0 +1,32 @@
+"""The app factory: settings in, a FastAPI app out."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from esign import __version__
+from esign.config import Settings
+from esign.deployment import Deployment
+from service.errors import install_error_handlers
+from service.routes import health
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings | None = None, *, deployment: Deployment | None = None) -> FastAPI:
+    """Build the service for one data home. ``deployment`` may be passed in by tests."""
+    dep = deployment or Deployment.open(settings)
+    app = FastAPI(
+        title="esign 乡镇行政审批服务专用章电子印章服务",
+        description="County PKI, PAdES stamping, verification and the usage register for township seals.",
+        version=__version__,
+    )
+    app.state.deployment = dep
+    install_error_handlers(app)
+    app.include_router(health.router)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory service.app:app_from_env`` (workers read ESIGN_* from the environment)."""
+    return create_app(Settings())

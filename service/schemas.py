@@ -1,0 +1,119 @@
+"""Wire schemas of the HTTP API (pydantic lives here and in settings only)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, Field
+
+__all__ = [
+    "AuditOut",
+    "AuthorityItemOut",
+    "SealActionIn",
+    "SealEventOut",
+    "SealOut",
+    "SealRequestIn",
+    "TokenOut",
+    "TownshipIn",
+    "TownshipOut",
+    "UserIn",
+    "UserOut",
+]
+
+
+class TownshipIn(BaseModel):
+    name: str = Field(description="乡镇名称，如 克城镇")
+    uscc: str = Field(description="统一社会信用代码")
+    region_code: str = Field(description="区划代码")
+    address: str = ""
+    phone: str = ""
+
+
+class TownshipOut(BaseModel):
+    id: int
+    name: str
+    kind: str
+    organisation: str
+    uscc: str
+    region_code: str
+    address: str
+    phone: str
+    seal_id: int | None
+    seal_code: str | None
+    seal_name: str | None
+    seal_status: str | None
+    seal_status_zh: str | None
+    authority_items: int
+
+
+class SealEventOut(BaseModel):
+    from_status: str | None
+    to_status: str
+    actor: str
+    reason: str
+    at: dt.datetime
+
+
+class SealOut(BaseModel):
+    id: int
+    code: str
+    name: str
+    title: str
+    township_id: int
+    township: str
+    status: str
+    status_zh: str
+    status_since: dt.datetime
+    cert_serial: str | None
+    replaces_id: int | None
+    history: list[SealEventOut] = []
+
+
+class SealRequestIn(BaseModel):
+    township: str = Field(description="乡镇 id 或名称")
+    reason: str = Field(description="事由")
+    title: str | None = Field(default=None, description="印章名称后缀，默认为县的设置")
+
+
+class SealActionIn(BaseModel):
+    reason: str = Field(description="事由（必填）")
+
+
+class UserIn(BaseModel):
+    name: str
+    role: str = Field(description="clerk | approver | custodian | reform_admin | department")
+    township: str | None = None
+    department: str = ""
+
+
+class UserOut(BaseModel):
+    id: int
+    name: str
+    role: str
+    role_zh: str
+    township: str | None
+    department: str
+
+
+class TokenOut(BaseModel):
+    token: str = Field(description="只显示这一次 / shown only once")
+    expires_at: dt.datetime
+
+
+class AuthorityItemOut(BaseModel):
+    number: int
+    name: str
+    type: str
+    mode: str
+    department: str
+    code: str
+
+
+class AuditOut(BaseModel):
+    at: dt.datetime
+    actor: str
+    action: str
+    target: str
+    outcome: str
+    code: str
+    detail: str
