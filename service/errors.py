@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from esign.errors import AuthError, EsignError, ForbiddenError, StateError
 from esign.registry.audit import record_refusal
 
-__all__ = ["error_body", "install_error_handlers"]
+__all__ = ["error_body", "install_error_handlers", "record_refusal_of"]
 
 _log = logging.getLogger(__name__)
 
@@ -31,10 +31,10 @@ _HTTP_MESSAGES = {
 
 
 #: Refusals that are recorded as audit events (bad input and missing objects are not).
-_REFUSALS = (AuthError, ForbiddenError, StateError)
+REFUSALS = (AuthError, ForbiddenError, StateError)
 
 
-def _record_refusal(request: Request, exc: EsignError) -> None:
+def record_refusal_of(request: Request, exc: EsignError) -> None:
     """Record a refused attempt in a transaction of its own (the refused one was rolled back)."""
     actor = getattr(request.state, "actor", None)
     route = request.scope.get("route")
@@ -64,8 +64,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(EsignError)
     async def _esign(request: Request, exc: EsignError) -> JSONResponse:
-        if isinstance(exc, _REFUSALS):
-            _record_refusal(request, exc)
+        if isinstance(exc, REFUSALS):
+            record_refusal_of(request, exc)
         return JSONResponse({"error": exc.to_dict()}, status_code=exc.http_status)
 
     @app.exception_handler(RequestValidationError)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from esign.appearance.paths import Path
 
-__all__ = ["RGB", "Drawing", "Item", "Placed", "Shape", "pdf_content"]
+__all__ = ["RGB", "Drawing", "Item", "Placed", "Shape", "pdf_content", "pdf_number"]
 
 RGB = tuple[int, int, int]
 
@@ -68,7 +68,8 @@ class Drawing:
             raise ValueError(f"a drawing needs a positive box, got {self.width} x {self.height}")
 
 
-def _num(v: float) -> str:
+def pdf_number(v: float) -> str:
+    """``v`` as a PDF number: at most three decimals, no trailing zeros, never ``-0``."""
     # Three decimals of a point (0.35 µm) is far below anything visible; fixed formatting keeps
     # the output byte-identical between runs.
     s = f"{v:.3f}".rstrip("0").rstrip(".")
@@ -78,12 +79,12 @@ def _num(v: float) -> str:
 def _path_ops(path: Path) -> list[str]:
     out: list[str] = []
     for op, args in path:
-        out.append(" ".join([*(_num(a) for a in args), op]))
+        out.append(" ".join([*(pdf_number(a) for a in args), op]))
     return out
 
 
 def _color(rgb: RGB) -> str:
-    return " ".join(_num(c / 255.0) for c in rgb) + " rg"
+    return " ".join(pdf_number(c / 255.0) for c in rgb) + " rg"
 
 
 def _emit(drawing: Drawing, out: list[str]) -> None:
@@ -98,8 +99,8 @@ def _emit(drawing: Drawing, out: list[str]) -> None:
         else:
             inner = item.drawing
             out.append("q")
-            out.append(f"1 0 0 1 {_num(item.dx)} {_num(item.dy)} cm")
-            out.append(f"0 0 {_num(inner.width)} {_num(inner.height)} re W n")
+            out.append(f"1 0 0 1 {pdf_number(item.dx)} {pdf_number(item.dy)} cm")
+            out.append(f"0 0 {pdf_number(inner.width)} {pdf_number(inner.height)} re W n")
             _emit(inner, out)
             out.append("Q")
             current = None  # the colour set inside q/Q is gone after Q
@@ -111,7 +112,7 @@ def pdf_content(drawing: Drawing) -> bytes:
     Everything is clipped to the drawing's box (as the form XObject's BBox would anyway), so the
     stream means the same when it is pasted into another content stream.
     """
-    out: list[str] = ["q", f"0 0 {_num(drawing.width)} {_num(drawing.height)} re W n"]
+    out: list[str] = ["q", f"0 0 {pdf_number(drawing.width)} {pdf_number(drawing.height)} re W n"]
     _emit(drawing, out)
     out.append("Q")
     return ("\n".join(out) + "\n").encode("ascii")

@@ -97,11 +97,15 @@ class SealSpec:
 
     def __post_init__(self) -> None:
         if not self.name:
-            raise InputError("印章名称不能为空。", "The seal name must not be empty.", code="seal_name_empty", field="name")
+            raise InputError(
+                "印章名称不能为空。", "The seal name must not be empty.", code="seal_name_empty", field="name"
+            )
         _check_text(self.name, "name")
         _check_text(self.title, "title")
         if self.code and not (self.code.isascii() and self.code.isdigit()):
-            raise InputError("印章编码只能是数字。", "The seal code must be digits only.", code="seal_code_invalid", field="code")
+            raise InputError(
+                "印章编码只能是数字。", "The seal code must be digits only.", code="seal_code_invalid", field="code"
+            )
         if not 38.0 <= self.diameter_mm <= 45.0:
             raise InputError(
                 "印章直径须在 38 至 45 毫米之间。",
@@ -227,7 +231,9 @@ def _layout_code(spec: SealSpec, k: float, r_ring_in: float) -> tuple[tuple[Glyp
     return tuple(boxes), span, r_out - h
 
 
-def _layout_name(spec: SealSpec, k: float, r_ring_in: float, span_max: float) -> tuple[tuple[GlyphBox, ...], float, float, float]:
+def _layout_name(
+    spec: SealSpec, k: float, r_ring_in: float, span_max: float
+) -> tuple[tuple[GlyphBox, ...], float, float, float]:
     n = len(spec.name)
     h = _NAME_HEIGHT * k
     r_out = r_ring_in - _NAME_MARGIN * k

@@ -14,8 +14,9 @@ from esign.appearance.drawing import Drawing, Shape
 from esign.appearance.fonts import FontRef, find_seal_font, glyph
 from esign.appearance.layout import GlyphBox, SealLayout, SealSpec, layout_seal
 from esign.appearance.paths import Matrix, Path, circle, compose, rotation, scaling, star, transform, translation
+from esign.appearance.pdf import standalone_pdf
 
-__all__ = ["glyph_path", "seal_artwork", "seal_drawing", "seal_png"]
+__all__ = ["glyph_path", "seal_artwork", "seal_drawing", "seal_pdf", "seal_png"]
 
 
 def glyph_path(box: GlyphBox, font: FontRef) -> Path:
@@ -70,3 +71,8 @@ def seal_artwork(spec: SealSpec, *, font: FontRef | None = None) -> Artwork:
 def seal_png(spec: SealSpec, *, dpi: float = 300, font: FontRef | None = None) -> bytes:
     """The seal as a transparent PNG at ``dpi`` (byte-identical for identical input)."""
     return seal_artwork(spec, font=font).png(dpi=dpi)
+
+
+def seal_pdf(spec: SealSpec, *, font: FontRef | None = None, margin_mm: float = 0.0) -> bytes:
+    """A one-page PDF of the seal alone (for ``esign seal image -o seal.pdf``), deterministic."""
+    return standalone_pdf(seal_artwork(spec, font=font), margin_mm=margin_mm)

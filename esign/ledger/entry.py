@@ -30,7 +30,7 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from esign.ledger.errors import InvalidEntryError
@@ -47,7 +47,7 @@ _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _MAX_COUNT = 100_000
 
 
-class DocumentType(str, Enum):
+class DocumentType(StrEnum):
     """The kind of document a seal was applied to (the values are the official Chinese names)."""
 
     ACCEPTANCE_NOTICE = "受理通知书"
@@ -147,16 +147,15 @@ class LedgerEntry:
             try:
                 object.__setattr__(self, "document_type", DocumentType(self.document_type))
             except ValueError as e:
-                raise InvalidEntryError(
-                    "未知的文书类型", "unknown document type", field="document_type"
-                ) from e
+                raise InvalidEntryError("未知的文书类型", "unknown document type", field="document_type") from e
         _text("document_title", self.document_title, 200)
         _text("reason", self.reason, 500)
         _text("user", self.user, 100)
         _text("approver", self.approver, 100)
         if isinstance(self.count, bool) or not isinstance(self.count, int) or not 1 <= self.count <= _MAX_COUNT:
             raise InvalidEntryError(
-                f"使用数必须是 1 到 {_MAX_COUNT} 的整数", f"count must be an integer from 1 to {_MAX_COUNT}",
+                f"使用数必须是 1 到 {_MAX_COUNT} 的整数",
+                f"count must be an integer from 1 to {_MAX_COUNT}",
                 field="count",
             )
         _pattern("input_sha256", self.input_sha256, _SHA256_HEX, "64 位小写十六进制 / 64 lower-case hex digits")

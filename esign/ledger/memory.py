@@ -27,7 +27,9 @@ class MemoryLedger:
         if at.tzinfo is None:
             raise ValueError("at must be an aware datetime")
         if entry.entry_id in self._by_id:
-            raise ConflictError("该登记编号已存在", "an entry with this id is already in the log", code="ledger_duplicate")
+            raise ConflictError(
+                "该登记编号已存在", "an entry with this id is already in the log", code="ledger_duplicate"
+            )
         index = self.tree.append(entry.to_bytes())
         leaf = self.tree.levels[0][index]
         self._entries.append(StoredEntry(index, entry, leaf, at))

@@ -205,4 +205,3 @@ class SqlLedger:
             select(e).where(*conds).order_by(e.signed_at, e.idx).offset(query.offset).limit(query.limit)
         )
         return RegisterPage(tuple(RegisterRow.from_stored(_stored(r)) for r in rows), int(total))
-

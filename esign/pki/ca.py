@@ -21,7 +21,7 @@ from esign.pki import profiles
 from esign.pki.certio import certificate_pem, load_certificate, write_public_file
 from esign.pki.keys import KeyAlgorithm, PrivateKey, PublicKey
 from esign.pki.keystore.api import KeyStore
-from esign.pki.ocsp import OcspResponder
+from esign.pki.ocsp import OCSP_CACHE_FOR, OCSP_VALIDITY, OcspResponder
 from esign.pki.profiles import CountyInfo, SealSubject
 from esign.pki.tsa import TimeStampAuthority
 
@@ -227,9 +227,11 @@ class CountyPKI:
             at=at, validity=validity,
         )
 
-    def ocsp_responder(self, **options: dt.timedelta | int) -> OcspResponder:
+    def ocsp_responder(
+        self, *, validity: dt.timedelta = OCSP_VALIDITY, cache_for: dt.timedelta = OCSP_CACHE_FOR
+    ) -> OcspResponder:
         """An :class:`OcspResponder` for this PKI's issuing CA, signing with the delegated OCSP key."""
-        return OcspResponder(self.issuing, self.ocsp, self.ocsp_key, **options)  # type: ignore[arg-type]
+        return OcspResponder(self.issuing, self.ocsp, self.ocsp_key, validity=validity, cache_for=cache_for)
 
     def timestamp_authority(self) -> TimeStampAuthority:
         """A :class:`TimeStampAuthority` with this PKI's TSA certificate and chain."""

@@ -123,10 +123,12 @@ class OcspResponder:
         if expected is None or expected != (name_hash, key_hash):
             return self._unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
 
-        cache_key = (serial, epoch, algorithm.name) if epoch is not None and nonce is None else None
+        cache_key: tuple[int, int, str] | None = None
+        if epoch is not None and nonce is None:
+            cache_key = (serial, epoch, algorithm.name)
         if cache_key is not None:
             with self._lock:
-                hit = self._cache.get(cache_key)  # type: ignore[arg-type]
+                hit = self._cache.get(cache_key)
             if hit is not None and hit[0] <= at < hit[0] + self._cache_for:
                 return hit[1]
 
@@ -142,8 +144,8 @@ class OcspResponder:
         der = builder.sign(self._key, signature_hash(self._key)).public_bytes(Encoding.DER)
         if cache_key is not None:
             with self._lock:
-                self._cache[cache_key] = (at, der)  # type: ignore[index]
-                self._cache.move_to_end(cache_key)  # type: ignore[arg-type]
+                self._cache[cache_key] = (at, der)
+                self._cache.move_to_end(cache_key)
                 while len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
         return der

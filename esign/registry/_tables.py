@@ -91,9 +91,7 @@ def read_rows(data: bytes, *, filename: str) -> tuple[str, list[RawRow]]:
     else:
         rows = _table_rows(_xlsx_records(data, filename), filename)
     if len(rows) > MAX_ROWS:
-        raise TooLargeError(
-            f"目录超过 {MAX_ROWS} 行", f"the catalog has more than {MAX_ROWS} rows", field="catalog"
-        )
+        raise TooLargeError(f"目录超过 {MAX_ROWS} 行", f"the catalog has more than {MAX_ROWS} rows", field="catalog")
     return fmt, rows
 
 

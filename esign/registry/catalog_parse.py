@@ -231,7 +231,10 @@ def _section(text: str, start: str, end: str | None) -> list[str]:
 
 
 def _first_text(lines: list[str]) -> str:
-    return next(line.strip() for line in lines if line.strip())
+    title = next((line.strip() for line in lines if line.strip()), "")
+    if not title:
+        raise _parse_error("", "表题", missing=True)
+    return title
 
 
 def _tab_blocks(lines: list[str], where: str) -> Iterator[tuple[list[str], bool]]:
@@ -281,6 +284,8 @@ def _item(notes: list[str], number: str, name: str, type_: str, **fields: Any) -
 def _catalog(
     key: str, county: str, document: str, annex: str, title: str, items: list[CatalogItem], notes: list[str]
 ) -> ParsedCatalog:
+    if not items:
+        raise _parse_error(f"{county}{annex}", "事项行", missing=True)
     for expected, item in enumerate(items, start=1):
         if item.number != expected:
             raise InputError(
@@ -294,8 +299,9 @@ def _catalog(
 
 def _parse_error(where: str, line: str, *, missing: bool = False) -> InputError:
     if missing:
+        prefix = f"{where}：" if where else ""
         return InputError(
-            f"找不到“{line}”", f"cannot find {line!r}", code="catalog_parse_failed", field="catalog"
+            f"{prefix}找不到“{line}”", f"{where}: cannot find {line!r}".lstrip(": "), code="catalog_parse_failed"
         )
     return InputError(
         f"{where}：无法解析这一行：“{line[:80]}”",

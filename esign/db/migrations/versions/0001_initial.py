@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 05:01:07.706973
+Create Date: 2026-11-22 05:02:22.502975
 """
 import sqlalchemy as sa
 from alembic import op
