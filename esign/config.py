@@ -22,7 +22,7 @@ __all__ = ["Settings"]
 
 _log = logging.getLogger(__name__)
 
-_DEV_PASSPHRASE_FILE = "dev-passphrase"
+_DEV_PASSPHRASE_FILE = "dev-passphrase"  # noqa: S105 - a file name, not a secret
 
 
 class Settings(BaseSettings):

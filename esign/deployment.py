@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,6 +18,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from esign.config import Settings
 from esign.db import make_engine, make_session_factory, migrate, session_scope
 from esign.errors import ConfigError
+
+if TYPE_CHECKING:
+    from esign.pki.ca import CountyPKI
+    from esign.pki.keystore.file import FileKeyStore
+    from esign.pki.seal_issuer import SealIssuer
 
 __all__ = ["Deployment"]
 
@@ -53,7 +59,7 @@ class Deployment:
             yield session
 
     @cached_property
-    def keystore(self):  # type: ignore[no-untyped-def]
+    def keystore(self) -> FileKeyStore:
         """The file key store in ``HOME/keys`` (encrypted PKCS#8)."""
         from esign.pki.keystore.file import FileKeyStore
 
@@ -65,7 +71,7 @@ class Deployment:
         return (self.settings.certs_dir / "root.crt").exists()
 
     @cached_property
-    def pki(self):  # type: ignore[no-untyped-def]
+    def pki(self) -> CountyPKI:
         """The county PKI of this home; a clear error when ``esign init`` has not run yet."""
         from esign.pki.ca import CountyPKI
 
@@ -78,11 +84,10 @@ class Deployment:
         return CountyPKI.load(self.keystore, self.settings.certs_dir)
 
     @cached_property
-    def seal_ca(self):  # type: ignore[no-untyped-def]
+    def seal_ca(self) -> SealIssuer:
         """Issues and revokes seal certificates for the registry."""
-        from esign.pki.seal_issuer import SealIssuer
-
         from esign.pki.keys import algorithm_of
+        from esign.pki.seal_issuer import SealIssuer
 
         return SealIssuer(self.pki, self.keystore, algorithm=algorithm_of(self.pki.issuing_key))
 

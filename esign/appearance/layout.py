@@ -218,7 +218,8 @@ def _layout_code(spec: SealSpec, k: float, r_ring_in: float) -> tuple[tuple[Glyp
     h, cell = _CODE_HEIGHT * k, _CODE_CELL * k
     r_out = r_ring_in - _CODE_MARGIN * k
     r_mid = r_out - h / 2
-    cell_ang = math.degrees(cell / r_mid)
+    # Heads point inwards, where the boxes are closest: space them by their inner edge.
+    cell_ang = math.degrees(2 * math.atan(cell / 2 / (r_out - h)))
     span = cell_ang * len(spec.code)
     if span > _CODE_SPAN_MAX:
         raise _too_long("code", "印章编码", len(spec.code))

@@ -31,7 +31,9 @@ def catalog_import(
     at = now()
     with dep.transaction() as session:
         count = import_catalog(session, catalog, items)
-        record_event(session, actor="cli", action="catalog.import", target=f"catalog:{catalog}", at=at, detail=str(count))
+        record_event(
+            session, actor="cli", action="catalog.import", target=f"catalog:{catalog}", at=at, detail=str(count)
+        )
     console.print(f"[green]已导入[/] {catalog}: {count} 项 / items")
 
 
@@ -50,8 +52,14 @@ def catalog_list(
             data: list[dict[str, object]] = [{"catalog": n, "items": c} for n, c in catalog_names(session)]
         else:
             data = [
-                {"number": r.number, "name": r.name, "type": r.type, "mode": r.mode, "department": r.department,
-                 "code": r.code}
+                {
+                    "number": r.number,
+                    "name": r.name,
+                    "type": r.type,
+                    "mode": r.mode,
+                    "department": r.department,
+                    "code": r.code,
+                }
                 for r in catalog_rows(session, catalog)
             ]
     if json_out:
@@ -80,8 +88,15 @@ def catalog_grant(
     with dep.transaction() as session:
         t = find_township(session, township)
         added = grant_items(session, t, catalog, numbers or None)
-        record_event(session, actor="cli", action="authority.grant", target=f"township:{t.id}", at=at,
-                     township_id=t.id, detail=f"{catalog}: {added}")
+        record_event(
+            session,
+            actor="cli",
+            action="authority.grant",
+            target=f"township:{t.id}",
+            at=at,
+            township_id=t.id,
+            detail=f"{catalog}: {added}",
+        )
     console.print(f"[green]{t.name}[/] 职权清单新增 {added} 项 / items added")
 
 

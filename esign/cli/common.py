@@ -20,7 +20,9 @@ err_console = Console(stderr=True)
 
 HomeOpt = Annotated[
     Path | None,
-    typer.Option("--home", envvar="ESIGN_HOME", help="数据目录 / data home (keys/, certs/, esign.db)", show_default="."),
+    typer.Option(
+        "--home", envvar="ESIGN_HOME", help="数据目录 / data home (keys/, certs/, esign.db)", show_default="."
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="输出 JSON / machine-readable output")]
 

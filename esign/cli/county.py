@@ -109,15 +109,16 @@ def township_list(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     for col in ("id", "名称", "统一社会信用代码", "区划代码", "印章", "状态", "职权事项数"):
         table.add_column(col)
     for r in rows:
-        table.add_row(
-            str(r["id"]), r["name"], r["uscc"], r["region_code"], r["seal_code"] or "-", r["seal_status_zh"] or "-",
-            str(r["authority_items"]),
-        )
+        cells = ("id", "name", "uscc", "region_code", "seal_code", "seal_status_zh", "authority_items")
+        table.add_row(*(str(r[c] if r[c] is not None else "-") for c in cells))
+
     console.print(table)
 
 
 @township_app.command("show")
-def township_show(ref: Annotated[str, typer.Argument(help="乡镇 id 或名称")], home: HomeOpt = None, json_out: JsonOpt = False) -> None:
+def township_show(
+    ref: Annotated[str, typer.Argument(help="乡镇 id 或名称")], home: HomeOpt = None, json_out: JsonOpt = False
+) -> None:
     """查看乡镇 / show one township."""
     from esign.registry import find_township, township_summary
 

@@ -23,7 +23,7 @@ def _actor(by: str | None) -> str:
     return by or f"cli:{getpass.getuser()}"
 
 
-def _seal_dict(session, seal, *, history: bool = False) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _seal_dict(session, seal, *, history: bool = False) -> dict[str, object]:
     from esign.registry import SealStatus, seal_history
 
     out: dict[str, object] = {
@@ -62,12 +62,14 @@ def seal_request(
     with dep.transaction() as session:
         t = find_township(session, township)
         seal = request_seal(session, t, actor=_actor(by), reason=reason, at=at, title=title)
-        record_event(session, actor=_actor(by), action="seal.request", target=f"seal:{seal.code}", at=at, township_id=t.id)
+        record_event(
+            session, actor=_actor(by), action="seal.request", target=f"seal:{seal.code}", at=at, township_id=t.id
+        )
         out = _seal_dict(session, seal)
     _report(out, json_out)
 
 
-def _transition(action: str, ref: str, reason: str, by: str | None, home, json_out: bool) -> None:  # type: ignore[no-untyped-def]
+def _transition(action: str, ref: str, reason: str, by: str | None, home, json_out: bool) -> None:
     from esign.registry import SealAction, find_seal, record_event, transition
 
     dep = open_deployment(home)
@@ -76,8 +78,13 @@ def _transition(action: str, ref: str, reason: str, by: str | None, home, json_o
         seal = find_seal(session, ref)
         result = transition(session, seal, SealAction(action), actor=_actor(by), reason=reason, at=at, ca=dep.seal_ca)
         record_event(
-            session, actor=_actor(by), action=f"seal.{action}", target=f"seal:{seal.code}", at=at,
-            township_id=seal.township_id, detail=reason,
+            session,
+            actor=_actor(by),
+            action=f"seal.{action}",
+            target=f"seal:{seal.code}",
+            at=at,
+            township_id=seal.township_id,
+            detail=reason,
         )
         out = _seal_dict(session, result)
     _report(out, json_out)
@@ -90,8 +97,10 @@ def _report(out: dict[str, object], json_out: bool) -> None:
         console.print(f"[green]{out['name']}[/] ({out['code']}, id {out['id']}): {out['status_zh']} / {out['status']}")
 
 
-def _make(action: str, doc: str):  # type: ignore[no-untyped-def]
-    def command(ref: SealRef, reason: ReasonOpt, by: ByOpt = None, home: HomeOpt = None, json_out: JsonOpt = False) -> None:
+def _make(action: str, doc: str):
+    def command(
+        ref: SealRef, reason: ReasonOpt, by: ByOpt = None, home: HomeOpt = None, json_out: JsonOpt = False
+    ) -> None:
         _transition(action, ref, reason, by, home, json_out)
 
     command.__doc__ = doc
@@ -124,7 +133,14 @@ def seal_list(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     for col in ("id", "编码", "名称", "乡镇", "状态", "自"):
         table.add_column(col)
     for r in rows:
-        table.add_row(str(r["id"]), str(r["code"]), str(r["name"]), str(r["township"]), str(r["status_zh"]), str(r["status_since"])[:19])
+        table.add_row(
+            str(r["id"]),
+            str(r["code"]),
+            str(r["name"]),
+            str(r["township"]),
+            str(r["status_zh"]),
+            str(r["status_since"])[:19],
+        )
     console.print(table)
 
 

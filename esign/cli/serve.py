@@ -17,7 +17,9 @@ def serve(
     host: Annotated[str, typer.Option(help="监听地址 / bind address")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="端口 / port")] = 8000,
     workers: Annotated[int, typer.Option(help="工作进程数 / worker processes")] = 1,
-    demo: Annotated[bool, typer.Option("--demo", help="先创建演示县（已存在则不变）/ create the demo county first")] = False,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="先创建演示县（已存在则不变）/ create the demo county first")
+    ] = False,
 ) -> None:
     """运行服务 / run the service (uvicorn)."""
     import uvicorn

@@ -43,8 +43,14 @@ def user_add(
         t = find_township(session, township) if township else None
         person = add_person(session, name, role_v, township=t, department=department, at=at)
         token = issue_token(session, person, at=at, valid_for=dt.timedelta(days=token_days)) if token_days > 0 else None
-        record_event(session, actor="cli", action="user.add", target=f"user:{person.name}", at=at,
-                     township_id=t.id if t else None)
+        record_event(
+            session,
+            actor="cli",
+            action="user.add",
+            target=f"user:{person.name}",
+            at=at,
+            township_id=t.id if t else None,
+        )
     if json_out:
         print_json({"id": person.id, "name": person.name, "role": role_v.value, "township": township, "token": token})
         return
@@ -97,8 +103,14 @@ def user_list(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     dep = open_deployment(home)
     with dep.transaction() as session:
         rows = [
-            {"id": p.id, "name": p.name, "role": p.role, "role_zh": Role(p.role).zh,
-             "township": p.township.name if p.township else None, "department": p.department}
+            {
+                "id": p.id,
+                "name": p.name,
+                "role": p.role,
+                "role_zh": Role(p.role).zh,
+                "township": p.township.name if p.township else None,
+                "department": p.department,
+            }
             for p in session.scalars(select(Person).order_by(Person.id))
         ]
     if json_out:
@@ -108,7 +120,9 @@ def user_list(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     for col in ("id", "姓名", "角色", "乡镇", "部门"):
         table.add_column(col)
     for r in rows:
-        table.add_row(str(r["id"]), str(r["name"]), str(r["role_zh"]), str(r["township"] or "-"), str(r["department"] or "-"))
+        table.add_row(
+            str(r["id"]), str(r["name"]), str(r["role_zh"]), str(r["township"] or "-"), str(r["department"] or "-")
+        )
     console.print(table)
 
 

@@ -72,7 +72,7 @@ class NoteVerifier:
     @classmethod
     def from_vkey(cls, vkey: str) -> NoteVerifier:
         """Parse ``name+hash+base64(0x01 || pubkey)``; the hash must match the key."""
-        parts = vkey.split("+")
+        parts = vkey.split("+", 2)
         if len(parts) != 3 or not re.fullmatch(r"[0-9a-f]{8}", parts[1]):
             raise CheckpointError("验证密钥格式错误", "verifier key must be name+hash+key")
         name, key_hash, key_b64 = parts
@@ -110,7 +110,7 @@ class Ed25519NoteSigner:
     @classmethod
     def from_skey(cls, skey: str) -> Ed25519NoteSigner:
         """Parse Go's ``PRIVATE+KEY+name+hash+base64(0x01 || seed)`` (for interoperability tests)."""
-        parts = skey.split("+")
+        parts = skey.split("+", 4)
         if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
             raise CheckpointError("签名密钥格式错误", "signer key must be PRIVATE+KEY+name+hash+key")
         key = _b64decode(parts[4])

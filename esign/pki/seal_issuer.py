@@ -7,6 +7,7 @@ OCSP (which reads the shared store) reflect a revocation at once in every worker
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy.orm import Session
@@ -20,21 +21,32 @@ from esign.pki.keystore.api import KeyStore
 from esign.pki.profiles import SealSubject
 from esign.pki.status import CertKind, RevocationReason
 
-__all__ = ["SealIssuer"]
+__all__ = ["IssuedKey", "SealIssuer"]
 
 
 class _Identity(Protocol):
-    seal_name: str
-    organisation: str
-    uscc: str
-    province: str
-    locality: str
+    """What a seal certificate names (``esign.registry.SealIdentity`` fits)."""
+
+    @property
+    def seal_name(self) -> str: ...
+    @property
+    def organisation(self) -> str: ...
+    @property
+    def uscc(self) -> str: ...
+    @property
+    def province(self) -> str: ...
+    @property
+    def locality(self) -> str: ...
 
 
-class _Issued:
-    def __init__(self, key_id: str, cert_serial: str) -> None:
-        self.key_id = key_id
-        self.cert_serial = cert_serial
+@dataclass(frozen=True)
+class IssuedKey:
+    """A seal key created in the key store and certified."""
+
+    #: Key-store id of the private key.
+    key_id: str
+    #: Certificate serial, lower-case hex.
+    cert_serial: str
 
 
 class SealIssuer:
@@ -45,7 +57,7 @@ class SealIssuer:
         self.keystore = keystore
         self.algorithm = algorithm
 
-    def issue(self, session: Session, identity: _Identity, *, key_id: str, at: dt.datetime) -> _Issued:
+    def issue(self, session: Session, identity: _Identity, *, key_id: str, at: dt.datetime) -> IssuedKey:
         """Generate the seal key in the key store and certify it (recorded as good)."""
         subject = SealSubject(
             province=identity.province,
@@ -57,7 +69,7 @@ class SealIssuer:
         public_key = self.keystore.generate(key_id, self.algorithm)
         cert = self.pki.issue_seal_certificate(subject, public_key, at=at)
         store.record_issued(session, cert, kind=CertKind.SEAL, issuer=self.pki.issuing, at=at)
-        return _Issued(key_id, serial_hex(cert))
+        return IssuedKey(key_id, serial_hex(cert))
 
     def revoke(self, session: Session, cert_serial: str, *, reason: str, at: dt.datetime) -> None:
         """Revoke for good and republish the CRL."""

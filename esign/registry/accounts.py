@@ -32,7 +32,7 @@ __all__ = [
     "set_password",
 ]
 
-TOKEN_PREFIX = "esk_"
+TOKEN_PREFIX = "esk_"  # noqa: S105 - a public prefix, not a secret
 
 
 class Role(StrEnum):
@@ -154,9 +154,7 @@ def _digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-def issue_token(
-    session: Session, person: Person, *, at: dt.datetime, valid_for: dt.timedelta, label: str = ""
-) -> str:
+def issue_token(session: Session, person: Person, *, at: dt.datetime, valid_for: dt.timedelta, label: str = "") -> str:
     """Create a token for ``person`` and return it; this is the only time its value is visible."""
     value = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(

@@ -27,14 +27,18 @@ class SealIdentity:
     locality: str
 
 
-@dataclass(frozen=True)
-class IssuedSealKey:
+class IssuedSealKey(Protocol):
     """A seal key pair created and certified at approval."""
 
-    #: Key-store id of the private key.
-    key_id: str
-    #: Certificate serial, lower-case hex.
-    cert_serial: str
+    @property
+    def key_id(self) -> str:
+        """Key-store id of the private key."""
+        ...
+
+    @property
+    def cert_serial(self) -> str:
+        """Certificate serial, lower-case hex."""
+        ...
 
 
 class SealCertificateAuthority(Protocol):

@@ -86,6 +86,4 @@ def list_audit(
         query = query.where(AuditEvent.outcome == outcome)
     if township_id is not None:
         query = query.where(AuditEvent.township_id == township_id)
-    return [
-        AuditRecord(e.at, e.actor, e.action, e.target, e.outcome, e.code, e.detail) for e in session.scalars(query)
-    ]
+    return [AuditRecord(e.at, e.actor, e.action, e.target, e.outcome, e.code, e.detail) for e in session.scalars(query)]

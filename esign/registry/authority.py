@@ -53,9 +53,7 @@ def catalog_rows(session: Session, catalog: str) -> list[CatalogItemRow]:
     return rows
 
 
-def grant_items(
-    session: Session, township: Township, catalog: str, numbers: Sequence[int] | None = None
-) -> int:
+def grant_items(session: Session, township: Township, catalog: str, numbers: Sequence[int] | None = None) -> int:
     """Add catalog items (all, or those numbered) to the township's authority list; returns how many were added."""
     rows = catalog_rows(session, catalog)
     if numbers is not None:

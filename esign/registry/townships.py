@@ -14,13 +14,13 @@ from esign.registry.uscc import validate_uscc
 
 __all__ = [
     "SEAL_TITLES",
+    "add_township",
     "create_county",
     "find_township",
     "get_county",
     "list_townships",
     "organisation_name",
     "seal_full_name",
-    "add_township",
     "township_summary",
 ]
 
@@ -43,9 +43,13 @@ def create_county(
 ) -> County:
     """Create the county this deployment serves (one per data home)."""
     if session.scalar(select(County)) is not None:
-        raise ConflictError("本数据目录已经初始化了一个县。", "This data home already has a county.", code="county_exists")
+        raise ConflictError(
+            "本数据目录已经初始化了一个县。", "This data home already has a county.", code="county_exists"
+        )
     if not name.endswith(("县", "区", "市", "旗")):
-        raise InputError(f"县名“{name}”应以“县”“区”“市”或“旗”结尾。", f"County name {name!r} looks wrong.", field="county")
+        raise InputError(
+            f"县名“{name}”应以“县”“区”“市”或“旗”结尾。", f"County name {name!r} looks wrong.", field="county"
+        )
     _check_title(seal_title)
     county = County(name=name, province=province, city=city, office=office, seal_title=seal_title, created_at=at)
     session.add(county)
@@ -57,7 +61,9 @@ def get_county(session: Session) -> County:
     """The county of this data home."""
     county = session.scalar(select(County))
     if county is None:
-        raise NotFoundError("尚未初始化县信息，请先运行 esign init。", "No county yet: run `esign init`.", code="no_county")
+        raise NotFoundError(
+            "尚未初始化县信息，请先运行 esign init。", "No county yet: run `esign init`.", code="no_county"
+        )
     return county
 
 
@@ -160,9 +166,7 @@ def township_summary(session: Session, township: Township) -> dict[str, object]:
     from esign.registry.lifecycle import SealStatus
     from esign.registry.models import AuthorityItem, Seal
 
-    seal = session.scalar(
-        select(Seal).where(Seal.township_id == township.id).order_by(Seal.id.desc()).limit(1)
-    )
+    seal = session.scalar(select(Seal).where(Seal.township_id == township.id).order_by(Seal.id.desc()).limit(1))
     items = session.scalar(
         select(func.count()).select_from(AuthorityItem).where(AuthorityItem.township_id == township.id)
     )

@@ -126,8 +126,12 @@ def township_items(ref: str, actor: CurrentActor, session: DbSession) -> list[Au
     authorize(actor, Permission.TOWNSHIP_VIEW, township_id=t.id)
     return [
         AuthorityItemOut(
-            number=a.number, name=a.item.name, type=a.item.type, mode=a.item.mode,
-            department=a.item.department, code=a.item.code,
+            number=a.number,
+            name=a.item.name,
+            type=a.item.type,
+            mode=a.item.mode,
+            department=a.item.department,
+            code=a.item.code,
         )
         for a in authority_list(session, t)
     ]
@@ -157,14 +161,21 @@ def seal_show(ref: str, actor: CurrentActor, session: DbSession) -> SealOut:
 
 
 @router.post("/seals/{ref}/{action}", response_model=SealOut, summary="印章状态变更 / seal lifecycle action")
-def seal_action(ref: str, action: SealAction, body: SealActionIn, actor: CurrentActor, session: DbSession, dep: Dep) -> SealOut:
+def seal_action(
+    ref: str, action: SealAction, body: SealActionIn, actor: CurrentActor, session: DbSession, dep: Dep
+) -> SealOut:
     seal = find_seal(session, ref)
     authorize(actor, Permission.SEAL_DECIDE, township_id=seal.township_id)
     at = _now()
     result = transition(session, seal, action, actor=actor.name, reason=body.reason, at=at, ca=dep.seal_ca)
     record_event(
-        session, actor=actor.name, action=f"seal.{action.value}", target=f"seal:{seal.code}", at=at,
-        township_id=seal.township_id, detail=body.reason,
+        session,
+        actor=actor.name,
+        action=f"seal.{action.value}",
+        target=f"seal:{seal.code}",
+        at=at,
+        township_id=seal.township_id,
+        detail=body.reason,
     )
     return _seal_out(session, result, history=True)
 

@@ -85,8 +85,9 @@ def login(
             value = token.strip()
         else:
             actor = authenticate_password(session, name, password)
-            value = issue_token(session, find_person(session, actor.person_id or 0), at=at, valid_for=_WEB_SESSION,
-                                label="web")
+            value = issue_token(
+                session, find_person(session, actor.person_id or 0), at=at, valid_for=_WEB_SESSION, label="web"
+            )
     except EsignError as exc:
         return _back("/admin/login", f"登录失败：{exc.message_zh}", error=True)
     response = RedirectResponse("/admin/seals", status_code=303)
@@ -109,15 +110,28 @@ def seals_page(request: Request, actor: CurrentActor, session: DbSession) -> Res
     try:
         authorize(actor, Permission.SEAL_VIEW)
     except EsignError as exc:
-        return _page(request, session, "admin/seals.html", actor, seals=[], can_decide=False, flash=exc.message_zh,
-                     flash_kind="error")
+        return _page(
+            request,
+            session,
+            "admin/seals.html",
+            actor,
+            seals=[],
+            can_decide=False,
+            flash=exc.message_zh,
+            flash_kind="error",
+        )
     rows = []
     for seal in list_seals(session, only_townships=visible_township_ids(actor)):
         status = SealStatus(seal.status)
         rows.append(
             {
-                "id": seal.id, "name": seal.name, "code": seal.code, "township": seal.township.name,
-                "status": status.value, "status_zh": status.zh, "status_since": seal.status_since,
+                "id": seal.id,
+                "name": seal.name,
+                "code": seal.code,
+                "township": seal.township.name,
+                "status": status.value,
+                "status_zh": status.zh,
+                "status_since": seal.status_since,
                 "replaces_id": seal.replaces_id,
                 "actions": [a for (s, a) in _TRANSITIONS if s is status],
             }
@@ -128,7 +142,11 @@ def seals_page(request: Request, actor: CurrentActor, session: DbSession) -> Res
 
 @router.post("/seals/{seal_id}/{action}")
 def seal_action(
-    request: Request, seal_id: int, action: SealAction, actor: CurrentActor, dep: Dep,
+    request: Request,
+    seal_id: int,
+    action: SealAction,
+    actor: CurrentActor,
+    dep: Dep,
     reason: Annotated[str, Form()] = "",
 ) -> Response:
     if actor.role is None:
@@ -139,8 +157,15 @@ def seal_action(
             seal = find_seal(session, seal_id)
             authorize(actor, Permission.SEAL_DECIDE, township_id=seal.township_id)
             result = transition(session, seal, action, actor=actor.name, reason=reason, at=at, ca=dep.seal_ca)
-            record_event(session, actor=actor.name, action=f"seal.{action.value}", target=f"seal:{seal.code}", at=at,
-                         township_id=seal.township_id, detail=reason)
+            record_event(
+                session,
+                actor=actor.name,
+                action=f"seal.{action.value}",
+                target=f"seal:{seal.code}",
+                at=at,
+                township_id=seal.township_id,
+                detail=reason,
+            )
             message = f"已{action.zh}：{result.name}（{SealStatus(result.status).zh}）"
     except EsignError as exc:
         if isinstance(exc, REFUSALS):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
 import subprocess
@@ -51,19 +50,22 @@ def font() -> FontRef:
 
 
 @pytest.fixture(scope="session")
-def pdf_to_image() -> Callable[[bytes, int], Image.Image]:
+def pdf_to_image(tmp_path_factory: pytest.TempPathFactory) -> Callable[[bytes, int], Image.Image]:
     """Render page 1 of a PDF with ``pdftoppm -png`` at the given dpi, as an RGB image."""
     exe = _need("pdftoppm")
+    folder = tmp_path_factory.mktemp("pdftoppm")
 
     def run(pdf: bytes, dpi: int = 150) -> Image.Image:
-        out = subprocess.run(
-            [exe, "-r", str(dpi), "-png", "-singlefile", "-", "-"],
+        root = folder / "page"
+        subprocess.run(
+            [exe, "-r", str(dpi), "-png", "-singlefile", "-", str(root)],
             input=pdf,
             capture_output=True,
             check=True,
             timeout=60,
-        ).stdout
-        return Image.open(io.BytesIO(out)).convert("RGB")
+        )
+        with Image.open(root.with_suffix(".png")) as img:
+            return img.convert("RGB")
 
     return run
 

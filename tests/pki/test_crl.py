@@ -83,7 +83,7 @@ def test_openssl_verifies_crl(recorded, pki_files: PkiFiles, openssl: Run, tmp_p
     assert "Key Compromise" in out.stdout
     # and openssl verify -crl_check now refuses the seal certificate
     out = openssl(
-        "verify", "-crl_check", "-CAfile", pki_files.certs / "chain.pem", "-CRLfile", crl, "-inform", "PEM",
+        "verify", "-crl_check", "-CAfile", pki_files.certs / "chain.pem", "-CRLfile", crl,
         pki_files.certs / "seal.crt",
     )
     assert out.returncode != 0 and "revoked" in (out.stdout + out.stderr)

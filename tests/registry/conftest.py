@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from esign.db import make_session_factory
-from esign.registry import IssuedSealKey, SealIdentity, add_township, create_county
+from esign.pki.seal_issuer import IssuedKey
+from esign.registry import SealIdentity, add_township, create_county
 from esign.registry.uscc import make_uscc, org_code_check_char
 
 T0 = dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC)
@@ -25,11 +26,11 @@ class FakeCA:
     status: dict[str, str] = field(default_factory=dict)
     _serials: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
-    def issue(self, session: Session, identity: SealIdentity, *, key_id: str, at: dt.datetime) -> IssuedSealKey:
+    def issue(self, session: Session, identity: SealIdentity, *, key_id: str, at: dt.datetime) -> IssuedKey:
         serial = f"{next(self._serials):040x}"
         self.issued[serial] = identity
         self.status[serial] = "good"
-        return IssuedSealKey(key_id=key_id, cert_serial=serial)
+        return IssuedKey(key_id=key_id, cert_serial=serial)
 
     def revoke(self, session: Session, cert_serial: str, *, reason: str, at: dt.datetime) -> None:
         self.status[cert_serial] = f"revoked:{reason}"

@@ -114,5 +114,7 @@ def test_find_seal_by_id_code_and_township_name(session, ca):
     assert find_seal(session, str(seal.id)) is seal
     assert find_seal(session, seal.code) is seal
     assert find_seal(session, "克城镇") is seal
-    replaced = transition(session, seal, SealAction.REPLACE, actor="x", reason="换章", at=T0 + dt.timedelta(days=1), ca=ca)
+    replaced = transition(
+        session, seal, SealAction.REPLACE, actor="x", reason="换章", at=T0 + dt.timedelta(days=1), ca=ca
+    )
     assert find_seal(session, "克城镇") is replaced

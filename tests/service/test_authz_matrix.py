@@ -49,7 +49,7 @@ def _fill(value, township: str, seal_id: int):
 
 
 def _expected(role: str, route: tuple, whose: str) -> int:
-    method, path, body, allowed, ok_status = route
+    _method, path, body, allowed, ok_status = route
     if role == "public":
         return 401
     if role not in allowed:
