@@ -3,5 +3,6 @@
 import esign.ledger.models
 import esign.pki.store
 import esign.registry.models
+import esign.workflow.models
 
 __all__ = ["esign"]

@@ -17,7 +17,7 @@ from esign.deployment import Deployment
 from esign.errors import ConfigError, ConflictError
 from esign.pki import store as pki_store
 from esign.pki.ca import CountyPKI
-from esign.pki.crl import publish_crl
+from esign.pki.crl import build_crl, publish_crl
 from esign.pki.keys import KeyAlgorithm
 from esign.pki.profiles import CountyInfo
 from esign.registry import (
@@ -54,6 +54,8 @@ DEMO_TOWNSHIPS = (
     ("乔家湾乡", "141033203000", "蒲县乔家湾乡便民服务中心"),
 )
 DEMO_CATALOG = "山西省乡镇政务服务事项"
+#: Validity of the offline root's CRL.
+ROOT_CRL_PERIOD = dt.timedelta(days=365)
 DEMO_CATALOG_FILE = "puxian_provincial.json"
 
 
@@ -93,6 +95,10 @@ def init_county(
     )
     pki_store.record_county_pki(session, pki, at=at)
     publish_crl(session, pki, at=at)
+    # The root is offline: its CRL (covering the issuing CA) is made now, for a year, and
+    # re-made by a key ceremony (`esign init` tooling) before it expires.
+    root_crl = build_crl(pki.root, dep.keystore.load_private("root"), [], number=1, at=at, period=ROOT_CRL_PERIOD)
+    (settings.certs_dir / "root.crl").write_bytes(root_crl)
     record_event(session, actor="cli", action="county.init", target=f"county:{county}", at=at)
     return {name: settings.certs_dir / f"{name}.crt" for name in ("root", "issuing", "tsa", "ocsp")}
 

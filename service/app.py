@@ -8,7 +8,7 @@ from esign import __version__
 from esign.config import Settings
 from esign.deployment import Deployment
 from service.errors import install_error_handlers
-from service.routes import api_registry, health, web_admin
+from service.routes import api_registry, health, pki, web_admin
 
 __all__ = ["create_app"]
 
@@ -24,6 +24,7 @@ def create_app(settings: Settings | None = None, *, deployment: Deployment | Non
     app.state.deployment = dep
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(pki.router)
     app.include_router(api_registry.router)
     app.include_router(web_admin.router)
     return app

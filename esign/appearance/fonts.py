@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -48,6 +49,9 @@ DEFAULT_FONT_CANDIDATES: tuple[str, ...] = (
     "C:/Windows/Fonts/simsun.ttc#SimSun",
 )
 
+# fontTools loads tables lazily and is not thread-safe; the service renders from worker threads.
+_LOCK = threading.RLock()
+
 # A character every usable face must have: the last one of every special-purpose seal title.
 _PROBE = "章"
 
@@ -83,7 +87,9 @@ class FontRef:
                 path=path,
             )
         index = _face_index(path, face)
-        ref = cls(path=path, index=index, name=_font(path, index)["name"].getDebugName(4) or "")
+        with _LOCK:
+            full_name = _font(path, index)["name"].getDebugName(4) or ""
+        ref = cls(path=path, index=index, name=full_name)
         if _gid(ref, _PROBE) is None:
             raise ConfigError(
                 f"字体 {ref.name or path} 不含简体中文字形。",
@@ -144,8 +150,9 @@ def _face_index(path: str, face: str) -> int:
             )
         return int(face)
     for i in range(count):
-        names = _font(path, i)["name"]
-        if any((names.getDebugName(n) or "").casefold() == face.casefold() for n in (1, 4, 16)):
+        with _LOCK:
+            names = [_font(path, i)["name"].getDebugName(n) or "" for n in (1, 4, 16)]
+        if any(n.casefold() == face.casefold() for n in names):
             return i
     raise ConfigError(
         f"字体 {path} 中没有字面 {face}。",
@@ -202,7 +209,8 @@ class _PathPen(BasePen):
 
 
 def _gid(font: FontRef, char: str) -> str | None:
-    cmap = _font(font.path, font.index).getBestCmap() or {}
+    with _LOCK:
+        cmap = _font(font.path, font.index).getBestCmap() or {}
     return cmap.get(ord(char))
 
 
@@ -218,12 +226,14 @@ def glyph(font: FontRef, char: str) -> Glyph:
             f"The seal font has no glyph for {char!r} (U+{ord(char):04X}).",
             char=char,
         )
-    tt = _font(font.path, font.index)
-    pen = _PathPen()
-    glyph_set = tt.getGlyphSet()
-    glyph_set[name].draw(pen)
-    upm = float(tt["head"].unitsPerEm)
-    os2 = tt["OS/2"] if "OS/2" in tt else None
-    descent = float(os2.sTypoDescender) if os2 is not None else -0.12 * upm
+    with _LOCK:
+        tt = _font(font.path, font.index)
+        pen = _PathPen()
+        glyph_set = tt.getGlyphSet()
+        glyph_set[name].draw(pen)
+        advance = float(glyph_set[name].width)
+        upm = float(tt["head"].unitsPerEm)
+        os2 = tt["OS/2"] if "OS/2" in tt else None
+        descent = float(os2.sTypoDescender) if os2 is not None else -0.12 * upm
     # The ideographic em box is one em tall starting at the typographic descent (Noto: -120..880).
-    return Glyph(path=tuple(pen.ops), advance=float(glyph_set[name].width), em_bottom=descent, units_per_em=upm)
+    return Glyph(path=tuple(pen.ops), advance=advance, em_bottom=descent, units_per_em=upm)

@@ -38,7 +38,7 @@ _STAR_RADIUS = 7.0  # a 14 mm star
 _NAME_MARGIN = 0.9  # ring inner edge to the name's em boxes
 _NAME_HEIGHT = 6.6
 _NAME_WIDTH = 5.4  # natural width of a character box (a little condensed, as cut seals are)
-_NAME_GAP = 1.1  # natural gap between boxes, at their inner edge
+_NAME_GAP = 0.7  # natural gap between boxes, at their inner edge
 _NAME_GAP_MIN = 0.3
 _NAME_WIDTH_MIN = 0.5  # most a name may be condensed (fraction of the natural width)
 _NAME_SPAN_MIN = 150.0  # degrees: short names are spread, not huddled at the top
@@ -200,6 +200,15 @@ class SealLayout:
     def ring_inner_radius(self) -> float:
         """Inner edge of the ring."""
         return self.radius - self.ring_width
+
+    @property
+    def title_box(self) -> tuple[float, float, float, float] | None:
+        """``(x0, y0, x1, y1)`` around the title's character boxes, ``None`` without a title."""
+        if not self.title:
+            return None
+        xs = [x for b in self.title for x, _ in b.corners()]
+        ys = [y for b in self.title for _, y in b.corners()]
+        return (min(xs), min(ys), max(xs), max(ys))
 
 
 def _too_long(what: str, zh: str, n: int) -> SealTextTooLongError:

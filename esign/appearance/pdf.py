@@ -7,6 +7,7 @@ artwork always gives the same bytes: no creation date, no random document ID.
 from __future__ import annotations
 
 import hashlib
+import math
 import zlib
 
 from pyhanko.pdf_utils.content import RawContent
@@ -19,10 +20,16 @@ __all__ = ["raw_content", "standalone_pdf"]
 
 
 def raw_content(art: Artwork) -> RawContent:
-    """A pyHanko :class:`~pyhanko.pdf_utils.content.RawContent` with the artwork's operators and
-    a box of its size, e.g. as ``StaticStampStyle(background=raw_content(art))``; it needs no
-    resources. Build a fresh one per use (pyHanko content objects carry a writer)."""
-    return RawContent(art.content, box=BoxConstraints(width=art.width, height=art.height))
+    """A pyHanko :class:`~pyhanko.pdf_utils.content.RawContent` with the artwork's operators,
+    e.g. for ``StaticStampStyle(background=raw_content(art), background_opacity=1)``; it needs
+    no resources. Build a fresh one per use (pyHanko content objects carry a writer).
+
+    pyHanko keeps boxes in whole points, so the box is the artwork's rounded *up*; the artwork
+    is drawn unscaled from the box's lower-left corner, hence :attr:`Artwork.anchor` still gives
+    the seal centre. Give the stamp this same box (``rc.box``) so pyHanko does not rescale it.
+    """
+    box = BoxConstraints(width=math.ceil(art.width - 1e-6), height=math.ceil(art.height - 1e-6))
+    return RawContent(art.content, box=box)
 
 
 def standalone_pdf(art: Artwork, *, margin_mm: float = 0.0) -> bytes:

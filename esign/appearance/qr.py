@@ -46,7 +46,7 @@ def qr_modules(data: str, *, error_correction: Literal["M", "Q", "H"] = "M") -> 
     qr.add_data(data.encode("utf-8"))
     try:
         qr.make(fit=True)
-    except DataOverflowError as e:
+    except (DataOverflowError, ValueError) as e:  # qrcode says ValueError past version 40
         raise InputError(
             "二维码内容太长。", "The QR code content is too long.", code="qr_data_too_long", length=len(data)
         ) from e

@@ -49,9 +49,9 @@ def version() -> None:
 
 
 def _register() -> None:
-    from esign.cli import catalog, county, seal, serve, user
+    from esign.cli import catalog, county, seal, serve, stamp, user
 
-    for module in (county, catalog, seal, user, serve):
+    for module in (county, catalog, seal, stamp, user, serve):
         module.register(app)
 
 

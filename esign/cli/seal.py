@@ -168,3 +168,31 @@ def seal_show(ref: SealRef, home: HomeOpt = None, json_out: JsonOpt = False) -> 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(seal_app, name="seal")
+
+
+@seal_app.command("image")
+def seal_image(
+    ref: SealRef,
+    output: Annotated[str, typer.Option("-o", "--output", help="输出文件：.png 或 .pdf")],
+    dpi: Annotated[int, typer.Option(help="PNG 分辨率")] = 300,
+    home: HomeOpt = None,
+) -> None:
+    """导出印章图样（PNG 或矢量 PDF）/ export the seal image (PNG or vector PDF)."""
+    from pathlib import Path
+
+    from esign.appearance import SealSpec, seal_pdf, seal_png
+    from esign.errors import InputError
+    from esign.registry import find_seal, organisation_name
+
+    dep = open_deployment(home)
+    with dep.transaction() as session:
+        seal = find_seal(session, ref)
+        spec = SealSpec(name=organisation_name(seal.township), title=seal.title, code=seal.code)
+    path = Path(output)
+    if path.suffix.lower() == ".png":
+        path.write_bytes(seal_png(spec, dpi=dpi))
+    elif path.suffix.lower() == ".pdf":
+        path.write_bytes(seal_pdf(spec))
+    else:
+        raise InputError("输出文件须以 .png 或 .pdf 结尾。", "The output must end in .png or .pdf.", field="output")
+    console.print(f"[green]已导出[/] {path}")

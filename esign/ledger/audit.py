@@ -76,9 +76,23 @@ class AuditReport:
 class _Problems:
     def __init__(self) -> None:
         self.items: list[AuditProblem] = []
+        self._aggregate: list[tuple[int, int, str, str]] = []
 
     def add(self, index: int | None, kind: str, detail: str) -> None:
         self.items.append(AuditProblem(index, kind, detail))
+
+    def add_aggregate(self, start: int, end: int, kind: str, detail: str) -> None:
+        """A hash over entries ``[start, end)`` disagrees; resolved by :meth:`resolve`."""
+        self._aggregate.append((start, end, kind, detail))
+
+    def resolve(self) -> list[AuditProblem]:
+        # An aggregate hash that disagrees is explained by the first specific problem inside its
+        # range, if any; otherwise it can only name the start of the range.
+        out = list(self.items)
+        for start, end, kind, detail in self._aggregate:
+            inside = [p.index for p in self.items if p.index is not None and start <= p.index < end]
+            out.append(AuditProblem(min(inside) if inside else start, kind, detail))
+        return out
 
 
 def _check_entries(session: Session, out: _Problems) -> MemoryTree:
@@ -131,7 +145,8 @@ def _check_nodes(session: Session, tree: MemoryTree, out: _Problems) -> None:
             missing.append((level, gap))
         next_idx[level] = idx + 1
         if idx >= len(want):
-            out.add(idx << level, "node_extra", f"node ({level}, {idx}) covers entries that do not exist")
+            detail = f"node ({level}, {idx}) covers entries that do not exist"
+            out.add(max(idx << level, tree.size), "node_extra", detail)
         elif bytes(h) != want[idx]:
             mismatched.add((level, idx))
     for level, want in enumerate(tree.levels):
@@ -160,7 +175,8 @@ def _check_head(session: Session, tree: MemoryTree, out: _Problems) -> int:
         return size
     for (level, idx), h in zip(ids, stored, strict=True):
         if h != tree.levels[level][idx]:
-            out.add(idx << level, "head", f"the head's compact range differs at node ({level}, {idx})")
+            detail = f"the head's compact range differs at node ({level}, {idx})"
+            out.add_aggregate(idx << level, (idx + 1) << level, "head", detail)
             break
     return size
 
@@ -182,7 +198,8 @@ def _check_checkpoints(
             out.add(tree.size, "checkpoint_size", f"a checkpoint covers {cp.size} entries but {tree.size} exist")
             continue
         if tree.root(cp.size) != cp.root_hash:
-            out.add(good_size, "checkpoint_root", f"entries before {cp.size} no longer match the signed root")
+            detail = f"entries before {cp.size} no longer match the signed root"
+            out.add_aggregate(good_size, cp.size, "checkpoint_root", detail)
         else:
             good_size = cp.size
     return count, latest
@@ -200,7 +217,7 @@ def verify_log(session: Session, *, verifier: NoteVerifier, max_problems: int = 
     _check_nodes(session, tree, out)
     head_size = _check_head(session, tree, out)
     count, latest = _check_checkpoints(session, tree, verifier, out)
-    problems = sorted(out.items, key=lambda p: (p.index is None, p.index or 0))
+    problems = sorted(out.resolve(), key=lambda p: (p.index is None, p.index or 0))
     indices = [p.index for p in problems if p.index is not None]
     return AuditReport(
         ok=not problems,

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from typing import cast
 
-from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy import Table, and_, bindparam, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -36,7 +37,7 @@ __all__ = ["HEAD_ID", "SqlLedger", "append"]
 #: The id of the one head row.
 HEAD_ID = 1
 # Keep IN lists well under every backend's bound-parameter limit.
-_CHUNK = 400
+_CHUNK = 200
 
 
 def _split_peaks(blob: bytes) -> list[bytes]:
@@ -54,16 +55,31 @@ def _ensure_head(session: Session) -> None:
         raise LedgerIntegrityError("不支持的数据库", f"unsupported database {dialect}")
 
 
+_HEAD = cast(Table, LedgerHeadRow.__table__)
+_ENTRIES = cast(Table, LedgerEntryRow.__table__)
+_NODES = cast(Table, LedgerNodeRow.__table__)
+# Prebuilt Core statements: an append is on the hot path of every stamp.
+_SELECT_HEAD = select(_HEAD.c.size, _HEAD.c.peaks).where(_HEAD.c.id == HEAD_ID)
+_SELECT_HEAD_LOCKED = _SELECT_HEAD.with_for_update()
+_SELECT_DUPLICATE = select(_ENTRIES.c.idx).where(_ENTRIES.c.entry_id == bindparam("entry_id_"))
+_INSERT_ENTRY = _ENTRIES.insert()
+_INSERT_NODE = _NODES.insert()
+_UPDATE_HEAD = (
+    _HEAD.update()
+    .where(_HEAD.c.id == HEAD_ID, _HEAD.c.size == bindparam("old_size"))
+    .values(size=bindparam("new_size"), peaks=bindparam("new_peaks"), updated_at=bindparam("at_"))
+)
+
+
 def _read_head(session: Session, *, lock: bool) -> tuple[int, list[bytes]]:
-    stmt = select(LedgerHeadRow.size, LedgerHeadRow.peaks).where(LedgerHeadRow.id == HEAD_ID)
-    if lock:
-        stmt = stmt.with_for_update()
-    row = session.execute(stmt).one_or_none()
+    conn = session.connection()
+    stmt = _SELECT_HEAD_LOCKED if lock else _SELECT_HEAD
+    row = conn.execute(stmt).one_or_none()
     if row is None:
         if not lock:
             return 0, []
         _ensure_head(session)
-        row = session.execute(stmt).one()
+        row = conn.execute(stmt).one()
     size, blob = int(row[0]), bytes(row[1])
     peaks = _split_peaks(blob)
     if len(peaks) != size.bit_count() or len(blob) % HASH_SIZE:
@@ -79,8 +95,9 @@ def append(session: Session, entry: LedgerEntry, *, at: dt.datetime) -> AppendRe
     if at.tzinfo is None:
         raise ValueError("at must be an aware datetime")
     size, peaks = _read_head(session, lock=True)
+    conn = session.connection()
     # Under the head lock no other append can race this check.
-    if session.execute(select(LedgerEntryRow.idx).where(LedgerEntryRow.entry_id == entry.entry_id)).first():
+    if conn.execute(_SELECT_DUPLICATE, {"entry_id_": entry.entry_id}).first():
         raise ConflictError("该登记编号已存在", "an entry with this id is already in the log", code="ledger_duplicate")
     body = entry.to_bytes()
     leaf = hash_leaf(body)
@@ -91,26 +108,25 @@ def append(session: Session, entry: LedgerEntry, *, at: dt.datetime) -> AppendRe
         level, i = level + 1, i >> 1
         nodes.append({"level": level, "idx": i, "hash": h})
     peaks.append(h)
-    session.execute(
-        insert(LedgerEntryRow).values(
-            idx=size,
-            entry_id=entry.entry_id,
-            leaf_hash=leaf,
-            body=body,
-            township_id=entry.township_id,
-            item_number=entry.item_number,
-            user_name=entry.user,
-            signed_at=entry.signed_at,
-            appended_at=at,
-        )
+    conn.execute(
+        _INSERT_ENTRY,
+        {
+            "idx": size,
+            "entry_id": entry.entry_id,
+            "leaf_hash": leaf,
+            "body": body,
+            "township_id": entry.township_id,
+            "item_number": entry.item_number,
+            "user_name": entry.user,
+            "signed_at": entry.signed_at,
+            "appended_at": at,
+        },
     )
-    session.execute(insert(LedgerNodeRow), nodes)
-    moved = session.execute(
-        update(LedgerHeadRow)
-        .where(LedgerHeadRow.id == HEAD_ID, LedgerHeadRow.size == size)
-        .values(size=size + 1, peaks=b"".join(peaks), updated_at=at)
+    conn.execute(_INSERT_NODE, nodes)
+    moved = conn.execute(
+        _UPDATE_HEAD, {"old_size": size, "new_size": size + 1, "new_peaks": b"".join(peaks), "at_": at}
     )
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
+    if moved.rowcount != 1:
         raise LedgerIntegrityError("日志头被并发修改", "the ledger head changed under its lock")
     return AppendReceipt(size, entry.entry_id, leaf, size + 1, root_from_peaks(peaks))
 
@@ -143,9 +159,11 @@ class SqlLedger:
         wanted = list(dict.fromkeys(ids))
         for start in range(0, len(wanted), _CHUNK):
             chunk = wanted[start : start + _CHUNK]
-            rows = self.session.execute(
-                select(LedgerNodeRow.level, LedgerNodeRow.idx, LedgerNodeRow.hash).where(
-                    tuple_(LedgerNodeRow.level, LedgerNodeRow.idx).in_(chunk)
+            # OR of primary-key equalities: both backends answer it from the primary key index
+            # (SQLite does not for a row-value IN list).
+            rows = self.session.connection().execute(
+                select(_NODES.c.level, _NODES.c.idx, _NODES.c.hash).where(
+                    or_(*(and_(_NODES.c.level == lv, _NODES.c.idx == i) for lv, i in chunk))
                 )
             )
             out.update({(lv, i): bytes(h) for lv, i, h in rows})

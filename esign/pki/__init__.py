@@ -23,7 +23,7 @@ from esign.pki.ocsp import OcspResponder, StatusLookup
 from esign.pki.oids import DOCUMENT_SIGNING, SEAL_POLICY, TSA_POLICY
 from esign.pki.profiles import CountyInfo, SealSubject, random_serial, validate_uscc
 from esign.pki.status import CertKind, CertState, CertStatus, RevocationReason
-from esign.pki.tsa import NextSerialAndTime, TimeStampAuthority
+from esign.pki.tsa import NextSerialAndTime, TimeStampAuthority, TimeStampResp
 
 if TYPE_CHECKING:
     from esign.pki.timestamper import InProcessTimeStamper
@@ -63,6 +63,7 @@ __all__ = [
     "SealSubject",
     "StatusLookup",
     "TimeStampAuthority",
+    "TimeStampResp",
     "algorithm_of",
     "build_crl",
     "certificate_der",

@@ -128,15 +128,26 @@ class CountyPKI:
             county, publics["issuing"], issuer_cert=root, issuer_key=root_key, at=at, validity=issuing_validity
         )
         tsa = profiles.tsa_certificate(
-            county, publics["tsa"], issuer_cert=issuing, issuer_key=issuing_key, base_url=base_url, at=at,
+            county,
+            publics["tsa"],
+            issuer_cert=issuing,
+            issuer_key=issuing_key,
+            base_url=base_url,
+            at=at,
             validity=tsa_validity,
         )
         ocsp = profiles.ocsp_signer_certificate(
             county, publics["ocsp"], issuer_cert=issuing, issuer_key=issuing_key, at=at, validity=ocsp_validity
         )
         return cls(
-            root=root, issuing=issuing, issuing_key=issuing_key, tsa=tsa, tsa_key=keystore.load_private("tsa"),
-            ocsp=ocsp, ocsp_key=keystore.load_private("ocsp"), base_url=_base_url_of(tsa),
+            root=root,
+            issuing=issuing,
+            issuing_key=issuing_key,
+            tsa=tsa,
+            tsa_key=keystore.load_private("tsa"),
+            ocsp=ocsp,
+            ocsp_key=keystore.load_private("ocsp"),
+            base_url=_base_url_of(tsa),
         )
 
     @classmethod
@@ -150,7 +161,11 @@ class CountyPKI:
         at: dt.datetime,
         algorithm: KeyAlgorithm = KeyAlgorithm.EC_P256,
     ) -> CountyPKI:
-        """:meth:`generate` and write the certificates to ``certs_dir``; refuses an existing PKI there."""
+        """:meth:`generate` and write the certificates to ``certs_dir``; refuses an existing PKI there.
+
+        Not transactional: if writing fails half-way, the keys stay in ``keystore`` and a retry is
+        refused until the operator removes them (nothing is ever overwritten silently).
+        """
         certs_dir = Path(certs_dir)
         existing = [n for n in CERT_FILES.values() if (certs_dir / n).exists()]
         if existing:
@@ -164,9 +179,7 @@ class CountyPKI:
         return pki
 
     @classmethod
-    def from_bytes(
-        cls, keystore: KeyStore, *, root: bytes, issuing: bytes, tsa: bytes, ocsp: bytes
-    ) -> CountyPKI:
+    def from_bytes(cls, keystore: KeyStore, *, root: bytes, issuing: bytes, tsa: bytes, ocsp: bytes) -> CountyPKI:
         """The PKI from its four certificates (PEM or DER) and the online keys in ``keystore``."""
         tsa_cert = load_certificate(tsa)
         return cls(
@@ -223,8 +236,13 @@ class CountyPKI:
     ) -> x509.Certificate:
         """Certify a township seal's public key. The caller records it (:func:`esign.pki.store.record_issued`)."""
         return profiles.seal_certificate(
-            subject, public_key, issuer_cert=self.issuing, issuer_key=self.issuing_key, base_url=self.base_url,
-            at=at, validity=validity,
+            subject,
+            public_key,
+            issuer_cert=self.issuing,
+            issuer_key=self.issuing_key,
+            base_url=self.base_url,
+            at=at,
+            validity=validity,
         )
 
     def ocsp_responder(

@@ -68,9 +68,7 @@ def build_crl(
     return b.sign(issuer_key, signature_hash(issuer_key)).public_bytes(Encoding.DER)
 
 
-def publish_crl(
-    session: Session, pki: CountyPKI, *, at: dt.datetime, period: dt.timedelta = CRL_PERIOD
-) -> bytes:
+def publish_crl(session: Session, pki: CountyPKI, *, at: dt.datetime, period: dt.timedelta = CRL_PERIOD) -> bytes:
     """Build the issuing CA's CRL from the store with the next CRL number, store and return it (DER)."""
     at = require_utc(at)
     epoch = store.revocation_epoch(session)

@@ -2,8 +2,9 @@
 
 :meth:`OcspResponder.respond` takes request DER and returns response DER. It never raises on a bad
 request: garbage gives ``malformedRequest``, a request about another CA (or a CertID hash other
-than SHA-1/SHA-256) gives ``unauthorized``. Certificate status comes from a caller-supplied lookup,
-so this module knows no SQL.
+than SHA-1/SHA-256) gives ``unauthorized``. A request may name one certificate only (as every
+mainstream client sends; more are answered ``malformedRequest``). Certificate status comes from a
+caller-supplied lookup, so this module knows no SQL.
 """
 
 from __future__ import annotations
@@ -85,14 +86,17 @@ class OcspResponder:
         # The key hash covers the subjectPublicKey BIT STRING value without its unused-bits octet.
         key_bits = asn1_keys.PublicKeyInfo.load(spki)["public_key"].contents[1:]
         name_der = issuer_cert.subject.public_bytes()
-        self._issuer_ids = {
-            name: (_digest(cls(), name_der), _digest(cls(), key_bits)) for name, cls in _HASHES.items()
-        }
+        self._issuer_ids = {name: (_digest(cls(), name_der), _digest(cls(), key_bits)) for name, cls in _HASHES.items()}
 
     @property
     def issuer(self) -> x509.Certificate:
         """The CA this responder answers for."""
         return self._issuer
+
+    @classmethod
+    def malformed_response(cls) -> bytes:
+        """A DER ``malformedRequest`` response, for requests refused before parsing (media type, encoding)."""
+        return cls._unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
 
     def respond(
         self,

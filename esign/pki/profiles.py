@@ -158,7 +158,12 @@ class SealSubject:
 
     @classmethod
     def in_county(
-        cls, county: CountyInfo, *, organization: str, common_name: str, organization_identifier: str,
+        cls,
+        county: CountyInfo,
+        *,
+        organization: str,
+        common_name: str,
+        organization_identifier: str,
         organizational_unit: str = "便民服务中心",
     ) -> SealSubject:
         """A township seal subject in ``county`` (province and locality taken from it)."""
@@ -212,14 +217,16 @@ def issuing_url(base_url: str) -> str:
 
 def _check_base_url(base_url: str) -> str:
     if not isinstance(base_url, str) or not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", base_url):
-        raise InputError(
-            "公共地址须为 http(s):// 开头的 URL。", "base_url must be an http(s) URL.", field="base_url"
-        )
+        raise InputError("公共地址须为 http(s):// 开头的 URL。", "base_url must be an http(s) URL.", field="base_url")
     return base_url.rstrip("/")
 
 
 def _builder(
-    subject: x509.Name, public_key: PublicKey, *, issuer: x509.Certificate | None, at: dt.datetime,
+    subject: x509.Name,
+    public_key: PublicKey,
+    *,
+    issuer: x509.Certificate | None,
+    at: dt.datetime,
     validity: dt.timedelta,
 ) -> x509.CertificateBuilder:
     at = require_utc(at)
@@ -304,16 +311,22 @@ def root_ca_certificate(
 
 
 def issuing_ca_certificate(
-    county: CountyInfo, public_key: PublicKey, *, issuer_cert: x509.Certificate, issuer_key: PrivateKey,
-    at: dt.datetime, validity: dt.timedelta = ISSUING_VALIDITY,
+    county: CountyInfo,
+    public_key: PublicKey,
+    *,
+    issuer_cert: x509.Certificate,
+    issuer_key: PrivateKey,
+    at: dt.datetime,
+    validity: dt.timedelta = ISSUING_VALIDITY,
 ) -> x509.Certificate:
     """The online issuing CA: pathLen 0, keyCertSign + cRLSign, the seal and TSA policies.
 
     It carries no CRL pointer: the root is offline-style, and a compromised issuing CA is handled
     by replacing the trust anchor, not by a root CRL.
     """
-    b = _builder(county.name(f"{county.county}电子印章签发CA"), public_key, issuer=issuer_cert, at=at,
-                 validity=validity)
+    b = _builder(
+        county.name(f"{county.county}电子印章签发CA"), public_key, issuer=issuer_cert, at=at, validity=validity
+    )
     b = b.add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
     b = b.add_extension(_ku(ca=True), critical=True)
     b = b.add_extension(_policies(SEAL_POLICY, TSA_POLICY), critical=False)
@@ -321,8 +334,14 @@ def issuing_ca_certificate(
 
 
 def tsa_certificate(
-    county: CountyInfo, public_key: PublicKey, *, issuer_cert: x509.Certificate, issuer_key: PrivateKey,
-    base_url: str, at: dt.datetime, validity: dt.timedelta = TSA_VALIDITY,
+    county: CountyInfo,
+    public_key: PublicKey,
+    *,
+    issuer_cert: x509.Certificate,
+    issuer_key: PrivateKey,
+    base_url: str,
+    at: dt.datetime,
+    validity: dt.timedelta = TSA_VALIDITY,
 ) -> x509.Certificate:
     """The time-stamping unit: EKU timeStamping only, critical (RFC 3161 section 2.3)."""
     b = _builder(county.name(f"{county.county}时间戳服务"), public_key, issuer=issuer_cert, at=at, validity=validity)
@@ -335,16 +354,22 @@ def tsa_certificate(
 
 
 def ocsp_signer_certificate(
-    county: CountyInfo, public_key: PublicKey, *, issuer_cert: x509.Certificate, issuer_key: PrivateKey,
-    at: dt.datetime, validity: dt.timedelta = OCSP_VALIDITY,
+    county: CountyInfo,
+    public_key: PublicKey,
+    *,
+    issuer_cert: x509.Certificate,
+    issuer_key: PrivateKey,
+    at: dt.datetime,
+    validity: dt.timedelta = OCSP_VALIDITY,
 ) -> x509.Certificate:
     """The delegated OCSP signer: EKU OCSPSigning and id-pkix-ocsp-nocheck (RFC 6960 section 4.2.2.2.1).
 
     With nocheck, clients do not ask about the signer itself; the short default lifetime bounds the
     damage if its key leaks.
     """
-    b = _builder(county.name(f"{county.county}证书状态服务OCSP"), public_key, issuer=issuer_cert, at=at,
-                 validity=validity)
+    b = _builder(
+        county.name(f"{county.county}证书状态服务OCSP"), public_key, issuer=issuer_cert, at=at, validity=validity
+    )
     b = b.add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
     b = b.add_extension(_ku(digital_signature=True), critical=True)
     b = b.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=False)
@@ -353,15 +378,23 @@ def ocsp_signer_certificate(
 
 
 def seal_certificate(
-    subject: SealSubject, public_key: PublicKey, *, issuer_cert: x509.Certificate, issuer_key: PrivateKey,
-    base_url: str, at: dt.datetime, validity: dt.timedelta = SEAL_VALIDITY,
+    subject: SealSubject,
+    public_key: PublicKey,
+    *,
+    issuer_cert: x509.Certificate,
+    issuer_key: PrivateKey,
+    base_url: str,
+    at: dt.datetime,
+    validity: dt.timedelta = SEAL_VALIDITY,
 ) -> x509.Certificate:
     """A township seal: digitalSignature + nonRepudiation (critical), EKU documentSigning (RFC 9336),
     the seal policy, CRL and OCSP pointers."""
     b = _builder(subject.to_name(), public_key, issuer=issuer_cert, at=at, validity=validity)
     b = b.add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
     b = b.add_extension(_ku(digital_signature=True, non_repudiation=True), critical=True)
-    b = b.add_extension(x509.ExtendedKeyUsage([DOCUMENT_SIGNING]), critical=False)
+    # emailProtection beside documentSigning: NSS (poppler's pdfsig, Firefox-based readers) checks
+    # PDF signers under its "email signer" usage and refuses an EKU list without it.
+    b = b.add_extension(x509.ExtendedKeyUsage([DOCUMENT_SIGNING, ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
     b = b.add_extension(_policies(SEAL_POLICY), critical=False)
     b = _revocation_pointers(b, base_url)
     return _sign(b, issuer_key)

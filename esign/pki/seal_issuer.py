@@ -73,7 +73,7 @@ class SealIssuer:
 
     def revoke(self, session: Session, cert_serial: str, *, reason: str, at: dt.datetime) -> None:
         """Revoke for good and republish the CRL."""
-        store.revoke(session, cert_serial, RevocationReason(reason), at=at)
+        store.revoke(session, cert_serial, RevocationReason.parse(reason), at=at)
         publish_crl(session, self.pki, at=at)
 
     def hold(self, session: Session, cert_serial: str, *, at: dt.datetime) -> None:

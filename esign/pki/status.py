@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from cryptography import x509
 
+from esign.errors import InputError
+
 __all__ = ["CertKind", "CertState", "CertStatus", "RevocationReason"]
 
 
@@ -48,6 +50,19 @@ class RevocationReason(enum.StrEnum):
     """Delta-CRL marker of a released hold; esign drops released holds from the full CRL instead."""
     PRIVILEGE_WITHDRAWN = "privilegeWithdrawn"
     AA_COMPROMISE = "aACompromise"
+
+    @classmethod
+    def parse(cls, value: str) -> RevocationReason:
+        """The reason named ``value`` (RFC 5280 spelling); :class:`esign.errors.InputError` otherwise."""
+        try:
+            return cls(value)
+        except ValueError:
+            raise InputError(
+                "未知的吊销原因。",
+                f"Unknown revocation reason {value!r}; use an RFC 5280 name such as keyCompromise or superseded.",
+                code="bad_reason",
+                field="reason",
+            ) from None
 
     def to_x509(self) -> x509.ReasonFlags:
         """The matching cryptography enum member."""

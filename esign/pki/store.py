@@ -153,7 +153,9 @@ def _row(session: Session, serial: int | str, *, lock: bool) -> PkiCertificate:
     row = session.execute(stmt).scalar_one_or_none()
     if row is None:
         raise NotFoundError(
-            "未找到该证书。", f"No certificate with serial {_key(serial)}.", code="cert_not_found",
+            "未找到该证书。",
+            f"No certificate with serial {_key(serial)}.",
+            code="cert_not_found",
             serial=_key(serial),
         )
     return row
@@ -173,7 +175,7 @@ def _transition(row: PkiCertificate, allowed: tuple[CertState, ...], action_zh: 
 def revoke(session: Session, serial: int | str, reason: RevocationReason, *, at: dt.datetime) -> CertStatus:
     """Revoke permanently (a good or held certificate). Use :func:`hold` for a suspension."""
     at = require_utc(at)
-    reason = RevocationReason(reason)
+    reason = RevocationReason.parse(reason)
     if reason in (RevocationReason.CERTIFICATE_HOLD, RevocationReason.REMOVE_FROM_CRL):
         raise InputError(
             "暂停请使用 hold，解除暂停请使用 release_hold。",
@@ -296,14 +298,24 @@ class StoredCrl:
 
 
 def save_crl(
-    session: Session, *, issuer: x509.Certificate, number: int, epoch: int, this_update: dt.datetime,
-    next_update: dt.datetime, der: bytes,
+    session: Session,
+    *,
+    issuer: x509.Certificate,
+    number: int,
+    epoch: int,
+    this_update: dt.datetime,
+    next_update: dt.datetime,
+    der: bytes,
 ) -> None:
     """Keep a published CRL."""
     session.add(
         PkiCrl(
-            number=number, issuer_serial=serial_hex(issuer), epoch=epoch, this_update=require_utc(this_update),
-            next_update=require_utc(next_update), der=der,
+            number=number,
+            issuer_serial=serial_hex(issuer),
+            epoch=epoch,
+            this_update=require_utc(this_update),
+            next_update=require_utc(next_update),
+            der=der,
         )
     )
     session.flush()
@@ -319,4 +331,3 @@ def latest_crl(session: Session, issuer: x509.Certificate) -> StoredCrl | None:
     return StoredCrl(
         number=row.number, epoch=row.epoch, this_update=row.this_update, next_update=row.next_update, der=row.der
     )
-

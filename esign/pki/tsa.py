@@ -25,7 +25,7 @@ from esign.pki._util import require_utc
 from esign.pki.keys import PrivateKey, signature_hash
 from esign.pki.oids import TSA_POLICY
 
-__all__ = ["ACCEPTED_DIGESTS", "NextSerialAndTime", "TimeStampAuthority"]
+__all__ = ["ACCEPTED_DIGESTS", "NextSerialAndTime", "TimeStampAuthority", "TimeStampResp"]
 
 _log = logging.getLogger(__name__)
 
@@ -34,6 +34,15 @@ NextSerialAndTime = Callable[[dt.datetime], tuple[int, dt.datetime]]
 
 #: Message-imprint digests accepted (SHA-1 and MD5 are refused with badAlg), with their sizes.
 ACCEPTED_DIGESTS: dict[str, int] = {"sha256": 32, "sha384": 48, "sha512": 64, "sha3_256": 32, "sha3_512": 64}
+
+
+class TimeStampResp(tsp.TimeStampResp):
+    """TimeStampResp with timeStampToken OPTIONAL as in RFC 3161 (asn1crypto makes it mandatory)."""
+
+    _fields = [  # noqa: RUF012 (asn1crypto's class-level schema)
+        ("status", tsp.PKIStatusInfo),
+        ("time_stamp_token", cms.ContentInfo, {"optional": True}),
+    ]
 
 
 class _Reject(Exception):
@@ -108,6 +117,10 @@ class TimeStampAuthority:
             return self._rejection("bad_data_format", "malformed TimeStampReq").dump()
         return self.respond_to(req, next_serial_and_time, at=at).dump()
 
+    def reject(self, text: str = "malformed TimeStampReq") -> bytes:
+        """A DER rejection with failInfo badDataFormat, for requests refused before parsing (e.g. wrong media type)."""
+        return self._rejection("bad_data_format", text).dump()
+
     def respond_to(
         self, req: tsp.TimeStampReq, next_serial_and_time: NextSerialAndTime, *, at: dt.datetime
     ) -> tsp.TimeStampResp:
@@ -135,7 +148,7 @@ class TimeStampAuthority:
             info["tsa"] = asn1_x509.GeneralName(name="directory_name", value=self._asn1_cert.subject)
         tst_info = tsp.TSTInfo(info)
         token = self._sign(tst_info.dump(), gen_time, cert_req)
-        return tsp.TimeStampResp({"status": tsp.PKIStatusInfo({"status": "granted"}), "time_stamp_token": token})
+        return TimeStampResp({"status": tsp.PKIStatusInfo({"status": "granted"}), "time_stamp_token": token})
 
     def _check(self, req: tsp.TimeStampReq) -> tuple[tsp.MessageImprint, str, int | None, bool]:
         try:
@@ -162,7 +175,7 @@ class TimeStampAuthority:
         return imprint, policy or self._policy, nonce, cert_req
 
     def _rejection(self, fail_info: str, text: str) -> tsp.TimeStampResp:
-        return tsp.TimeStampResp(
+        return TimeStampResp(
             {"status": tsp.PKIStatusInfo({"status": "rejection", "status_string": [text], "fail_info": {fail_info}})}
         )
 

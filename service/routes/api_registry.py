@@ -6,7 +6,10 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
+from esign.appearance import SealSpec, seal_pdf, seal_png
+from esign.errors import NotFoundError
 from esign.registry import (
     Permission,
     Role,
@@ -23,6 +26,7 @@ from esign.registry import (
     list_audit,
     list_seals,
     list_townships,
+    organisation_name,
     record_event,
     request_seal,
     seal_history,
@@ -178,6 +182,20 @@ def seal_action(
         detail=body.reason,
     )
     return _seal_out(session, result, history=True)
+
+
+@router.get("/seals/{ref}/image.{fmt}", summary="印章图样 / the seal image (PNG or vector PDF)")
+def seal_image(
+    ref: str, fmt: str, actor: CurrentActor, session: DbSession, dpi: Annotated[int, Query(ge=72, le=1200)] = 300
+) -> Response:
+    seal = find_seal(session, ref)
+    authorize(actor, Permission.SEAL_VIEW, township_id=seal.township_id)
+    spec = SealSpec(name=organisation_name(seal.township), title=seal.title, code=seal.code)
+    if fmt == "png":
+        return Response(seal_png(spec, dpi=dpi), media_type="image/png")
+    if fmt == "pdf":
+        return Response(seal_pdf(spec), media_type="application/pdf")
+    raise NotFoundError("仅支持 png 和 pdf 格式。", "Only png and pdf are available.", code="bad_image_format")
 
 
 @router.get("/users", response_model=list[UserOut], summary="用户列表 / people")

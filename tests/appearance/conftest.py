@@ -83,3 +83,10 @@ def zbar(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Image.Image], li
         return [line for line in proc.stdout.decode("utf-8").splitlines() if line]
 
     return run
+
+
+def pixel(img: Image.Image, xy: tuple[int, int]) -> tuple[int, ...]:
+    """The pixel at ``xy`` as a tuple of channel values (typed, for multi-band images)."""
+    value = img.getpixel(xy)
+    assert isinstance(value, tuple)
+    return value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -87,17 +88,17 @@ def test_name_reads_clockwise_from_lower_left(n: int) -> None:
     layout = layout_seal(SealSpec(name=LONG_NAME[:n], title=TITLE))
     angles = [_angle(b) for b in layout.name]
     # Left to right over the top: angles fall steadily, symmetric about 12 o'clock.
-    assert all(a > b for a, b in zip(angles, angles[1:], strict=False))
+    assert all(a > b for a, b in itertools.pairwise(angles))
     assert layout.name[0].center[0] < 0 < layout.name[-1].center[0]
     assert layout.name[0].center[0] == pytest.approx(-layout.name[-1].center[0])
     assert layout.name[0].center[1] == pytest.approx(layout.name[-1].center[1])
-    steps = [a - b for a, b in zip(angles, angles[1:], strict=False)]
+    steps = [a - b for a, b in itertools.pairwise(angles)]
     assert max(steps) - min(steps) < 1e-9  # evenly spaced
 
 
 def test_span_adapts_to_length() -> None:
     spans = [layout_seal(SealSpec(name=LONG_NAME[:n])).name_span for n in range(4, 17)]
-    assert all(a <= b + 1e-9 for a, b in zip(spans, spans[1:], strict=False))
+    assert all(a <= b + 1e-9 for a, b in itertools.pairwise(spans))
     assert spans[0] <= 160  # a short name does not run round the circle
     assert spans[-1] <= 290  # a long one leaves the bottom open
     assert spans[-1] - spans[0] > 100
@@ -118,6 +119,12 @@ def test_title_is_horizontal_under_the_star() -> None:
         assert box.rotation == 0.0
         assert max(c[1] for c in box.corners()) < star_bottom
         assert box.center[1] == layout.title[0].center[1]
+    assert layout.title_box is not None
+    x0, y0, x1, y1 = layout.title_box
+    assert x0 == pytest.approx(-x1)
+    assert y1 < star_bottom
+    assert all(math.hypot(x, y) < layout.ring_inner_radius for x in (x0, x1) for y in (y0, y1))
+    assert layout_seal(SealSpec(name="蒲县人民政府")).title_box is None
 
 
 def test_code_reads_left_to_right_feet_outwards() -> None:

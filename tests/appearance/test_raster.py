@@ -9,6 +9,7 @@ from PIL import Image
 
 from esign.appearance import Drawing, Placed, Shape, pdf_content, render_image, render_png
 from esign.appearance.paths import circle, polygon, rectangle
+from tests.appearance.conftest import pixel
 
 RED = (230, 0, 18)
 
@@ -18,8 +19,8 @@ def test_rectangle_on_pixel_grid_is_exact() -> None:
     d = Drawing(10, 10, (Shape(rectangle(2, 2, 4, 4), RED),))
     img = render_image(d, dpi=72)
     assert img.size == (10, 10)
-    assert img.getpixel((3, 5)) == (*RED, 255)
-    assert img.getpixel((0, 0)) == (0, 0, 0, 0)
+    assert pixel(img, (3, 5)) == (*RED, 255)
+    assert pixel(img, (0, 0)) == (0, 0, 0, 0)
     alpha = img.getchannel("A")
     assert alpha.getbbox() == (2, 4, 6, 8)
     assert [v for v, count in enumerate(alpha.histogram()) if count] == [0, 255]
@@ -60,10 +61,10 @@ def test_painting_order_and_transparency() -> None:
         (Shape(rectangle(0, 0, 10, 10), (255, 255, 255)), Shape(polygon([(2, 2), (8, 2), (5, 8)]), (0, 0, 0))),
     )
     img = render_image(d, dpi=72)
-    assert img.getpixel((5, 5)) == (0, 0, 0, 255)
-    assert img.getpixel((0, 0)) == (255, 255, 255, 255)
+    assert pixel(img, (5, 5)) == (0, 0, 0, 255)
+    assert pixel(img, (0, 0)) == (255, 255, 255, 255)
     transparent = render_image(Drawing(10, 10, (Shape(rectangle(0, 0, 1, 1), RED),)), dpi=72)
-    assert transparent.getpixel((9, 0))[3] == 0
+    assert pixel(transparent, (9, 0))[3] == 0
 
 
 def test_png_is_deterministic_and_carries_dpi() -> None:

@@ -109,7 +109,7 @@ def test_vector_files_present():
 
 
 def _corruptions(proof: list[bytes]) -> list[list[bytes]]:
-    out = [proof + [b"\x00" * 32], [b"\x00" * 32, *proof], proof + [b""]]
+    out = [[*proof, b"\x00" * 32], [b"\x00" * 32, *proof], [*proof, b""]]
     if proof:
         out.append(proof[:-1])
         for i in range(len(proof)):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from esign.db import make_engine, make_session_factory, session_scope
+from esign.db import make_session_factory, session_scope
 from esign.pki import (
     CountyInfo,
     CountyPKI,

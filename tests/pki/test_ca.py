@@ -7,7 +7,15 @@ from pathlib import Path
 import pytest
 
 from esign.errors import ConfigError, ConflictError
-from esign.pki import CERT_FILES, CountyPKI, FileKeyStore, KeyAlgorithm, MemoryKeyStore, certificate_der, certificate_pem
+from esign.pki import (
+    CERT_FILES,
+    CountyPKI,
+    FileKeyStore,
+    KeyAlgorithm,
+    MemoryKeyStore,
+    certificate_der,
+    certificate_pem,
+)
 from tests.pki.conftest import BASE_URL, COUNTY, PASSPHRASE, PkiFiles, Run
 
 AT = dt.datetime(2025, 6, 1, 8, 0, tzinfo=dt.UTC)
@@ -18,7 +26,10 @@ def test_create_writes_certs_and_keys(tmp_path: Path) -> None:
     pki = CountyPKI.create(ks, tmp_path / "certs", COUNTY, base_url=BASE_URL + "/", at=AT)
     assert sorted(p.name for p in (tmp_path / "certs").iterdir()) == sorted(CERT_FILES.values())
     assert sorted(p.name for p in (tmp_path / "keys").iterdir()) == [
-        "issuing.key.pem", "ocsp.key.pem", "root.key.pem", "tsa.key.pem"
+        "issuing.key.pem",
+        "ocsp.key.pem",
+        "root.key.pem",
+        "tsa.key.pem",
     ]
     for p in (tmp_path / "certs").iterdir():
         assert p.read_bytes().startswith(b"-----BEGIN CERTIFICATE-----")
@@ -70,12 +81,18 @@ def test_inconsistent_pki_refused() -> None:
     b = CountyPKI.generate(ks2, COUNTY, base_url=BASE_URL, at=AT)
     with pytest.raises(ConfigError):  # B's TSA certificate is not signed by A's issuing CA
         CountyPKI.from_bytes(
-            ks1, root=certificate_pem(a.root), issuing=certificate_pem(a.issuing), tsa=certificate_pem(b.tsa),
+            ks1,
+            root=certificate_pem(a.root),
+            issuing=certificate_pem(a.issuing),
+            tsa=certificate_pem(b.tsa),
             ocsp=certificate_pem(a.ocsp),
         )
     with pytest.raises(ConfigError):  # right certificates, wrong keys
         CountyPKI.from_bytes(
-            ks2, root=certificate_pem(a.root), issuing=certificate_pem(a.issuing), tsa=certificate_pem(a.tsa),
+            ks2,
+            root=certificate_pem(a.root),
+            issuing=certificate_pem(a.issuing),
+            tsa=certificate_pem(a.tsa),
             ocsp=certificate_pem(a.ocsp),
         )
 
@@ -86,7 +103,13 @@ def test_openssl_verifies_the_chain(any_pki: PkiFiles, openssl: Run) -> None:
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().endswith("seal.crt: OK")
     out = openssl(
-        "verify", "-purpose", "timestampsign", "-CAfile", c / "root.crt", "-untrusted", c / "issuing.crt",
+        "verify",
+        "-purpose",
+        "timestampsign",
+        "-CAfile",
+        c / "root.crt",
+        "-untrusted",
+        c / "issuing.crt",
         c / "tsa.crt",
     )
     assert out.returncode == 0, out.stderr

@@ -16,8 +16,13 @@ AT = dt.datetime(2025, 6, 1, 8, 0, tzinfo=dt.UTC)
 
 def _entry(serial: int, state: CertState, reason: RevocationReason | None, at: dt.datetime | None) -> CertStatus:
     return CertStatus(
-        serial=serial, kind=CertKind.SEAL, issuer_serial=1, state=state, not_after=AT + dt.timedelta(days=900),
-        revoked_at=at, reason=reason,
+        serial=serial,
+        kind=CertKind.SEAL,
+        issuer_serial=1,
+        state=state,
+        not_after=AT + dt.timedelta(days=900),
+        revoked_at=at,
+        reason=reason,
     )
 
 
@@ -75,15 +80,21 @@ def test_openssl_verifies_crl(recorded, pki_files: PkiFiles, openssl: Run, tmp_p
     s, pki, seal = recorded, pki_files.pki, pki_files.seal
     store.revoke(s, seal.serial_number, RevocationReason.KEY_COMPROMISE, at=now())
     crl = _write_crl(tmp_path, publish_crl(s, pki, at=now()))
-    out = openssl("crl", "-in", crl, "-inform", "DER", "-CAfile", pki_files.certs / "chain.pem", "-verify", "-noout",
-                  "-text")
+    out = openssl(
+        "crl", "-in", crl, "-inform", "DER", "-CAfile", pki_files.certs / "chain.pem", "-verify", "-noout", "-text"
+    )
     assert out.returncode == 0, out.stderr
     assert "verify OK" in out.stdout + out.stderr
     assert f"{seal.serial_number:X}" in out.stdout.replace(":", "").upper()
     assert "Key Compromise" in out.stdout
     # and openssl verify -crl_check now refuses the seal certificate
     out = openssl(
-        "verify", "-crl_check", "-CAfile", pki_files.certs / "chain.pem", "-CRLfile", crl,
+        "verify",
+        "-crl_check",
+        "-CAfile",
+        pki_files.certs / "chain.pem",
+        "-CRLfile",
+        crl,
         pki_files.certs / "seal.crt",
     )
     assert out.returncode != 0 and "revoked" in (out.stdout + out.stderr)

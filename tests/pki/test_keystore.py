@@ -50,9 +50,7 @@ def test_wrong_passphrase_fails_clearly(tmp_path: Path) -> None:
 def test_unencrypted_key_file_refused(tmp_path: Path) -> None:
     key = generate_private_key()
     (tmp_path / "plain.key.pem").write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     with pytest.raises(ConfigError) as info:
         FileKeyStore(tmp_path, passphrase=PW).load_private("plain")

@@ -14,9 +14,17 @@ from esign.pki import OcspResponder, store
 from esign.pki.status import CertKind, CertState, CertStatus, RevocationReason
 from tests.pki.conftest import PkiFiles, Run, now
 
+# OCSP CertIDs are SHA-1 by default (RFC 5019); it only names the issuer, no signature relies on it.
+SHA1 = hashes.SHA1()  # noqa: S303
 
-def _request(pki_files: PkiFiles, *, algorithm: hashes.HashAlgorithm = hashes.SHA1(), nonce: bytes | None = None,
-             cert: x509.Certificate | None = None) -> bytes:
+
+def _request(
+    pki_files: PkiFiles,
+    *,
+    algorithm: hashes.HashAlgorithm = SHA1,
+    nonce: bytes | None = None,
+    cert: x509.Certificate | None = None,
+) -> bytes:
     b = ocsp.OCSPRequestBuilder().add_certificate(cert or pki_files.seal, pki_files.pki.issuing, algorithm)
     if nonce is not None:
         b = b.add_extension(x509.OCSPNonce(nonce), critical=False)
@@ -35,11 +43,20 @@ class Lookup:
         return self.statuses.get(serial)
 
 
-def _status(pki_files: PkiFiles, state: CertState = CertState.GOOD, reason: RevocationReason | None = None,
-            revoked_at: dt.datetime | None = None) -> CertStatus:
+def _status(
+    pki_files: PkiFiles,
+    state: CertState = CertState.GOOD,
+    reason: RevocationReason | None = None,
+    revoked_at: dt.datetime | None = None,
+) -> CertStatus:
     return CertStatus(
-        serial=pki_files.seal.serial_number, kind=CertKind.SEAL, issuer_serial=pki_files.pki.issuing.serial_number,
-        state=state, not_after=pki_files.seal.not_valid_after_utc, revoked_at=revoked_at, reason=reason,
+        serial=pki_files.seal.serial_number,
+        kind=CertKind.SEAL,
+        issuer_serial=pki_files.pki.issuing.serial_number,
+        state=state,
+        not_after=pki_files.seal.not_valid_after_utc,
+        revoked_at=revoked_at,
+        reason=reason,
     )
 
 
@@ -49,7 +66,7 @@ def _single(der: bytes) -> ocsp.OCSPResponse:
     return resp
 
 
-@pytest.mark.parametrize("algorithm", [hashes.SHA1(), hashes.SHA256()])
+@pytest.mark.parametrize("algorithm", [SHA1, hashes.SHA256()])
 def test_good_revoked_hold_unknown(pki_files: PkiFiles, algorithm: hashes.HashAlgorithm) -> None:
     at = dt.datetime(2025, 6, 1, 8, 0, tzinfo=dt.UTC)
     responder = pki_files.pki.ocsp_responder()
@@ -60,19 +77,27 @@ def test_good_revoked_hold_unknown(pki_files: PkiFiles, algorithm: hashes.HashAl
     assert resp.serial_number == pki_files.seal.serial_number
     assert resp.hash_algorithm.name == algorithm.name
     assert resp.this_update_utc == at and resp.next_update_utc == at + dt.timedelta(days=1)
-    assert resp.responder_key_hash == pki_files.pki.ocsp.extensions.get_extension_for_class(
-        x509.SubjectKeyIdentifier).value.digest
+    assert (
+        resp.responder_key_hash
+        == pki_files.pki.ocsp.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+    )
     assert resp.certificates == [pki_files.pki.ocsp]
 
     revoked_at = at - dt.timedelta(hours=1)
-    resp = _single(responder.respond(req, Lookup(_status(
-        pki_files, CertState.REVOKED, RevocationReason.KEY_COMPROMISE, revoked_at)), at=at))
+    resp = _single(
+        responder.respond(
+            req, Lookup(_status(pki_files, CertState.REVOKED, RevocationReason.KEY_COMPROMISE, revoked_at)), at=at
+        )
+    )
     assert resp.certificate_status is ocsp.OCSPCertStatus.REVOKED
     assert resp.revocation_time_utc == revoked_at
     assert resp.revocation_reason is x509.ReasonFlags.key_compromise
 
-    resp = _single(responder.respond(req, Lookup(_status(
-        pki_files, CertState.ON_HOLD, RevocationReason.CERTIFICATE_HOLD, revoked_at)), at=at))
+    resp = _single(
+        responder.respond(
+            req, Lookup(_status(pki_files, CertState.ON_HOLD, RevocationReason.CERTIFICATE_HOLD, revoked_at)), at=at
+        )
+    )
     assert resp.certificate_status is ocsp.OCSPCertStatus.REVOKED
     assert resp.revocation_reason is x509.ReasonFlags.certificate_hold
 
@@ -83,11 +108,19 @@ def test_good_revoked_hold_unknown(pki_files: PkiFiles, algorithm: hashes.HashAl
 def test_serial_of_another_issuer_is_unknown(pki_files: PkiFiles) -> None:
     # the issuing CA's own serial, asked about as if issued by itself: the store knows it, issued by the root
     pki = pki_files.pki
-    req = ocsp.OCSPRequestBuilder().add_certificate_by_hash(
-        *_issuer_hashes(pki_files), pki.issuing.serial_number, hashes.SHA1()
-    ).build().public_bytes(Encoding.DER)
-    st = CertStatus(serial=pki.issuing.serial_number, kind=CertKind.ISSUING, issuer_serial=pki.root.serial_number,
-                    state=CertState.GOOD, not_after=pki.issuing.not_valid_after_utc)
+    req = (
+        ocsp.OCSPRequestBuilder()
+        .add_certificate_by_hash(*_issuer_hashes(pki_files), pki.issuing.serial_number, SHA1)
+        .build()
+        .public_bytes(Encoding.DER)
+    )
+    st = CertStatus(
+        serial=pki.issuing.serial_number,
+        kind=CertKind.ISSUING,
+        issuer_serial=pki.root.serial_number,
+        state=CertState.GOOD,
+        not_after=pki.issuing.not_valid_after_utc,
+    )
     resp = _single(pki.ocsp_responder().respond(req, Lookup(st), at=now()))
     assert resp.certificate_status is ocsp.OCSPCertStatus.UNKNOWN
 
@@ -144,7 +177,7 @@ def test_other_issuer_or_hash_is_unauthorized(pki_files: PkiFiles) -> None:
     pki = pki_files.pki
     responder = pki.ocsp_responder()
     # asking about the seal as if the root had issued it
-    req = ocsp.OCSPRequestBuilder().add_certificate(pki_files.seal, pki.root, hashes.SHA1()).build()
+    req = ocsp.OCSPRequestBuilder().add_certificate(pki_files.seal, pki.root, SHA1).build()
     der = req.public_bytes(Encoding.DER)
     assert ocsp.load_der_ocsp_response(responder.respond(der, Lookup(), at=now())).response_status is (
         ocsp.OCSPResponseStatus.UNAUTHORIZED
@@ -165,8 +198,19 @@ def test_responder_checks_its_certificate(pki_files: PkiFiles) -> None:
 
 def _openssl_status(openssl: Run, pki_files: PkiFiles, resp: Path, digest: str) -> str:
     c = pki_files.certs
-    out = openssl("ocsp", digest, "-no_nonce", "-respin", resp, "-issuer", c / "issuing.crt", "-cert", c / "seal.crt",
-                  "-CAfile", c / "chain.pem")
+    out = openssl(
+        "ocsp",
+        digest,
+        "-no_nonce",
+        "-respin",
+        resp,
+        "-issuer",
+        c / "issuing.crt",
+        "-cert",
+        c / "seal.crt",
+        "-CAfile",
+        c / "chain.pem",
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "Response verify OK" in out.stderr + out.stdout
     return out.stdout
@@ -181,9 +225,9 @@ def test_openssl_client(recorded, pki_files: PkiFiles, openssl: Run, tmp_path: P
     assert out.returncode == 0, out.stderr
 
     def answer() -> None:
-        resp.write_bytes(responder.respond(
-            req.read_bytes(), lambda n: store.status(s, n), at=now(), epoch=store.revocation_epoch(s)
-        ))
+        resp.write_bytes(
+            responder.respond(req.read_bytes(), lambda n: store.status(s, n), at=now(), epoch=store.revocation_epoch(s))
+        )
 
     answer()
     assert "seal.crt: good" in _openssl_status(openssl, pki_files, resp, digest)

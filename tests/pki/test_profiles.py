@@ -38,9 +38,10 @@ def test_ca_profiles(pki: CountyPKI) -> None:
     for ca in (root, issuing):
         ku = ext(ca, x509.KeyUsage)
         assert ku.critical and ku.value.key_cert_sign and ku.value.crl_sign and not ku.value.digital_signature
-    assert ext(issuing, x509.AuthorityKeyIdentifier).value.key_identifier == ext(
-        root, x509.SubjectKeyIdentifier
-    ).value.digest
+    assert (
+        ext(issuing, x509.AuthorityKeyIdentifier).value.key_identifier
+        == ext(root, x509.SubjectKeyIdentifier).value.digest
+    )
     assert root.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "蒲县电子印章根CA"
     assert root.not_valid_after_utc - root.not_valid_before_utc > dt.timedelta(days=19 * 365)
 
@@ -75,7 +76,8 @@ def test_seal_profile(pki: CountyPKI) -> None:
     ku = ext(cert, x509.KeyUsage)
     assert ku.critical and ku.value.digital_signature and ku.value.content_commitment
     assert not ku.value.key_cert_sign and not ku.value.key_encipherment
-    assert list(ext(cert, x509.ExtendedKeyUsage).value) == [DOCUMENT_SIGNING]
+    # documentSigning (RFC 9336) plus emailProtection, which NSS-based PDF readers require of signers
+    assert list(ext(cert, x509.ExtendedKeyUsage).value) == [DOCUMENT_SIGNING, ExtendedKeyUsageOID.EMAIL_PROTECTION]
     assert [p.policy_identifier for p in ext(cert, x509.CertificatePolicies).value] == [SEAL_POLICY]
     dp = ext(cert, x509.CRLDistributionPoints).value
     assert dp[0].full_name[0].value == f"{BASE_URL}/pki/crl"
@@ -85,9 +87,10 @@ def test_seal_profile(pki: CountyPKI) -> None:
         x509.oid.AuthorityInformationAccessOID.CA_ISSUERS: f"{BASE_URL}/pki/issuing.crt",
     }
     assert ext(cert, x509.SubjectKeyIdentifier).value == x509.SubjectKeyIdentifier.from_public_key(key.public_key())
-    assert ext(cert, x509.AuthorityKeyIdentifier).value.key_identifier == ext(
-        pki.issuing, x509.SubjectKeyIdentifier
-    ).value.digest
+    assert (
+        ext(cert, x509.AuthorityKeyIdentifier).value.key_identifier
+        == ext(pki.issuing, x509.SubjectKeyIdentifier).value.digest
+    )
     assert ext(cert, x509.BasicConstraints).value.ca is False
     assert cert.not_valid_before_utc == AT - profiles.BACKDATE
     assert cert.not_valid_after_utc == AT + profiles.SEAL_VALIDITY

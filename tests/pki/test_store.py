@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import multiprocessing
 import threading
 
@@ -111,7 +112,7 @@ def _check_monotonic(pairs: list[tuple[int, dt.datetime]]) -> None:
     ordered = sorted(pairs)
     assert [p[0] for p in ordered] == list(range(1, len(pairs) + 1))
     times = [p[1] for p in ordered]
-    assert all(a < b for a, b in zip(times, times[1:], strict=False)), "genTime must strictly increase with serial"
+    assert all(a < b for a, b in itertools.pairwise(times)), "genTime must strictly increase with serial"
 
 
 def test_tsa_next_concurrent_threads(engine: Engine) -> None:

@@ -26,9 +26,7 @@ class FileKeyStore:
 
     def __init__(self, directory: str | os.PathLike[str], *, passphrase: bytes) -> None:
         if not isinstance(passphrase, bytes) or not passphrase:
-            raise ConfigError(
-                "密钥口令不能为空。", "The key passphrase must be non-empty bytes.", code="no_passphrase"
-            )
+            raise ConfigError("密钥口令不能为空。", "The key passphrase must be non-empty bytes.", code="no_passphrase")
         self._dir = Path(directory)
         self._passphrase = passphrase
 
@@ -120,8 +118,10 @@ class FileKeyStore:
 
 def _exists(key_id: str) -> ConflictError:
     return ConflictError(
-        f"密钥 {key_id} 已存在，不会覆盖。", f"Key {key_id!r} already exists; keys are never overwritten.",
-        code="key_exists", key_id=key_id,
+        f"密钥 {key_id} 已存在，不会覆盖。",
+        f"Key {key_id!r} already exists; keys are never overwritten.",
+        code="key_exists",
+        key_id=key_id,
     )
 
 

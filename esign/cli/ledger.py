@@ -1,0 +1,156 @@
+"""``esign ledger``: audit the usage register, checkpoint it, print an entry's proof.
+
+No business logic here: the commands call :mod:`esign.ledger` and print. How a data home becomes a
+session factory and the checkpoint key is the deployment's business: the lead wires it once with
+:func:`set_opener` (the default opener raises a ``ConfigError``).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy.orm import Session, sessionmaker
+
+from esign.cli.common import HomeOpt, JsonOpt, console, now, print_json
+from esign.db import session_scope
+from esign.errors import ConfigError
+from esign.ledger import (
+    AuditReport,
+    Ed25519NoteSigner,
+    NoteVerifier,
+    SqlLedger,
+    make_checkpoint,
+    prove_entry,
+    verify_log,
+)
+
+__all__ = ["LedgerHandle", "app", "open_ledger", "register", "set_opener"]
+
+
+@dataclass(frozen=True)
+class LedgerHandle:
+    """What the ledger commands need from a deployment."""
+
+    sessions: sessionmaker[Session]
+    """Session factory of the deployment's database."""
+    verifier: NoteVerifier
+    """The reform office's checkpoint verifier key (published)."""
+    signer: Ed25519NoteSigner | None = None
+    """The checkpoint signing key; only ``checkpoint`` needs it."""
+
+
+def _not_wired(home: Path | None) -> LedgerHandle:
+    raise ConfigError("账本命令尚未接入部署", "the ledger commands are not wired to a deployment (set_opener)")
+
+
+_opener: Callable[[Path | None], LedgerHandle] = _not_wired
+
+
+def set_opener(opener: Callable[[Path | None], LedgerHandle]) -> None:
+    """Install the function that opens a data home for the ledger commands."""
+    global _opener
+    _opener = opener
+
+
+def open_ledger(home: Path | None) -> LedgerHandle:
+    """Open the ledger of ``home`` through the installed opener."""
+    return _opener(home)
+
+
+app = typer.Typer(
+    name="ledger", help="用印登记台账（透明日志）/ the usage register (transparency log)", no_args_is_help=True
+)
+
+
+def _report_dict(r: AuditReport) -> dict[str, object]:
+    return {
+        "ok": r.ok,
+        "size": r.size,
+        "head_size": r.head_size,
+        "root": base64.b64encode(r.root_hash).decode(),
+        "checkpoints_checked": r.checkpoints_checked,
+        "latest_checkpoint_size": r.latest_checkpoint_size,
+        "first_bad_index": r.first_bad_index,
+        "problems": [{"index": p.index, "kind": p.kind, "detail": p.detail} for p in r.problems],
+        "truncated": r.truncated,
+    }
+
+
+@app.command()
+def verify(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """全量审计台账 / recompute and audit the whole log (exit 1 if anything disagrees)."""
+    handle = open_ledger(home)
+    with session_scope(handle.sessions) as s:
+        report = verify_log(s, verifier=handle.verifier)
+    if as_json:
+        print_json(_report_dict(report))
+    elif report.ok:
+        console.print(f"[green]台账完整[/] log intact: {report.size} entries, {report.checkpoints_checked} checkpoints")
+    else:
+        console.print(f"[bold red]台账被篡改[/] log tampered: first bad index {report.first_bad_index}")
+        for p in report.problems:
+            console.print(f"  #{p.index if p.index is not None else '-'} {p.kind}: {p.detail}")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def checkpoint(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """立即签署检查点 / sign a checkpoint of the log now (prints the signed note)."""
+    handle = open_ledger(home)
+    if handle.signer is None:
+        raise ConfigError("没有检查点签名密钥", "no checkpoint signing key in this deployment")
+    with session_scope(handle.sessions) as s:
+        ledger = SqlLedger(s)
+        made = make_checkpoint(ledger, signer=handle.signer, at=now(), force=True)
+        latest = made or ledger.latest_checkpoint()
+    note = latest.note.decode() if latest else ""
+    if as_json:
+        print_json({"new": made is not None, "size": latest.size if latest else 0, "note": note})
+    else:
+        typer.echo(note, nl=False)
+
+
+@app.command()
+def proof(
+    entry_id: Annotated[str, typer.Argument(help="登记编号 / entry id")],
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """打印条目及其包含证明 / print an entry and its inclusion proof against the latest checkpoint."""
+    handle = open_ledger(home)
+    with session_scope(handle.sessions) as s:
+        result = prove_entry(SqlLedger(s), entry_id)
+    if not result.pending:
+        result.verify(handle.verifier)  # never print a proof that does not verify
+    entry = result.stored.entry
+    proof_b64 = [base64.b64encode(h).decode() for h in result.proof or ()]
+    data = {
+        "index": result.stored.index,
+        "entry": entry.to_dict(),
+        "leaf_hash": base64.b64encode(result.stored.leaf_hash).decode(),
+        "pending": result.pending,
+        "checkpoint": result.checkpoint.note.decode() if result.checkpoint and not result.pending else None,
+        "proof": proof_b64,
+    }
+    if as_json:
+        print_json(data)
+        return
+    console.print(f"#{result.stored.index} {entry.township_name} {entry.document_type.value}《{entry.document_title}》")
+    console.print(f"事由 {entry.reason}  使用人 {entry.user}  批准人 {entry.approver}  使用数 {entry.count}")
+    if result.pending:
+        console.print("[yellow]尚未被检查点覆盖[/] not yet covered by a checkpoint")
+    elif result.checkpoint is not None:
+        console.print(f"[green]包含证明已验证[/] inclusion proof verified against size {result.checkpoint.size}")
+        for h in proof_b64:
+            typer.echo(h)
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``esign ledger ...`` to the root app."""
+    root.add_typer(app, name="ledger")

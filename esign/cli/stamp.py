@@ -1,0 +1,260 @@
+"""``esign stamp`` and ``esign stamp-batch``: the local operator stamps on the server's data home.
+
+The named accounts must exist in the seal's township with the right roles (clerk and approver);
+the same rules apply as for the API. Remote callers use the API with tokens.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from esign.cli.common import HomeOpt, JsonOpt, console, now, open_deployment, print_json, settings_for
+
+__all__ = ["register"]
+
+LevelOpt = Annotated[str, typer.Option("--level", help="B-B | B-T | B-LT | B-LTA")]
+
+
+def _placement(
+    page: int | None, x: float | None, y: float | None, keyword: str | None, field: str | None, riding: bool, also: str
+) -> dict[str, Any]:
+    from esign.errors import InputError
+
+    chosen = sum(v is not None for v in (x, keyword, field))
+    if chosen > 1:
+        raise InputError(
+            "位置、关键字和签名域只能选一种。", "Choose one of --x/--y, --keyword, --field.", code="placement_ambiguous"
+        )
+    if x is not None or y is not None:
+        if x is None or y is None:
+            raise InputError(
+                "--x 和 --y 须同时给出（毫米）。", "Give both --x and --y (mm).", code="placement_incomplete"
+            )
+        out: dict[str, Any] = {"mode": "position", "page": page if page is not None else -1, "x_mm": x, "y_mm": y}
+    elif field is not None:
+        out = {"mode": "field", "name": field}
+    else:
+        out = {"mode": "keyword"}
+        if keyword:
+            out["text"] = keyword
+        if page is not None:
+            out["page"] = page
+    if riding:
+        out["riding_seal"] = True
+    if also.strip():
+        out["also_on_pages"] = [int(p) for p in also.split(",") if p.strip()]
+    return out
+
+
+def stamp(
+    input_pdf: Annotated[Path, typer.Argument(help="待盖章 PDF", exists=True, dir_okay=False)],
+    output: Annotated[Path, typer.Option("-o", "--output", help="输出 PDF")],
+    seal: Annotated[str, typer.Option(help="印章：id、编码或乡镇名称")],
+    item: Annotated[str, typer.Option(help="事项：职权清单中的序号或名称")],
+    reason: Annotated[str, typer.Option(help="事由")],
+    user: Annotated[str, typer.Option(help="使用人（窗口人员账号）")],
+    approver: Annotated[str, typer.Option(help="批准人（批准人账号）")],
+    document_type: Annotated[str, typer.Option(help="文书类型")] = "受理通知书",
+    title: Annotated[str, typer.Option(help="文书标题")] = "",
+    page: Annotated[int | None, typer.Option(help="页码（从1开始，-1为最后一页）")] = None,
+    x: Annotated[float | None, typer.Option(help="印章中心距页面左边（毫米）")] = None,
+    y: Annotated[float | None, typer.Option(help="印章中心距页面上边（毫米）")] = None,
+    keyword: Annotated[str | None, typer.Option(help="关键字盖章：印章盖在该文字最后一次出现处")] = None,
+    field: Annotated[str | None, typer.Option(help="已有的空签名域名称")] = None,
+    riding: Annotated[bool, typer.Option("--riding", help="加盖骑缝章")] = False,
+    also_pages: Annotated[str, typer.Option(help="其他也要盖章的页码，逗号分隔")] = "",
+    level: LevelOpt = "B-LT",
+    password: Annotated[str | None, typer.Option(help="加密 PDF 的密码")] = None,
+    home: HomeOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """盖章：在 PDF 上加盖印章和二维码并签名 / stamp and sign one PDF."""
+    from esign.workflow.blobs import BlobStore
+    from esign.workflow.engine import StampEngine
+    from esign.workflow.requests import StampRequestSpec, stamp_directly
+
+    dep = open_deployment(home)
+    spec = StampRequestSpec(
+        seal=seal,
+        item=item,
+        reason=reason,
+        document_type=document_type,
+        title=title or input_pdf.stem,
+        placement=_placement(page, x, y, keyword, field, riding, also_pages),
+        level=level,
+        password=password,
+    )
+    outcome = stamp_directly(
+        dep, StampEngine(dep, clock=now), input_pdf.read_bytes(), spec, user=user, approver=approver, at=now()
+    )
+    data = BlobStore(dep.settings.home / "documents").get(outcome.output_sha256)
+    tmp = output.with_name(f".{output.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, output)
+    if json_out:
+        print_json(
+            {
+                "entry_id": outcome.entry_id,
+                "output": str(output),
+                "output_sha256": outcome.output_sha256,
+                "signed_at": outcome.signed_at.isoformat(),
+                "verify_url": outcome.verify_url,
+            }
+        )
+        return
+    console.print(f"[green]已盖章[/] {output}  登记编号 entry {outcome.entry_id}\n  验证 verify: {outcome.verify_url}")
+
+
+@dataclass(frozen=True)
+class _BatchItem:
+    source: Path
+    item: str
+    reason: str
+    title: str
+    document_type: str
+    placement: dict[str, Any]
+
+
+def _read_manifest(path: Path, default_item: str | None, default_reason: str | None) -> list[_BatchItem]:
+    from esign.errors import InputError
+
+    if path.is_dir():
+        files = sorted(path.glob("*.pdf"))
+        if not default_item or not default_reason:
+            raise InputError(
+                "按文件夹批量盖章时须给出 --item 和 --reason。",
+                "Give --item and --reason when stamping a folder.",
+                code="batch_defaults_required",
+            )
+        return [_BatchItem(f, default_item, default_reason, f.stem, "受理通知书", {"mode": "keyword"}) for f in files]
+    rows = []
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        for n, rec in enumerate(csv.DictReader(fh), start=2):
+            file = rec.get("file") or rec.get("文件")
+            if not file:
+                raise InputError(
+                    f"清单第 {n} 行缺少 file 列。", f"Manifest row {n} has no file.", code="manifest_row_invalid"
+                )
+            placement: dict[str, Any] = {"mode": "keyword"}
+            if rec.get("keyword"):
+                placement["text"] = rec["keyword"]
+            if rec.get("page") and rec.get("x_mm") and rec.get("y_mm"):
+                placement = {
+                    "mode": "position",
+                    "page": int(rec["page"]),
+                    "x_mm": float(rec["x_mm"]),
+                    "y_mm": float(rec["y_mm"]),
+                }
+            rows.append(
+                _BatchItem(
+                    (path.parent / file).resolve(),
+                    rec.get("item") or default_item or "",
+                    rec.get("reason") or default_reason or "",
+                    rec.get("title") or Path(file).stem,
+                    rec.get("document_type") or "受理通知书",
+                    placement,
+                )
+            )
+    return rows
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _worker_init(home: str) -> None:
+    from esign.config import Settings
+    from esign.deployment import Deployment
+    from esign.workflow.engine import StampEngine
+
+    dep = Deployment.open(Settings(home=Path(home)), migrate_db=False)
+    _WORKER["dep"], _WORKER["engine"] = dep, StampEngine(dep, clock=now)
+
+
+def _worker_stamp(job: _BatchItem, seal: str, user: str, approver: str, level: str, out_dir: str) -> dict[str, str]:
+    from esign.errors import EsignError
+    from esign.workflow.blobs import BlobStore
+    from esign.workflow.requests import StampRequestSpec, stamp_directly
+
+    dep, engine = _WORKER["dep"], _WORKER["engine"]
+    try:
+        spec = StampRequestSpec(
+            seal=seal,
+            item=job.item,
+            reason=job.reason,
+            title=job.title,
+            document_type=job.document_type,
+            placement=job.placement,
+            level=level,
+            idempotency_key=f"batch:{job.source}",
+        )
+        outcome = stamp_directly(dep, engine, job.source.read_bytes(), spec, user=user, approver=approver, at=now())
+        target = Path(out_dir) / job.source.name
+        target.write_bytes(BlobStore(dep.settings.home / "documents").get(outcome.output_sha256))
+        return {"file": job.source.name, "ok": "1", "entry": outcome.entry_id, "message": ""}
+    except EsignError as exc:
+        return {"file": job.source.name, "ok": "", "entry": "", "message": f"{exc.code}: {exc.message_zh}"}
+    except OSError as exc:
+        return {"file": job.source.name, "ok": "", "entry": "", "message": f"io_error: {exc}"}
+
+
+def stamp_batch(
+    source: Annotated[
+        Path,
+        typer.Argument(
+            help="PDF 文件夹，或 CSV 清单（file,item,reason,title,document_type,keyword,page,x_mm,y_mm）", exists=True
+        ),
+    ],
+    output_dir: Annotated[Path, typer.Option("-o", "--output-dir", help="输出文件夹")],
+    seal: Annotated[str, typer.Option(help="印章：id、编码或乡镇名称")],
+    user: Annotated[str, typer.Option(help="使用人")],
+    approver: Annotated[str, typer.Option(help="批准人")],
+    item: Annotated[str | None, typer.Option(help="默认事项")] = None,
+    reason: Annotated[str | None, typer.Option(help="默认事由")] = None,
+    level: LevelOpt = "B-LT",
+    workers: Annotated[int, typer.Option(help="进程数，默认为 CPU 核数")] = 0,
+    home: HomeOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """批量盖章（进度条、汇总表、失败报告）/ stamp a folder or a manifest on all cores."""
+    settings = settings_for(home)
+    open_deployment(home).close()  # migrate once before the workers start
+    jobs = _read_manifest(source, item, reason)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    results: list[dict[str, str]] = []
+    n_workers = workers or os.cpu_count() or 1
+    columns = (TextColumn("盖章 stamping"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with (
+        Progress(*columns, console=console, disable=json_out) as progress,
+        ProcessPoolExecutor(n_workers, initializer=_worker_init, initargs=(str(settings.home),)) as pool,
+    ):
+        task = progress.add_task("stamp", total=len(jobs))
+        futures = [pool.submit(_worker_stamp, j, seal, user, approver, level, str(output_dir)) for j in jobs]
+        for fut in as_completed(futures):
+            results.append(fut.result())
+            progress.advance(task)
+    failed = [r for r in results if not r["ok"]]
+    if json_out:
+        print_json({"total": len(results), "stamped": len(results) - len(failed), "failed": failed})
+    else:
+        table = Table(title=f"批量盖章结果 / batch: {len(results) - len(failed)} 成功, {len(failed)} 失败")
+        for col in ("文件 file", "结果 result", "登记编号 / 原因"):
+            table.add_column(col)
+        for r in sorted(results, key=lambda r: (bool(r["ok"]), r["file"])):
+            table.add_row(r["file"], "[green]成功[/]" if r["ok"] else "[red]失败[/]", r["entry"] or r["message"])
+        console.print(table)
+    if failed:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(stamp)
+    app.command("stamp-batch")(stamp_batch)

@@ -1,0 +1,294 @@
+"""PDF in, stamped and signed PDF out: the visible seal, the QR code and a PAdES signature (pyHanko).
+
+What is prepared once per seal (:class:`SealCredentials`) and once per revocation epoch
+(:class:`ValidationMaterial`) is passed in, so signing a document reloads nothing.
+
+Guarantees: the input bytes are not modified; every seal image (the signature's own appearance,
+repeated seals and cross-page strips) is part of the signed revision; for B-LT and B-LTA the
+certificates, OCSP response and CRLs are written into the document security store (DSS) of the
+signed revision itself, so the signature covers the whole file (B-B, B-T, B-LT) and validates
+offline; B-LTA adds a document timestamp over everything in one more revision.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from asn1crypto import crl as asn1_crl
+from asn1crypto import keys as asn1_keys
+from asn1crypto import ocsp as asn1_ocsp
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.content import RawContent
+from pyhanko.pdf_utils.generic import pdf_name
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.layout import BoxConstraints
+from pyhanko.sign import fields, signers
+from pyhanko.sign.general import SigningError
+from pyhanko.sign.timestamps.api import TimeStamper
+from pyhanko.sign.validation.dss import DocumentSecurityStore
+from pyhanko.stamp import StaticStampStyle
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from esign.appearance.artwork import Artwork
+from esign.errors import EsignError, InputError
+from esign.pki.keys import PrivateKey
+
+__all__ = [
+    "PadesLevel",
+    "PageArt",
+    "SealCredentials",
+    "SignatureSpec",
+    "ValidationMaterial",
+    "sign_pdf",
+]
+
+#: Bytes reserved for the CMS signature (hex doubles it in the file). A chain of three ECDSA or
+#: RSA-3072 certificates plus a timestamp token with its own chain stays well below this; a
+#: fixed reservation spares pyHanko a trial signature (and a trial timestamp) per document.
+SIGNATURE_BYTES_RESERVED = 24 * 1024
+TIMESTAMP_BYTES_RESERVED = 12 * 1024
+
+
+class PadesLevel(StrEnum):
+    """PAdES baseline levels (ETSI EN 319 142-1)."""
+
+    B_B = "B-B"
+    B_T = "B-T"
+    B_LT = "B-LT"
+    B_LTA = "B-LTA"
+
+    @property
+    def timestamped(self) -> bool:
+        """Whether the signature carries a signature timestamp."""
+        return self is not PadesLevel.B_B
+
+    @property
+    def long_term(self) -> bool:
+        """Whether validation data is embedded."""
+        return self in (PadesLevel.B_LT, PadesLevel.B_LTA)
+
+
+@dataclass(frozen=True, eq=False)
+class SealCredentials:
+    """A seal's signer with its certificate chain, prepared once and reused for every document."""
+
+    signer: signers.Signer
+    """The pyHanko signer (private key in memory or on a token)."""
+    certificate: x509.Certificate
+    """The seal certificate."""
+    chain: tuple[x509.Certificate, ...]
+    """Issuing CA and root, embedded in every signature."""
+
+    @classmethod
+    def from_key(
+        cls, key: PrivateKey, certificate: x509.Certificate, chain: tuple[x509.Certificate, ...]
+    ) -> SealCredentials:
+        """Credentials for a private key held in memory (file key store)."""
+        # The unencrypted PKCS#8 form exists only in memory, as pyHanko's signer needs it.
+        pkcs8 = key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
+        asn1_cert = asn1_x509.Certificate.load(certificate.public_bytes(Encoding.DER))
+        registry = SimpleCertificateStore.from_certs(
+            [asn1_x509.Certificate.load(c.public_bytes(Encoding.DER)) for c in chain]
+        )
+        signer = signers.SimpleSigner(
+            signing_cert=asn1_cert, signing_key=asn1_keys.PrivateKeyInfo.load(pkcs8), cert_registry=registry
+        )
+        return cls(signer=signer, certificate=certificate, chain=chain)
+
+
+@dataclass(frozen=True)
+class ValidationMaterial:
+    """Revocation data embedded at B-LT and B-LTA (DSS); refreshed when a revocation happens."""
+
+    certificates: tuple[bytes, ...]
+    """DER certificates: seal, issuing CA, root, TSA, OCSP signer."""
+    ocsp_responses: tuple[bytes, ...]
+    """DER OCSP responses (the seal certificate's 'good' answer)."""
+    crls: tuple[bytes, ...]
+    """DER CRLs (the issuing CA's and the root's)."""
+
+
+@dataclass(frozen=True)
+class PageArt:
+    """Artwork to put on a page, in the page's default user space."""
+
+    page_index: int
+    """0-based page index."""
+    artwork: Artwork
+    """What to draw."""
+    x: float
+    """Where the artwork's anchor (the seal centre) lands, user space x."""
+    y: float
+    """Where the artwork's anchor lands, user space y."""
+    rotate: int = 0
+    """The page's /Rotate; the artwork is counter-rotated so that it appears upright."""
+
+
+@dataclass(frozen=True)
+class SignatureSpec:
+    """One stamping: the visible signature, other seal images, and the signature's properties."""
+
+    field_name: str
+    """Name of the new signature field."""
+    widget: PageArt
+    """The signature's own appearance (seal and QR code)."""
+    level: PadesLevel
+    """PAdES level."""
+    reason: str
+    """Signature /Reason (Chinese), e.g. the item and the 事由."""
+    location: str
+    """Signature /Location, e.g. the service centre."""
+    name: str
+    """Signature /Name: the seal's full name."""
+    extra: tuple[PageArt, ...] = field(default=())
+    """Seal images drawn into page content before signing (repeated seals, cross-page strips)."""
+    certify: bool = False
+    """Certify the document (DocMDP, form filling and further signatures allowed)."""
+
+
+def _art_matrix(art: Artwork, rotate: int) -> tuple[tuple[float, ...], float, float, tuple[float, float]]:
+    """Counter-rotation matrix for ``rotate``, the rotated box size, and where the anchor lands in it."""
+    w, h = art.width, art.height
+    ax, ay = art.anchor or (w / 2, h / 2)
+    r = rotate % 360
+    if r == 0:
+        return (1, 0, 0, 1, 0, 0), w, h, (ax, ay)
+    if r == 90:
+        return (0, 1, -1, 0, h, 0), h, w, (h - ay, ax)
+    if r == 180:
+        return (-1, 0, 0, -1, w, h), w, h, (w - ax, h - ay)
+    return (0, -1, 1, 0, 0, w), h, w, (ay, w - ax)
+
+
+def _cm(m: tuple[float, ...]) -> bytes:
+    return b"%g %g %g %g %g %g cm" % m
+
+
+def _form_xobject(art: Artwork, rotate: int) -> tuple[generic.StreamObject, float, float, tuple[float, float]]:
+    m, bw, bh, anchor = _art_matrix(art, rotate)
+    stream = generic.StreamObject(
+        {
+            pdf_name("/Type"): pdf_name("/XObject"),
+            pdf_name("/Subtype"): pdf_name("/Form"),
+            pdf_name("/BBox"): generic.ArrayObject([generic.FloatObject(v) for v in (0, 0, bw, bh)]),
+        },
+        stream_data=b"q " + _cm(m) + b" " + art.content + b" Q",
+    )
+    stream.compress()
+    return stream, bw, bh, anchor
+
+
+def _draw_on_pages(writer: IncrementalPdfFileWriter, arts: tuple[PageArt, ...]) -> None:
+    """Draw artworks into page content (isolated from the page's own graphics state)."""
+    by_page: dict[int, list[PageArt]] = {}
+    for art in arts:
+        by_page.setdefault(art.page_index, []).append(art)
+    for page_ix, items in by_page.items():
+        xobjects = generic.DictionaryObject()
+        ops = [b"Q"]
+        for n, item in enumerate(items):
+            stream, _bw, _bh, (ax, ay) = _form_xobject(item.artwork, item.rotate)
+            name = f"/EsignSeal{n}"
+            xobjects[pdf_name(name)] = writer.add_object(stream)
+            ops.append(b"q 1 0 0 1 %g %g cm %s Do Q" % (item.x - ax, item.y - ay, name.encode()))
+        opening = writer.add_object(generic.StreamObject(stream_data=b"q"))
+        writer.add_stream_to_page(page_ix, opening, prepend=True)
+        body = writer.add_object(generic.StreamObject(stream_data=b"\n".join(ops)))
+        writer.add_stream_to_page(page_ix, body, resources=generic.DictionaryObject({pdf_name("/XObject"): xobjects}))
+
+
+def _supply_dss(writer: IncrementalPdfFileWriter, material: ValidationMaterial) -> None:
+    DocumentSecurityStore.supply_dss_in_writer(
+        writer,
+        None,
+        certs=[asn1_x509.Certificate.load(c) for c in material.certificates],
+        ocsps=[asn1_ocsp.OCSPResponse.load(o) for o in material.ocsp_responses],
+        crls=[asn1_crl.CertificateList.load(c) for c in material.crls],
+    )
+
+
+def sign_pdf(
+    data: bytes,
+    credentials: SealCredentials,
+    spec: SignatureSpec,
+    *,
+    timestamper: TimeStamper | None = None,
+    validation: ValidationMaterial | None = None,
+    password: str | None = None,
+) -> bytes:
+    """Stamp and sign ``data`` (an unencrypted or password-opened PDF); returns the new file.
+
+    ``timestamper`` is required from B-T on, ``validation`` from B-LT on.
+    """
+    if spec.level.timestamped and timestamper is None:
+        raise InputError(
+            "该签名级别需要时间戳服务。", f"{spec.level} needs a timestamper.", code="timestamper_required"
+        )
+    if spec.level.long_term and validation is None:
+        raise InputError("该签名级别需要验证数据。", f"{spec.level} needs validation data.", code="validation_required")
+    try:
+        return asyncio.run(_sign(data, credentials, spec, timestamper, validation, password))
+    except EsignError:
+        raise
+    except (SigningError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(
+            f"无法在该文件上盖章：{exc}", f"Could not stamp this file: {exc}", code="stamp_failed"
+        ) from exc
+
+
+async def _sign(
+    data: bytes,
+    credentials: SealCredentials,
+    spec: SignatureSpec,
+    timestamper: TimeStamper | None,
+    validation: ValidationMaterial | None,
+    password: str | None,
+) -> bytes:
+    writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+    if writer.security_handler is not None and password is not None:
+        writer.encrypt(password.encode())
+    if spec.extra:
+        _draw_on_pages(writer, spec.extra)
+    if spec.level.long_term and validation is not None:
+        _supply_dss(writer, validation)
+
+    widget = spec.widget
+    m, bw, bh, (ax, ay) = _art_matrix(widget.artwork, widget.rotate)
+    x0, y0 = widget.x - ax, widget.y - ay
+    box = (x0, y0, x0 + bw, y0 + bh)
+    appearance = RawContent(
+        b"q " + _cm(m) + b" " + widget.artwork.content + b" Q", box=BoxConstraints(width=bw, height=bh)
+    )
+    style = StaticStampStyle(background=appearance, border_width=0, background_opacity=1.0)
+    meta = signers.PdfSignatureMetadata(
+        field_name=spec.field_name,
+        md_algorithm="sha256",
+        reason=spec.reason,
+        location=spec.location,
+        name=spec.name,
+        subfilter=fields.SigSeedSubFilter.PADES,
+        certify=spec.certify,
+        docmdp_permissions=fields.MDPPerm.FILL_FORMS,
+    )
+    field_spec = fields.SigFieldSpec(sig_field_name=spec.field_name, on_page=widget.page_index, box=box)  # type: ignore[arg-type]
+    pdf_signer = signers.PdfSigner(
+        meta,
+        credentials.signer,
+        timestamper=timestamper if spec.level.timestamped else None,
+        stamp_style=style,
+        new_field_spec=field_spec,
+    )
+    out = await pdf_signer.async_sign_pdf(writer, bytes_reserved=SIGNATURE_BYTES_RESERVED)
+    if spec.level is PadesLevel.B_LTA:
+        assert timestamper is not None
+        ts_writer = IncrementalPdfFileWriter(out, strict=False)
+        out = await signers.PdfTimeStamper(timestamper).async_timestamp_pdf(
+            ts_writer, md_algorithm="sha256", bytes_reserved=TIMESTAMP_BYTES_RESERVED
+        )
+    return out.getvalue()

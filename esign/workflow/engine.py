@@ -1,0 +1,148 @@
+"""The per-process stamping engine: everything a stamp needs, prepared once and reused.
+
+Per seal it keeps the signer and the seal artwork; per revocation epoch the validation data
+(OCSP answer and CRLs) embedded at B-LT. A revocation anywhere bumps the epoch in the shared
+database, so no worker embeds a stale 'good' answer after a seal was revoked. Nothing here holds
+a database transaction while signing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509 import ocsp as x509_ocsp
+from sqlalchemy.orm import Session
+
+from esign.appearance import SealSpec, qr_artwork, seal_artwork, seal_with_qr
+from esign.appearance.artwork import Artwork
+from esign.deployment import Deployment
+from esign.errors import StateError
+from esign.pki import store as pki_store
+from esign.pki.crl import current_crl
+from esign.pki.timestamper import InProcessTimeStamper
+from esign.registry.models import Seal
+from esign.registry.townships import organisation_name
+from esign.stamp.signing import SealCredentials, ValidationMaterial
+
+__all__ = ["SealMaterial", "StampEngine"]
+
+_VALIDATION_REFRESH = dt.timedelta(hours=1)
+
+
+@dataclass(frozen=True, eq=False)
+class SealMaterial:
+    """A seal's signer and artwork."""
+
+    #: Signer and certificate chain.
+    credentials: SealCredentials
+    #: The seal alone (for repeated seals and cross-page strips).
+    seal: Artwork
+
+
+class StampEngine:
+    """Caches per seal and per revocation epoch; one per process, safe to share between threads."""
+
+    def __init__(self, dep: Deployment, *, clock: Callable[[], dt.datetime]) -> None:
+        self.dep = dep
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._materials: dict[tuple[int, str], SealMaterial] = {}
+        self._validation: dict[tuple[str, int], tuple[dt.datetime, ValidationMaterial]] = {}
+        self._root_crl: bytes | None = None
+        self._local = threading.local()
+
+    # -- seal material -----------------------------------------------------------------------
+
+    def material(self, seal: Seal) -> SealMaterial:
+        """The seal's signer and artwork (loaded once per certificate)."""
+        if not seal.cert_serial or not seal.key_id:
+            raise StateError("印章尚无证书。", "The seal has no certificate.", code="seal_without_certificate")
+        key = (seal.id, seal.cert_serial)
+        with self._lock:
+            found = self._materials.get(key)
+        if found is not None:
+            return found
+        pki = self.dep.pki
+        with self.dep.transaction() as session:
+            row = session.get(pki_store.PkiCertificate, seal.cert_serial)
+            if row is None:
+                raise StateError(
+                    "印章证书不存在。", "The seal certificate is missing.", code="seal_without_certificate"
+                )
+            cert = x509.load_der_x509_certificate(row.der)
+        credentials = SealCredentials.from_key(self.dep.keystore.load_private(seal.key_id), cert, pki.chain)
+        art = seal_artwork(SealSpec(name=organisation_name(seal.township), title=seal.title, code=seal.code))
+        material = SealMaterial(credentials=credentials, seal=art)
+        with self._lock:
+            self._materials[key] = material
+        return material
+
+    def artwork(self, material: SealMaterial, verify_url: str) -> Artwork:
+        """The signature appearance: the seal with the QR code of ``verify_url`` beside it."""
+        return seal_with_qr(material.seal, qr_artwork(verify_url))
+
+    # -- validation data ---------------------------------------------------------------------
+
+    def validation(self, seal: Seal, *, at: dt.datetime) -> ValidationMaterial:
+        """Certificates, the seal's OCSP answer and the CRLs, as of ``at``; refreshed on revocation."""
+        assert seal.cert_serial is not None
+        with self.dep.transaction() as session:
+            epoch = pki_store.revocation_epoch(session)
+            cached = self._validation.get((seal.cert_serial, epoch))
+            if cached is not None and at - cached[0] < _VALIDATION_REFRESH:
+                return cached[1]
+            material = self._build_validation(session, seal, at=at)
+        with self._lock:
+            self._validation = {k: v for k, v in self._validation.items() if k[0] != seal.cert_serial}
+            self._validation[(seal.cert_serial, epoch)] = (at, material)
+        return material
+
+    def _build_validation(self, session: Session, seal: Seal, *, at: dt.datetime) -> ValidationMaterial:
+        pki = self.dep.pki
+        cert = self.material(seal).credentials.certificate
+        request = x509_ocsp.OCSPRequestBuilder().add_certificate(cert, pki.issuing, hashes.SHA256()).build()
+
+        def lookup(serial: int) -> pki_store.CertStatus | None:
+            return pki_store.status(session, serial)
+
+        answer = pki.ocsp_responder().respond(request.public_bytes(Encoding.DER), lookup, at=at)
+        crls = [current_crl(session, pki, at=at)]
+        root_crl = self._root_crl_der()
+        if root_crl:
+            crls.append(root_crl)
+        certs = (cert, pki.issuing, pki.root, pki.tsa, pki.ocsp)
+        return ValidationMaterial(
+            certificates=tuple(c.public_bytes(Encoding.DER) for c in certs),
+            ocsp_responses=(answer,),
+            crls=tuple(crls),
+        )
+
+    def _root_crl_der(self) -> bytes | None:
+        if self._root_crl is None:
+            path = self.dep.settings.certs_dir / "root.crl"
+            self._root_crl = path.read_bytes() if path.exists() else b""
+        return self._root_crl or None
+
+    # -- time stamps -------------------------------------------------------------------------
+
+    def timestamper(self) -> InProcessTimeStamper:
+        """The county TSA in process; serials and genTime come from the shared database."""
+        return InProcessTimeStamper(self.dep.pki.timestamp_authority(), self._next_serial_and_time, clock=self.clock)
+
+    def _next_serial_and_time(self, at: dt.datetime) -> tuple[int, dt.datetime]:
+        with self.dep.transaction() as session:
+            serial, gen_time = pki_store.tsa_next(session, at)
+        self._local.last_gen_time = gen_time
+        return serial, gen_time
+
+    def take_last_timestamp_time(self) -> dt.datetime | None:
+        """The genTime of the last token issued on this thread (the trusted signing time), once."""
+        value: dt.datetime | None = getattr(self._local, "last_gen_time", None)
+        self._local.last_gen_time = None
+        return value

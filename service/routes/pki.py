@@ -1,0 +1,157 @@
+"""/pki: the county PKI's public endpoints (certificates, CRL, OCSP, time stamps).
+
+Everything here is public and unauthenticated, as relying parties (PDF readers, openssl) expect.
+OCSP and TSA answer protocol errors in protocol form (malformedRequest, a rejection), never as JSON.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import weakref
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from esign.deployment import Deployment
+from esign.errors import NotFoundError
+from esign.pki import OcspResponder, TimeStampAuthority, certificate_der, current_crl, store
+from service.deps import Dep
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/pki", tags=["pki"])
+
+CERT_TYPE = "application/pkix-cert"
+CRL_TYPE = "application/pkix-crl"
+OCSP_REQUEST_TYPE = "application/ocsp-request"
+OCSP_RESPONSE_TYPE = "application/ocsp-response"
+TSA_QUERY_TYPE = "application/timestamp-query"
+TSA_REPLY_TYPE = "application/timestamp-reply"
+#: OCSP and time-stamp requests are a few hundred bytes; anything far larger is refused unread.
+MAX_REQUEST_BYTES = 64 * 1024
+
+# One responder / TSA per deployment and process: the OCSP responder's cache lives in it.
+_responders: weakref.WeakKeyDictionary[Deployment, OcspResponder] = weakref.WeakKeyDictionary()
+_authorities: weakref.WeakKeyDictionary[Deployment, TimeStampAuthority] = weakref.WeakKeyDictionary()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _responder(dep: Deployment) -> OcspResponder:
+    responder = _responders.get(dep)
+    if responder is None:
+        responder = _responders[dep] = dep.pki.ocsp_responder()
+    return responder
+
+
+def _authority(dep: Deployment) -> TimeStampAuthority:
+    authority = _authorities.get(dep)
+    if authority is None:
+        authority = _authorities[dep] = dep.pki.timestamp_authority()
+    return authority
+
+
+def _media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";")[0].strip().lower()
+
+
+async def _body(request: Request) -> bytes | None:
+    """The request body, or None when it exceeds :data:`MAX_REQUEST_BYTES`."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_REQUEST_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.get("/root.crt", summary="根证书 / root CA certificate (DER)")
+def root_certificate(dep: Dep) -> Response:
+    """The trust anchor, DER (install it to validate seals)."""
+    return Response(certificate_der(dep.pki.root), media_type=CERT_TYPE)
+
+
+@router.get("/issuing.crt", summary="签发CA证书 / issuing CA certificate (DER)")
+def issuing_certificate(dep: Dep) -> Response:
+    """The issuing CA certificate, DER (the caIssuers URL of seal certificates)."""
+    return Response(certificate_der(dep.pki.issuing), media_type=CERT_TYPE)
+
+
+@router.get("/root.crl", summary="根CA吊销列表 / the offline root's CRL (DER)")
+def root_crl(dep: Dep) -> Response:
+    """The root's CRL over the issuing CA, made at ``esign init`` (the root key stays offline)."""
+    path = dep.settings.certs_dir / "root.crl"
+    if not path.exists():
+        raise NotFoundError("根CA吊销列表不存在。", "No root CRL in this deployment.", code="root_crl_missing")
+    return Response(path.read_bytes(), media_type=CRL_TYPE)
+
+
+@router.get("/crl", summary="证书吊销列表 / CRL (DER)")
+def crl(dep: Dep) -> Response:
+    """The issuing CA's current CRL, reissued when a revocation happened or it nears nextUpdate."""
+    # Own transaction, committed before the CRL leaves: a published CRL number is never reused.
+    with dep.transaction() as session:
+        der = current_crl(session, dep.pki, at=_now())
+    return Response(der, media_type=CRL_TYPE, headers={"Cache-Control": "no-cache"})
+
+
+def _ocsp(dep: Deployment, request_der: bytes) -> Response:
+    responder = _responder(dep)
+    with dep.transaction() as session:
+        der = responder.respond(
+            request_der,
+            lambda serial: store.status(session, serial),
+            at=_now(),
+            epoch=store.revocation_epoch(session),
+        )
+    # no-cache: a revocation must be visible at once, not after an intermediary's max-age.
+    return Response(der, media_type=OCSP_RESPONSE_TYPE, headers={"Cache-Control": "no-cache"})
+
+
+@router.post("/ocsp", summary="OCSP (RFC 6960)")
+async def ocsp_post(request: Request, dep: Dep, content_type: Annotated[str | None, Header()] = None) -> Response:
+    """An OCSP request in the body (application/ocsp-request)."""
+    body = await _body(request)
+    if body is None or _media_type(content_type) != OCSP_REQUEST_TYPE:
+        return Response(OcspResponder.malformed_response(), media_type=OCSP_RESPONSE_TYPE)
+    # database and signing off the event loop
+    return await run_in_threadpool(_ocsp, dep, body)
+
+
+@router.get("/ocsp/{encoded:path}", summary="OCSP over GET (RFC 6960 appendix A.1)")
+def ocsp_get(encoded: str, dep: Dep) -> Response:
+    """The DER request, base64 and URL-encoded, as the last path segment(s)."""
+    try:
+        # The path is already URL-decoded; '/' inside the base64 text arrives as path separators.
+        der = base64.b64decode(encoded.replace(" ", "+"), validate=True)
+    except (binascii.Error, ValueError):
+        return Response(OcspResponder.malformed_response(), media_type=OCSP_RESPONSE_TYPE)
+    if len(der) > MAX_REQUEST_BYTES:
+        return Response(OcspResponder.malformed_response(), media_type=OCSP_RESPONSE_TYPE)
+    return _ocsp(dep, der)
+
+
+@router.post("/tsa", summary="时间戳 / RFC 3161 time-stamping")
+async def tsa(request: Request, dep: Dep, content_type: Annotated[str | None, Header()] = None) -> Response:
+    """A TimeStampReq in the body (application/timestamp-query); answers a TimeStampResp."""
+    authority = _authority(dep)
+    body = await _body(request)
+    if body is None:
+        return Response(authority.reject("request too large"), media_type=TSA_REPLY_TYPE)
+    if _media_type(content_type) != TSA_QUERY_TYPE:
+        return Response(authority.reject(f"content type must be {TSA_QUERY_TYPE}"), media_type=TSA_REPLY_TYPE)
+
+    def next_serial_and_time(at: dt.datetime) -> tuple[int, dt.datetime]:
+        # Committed before the token is signed: a serial that left this process is never handed out again.
+        with dep.transaction() as session:
+            return store.tsa_next(session, at)
+
+    der = await run_in_threadpool(authority.respond, body, next_serial_and_time, at=_now())
+    return Response(der, media_type=TSA_REPLY_TYPE)
