@@ -20,6 +20,7 @@ from esign.db import make_engine, make_session_factory, migrate, session_scope
 from esign.errors import ConfigError
 
 if TYPE_CHECKING:
+    from esign.ledger import Ed25519NoteSigner, NoteVerifier
     from esign.pki.ca import CountyPKI
     from esign.pki.keystore.file import FileKeyStore
     from esign.pki.seal_issuer import SealIssuer
@@ -90,6 +91,34 @@ class Deployment:
         from esign.pki.seal_issuer import SealIssuer
 
         return SealIssuer(self.pki, self.keystore, algorithm=algorithm_of(self.pki.issuing_key))
+
+    @cached_property
+    def ledger_verifier(self) -> NoteVerifier:
+        """The published key that checks the usage register's checkpoints (``certs/ledger.vkey``)."""
+        from esign.ledger import NoteVerifier
+
+        path = self.settings.certs_dir / "ledger.vkey"
+        if not path.exists():
+            raise ConfigError(
+                "未找到用印登记台账的验证公钥，请先运行 esign init。",
+                "No usage-register key (certs/ledger.vkey): run `esign init` first.",
+                code="pki_not_initialized",
+            )
+        return NoteVerifier.from_vkey(path.read_text(encoding="utf-8").strip())
+
+    @cached_property
+    def ledger_signer(self) -> Ed25519NoteSigner:
+        """The reform office's checkpoint signer (key ``ledger`` in the key store)."""
+        from esign.ledger import Ed25519NoteSigner
+
+        key = self.keystore.load_private("ledger")
+        signer = Ed25519NoteSigner(self.ledger_verifier.name, key)  # type: ignore[arg-type]
+        if signer.verifier.vkey != self.ledger_verifier.vkey:
+            raise ConfigError(
+                "台账签名密钥与公布的公钥不一致。", "The ledger key does not match certs/ledger.vkey.",
+                code="ledger_key_mismatch",
+            )
+        return signer
 
     def close(self) -> None:
         """Release database connections."""

@@ -19,6 +19,7 @@ from esign.pki import store as pki_store
 from esign.pki.ca import CountyPKI
 from esign.pki.crl import build_crl, publish_crl
 from esign.pki.keys import KeyAlgorithm
+from esign.ledger.checkpoint import Ed25519NoteSigner
 from esign.pki.profiles import CountyInfo
 from esign.registry import (
     Role,
@@ -37,7 +38,16 @@ from esign.registry.catalog import load_catalog
 from esign.registry.models import County
 from esign.registry.uscc import make_uscc, org_code_check_char
 
-__all__ = ["DEMO_TOWNSHIPS", "SAMPLES_DIR", "create_demo", "demo_uscc", "init_county"]
+__all__ = [
+    "DEMO_TOWNSHIPS",
+    "LEDGER_KEY_ID",
+    "LEDGER_VKEY_FILE",
+    "SAMPLES_DIR",
+    "create_demo",
+    "demo_uscc",
+    "init_county",
+    "ledger_origin",
+]
 
 #: The repository's samples/ folder (catalogs parsed from the seed documents).
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "samples"
@@ -54,6 +64,9 @@ DEMO_TOWNSHIPS = (
     ("乔家湾乡", "141033203000", "蒲县乔家湾乡便民服务中心"),
 )
 DEMO_CATALOG = "山西省乡镇政务服务事项"
+#: Key-store id of the usage register's checkpoint key, and where its public key is published.
+LEDGER_KEY_ID = "ledger"
+LEDGER_VKEY_FILE = "ledger.vkey"
 #: Validity of the offline root's CRL.
 ROOT_CRL_PERIOD = dt.timedelta(days=365)
 DEMO_CATALOG_FILE = "puxian_provincial.json"
@@ -99,13 +112,26 @@ def init_county(
     # re-made by a key ceremony (`esign init` tooling) before it expires.
     root_crl = build_crl(pki.root, dep.keystore.load_private("root"), [], number=1, at=at, period=ROOT_CRL_PERIOD)
     (settings.certs_dir / "root.crl").write_bytes(root_crl)
+    # The reform office's key for the usage register's signed checkpoints (Ed25519, C2SP notes).
+    dep.keystore.generate(LEDGER_KEY_ID, KeyAlgorithm.ED25519)
+    origin = ledger_origin(county)
+    verifier = Ed25519NoteSigner(origin, dep.keystore.load_private(LEDGER_KEY_ID)).verifier  # type: ignore[arg-type]
+    (settings.certs_dir / LEDGER_VKEY_FILE).write_text(verifier.vkey + "\n", encoding="utf-8")
     record_event(session, actor="cli", action="county.init", target=f"county:{county}", at=at)
     return {name: settings.certs_dir / f"{name}.crt" for name in ("root", "issuing", "tsa", "ocsp")}
 
 
+def ledger_origin(county: str) -> str:
+    """The usage register's log name (the checkpoint origin line)."""
+    return f"esign/{county}/用印登记"
+
+
 def _algorithm(name: str) -> KeyAlgorithm:
     try:
-        return KeyAlgorithm(name)
+        algorithm = KeyAlgorithm(name)
+        if not algorithm.for_certificates:
+            raise ValueError(name)
+        return algorithm
     except ValueError:
         from esign.errors import InputError
 

@@ -288,9 +288,7 @@ def _add_page(
     page_dict = generic.DictionaryObject(
         {
             pdf_name("/Type"): pdf_name("/Page"),
-            pdf_name("/MediaBox"): generic.ArrayObject(
-                generic.FloatObject(v) for v in (ox, oy, ox + w, oy + h)
-            ),
+            pdf_name("/MediaBox"): generic.ArrayObject(generic.FloatObject(v) for v in (ox, oy, ox + w, oy + h)),
             pdf_name("/Resources"): resources,
             pdf_name("/Contents"): writer.add_object(content),
         }
@@ -417,12 +415,22 @@ def long_pdf(n_pages: int, *, organisation: str = _TOWNSHIP, seed: str = "long",
         pages.append(Page(texts=tuple(texts)))
     last = pages[-1]
     pages[-1] = Page(
-        texts=(*last.texts[:12], Text(185, 200, f"{organisation}（盖章）", 14, "right"), Text(185, 212, "2025年3月18日", 14, "right")),
+        texts=(
+            *last.texts[:12],
+            Text(185, 200, f"{organisation}（盖章）", 14, "right"),
+            Text(185, 212, "2025年3月18日", 14, "right"),
+        ),
     )
     return build_pdf(pages, seed=f"{seed}:{n_pages}", **kwargs)  # type: ignore[arg-type]
 
 
-def geometry_pdf(size_mm: tuple[float, float] = A4, *, rotate: int = 0, crop_mm=None, origin_pt=(0.0, 0.0)) -> bytes:  # type: ignore[no-untyped-def]
+def geometry_pdf(
+    size_mm: tuple[float, float] = A4,
+    *,
+    rotate: int = 0,
+    crop_mm: tuple[float, float, float, float] | None = None,
+    origin_pt: tuple[float, float] = (0.0, 0.0),
+) -> bytes:
     """One page of the given geometry with a frame and a label (for placement tests)."""
     w, h = size_mm
     label = f"{_fmt(w)}×{_fmt(h)} 旋转{rotate}"
@@ -462,7 +470,9 @@ def scanned_pdf(*, organisation: str = _TOWNSHIP, dpi: int = 100) -> bytes:
 # ------------------------------------------------------------------------------------------ raw files
 
 
-def raw_pdf(objects: Sequence[bytes], *, root: int = 1, trailer_extra: bytes = b"", header: bytes = b"%PDF-1.7\n") -> bytes:
+def raw_pdf(
+    objects: Sequence[bytes], *, root: int = 1, trailer_extra: bytes = b"", header: bytes = b"%PDF-1.7\n"
+) -> bytes:
     """A classic-xref PDF from object bodies; object ``i`` (1-based) is ``objects[i-1]``.
 
     For hand-made malformed inputs: the bodies are written as given, offsets are computed.
@@ -529,7 +539,9 @@ def _test_signer() -> object:
     return signers.SimpleSigner(
         signing_cert=asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER)),
         signing_key=asn1_keys.PrivateKeyInfo.load(
-            key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+            key.private_bytes(
+                serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
         ),
         cert_registry=SimpleCertificateStore(),
     )

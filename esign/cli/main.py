@@ -49,10 +49,20 @@ def version() -> None:
 
 
 def _register() -> None:
-    from esign.cli import catalog, county, seal, serve, stamp, user
+    from esign.cli import catalog, county, ledger, seal, serve, stamp, user
 
-    for module in (county, catalog, seal, stamp, user, serve):
+    for module in (county, catalog, seal, stamp, ledger, user, serve):
         module.register(app)
+    ledger.set_opener(_open_ledger)
+
+
+def _open_ledger(home):  # type: ignore[no-untyped-def]
+    from esign.cli.common import open_deployment
+    from esign.cli.ledger import LedgerHandle
+
+    dep = open_deployment(home)
+    signer = dep.ledger_signer if dep.has_pki else None
+    return LedgerHandle(sessions=dep.sessions, verifier=dep.ledger_verifier, signer=signer)
 
 
 _register()

@@ -6,7 +6,7 @@ import enum
 from typing import TypeAlias
 
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from esign.errors import InputError
 
@@ -20,9 +20,9 @@ __all__ = [
 ]
 
 #: The private key types esign signs with.
-PrivateKey: TypeAlias = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+PrivateKey: TypeAlias = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
 #: The matching public key types.
-PublicKey: TypeAlias = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
+PublicKey: TypeAlias = ec.EllipticCurvePublicKey | rsa.RSAPublicKey | ed25519.Ed25519PublicKey
 
 
 class KeyAlgorithm(enum.StrEnum):
@@ -31,6 +31,13 @@ class KeyAlgorithm(enum.StrEnum):
     EC_P256 = "ec-p256"
     EC_P384 = "ec-p384"
     RSA_3072 = "rsa-3072"
+    ED25519 = "ed25519"
+    """Only for the usage register's checkpoint key (signed notes), never for certificates."""
+
+    @property
+    def for_certificates(self) -> bool:
+        """Whether CA, TSA, OCSP and seal keys may use this algorithm."""
+        return self is not KeyAlgorithm.ED25519
 
     @property
     def hash_algorithm(self) -> hashes.SHA256 | hashes.SHA384:
@@ -48,6 +55,8 @@ def generate_private_key(algorithm: KeyAlgorithm = KeyAlgorithm.EC_P256) -> Priv
         return ec.generate_private_key(ec.SECP384R1())
     if algorithm is KeyAlgorithm.RSA_3072:
         return rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    if algorithm is KeyAlgorithm.ED25519:
+        return ed25519.Ed25519PrivateKey.generate()
     raise InputError("不支持的密钥算法。", f"Unsupported key algorithm: {algorithm!r}.", code="bad_algorithm")
 
 
@@ -61,6 +70,8 @@ def algorithm_of(key: PrivateKey | PublicKey) -> KeyAlgorithm:
     elif isinstance(key, rsa.RSAPrivateKey | rsa.RSAPublicKey) and key.key_size >= 3072:
         # Larger RSA keys (e.g. imported 4096-bit ones) sign with SHA-256 like RSA-3072.
         return KeyAlgorithm.RSA_3072
+    elif isinstance(key, ed25519.Ed25519PrivateKey | ed25519.Ed25519PublicKey):
+        return KeyAlgorithm.ED25519
     raise InputError(
         "不支持的密钥类型或长度。", f"Unsupported key type or size: {type(key).__name__}.", code="bad_algorithm"
     )

@@ -1,3 +1,37 @@
-"""esign.stamp."""
+"""esign.stamp: PDF in, stamped and signed PDF out — inputs, placement and text positions."""
 
-__all__: list[str] = []
+from esign.stamp.geometry import Box, PageGeometry, upright_matrix
+from esign.stamp.inputs import PageInfo, PdfInfo, SignatureField, inspect_pdf
+from esign.stamp.placement import (
+    AtKeyword,
+    AtPosition,
+    InField,
+    Placement,
+    ResolvedPlacement,
+    RidingStrip,
+    SealSpot,
+    default_keywords,
+    resolve,
+)
+from esign.stamp.textpos import TextHit, find_text
+
+__all__ = [
+    "AtKeyword",
+    "AtPosition",
+    "Box",
+    "InField",
+    "PageGeometry",
+    "PageInfo",
+    "PdfInfo",
+    "Placement",
+    "ResolvedPlacement",
+    "RidingStrip",
+    "SealSpot",
+    "SignatureField",
+    "TextHit",
+    "default_keywords",
+    "find_text",
+    "inspect_pdf",
+    "resolve",
+    "upright_matrix",
+]

@@ -17,6 +17,7 @@ import decimal
 import io
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -230,7 +231,9 @@ def _decrypt(reader: PdfFileReader, password: str | None) -> None:
             code="pdf_encrypted",
             field="password",
         )
-    raise InputError("PDF 文件的打开密码不正确", "the password for the PDF is wrong", code="pdf_wrong_password", field="password")
+    raise InputError(
+        "PDF 文件的打开密码不正确", "the password for the PDF is wrong", code="pdf_wrong_password", field="password"
+    )
 
 
 class _wrapped:
@@ -242,9 +245,9 @@ class _wrapped:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
         if exc is None or isinstance(exc, EsignError) or not isinstance(exc, Exception):
-            return False
+            return None
         if isinstance(exc, RecursionError):
             raise _too_complex(f"objects nested too deeply while {self.what}") from exc
         if isinstance(exc, MemoryError):
@@ -276,7 +279,7 @@ def inspect_pdf(data: bytes, *, password: str | None = None, max_bytes: int) -> 
         object_streams = any(reader.xrefs.object_streams_used_in(r) for r in range(revisions))
     return PdfInfo(
         size_bytes=len(data),
-        version="%d.%d" % reader.input_version,
+        version="{}.{}".format(*reader.input_version),
         pages=tuple(pages),
         encrypted=reader.encrypted,
         signatures=tuple(f.name for f in fields if f.signed),
@@ -311,7 +314,7 @@ def _box(value: Any) -> Box | None:
         return None
 
 
-def _get(d: generic.DictionaryObject, key: str, default: Any = None) -> Any:
+def _get(d: Mapping[str, Any], key: str, default: Any = None) -> Any:
     """``d[key]`` dereferenced, or ``default`` (pyHanko's ``dict.get`` does not dereference)."""
     return d[key] if key in d else default
 

@@ -68,8 +68,10 @@ def _check_page_number(number: int, field_name: str) -> None:
 def _check_mm(value: float, field_name: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise InputError(
-            f"{field_name} 必须是有限的毫米数", f"{field_name} must be a finite number of millimetres",
-            code="invalid_placement", field=field_name,
+            f"{field_name} 必须是有限的毫米数",
+            f"{field_name} must be a finite number of millimetres",
+            code="invalid_placement",
+            field=field_name,
         )
 
 
@@ -138,8 +140,9 @@ class AtKeyword(_Options):
             object.__setattr__(self, "text", (self.text,))
         object.__setattr__(self, "text", tuple(self.text))
         if not self.candidates or not all(isinstance(t, str) and normalise(t) for t in self.candidates):
-            raise InputError("定位关键字不能为空", "the keyword to place the seal on is empty", code="keyword_empty",
-                             field="text")
+            raise InputError(
+                "定位关键字不能为空", "the keyword to place the seal on is empty", code="keyword_empty", field="text"
+            )
         if self.page is not None:
             _check_page_number(self.page, "page")
         _check_mm(self.offset_x_mm, "offset_x_mm")
@@ -284,8 +287,10 @@ def resolve(
         info = inspect_pdf(data, password=password, max_bytes=len(data))
     else:
         info = pdf
-    if isinstance(seal_size_mm, bool) or not isinstance(seal_size_mm, int | float) or not (
-        0 < seal_size_mm <= MAX_SEAL_MM
+    if (
+        isinstance(seal_size_mm, bool)
+        or not isinstance(seal_size_mm, int | float)
+        or not (0 < seal_size_mm <= MAX_SEAL_MM)
     ):
         raise InputError(
             f"印章尺寸 {seal_size_mm!r} 毫米无效（应在 0 到 {MAX_SEAL_MM:.0f} 毫米之间）",
@@ -362,7 +367,10 @@ def _resolve_keyword(
         shown_en = ", ".join(f'"{k}"' for k in placement.candidates)
         scan_zh = scan_en = ""
         if not index.has_text(pages):
-            scan_zh, scan_en = "（页面没有文字层，可能是扫描件；请按坐标盖章）", " (the page has no text layer, perhaps a scan; place the seal by position)"
+            scan_zh, scan_en = (
+                "（页面没有文字层，可能是扫描件；请按坐标盖章）",
+                " (the page has no text layer, perhaps a scan; place the seal by position)",
+            )
         raise InputError(
             f"{where_zh}找不到定位关键字 {shown}{scan_zh}",
             f"the keyword {shown_en} was not found {where_en}{scan_en}",

@@ -128,6 +128,8 @@ class PageArt:
     """Where the artwork's anchor lands, user space y."""
     rotate: int = 0
     """The page's /Rotate; the artwork is counter-rotated so that it appears upright."""
+    clip: tuple[float, float, float, float] | None = None
+    """Show only this user-space rectangle (x0, y0, x1, y1) of the artwork (cross-page strips)."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,8 @@ class SignatureSpec:
     """Signature /Name: the seal's full name."""
     extra: tuple[PageArt, ...] = field(default=())
     """Seal images drawn into page content before signing (repeated seals, cross-page strips)."""
+    existing_field: bool = False
+    """Sign into the existing empty field ``field_name`` instead of creating one."""
     certify: bool = False
     """Certify the document (DocMDP, form filling and further signatures allowed)."""
 
@@ -196,7 +200,11 @@ def _draw_on_pages(writer: IncrementalPdfFileWriter, arts: tuple[PageArt, ...]) 
             stream, _bw, _bh, (ax, ay) = _form_xobject(item.artwork, item.rotate)
             name = f"/EsignSeal{n}"
             xobjects[pdf_name(name)] = writer.add_object(stream)
-            ops.append(b"q 1 0 0 1 %g %g cm %s Do Q" % (item.x - ax, item.y - ay, name.encode()))
+            clip = b""
+            if item.clip is not None:
+                x0, y0, x1, y1 = item.clip
+                clip = b"%g %g %g %g re W n " % (x0, y0, x1 - x0, y1 - y0)
+            ops.append(b"q %s1 0 0 1 %g %g cm %s Do Q" % (clip, item.x - ax, item.y - ay, name.encode()))
         opening = writer.add_object(generic.StreamObject(stream_data=b"q"))
         writer.add_stream_to_page(page_ix, opening, prepend=True)
         body = writer.add_object(generic.StreamObject(stream_data=b"\n".join(ops)))
@@ -276,7 +284,11 @@ async def _sign(
         certify=spec.certify,
         docmdp_permissions=fields.MDPPerm.FILL_FORMS,
     )
-    field_spec = fields.SigFieldSpec(sig_field_name=spec.field_name, on_page=widget.page_index, box=box)  # type: ignore[arg-type]
+    field_spec = (
+        None
+        if spec.existing_field
+        else fields.SigFieldSpec(sig_field_name=spec.field_name, on_page=widget.page_index, box=box)  # type: ignore[arg-type]
+    )
     pdf_signer = signers.PdfSigner(
         meta,
         credentials.signer,

@@ -191,9 +191,9 @@ class _wrapped:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
         if exc is None or isinstance(exc, EsignError) or not isinstance(exc, Exception):
-            return False
+            return None
         if isinstance(exc, RecursionError):
             raise InputError(
                 "PDF 文件结构过于复杂，无法提取文字",

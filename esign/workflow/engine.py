@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import ocsp as x509_ocsp
 from sqlalchemy.orm import Session
 
-from esign.appearance import SealSpec, qr_artwork, seal_artwork, seal_with_qr
+from esign.appearance import SealSpec, qr_artwork, seal_artwork
 from esign.appearance.artwork import Artwork
 from esign.deployment import Deployment
 from esign.errors import StateError
@@ -83,9 +83,9 @@ class StampEngine:
             self._materials[key] = material
         return material
 
-    def artwork(self, material: SealMaterial, verify_url: str) -> Artwork:
-        """The signature appearance: the seal with the QR code of ``verify_url`` beside it."""
-        return seal_with_qr(material.seal, qr_artwork(verify_url))
+    def qr(self, verify_url: str) -> Artwork:
+        """The QR code of a stamp's verification URL."""
+        return qr_artwork(verify_url)
 
     # -- validation data ---------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from esign.registry import Actor, Permission, Role, SealStatus, authorize, find_
 from esign.registry.models import Person, Seal
 from esign.registry.townships import organisation_name
 from esign.stamp.inputs import inspect_pdf
-from esign.stamp.placement import placement_from_dict, resolve_for_stamp
+from esign.stamp.plan import default_keywords, placement_from_dict, plan_stamp
 from esign.stamp.signing import PadesLevel, SignatureSpec, sign_pdf
 from esign.workflow.blobs import BlobStore
 from esign.workflow.engine import StampEngine
@@ -406,18 +406,16 @@ def _sign(
     password: str | None,
 ) -> tuple[bytes, dt.datetime, int]:
     material = engine.material(job.seal)
-    artwork = engine.artwork(material, url)
-    placed = resolve_for_stamp(
+    placed = plan_stamp(
         data,
-        placement_from_dict(job.placement),
-        artwork=artwork,
+        placement_from_dict(job.placement, default_text=default_keywords(job.township_name, job.organisation)),
         seal=material.seal,
-        township_name=job.township_name,
-        organisation=job.organisation,
+        qr=lambda: engine.qr(url),
         password=password,
     )
     spec = SignatureSpec(
-        field_name=f"esign-{job.seal.code}-{secrets.token_hex(4)}",
+        field_name=placed.field_name or f"esign-{job.seal.code}-{secrets.token_hex(4)}",
+        existing_field=placed.field_name is not None,
         widget=placed.widget,
         extra=placed.extra,
         level=job.level,

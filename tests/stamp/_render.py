@@ -36,8 +36,20 @@ def render(data: bytes, *, dpi: int, page: int = 1) -> Image.Image:
         src = Path(tmp) / "in.pdf"
         src.write_bytes(data)
         subprocess.run(
-            ["pdftoppm", "-cropbox", "-r", str(dpi), "-f", str(page), "-l", str(page), "-png", "-singlefile",
-             str(src), str(Path(tmp) / "out")],
+            [
+                "pdftoppm",
+                "-cropbox",
+                "-r",
+                str(dpi),
+                "-f",
+                str(page),
+                "-l",
+                str(page),
+                "-png",
+                "-singlefile",
+                str(src),
+                str(Path(tmp) / "out"),
+            ],
             check=True,
             timeout=60,
         )
