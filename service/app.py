@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from fastapi import FastAPI
 
 from esign import __version__
 from esign.config import Settings
 from esign.deployment import Deployment
+from esign.workflow.engine import StampEngine
 from service.errors import install_error_handlers
-from service.routes import api_registry, health, pki, web_admin
+from service.routes import api_ledger, api_registry, api_stamp, health, pki, web_admin
 
 __all__ = ["create_app"]
 
@@ -22,10 +25,13 @@ def create_app(settings: Settings | None = None, *, deployment: Deployment | Non
         version=__version__,
     )
     app.state.deployment = dep
+    app.state.stamp_engine = StampEngine(dep, clock=lambda: dt.datetime.now(dt.UTC))
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(pki.router)
     app.include_router(api_registry.router)
+    app.include_router(api_stamp.router)
+    app.include_router(api_ledger.router)
     app.include_router(web_admin.router)
     return app
 

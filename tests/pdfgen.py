@@ -419,6 +419,7 @@ def long_pdf(n_pages: int, *, organisation: str = _TOWNSHIP, seed: str = "long",
             *last.texts[:12],
             Text(185, 200, f"{organisation}（盖章）", 14, "right"),
             Text(185, 212, "2025年3月18日", 14, "right"),
+            last.texts[-1],
         ),
     )
     return build_pdf(pages, seed=f"{seed}:{n_pages}", **kwargs)  # type: ignore[arg-type]

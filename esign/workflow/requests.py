@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,8 +21,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from esign.deployment import Deployment
-from esign.errors import ConflictError, ForbiddenError, InputError, NotFoundError, StateError
-from esign.ledger import DocumentType, LedgerEntry, append, new_entry_id
+from esign.errors import ConflictError, EsignError, ForbiddenError, InputError, NotFoundError, StateError
+from esign.ledger import (
+    CheckpointPolicy,
+    DocumentType,
+    LedgerEntry,
+    SqlLedger,
+    append,
+    make_checkpoint,
+    maybe_checkpoint,
+    new_entry_id,
+)
 from esign.registry import Actor, Permission, Role, SealStatus, authorize, find_seal, record_event, resolve_item
 from esign.registry.models import Person, Seal
 from esign.registry.townships import organisation_name
@@ -36,6 +46,7 @@ __all__ = [
     "StampOutcome",
     "StampRequestSpec",
     "approve_request",
+    "checkpoint_if_due",
     "find_request",
     "list_requests",
     "reject_request",
@@ -44,6 +55,8 @@ __all__ = [
 ]
 
 PENDING, STAMPED, REJECTED = "pending", "stamped", "rejected"
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -392,7 +405,24 @@ def _stamp_and_commit(
     except BaseException:
         blobs.discard(output_sha)
         raise
+    checkpoint_if_due(dep, at=at)
     return StampOutcome(job.request_id or 0, entry_id, output_sha, signed_at, url)
+
+
+def checkpoint_if_due(dep: Deployment, *, at: dt.datetime, force: bool = False) -> None:
+    """Sign a checkpoint of the register when the policy says so (every 100 entries or 5 minutes).
+
+    Runs in a transaction of its own after a stamp committed; a failure here never undoes a stamp.
+    """
+    try:
+        with dep.transaction() as session:
+            ledger = SqlLedger(session)
+            if force:
+                make_checkpoint(ledger, signer=dep.ledger_signer, at=at, force=True)
+            else:
+                maybe_checkpoint(ledger, signer=dep.ledger_signer, policy=CheckpointPolicy(), at=at)
+    except EsignError:
+        _log.exception("could not checkpoint the usage register")
 
 
 def _sign(

@@ -1,0 +1,382 @@
+"""The verdict on one signature: structure, integrity, time, certificate, revocation, changes.
+
+Order of precedence for the sub-indication when several things are wrong (every finding is kept
+in ``reasons``): structure (FORMAT_FAILURE), integrity (HASH_FAILURE, SIG_CRYPTO_FAILURE), changes
+after signing (FORMAT_FAILURE, as DSS's format-checking block reports PDF modifications), then
+the certificate at the proven signing time (EXPIRED, NOT_YET_VALID, chain problems), then
+revocation (REVOKED, REVOKED_NO_POE, TRY_LATER).
+
+Time: the proven signing time (``poe``) is the genTime of a trusted signature time-stamp, else of
+the earliest trusted document time-stamp added after the signature. With a ``poe`` the certificate
+path is validated at that time (so a certificate that expired later still passes, and one that
+had expired then fails with EXPIRED); without one it is validated at ``at`` (an expired
+certificate gives OUT_OF_BOUNDS_NO_POE).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from asn1crypto import cms
+from cryptography import x509
+from pyhanko.sign.general import SignatureValidationError, find_unique_cms_attribute
+from pyhanko.sign.validation import generic_cms
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+from pyhanko.sign.validation.status import PdfSignatureStatus
+
+from esign.verify.certs import certificate_info, from_asn1
+from esign.verify.findings import finding
+from esign.verify.report import (
+    UNKNOWN_REVOCATION,
+    ChangeCategory,
+    ChangesAfterSigning,
+    Coverage,
+    Finding,
+    PadesLevel,
+    RevocationSource,
+    SignatureReport,
+    SubIndication,
+    TimestampInfo,
+    indication_of,
+)
+from esign.verify.revocation import collect_evidence, decide
+from esign.verify.timestamps import RevocationData, check_token, validation_context
+
+__all__ = ["SignatureContext", "evaluate_signature", "unreadable_signature"]
+
+_SUBFILTERS = {"/ETSI.CAdES.detached", "/adbe.pkcs7.detached"}
+_PRIORITY = [
+    SubIndication.FORMAT_FAILURE,
+    SubIndication.HASH_FAILURE,
+    SubIndication.SIG_CRYPTO_FAILURE,
+    SubIndication.NO_SIGNING_CERTIFICATE_FOUND,
+    SubIndication.REVOKED,
+    SubIndication.EXPIRED,
+    SubIndication.NOT_YET_VALID,
+    SubIndication.NO_CERTIFICATE_CHAIN_FOUND,
+    SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE,
+    SubIndication.CHAIN_CONSTRAINTS_FAILURE,
+    SubIndication.CRYPTO_CONSTRAINTS_FAILURE,
+    SubIndication.OUT_OF_BOUNDS_NO_POE,
+    SubIndication.REVOKED_NO_POE,
+    SubIndication.TRY_LATER,
+    SubIndication.SIG_CONSTRAINTS_FAILURE,
+    SubIndication.GENERIC,
+]
+
+
+@dataclass(frozen=True)
+class SignatureContext:
+    """What every signature of one document is checked against."""
+
+    roots: tuple[x509.Certificate, ...]
+    """Trust anchors."""
+    at: dt.datetime
+    """Validation time."""
+    dss_certs: tuple[x509.Certificate, ...]
+    """Certificates from the DSS (extra path-building material, never trust)."""
+    revocation: RevocationData
+    """All CRLs and OCSP responses at hand."""
+    doc_timestamps: tuple[TimestampInfo, ...]
+    """Checked document time-stamps (with revisions)."""
+    dss_revisions: tuple[int, ...]
+    """Revisions that added or changed the DSS (0 if the first revision already had one)."""
+
+
+def _worst(subs: Sequence[SubIndication]) -> SubIndication | None:
+    for s in _PRIORITY:
+        if s in subs:
+            return s
+    return subs[0] if subs else None
+
+
+def _t(value: dt.datetime | None) -> str:
+    return "?" if value is None else value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _chain(path: object, leaf: x509.Certificate) -> tuple[str, ...]:
+    if path is None:
+        return ()
+    try:
+        certs = [from_asn1(c) for c in path.iter_certs(include_root=True)]  # type: ignore[attr-defined]
+    except Exception:
+        return ()
+    out: list[str] = []
+    cur = leaf
+    for _ in range(len(certs)):
+        nxt = next((c for c in certs if c.subject == cur.issuer and c != cur), None)
+        if nxt is None:
+            break
+        out.append(certificate_info(nxt).subject)
+        if nxt.subject == nxt.issuer:
+            break
+        cur = nxt
+    return tuple(out)
+
+
+def _issuer_from(path: object, leaf: x509.Certificate, pool: Sequence[x509.Certificate]) -> x509.Certificate | None:
+    candidates: list[x509.Certificate] = []
+    if path is not None:
+        try:
+            candidates = [from_asn1(c) for c in path.iter_certs(include_root=True)]  # type: ignore[attr-defined]
+        except Exception:
+            candidates = []
+    for c in [*candidates, *pool]:
+        if c.subject == leaf.issuer and c != leaf:
+            try:
+                leaf.verify_directly_issued_by(c)
+            except Exception:
+                continue
+            return c
+    return None
+
+
+def _adobe_revinfo(signer_info: cms.SignerInfo) -> tuple[list[bytes], list[bytes]]:
+    try:
+        attr = find_unique_cms_attribute(signer_info["signed_attrs"], "adobe_revocation_info_archival")
+    except Exception:
+        return [], []
+    crls = [c.dump() for c in (attr["crl"] or [])] if attr["crl"] else []
+    ocsps = [o.dump() for o in (attr["ocsp"] or [])] if attr["ocsp"] else []
+    return crls, ocsps
+
+
+def unreadable_signature(
+    index: int, field_name: str | None, coverage: Coverage, changes: ChangesAfterSigning, detail: str
+) -> SignatureReport:
+    """The report for a signature whose CMS data cannot even be parsed."""
+    reasons = (*coverage.problems, finding("signature_unreadable", detail=detail))
+    return SignatureReport(
+        index=index,
+        field_name=field_name,
+        indication=indication_of(SubIndication.FORMAT_FAILURE),
+        subindication=SubIndication.FORMAT_FAILURE,
+        reasons=reasons,
+        warnings=(),
+        signer=None,
+        chain=(),
+        trusted_signing_time=None,
+        claimed_signing_time=None,
+        timestamp=None,
+        level=None,
+        coverage=coverage,
+        changes=changes,
+        intact=None,
+        crypto_valid=None,
+        revocation_at_signing=UNKNOWN_REVOCATION,
+        revocation_now=UNKNOWN_REVOCATION,
+    )
+
+
+async def evaluate_signature(
+    ctx: SignatureContext,
+    emb: EmbeddedPdfSignature,
+    *,
+    index: int,
+    coverage: Coverage,
+    changes: ChangesAfterSigning,
+    signed_revision: int,
+) -> SignatureReport:
+    """Check one /Sig signature (see the module docstring)."""
+    subs: list[SubIndication] = []
+    reasons: list[Finding] = []
+    warnings: list[Finding] = []
+    sig_obj = emb.sig_object
+
+    if coverage.problems:
+        subs.append(SubIndication.FORMAT_FAILURE)
+        reasons.extend(coverage.problems)
+    subfilter = str(sig_obj.get("/SubFilter", ""))
+    if subfilter not in _SUBFILTERS:
+        subs.append(SubIndication.FORMAT_FAILURE)
+        reasons.append(finding("unsupported_subfilter", subfilter=subfilter or "(none)"))
+    if changes.category is ChangeCategory.OTHER:
+        subs.append(SubIndication.FORMAT_FAILURE)
+        detail = "; ".join(c.detail for c in changes.other[:5])
+        if len(changes.other) > 5:
+            detail += f"; and {len(changes.other) - 5} more"
+        reasons.append(finding("modified_after_signing", detail=detail))
+
+    signer: x509.Certificate | None = None
+    try:
+        signer = from_asn1(emb.signer_cert)
+    except SignatureValidationError:
+        subs.append(SubIndication.NO_SIGNING_CERTIFICATE_FOUND)
+        reasons.append(finding("no_signing_certificate"))
+    except Exception as e:
+        subs.append(SubIndication.FORMAT_FAILURE)
+        reasons.append(finding("signature_unreadable", detail=str(e)[:200]))
+
+    # Time: the signature time-stamp, else a later document time-stamp.
+    later_docts = [t for t in ctx.doc_timestamps if t.revision is not None and t.revision > signed_revision]
+    trusted_docts = sorted((t for t in later_docts if t.trusted and t.time is not None), key=lambda t: t.time)  # type: ignore[arg-type, return-value]
+    docts_poe = trusted_docts[0].time if trusted_docts else None
+    token: TimestampInfo | None = None
+    has_sig_ts = False
+    try:
+        for tst in generic_cms.extract_tst_data_iter(emb.signer_info, signed=False):
+            has_sig_ts = True
+            checked = await check_token(
+                tst,
+                generic_cms.message_imprint_checker(emb.signer_info),
+                roots=ctx.roots,
+                other_certs=ctx.dss_certs + tuple(from_asn1(c) for c in emb.other_embedded_certs),
+                at=ctx.at,
+                later_poe=docts_poe,
+                revocation=ctx.revocation,
+            )
+            token = checked.info
+            if token.trusted:
+                break
+    except Exception as e:
+        warnings.append(finding("timestamp_untrusted", detail=f"unreadable ({str(e)[:100]})"))
+    if token is not None and not token.trusted:
+        warnings.append(finding("timestamp_untrusted", detail=token.problem or "untrusted"))
+    poe = token.time if token is not None and token.trusted else docts_poe
+    if poe is None:
+        warnings.append(finding("no_trusted_time"))
+    claimed = None
+    try:
+        claimed = emb.self_reported_timestamp
+    except Exception:
+        claimed = None
+
+    # Integrity and the certificate path at the proven time (or at ``at``).
+    intact: bool | None = None
+    valid: bool | None = None
+    path = None
+    if signer is not None:
+        moment = poe or ctx.at
+        try:
+            digest = emb.compute_digest()
+            kwargs = await generic_cms.cms_basic_validation(
+                emb.signed_data,
+                raw_digest=digest,
+                validation_context=validation_context(ctx.roots, ctx.dss_certs, moment),
+                key_usage_settings=PdfSignatureStatus.default_usage_constraints(),
+            )
+            intact, valid = bool(kwargs["intact"]), bool(kwargs["valid"])
+            path = kwargs.get("validation_path")
+            if not intact:
+                subs.append(SubIndication.HASH_FAILURE)
+                reasons.append(finding("hash_mismatch"))
+            elif not valid:
+                subs.append(SubIndication.SIG_CRYPTO_FAILURE)
+                reasons.append(finding("signature_invalid"))
+            indic = kwargs.get("trust_problem_indic")
+            if intact and valid and indic is not None:
+                _certificate_problem(getattr(indic, "name", str(indic)), signer, poe, subs, reasons)
+        except SignatureValidationError as e:
+            name = getattr(e.ades_subindication, "name", "FORMAT_FAILURE")
+            sub = SubIndication.__members__.get(name, SubIndication.FORMAT_FAILURE)
+            subs.append(sub)
+            reasons.append(finding("signature_unreadable", detail=e.failure_message[:200]))
+        except Exception as e:
+            subs.append(SubIndication.FORMAT_FAILURE)
+            reasons.append(finding("signature_unreadable", detail=str(e)[:200]))
+
+    # Revocation of the seal certificate.
+    at_signing = now = UNKNOWN_REVOCATION
+    embedded_evidence = False
+    if signer is not None:
+        issuer = _issuer_from(path, signer, [*ctx.dss_certs, *(from_asn1(c) for c in emb.other_embedded_certs)])
+        crls, ocsps = list(ctx.revocation.crls), list(ctx.revocation.ocsps)
+        a_crls, a_ocsps = _adobe_revinfo(emb.signer_info)
+        crls += [(d, RevocationSource.EMBEDDED) for d in a_crls]
+        ocsps += [(d, RevocationSource.EMBEDDED) for d in a_ocsps]
+        evidence = collect_evidence(signer, issuer, crls=crls, ocsps=ocsps, at=ctx.at) if issuer is not None else []
+        embedded_evidence = any(e.source is RevocationSource.EMBEDDED for e in evidence)
+        decision = decide(evidence, poe=poe, at=ctx.at)
+        at_signing, now = decision.at_signing, decision.now
+        if decision.revoked_after_signing:
+            warnings.append(finding("revoked_after_signing", when=_t(now.revoked_at)))
+        if decision.held_after_signing:
+            warnings.append(finding("suspended_after_signing", when=_t(now.revoked_at)))
+        if decision.subindication is SubIndication.REVOKED:
+            reasons.append(finding("revoked", when=_t(now.revoked_at)))
+        elif decision.subindication is SubIndication.REVOKED_NO_POE:
+            reasons.append(finding("revoked_no_poe", when=_t(now.revoked_at)))
+        elif decision.subindication is SubIndication.TRY_LATER:
+            if now.revoked_at is not None and now.state.value == "on_hold":
+                reasons.append(finding("suspended", when=_t(now.revoked_at)))
+            else:
+                reasons.append(finding("no_revocation_info"))
+        if decision.subindication is not None:
+            subs.append(decision.subindication)
+
+    level = _level(has_sig_ts or bool(later_docts), embedded_evidence, signed_revision, ctx)
+    sub = _worst(subs)
+    docmdp = None
+    try:
+        perm = emb.docmdp_level
+        docmdp = None if perm is None else int(perm.value)
+    except Exception:
+        docmdp = None
+    return SignatureReport(
+        index=index,
+        field_name=emb.field_name,
+        indication=indication_of(sub),
+        subindication=sub,
+        reasons=tuple(reasons) if sub is not None else (),
+        warnings=tuple(warnings) + (tuple(reasons) if sub is None else ()),
+        signer=certificate_info(signer) if signer is not None else None,
+        chain=_chain(path, signer) if signer is not None else (),
+        trusted_signing_time=poe,
+        claimed_signing_time=claimed,
+        timestamp=token,
+        level=level,
+        coverage=coverage,
+        changes=changes,
+        intact=intact,
+        crypto_valid=valid,
+        revocation_at_signing=at_signing,
+        revocation_now=now,
+        certification_level=docmdp,
+        reason=_text(sig_obj.get("/Reason")),
+        location=_text(sig_obj.get("/Location")),
+    )
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)[:500]
+
+
+def _certificate_problem(
+    name: str, signer: x509.Certificate, poe: dt.datetime | None, subs: list[SubIndication], reasons: list[Finding]
+) -> None:
+    if name == "OUT_OF_BOUNDS_NO_POE":
+        if poe is not None and poe > signer.not_valid_after_utc:
+            subs.append(SubIndication.EXPIRED)
+            reasons.append(finding("expired", until=_t(signer.not_valid_after_utc)))
+        elif poe is not None and poe < signer.not_valid_before_utc:
+            subs.append(SubIndication.NOT_YET_VALID)
+            reasons.append(finding("not_yet_valid"))
+        else:
+            subs.append(SubIndication.OUT_OF_BOUNDS_NO_POE)
+            reasons.append(finding("out_of_bounds_no_poe"))
+    elif name == "NO_CERTIFICATE_CHAIN_FOUND":
+        subs.append(SubIndication.NO_CERTIFICATE_CHAIN_FOUND)
+        reasons.append(finding("untrusted_chain"))
+    elif name == "CHAIN_CONSTRAINTS_FAILURE":
+        subs.append(SubIndication.CHAIN_CONSTRAINTS_FAILURE)
+        reasons.append(finding("chain_constraints"))
+    elif name.startswith("CRYPTO_CONSTRAINTS_FAILURE"):
+        subs.append(SubIndication.CRYPTO_CONSTRAINTS_FAILURE)
+        reasons.append(finding("crypto_constraints"))
+    else:
+        subs.append(SubIndication.__members__.get(name, SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE))
+        reasons.append(finding("chain_invalid", detail=name))
+
+
+def _level(has_time: bool, embedded_evidence: bool, signed_revision: int, ctx: SignatureContext) -> PadesLevel:
+    if not has_time:
+        return PadesLevel.B_B
+    if not embedded_evidence:
+        return PadesLevel.B_T
+    dss_after = [r for r in ctx.dss_revisions if r >= signed_revision]
+    first_dss = min(dss_after) if dss_after else signed_revision
+    if any(t.revision is not None and t.revision > first_dss for t in ctx.doc_timestamps):
+        return PadesLevel.B_LTA
+    return PadesLevel.B_LT

@@ -1,0 +1,58 @@
+"""A demo county to stamp in, built once per module, and helpers to check stamped files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from esign.config import Settings
+from esign.deployment import Deployment
+from esign.setup import create_demo
+from esign.workflow.engine import StampEngine
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class County:
+    dep: Deployment
+    engine: StampEngine
+    home: Path
+    nssdb: Path
+
+
+@pytest.fixture(scope="module")
+def county(tmp_path_factory: pytest.TempPathFactory) -> Iterator[County]:
+    home = tmp_path_factory.mktemp("county")
+    dep = Deployment.open(Settings(home=home, public_base_url="https://esign.puxian.example"))
+    assert create_demo(dep, at=now()) is not None
+    nssdb = home / "nssdb"
+    nssdb.mkdir()
+    if shutil.which("certutil"):
+        subprocess.run(["certutil", "-N", "-d", f"sql:{nssdb}", "--empty-password"], check=True)
+        subprocess.run(
+            ["certutil", "-A", "-d", f"sql:{nssdb}", "-n", "county-root", "-t", "CT,C,C", "-i",
+             str(home / "certs" / "root.crt")],
+            check=True,
+        )
+    yield County(dep, StampEngine(dep, clock=now), home, nssdb)
+    dep.close()
+
+
+def pdfsig(county: County, path: Path) -> str:
+    """poppler's verdict on a file (offline: no OCSP fetch)."""
+    if not shutil.which("pdfsig"):
+        pytest.skip("poppler-utils (pdfsig) is not installed")
+    out = subprocess.run(
+        ["pdfsig", "-nssdir", f"sql:{county.nssdb}", "-no-ocsp", str(path)], capture_output=True, text=True,
+        timeout=60, check=False,
+    )
+    return out.stdout + out.stderr
