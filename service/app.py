@@ -11,7 +11,7 @@ from esign.config import Settings
 from esign.deployment import Deployment
 from esign.workflow.engine import StampEngine
 from service.errors import install_error_handlers
-from service.routes import api_ledger, api_registry, api_stamp, health, pki, web_admin
+from service.routes import api_ledger, api_registry, api_stamp, health, pki, web_admin, web_desk
 
 __all__ = ["create_app"]
 
@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None, *, deployment: Deployment | Non
     app.include_router(api_stamp.router)
     app.include_router(api_ledger.router)
     app.include_router(web_admin.router)
+    app.include_router(web_desk.router)
     return app
 
 

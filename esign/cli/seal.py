@@ -196,3 +196,49 @@ def seal_image(
     else:
         raise InputError("输出文件须以 .png 或 .pdf 结尾。", "The output must end in .png or .pdf.", field="output")
     console.print(f"[green]已导出[/] {path}")
+
+
+@seal_app.command("legacy")
+def seal_legacy(
+    township: Annotated[str, typer.Argument(help="乡镇 id 或名称")],
+    name: Annotated[str | None, typer.Argument(help="旧印章名称，如 克城镇林业站；省略则列出")] = None,
+    keep: Annotated[bool, typer.Option("--keep", help="经县级批准保留（默认封存）")] = False,
+    approval_ref: Annotated[str, typer.Option(help="县级批准文号（保留时必填）")] = "",
+    by: ByOpt = None,
+    home: HomeOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """旧站所印章登记：封存或经批准保留 / record an old station seal as sealed up or kept."""
+    from esign.registry import (
+        Disposition,
+        find_township,
+        list_legacy_seals,
+        record_event,
+        record_legacy_seal,
+    )
+
+    dep = open_deployment(home)
+    at = now()
+    with dep.transaction() as session:
+        t = find_township(session, township)
+        if name is not None:
+            disposition = Disposition.KEPT if keep else Disposition.SEALED_UP
+            record_legacy_seal(session, t, name, disposition, actor=_actor(by), at=at, approval_ref=approval_ref)
+            record_event(
+                session, actor=_actor(by), action="legacy_seal.record", target=f"township:{t.id}", at=at,
+                township_id=t.id, detail=f"{name}: {disposition.value}",
+            )
+        rows = [
+            {"name": r.name, "disposition": r.disposition, "approval_ref": r.approval_ref, "by": r.recorded_by,
+             "at": r.at.isoformat()}
+            for r in list_legacy_seals(session, township_id=t.id)
+        ]
+    if json_out:
+        print_json(rows)
+        return
+    table = Table(title=f"{t.name} 旧印章 / old station seals")
+    for col in ("名称", "处置", "批准文号", "登记人", "时间"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["name"], r["disposition"], r["approval_ref"] or "-", r["by"], r["at"][:19])
+    console.print(table)

@@ -45,6 +45,7 @@ __all__ = [
     "SealCredentials",
     "SignatureSpec",
     "ValidationMaterial",
+    "draw_on_pages",
     "sign_pdf",
 ]
 
@@ -188,7 +189,7 @@ def _form_xobject(art: Artwork, rotate: int) -> tuple[generic.StreamObject, floa
     return stream, bw, bh, anchor
 
 
-def _draw_on_pages(writer: IncrementalPdfFileWriter, arts: tuple[PageArt, ...]) -> None:
+def draw_on_pages(writer: IncrementalPdfFileWriter, arts: tuple[PageArt, ...]) -> None:
     """Draw artworks into page content (isolated from the page's own graphics state)."""
     by_page: dict[int, list[PageArt]] = {}
     for art in arts:
@@ -262,7 +263,7 @@ async def _sign(
     if writer.security_handler is not None and password is not None:
         writer.encrypt(password.encode())
     if spec.extra:
-        _draw_on_pages(writer, spec.extra)
+        draw_on_pages(writer, spec.extra)
     if spec.level.long_term and validation is not None:
         _supply_dss(writer, validation)
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader
 
+from esign.verify._pdf import dget
 from esign.verify.report import ChangeInfo
 
 __all__ = ["RevisionDelta", "classify_revision"]
@@ -186,7 +187,7 @@ class _PageMap:
                 continue
             if not isinstance(node, generic.DictionaryObject):
                 continue
-            if node.get("/Type") == "/Pages":
+            if dget(node, "/Type") == "/Pages":
                 kids = node.raw_get("/Kids") if "/Kids" in node else []
                 if isinstance(kids, generic.IndirectObject):
                     try:
@@ -216,18 +217,18 @@ def _describe(obj: object, r: _Ref, pages: _PageMap, new: bool) -> tuple[str, in
     if r in pages.contents:
         return "page_content", page, f"content stream of page {page} {verb} (object {ref})"
     if isinstance(obj, generic.DictionaryObject):
-        subtype = obj.get("/Subtype")
+        subtype = dget(obj, "/Subtype")
         if "/FT" in obj or "/T" in obj:
-            name = obj.get("/T", "?")
+            name = dget(obj, "/T", "?")
             return "form_field", page, f"form field {name!s} ({obj.get('/FT', '?')}) {verb} (object {ref})"
         if "/Rect" in obj and subtype is not None:
             where = f" on page {page}" if page else ""
             return f"annotation_{verb}", page, f"{subtype} annotation {verb}{where} (object {ref})"
-        if obj.get("/Type") == "/Catalog":
+        if dget(obj, "/Type") == "/Catalog":
             return "catalog", None, f"document catalog {verb} (object {ref})"
         if subtype in ("/Form", "/Image"):
             return "xobject", page, f"{subtype} XObject {verb} (object {ref})"
-        if obj.get("/Type") == "/Font":
+        if dget(obj, "/Type") == "/Font":
             return "font", page, f"font {verb} (object {ref})"
     return "object_" + verb, page, f"object {ref} {verb}"
 
@@ -283,16 +284,16 @@ def classify_revision(reader: PdfFileReader, revision: int) -> RevisionDelta:
     for r in changed:
         obj = get(new, r)
         if isinstance(obj, generic.DictionaryObject) and (
-            obj.get("/Type") in ("/Sig", "/DocTimeStamp") or ("/ByteRange" in obj and "/Contents" in obj)
+            dget(obj, "/Type") in ("/Sig", "/DocTimeStamp") or ("/ByteRange" in obj and "/Contents" in obj)
         ):
             if existed(r):
                 flag(r, "signature_modified", f"signature dictionary {r[0]} {r[1]} rewritten")
             else:
-                sig_dicts[r] = str(obj.get("/Type", "/Sig"))
+                sig_dicts[r] = str(dget(obj, "/Type", "/Sig"))
     sig_fields: dict[_Ref, str] = {}
     owner: dict[_Ref, str] = {}
     try:
-        acro = catalog.get("/AcroForm")
+        acro = dget(catalog, "/AcroForm")
         field_refs = _refs_list(new, acro.raw_get("/Fields")) if isinstance(acro, generic.DictionaryObject) else None
     except Exception:
         field_refs = None
@@ -301,7 +302,7 @@ def classify_revision(reader: PdfFileReader, revision: int) -> RevisionDelta:
         if isinstance(fobj, generic.DictionaryObject) and "/V" in fobj:
             v = fobj.raw_get("/V")
             if isinstance(v, generic.IndirectObject) and _key(v) in sig_dicts:
-                sig_fields[fr] = owner[_key(v)] = str(fobj.get("/T", ""))
+                sig_fields[fr] = owner[_key(v)] = str(dget(fobj, "/T", ""))
     for sr, typ in sig_dicts.items():
         name = owner.get(sr)
         if name is None:
@@ -330,8 +331,8 @@ def classify_revision(reader: PdfFileReader, revision: int) -> RevisionDelta:
     adds_something = bool(sig_dicts) or delta.dss
 
     for r in sorted(changed - structural):
-        obj, before = get(new, r), get(old, r)
         is_new = not existed(r)
+        obj, before = get(new, r), (None if is_new else get(old, r))
         if r in sig_dicts:
             continue
         if not is_new and _same(obj, before):
@@ -390,8 +391,8 @@ def _acroform_ok(
     """/AcroForm (in the catalog when ``direct``, else the dictionary itself) only gained signature fields."""
     try:
         if direct:
-            a = before.get("/AcroForm", generic.DictionaryObject())
-            b = after.get("/AcroForm")
+            a = dget(before, "/AcroForm", generic.DictionaryObject())
+            b = dget(after, "/AcroForm")
             if isinstance(before.raw_get("/AcroForm") if "/AcroForm" in before else None, generic.IndirectObject) and _same(
                 before.raw_get("/AcroForm"), after.raw_get("/AcroForm")
             ):
@@ -419,7 +420,7 @@ def _array_role(new: HistoricalResolver, r: _Ref, pages: _PageMap, catalog: gene
             continue
         if isinstance(v, generic.IndirectObject) and _key(v) == r:
             return True
-    acro = catalog.get("/AcroForm")
+    acro = dget(catalog, "/AcroForm")
     if isinstance(acro, generic.DictionaryObject) and "/Fields" in acro:
         v = acro.raw_get("/Fields")
         return isinstance(v, generic.IndirectObject) and _key(v) == r

@@ -21,13 +21,15 @@ from dataclasses import dataclass
 
 from asn1crypto import cms
 from cryptography import x509
-from pyhanko.sign.general import SignatureValidationError, find_unique_cms_attribute
+from pyhanko.sign.general import find_unique_cms_attribute
+from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation import generic_cms
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import PdfSignatureStatus
 
 from esign.verify.certs import certificate_info, from_asn1
 from esign.verify.findings import finding
+from esign.verify._pdf import dget
 from esign.verify.report import (
     UNKNOWN_REVOCATION,
     ChangeCategory,
@@ -188,7 +190,7 @@ async def evaluate_signature(
     if coverage.problems:
         subs.append(SubIndication.FORMAT_FAILURE)
         reasons.extend(coverage.problems)
-    subfilter = str(sig_obj.get("/SubFilter", ""))
+    subfilter = str(dget(sig_obj, "/SubFilter", ""))
     if subfilter not in _SUBFILTERS:
         subs.append(SubIndication.FORMAT_FAILURE)
         reasons.append(finding("unsupported_subfilter", subfilter=subfilter or "(none)"))
@@ -334,8 +336,8 @@ async def evaluate_signature(
         revocation_at_signing=at_signing,
         revocation_now=now,
         certification_level=docmdp,
-        reason=_text(sig_obj.get("/Reason")),
-        location=_text(sig_obj.get("/Location")),
+        reason=_text(dget(sig_obj, "/Reason")),
+        location=_text(dget(sig_obj, "/Location")),
     )
 
 
@@ -377,6 +379,6 @@ def _level(has_time: bool, embedded_evidence: bool, signed_revision: int, ctx: S
         return PadesLevel.B_T
     dss_after = [r for r in ctx.dss_revisions if r >= signed_revision]
     first_dss = min(dss_after) if dss_after else signed_revision
-    if any(t.revision is not None and t.revision > first_dss for t in ctx.doc_timestamps):
+    if any(t.revision is not None and t.revision >= first_dss for t in ctx.doc_timestamps):
         return PadesLevel.B_LTA
     return PadesLevel.B_LT

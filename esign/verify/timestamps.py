@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from asn1crypto import cms, tsp
 from cryptography import x509
 from pyhanko.sign.ades.report import AdESIndeterminate
-from pyhanko.sign.general import SignatureValidationError
+from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation import generic_cms
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.policy_decl import NO_REVOCATION, CertRevTrustPolicy

@@ -49,6 +49,7 @@ __all__ = [
     "checkpoint_if_due",
     "find_request",
     "list_requests",
+    "preview_request",
     "reject_request",
     "stamp_directly",
     "submit_request",
@@ -486,3 +487,27 @@ def stamp_directly(
             code="approver_required",
         )
     return approve_request(dep, engine, boss, row.id, at=at, password=spec.password)
+
+
+def preview_request(dep: Deployment, engine: StampEngine, actor: Actor, request_id: int, *, dpi: int = 60) -> bytes:
+    """A PNG of the page that carries the seal: drawn where it will go (pending), or as stamped."""
+    from esign.stamp.preview import preview_png, render_page
+
+    with dep.transaction() as session:
+        row = find_request(session, request_id, actor)
+        seal = row.seal
+        placement = json.loads(row.placement)
+        township_name, organisation = row.township.name, organisation_name(row.township)
+        input_sha, output_sha = row.input_sha256, row.output_sha256
+    blobs = _blobs(dep)
+    data = blobs.get(input_sha)
+    material = engine.material(seal)
+    plan = plan_stamp(
+        data,
+        placement_from_dict(placement, default_text=default_keywords(township_name, organisation)),
+        seal=material.seal,
+        qr=lambda: engine.qr(f"{dep.settings.base_url}/v/preview"),
+    )
+    if output_sha is not None:  # stamping adds no pages: the same page of the stamped file
+        return render_page(blobs.get(output_sha), plan.widget.page_index, dpi=dpi)
+    return preview_png(data, plan, dpi=dpi)

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from esign.errors import EsignError
 from esign.registry import (
@@ -22,7 +19,6 @@ from esign.registry import (
     authorize,
     find_person,
     find_seal,
-    get_county,
     issue_token,
     list_seals,
     list_townships,
@@ -35,11 +31,11 @@ from esign.registry.lifecycle import _TRANSITIONS
 from service.auth import CurrentActor
 from service.deps import DbSession, Dep
 from service.errors import REFUSALS, record_refusal_of
+from service.web import back, page
 
-__all__ = ["router", "templates"]
+__all__ = ["router"]
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
-templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
 
 _COOKIE = "esign_token"
 _WEB_SESSION = dt.timedelta(hours=8)
@@ -49,26 +45,9 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _page(request: Request, session: DbSession, name: str, actor: Actor, **context: object) -> HTMLResponse:
-    try:
-        county = get_county(session).name
-    except EsignError:
-        county = ""
-    flash = request.query_params.get("msg")
-    kind = "error" if request.query_params.get("kind") == "error" else "ok"
-    return templates.TemplateResponse(
-        request, name, {"actor": actor, "county": county, "flash": flash, "flash_kind": kind, **context}
-    )
-
-
-def _back(path: str, message: str, *, error: bool = False) -> RedirectResponse:
-    kind = "&kind=error" if error else ""
-    return RedirectResponse(f"{path}?msg={quote(message)}{kind}", status_code=303)
-
-
 @router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, session: DbSession) -> HTMLResponse:
-    return _page(request, session, "admin/login.html", Actor.public())
+def loginpage(request: Request, session: DbSession) -> HTMLResponse:
+    return page(request, session, "admin/login.html", Actor.public())
 
 
 @router.post("/login")
@@ -89,8 +68,11 @@ def login(
                 session, find_person(session, actor.person_id or 0), at=at, valid_for=_WEB_SESSION, label="web"
             )
     except EsignError as exc:
-        return _back("/admin/login", f"登录失败：{exc.message_zh}", error=True)
-    response = RedirectResponse("/admin/seals", status_code=303)
+        return back("/admin/login", f"登录失败：{exc.message_zh}", error=True)
+    home = {"clerk": "/desk/new", "approver": "/desk/requests", "custodian": "/desk/requests"}
+    with_role = authenticate_token(session, value, at=at)
+    target = home.get(with_role.role.value if with_role.role else "", "/admin/seals")
+    response = RedirectResponse(target, status_code=303)
     # SameSite=Strict keeps the cookie off cross-site form posts (CSRF); HttpOnly keeps it from scripts.
     response.set_cookie(_COOKIE, value, httponly=True, samesite="strict", max_age=int(_WEB_SESSION.total_seconds()))
     return response
@@ -104,13 +86,13 @@ def logout() -> Response:
 
 
 @router.get("/seals", response_class=HTMLResponse)
-def seals_page(request: Request, actor: CurrentActor, session: DbSession) -> Response:
+def sealspage(request: Request, actor: CurrentActor, session: DbSession) -> Response:
     if actor.role is None:
         return RedirectResponse("/admin/login", status_code=303)
     try:
         authorize(actor, Permission.SEAL_VIEW)
     except EsignError as exc:
-        return _page(
+        return page(
             request,
             session,
             "admin/seals.html",
@@ -137,7 +119,7 @@ def seals_page(request: Request, actor: CurrentActor, session: DbSession) -> Res
             }
         )
     can_decide = actor.role is not None and actor.role.value == "reform_admin"
-    return _page(request, session, "admin/seals.html", actor, seals=rows, can_decide=can_decide)
+    return page(request, session, "admin/seals.html", actor, seals=rows, can_decide=can_decide)
 
 
 @router.post("/seals/{seal_id}/{action}")
@@ -170,14 +152,14 @@ def seal_action(
     except EsignError as exc:
         if isinstance(exc, REFUSALS):
             record_refusal_of(request, exc)
-        return _back("/admin/seals", f"操作未执行：{exc.message_zh}", error=True)
-    return _back("/admin/seals", message)
+        return back("/admin/seals", f"操作未执行：{exc.message_zh}", error=True)
+    return back("/admin/seals", message)
 
 
 @router.get("/townships", response_class=HTMLResponse)
-def townships_page(request: Request, actor: CurrentActor, session: DbSession) -> Response:
+def townshipspage(request: Request, actor: CurrentActor, session: DbSession) -> Response:
     if actor.role is None:
         return RedirectResponse("/admin/login", status_code=303)
     authorize(actor, Permission.TOWNSHIP_VIEW)
     rows = [township_summary(session, t) for t in list_townships(session, only=visible_township_ids(actor))]
-    return _page(request, session, "admin/townships.html", actor, townships=rows)
+    return page(request, session, "admin/townships.html", actor, townships=rows)

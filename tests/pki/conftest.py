@@ -78,7 +78,7 @@ def pki_files(tmp_path_factory: pytest.TempPathFactory) -> PkiFiles:
     return _build(tmp_path_factory.mktemp("pki"), KeyAlgorithm.EC_P256)
 
 
-@pytest.fixture(scope="session", params=list(KeyAlgorithm))
+@pytest.fixture(scope="session", params=[a for a in KeyAlgorithm if a.for_certificates])
 def any_pki(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> PkiFiles:
     """One county PKI per key algorithm."""
     return _build(tmp_path_factory.mktemp(f"pki-{request.param.value}"), request.param)

@@ -32,7 +32,8 @@ def test_default_is_p256() -> None:
 
 def test_algorithm_values_are_stable() -> None:
     assert KeyAlgorithm("ec-p256") is KeyAlgorithm.EC_P256
-    assert {a.value for a in KeyAlgorithm} == {"ec-p256", "ec-p384", "rsa-3072"}
+    assert {a.value for a in KeyAlgorithm if a.for_certificates} == {"ec-p256", "ec-p384", "rsa-3072"}
+    assert not KeyAlgorithm.ED25519.for_certificates
 
 
 def test_refuses_weak_or_foreign_keys() -> None:

@@ -44,3 +44,37 @@ def simple_pdf(lines: list[str] | None = None, *, pages: int = 1) -> bytes:
         out += b"%010d 00000 n \n" % off
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return bytes(out)
+
+
+def shadow_pdf() -> bytes:
+    """A PDF prepared for shadow attacks (pdf-insecurity.org), harmless as signed:
+
+    * page 1 draws "Decision: APPROVED" (object 5) and, hidden under a white box drawn by
+      object 6, "Fee: 900 yuan";
+    * the file also holds a second, unreferenced body of object 5 reading "Decision: REJECTED"
+      (the xref points at the first one), waiting for an update that only changes the xref.
+    """
+    content = b"BT /F1 14 Tf 72 770 Td (Decision: APPROVED) Tj ET\nBT /F1 14 Tf 72 700 Td (Fee: 900 yuan) Tj ET"
+    overlay = b"1 1 1 rg 60 690 300 30 re f"
+    shadow = b"BT /F1 14 Tf 72 770 Td (Decision: REJECTED) Tj ET"
+    bodies = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> "
+        b"/Contents [5 0 R 6 0 R] >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Length %d >>\nstream\n" % len(overlay) + overlay + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for n, body in enumerate(bodies, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    out += b"5 0 obj\n<< /Length %d >>\nstream\n" % len(shadow) + shadow + b"\nendstream\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(bodies) + 1)
+    for off in offsets:
+        out += b"%010d 00000 n \n" % off
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(bodies) + 1, xref)
+    return bytes(out)

@@ -233,6 +233,7 @@ class TestPKI:
         all_certs = [self.pki.issuing, self.root, self.pki.tsa, *self.certs.values(), *(certs or [])]
         DocumentSecurityStore.supply_dss_in_writer(
             w,
+            None,
             certs=[asn1(c) for c in all_certs],
             ocsps=[asn1_ocsp.OCSPResponse.load(self.ocsp(c, at)) for c in self.certs.values()],
             crls=[asn1_crl.CertificateList.load(self.crl(at))],

@@ -1,0 +1,214 @@
+"""The township desk (Chinese pages): the clerk uploads and asks, the approver approves or rejects."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from esign.errors import EsignError
+from esign.ledger import DocumentType
+from esign.registry import Permission, Role, authority_list, authorize, find_seal, find_township
+from esign.registry.lifecycle import SealStatus
+from esign.workflow.requests import (
+    StampRequestSpec,
+    approve_request,
+    find_request,
+    list_requests,
+    preview_request,
+    reject_request,
+    submit_request,
+)
+from service.auth import CurrentActor
+from service.deps import Dep
+from service.errors import REFUSALS, record_refusal_of
+from service.routes.api_stamp import _out, engine_of
+from service.uploads import read_upload
+from service.web import back, page
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/desk", include_in_schema=False)
+
+STATUS_ZH = {"pending": "待批准", "stamped": "已盖章", "rejected": "不予批准"}
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _login() -> RedirectResponse:
+    return RedirectResponse("/admin/login", status_code=303)
+
+
+@router.get("/new", response_class=HTMLResponse)
+def new_request(request: Request, actor: CurrentActor, dep: Dep) -> Response:
+    if actor.role is None:
+        return _login()
+    with dep.transaction() as session:
+        try:
+            authorize(actor, Permission.STAMP_REQUEST)
+            township = find_township(session, actor.township_id or 0)
+            seal = find_seal(session, township.name)
+        except EsignError as exc:
+            return back("/desk/requests", exc.message_zh, error=True)
+        items = [
+            {"number": a.number, "name": a.item.name, "type": a.item.type} for a in authority_list(session, township)
+        ]
+        return page(
+            request,
+            session,
+            "desk/new.html",
+            actor,
+            items=items,
+            document_types=[t.value for t in DocumentType],
+            seal_name=seal.name,
+            seal_status_zh=SealStatus(seal.status).zh,
+        )
+
+
+def _placement(mode: str, keyword: str, page_no: str, x_mm: str, y_mm: str, riding: bool) -> dict[str, Any]:
+    if mode == "position":
+        return {
+            "mode": "position",
+            "page": int(page_no or -1),
+            "x_mm": float(x_mm),
+            "y_mm": float(y_mm),
+            "riding_seal": riding,
+        }
+    out: dict[str, Any] = {"mode": "keyword", "riding_seal": riding}
+    if keyword.strip():
+        out["text"] = keyword.strip()
+    return out
+
+
+@router.post("/requests")
+async def create_request(
+    request: Request,
+    actor: CurrentActor,
+    dep: Dep,
+    item: Annotated[str, Form()],
+    reason: Annotated[str, Form()],
+    file: Annotated[UploadFile | None, File()] = None,
+    document_type: Annotated[str, Form()] = DocumentType.ACCEPTANCE_NOTICE.value,
+    title: Annotated[str, Form()] = "",
+    mode: Annotated[str, Form()] = "keyword",
+    keyword: Annotated[str, Form()] = "",
+    page_no: Annotated[str, Form(alias="page")] = "-1",
+    x_mm: Annotated[str, Form()] = "",
+    y_mm: Annotated[str, Form()] = "",
+    riding_seal: Annotated[str, Form()] = "",
+    level: Annotated[str, Form()] = "B-LT",
+) -> Response:
+    if actor.role is None:
+        return _login()
+    try:
+        data = await read_upload(file, limit=dep.settings.max_upload_bytes)
+        try:
+            placement = _placement(mode, keyword, page_no, x_mm, y_mm, bool(riding_seal))
+        except ValueError:
+            return back("/desk/new", "盖章位置须填写数字（毫米）。", error=True)
+        with dep.transaction() as session:
+            seal_ref = find_township(session, actor.township_id or 0).name
+        spec = StampRequestSpec(
+            seal=seal_ref,
+            item=item,
+            reason=reason,
+            document_type=document_type,
+            title=title,
+            placement=placement,
+            level=level,
+        )
+        row = await run_in_threadpool(submit_request, dep, actor, data, spec, at=_now())
+    except EsignError as exc:
+        if isinstance(exc, REFUSALS):
+            record_refusal_of(request, exc)
+        return back("/desk/new", f"未能提交：{exc.message_zh}", error=True)
+    return back(f"/desk/requests/{row.id}", "已提交，等待批准人批准。")
+
+
+@router.get("/requests", response_class=HTMLResponse)
+def requests_page(request: Request, actor: CurrentActor, dep: Dep) -> Response:
+    if actor.role is None:
+        return _login()
+    pending_only = actor.role is Role.APPROVER
+    with dep.transaction() as session:
+        try:
+            rows = [
+                _out(r, dep.settings.base_url)
+                for r in list_requests(session, actor, status="pending" if pending_only else None)
+            ]
+        except EsignError as exc:
+            return page(
+                request,
+                session,
+                "desk/list.html",
+                actor,
+                rows=[],
+                heading="用印申请",
+                status_zh=STATUS_ZH,
+                flash=exc.message_zh,
+                flash_kind="error",
+            )
+        heading = "待批准的用印申请" if pending_only else "用印申请"
+        return page(request, session, "desk/list.html", actor, rows=rows, heading=heading, status_zh=STATUS_ZH)
+
+
+@router.get("/requests/{request_id}", response_class=HTMLResponse)
+def request_page(request: Request, request_id: int, actor: CurrentActor, dep: Dep) -> Response:
+    if actor.role is None:
+        return _login()
+    with dep.transaction() as session:
+        try:
+            row = find_request(session, request_id, actor)
+        except EsignError as exc:
+            return back("/desk/requests", exc.message_zh, error=True)
+        out = _out(row, dep.settings.base_url)
+        can_decide = actor.role is Role.APPROVER and row.status == "pending" and row.clerk_id != actor.person_id
+        return page(
+            request,
+            session,
+            "desk/request.html",
+            actor,
+            r=out,
+            status_zh=STATUS_ZH[row.status],
+            can_decide=can_decide,
+            seal_name=row.seal.name,
+        )
+
+
+@router.get("/requests/{request_id}/preview.png")
+async def preview(request: Request, request_id: int, actor: CurrentActor, dep: Dep) -> Response:
+    png = await run_in_threadpool(preview_request, dep, engine_of(request), actor, request_id)
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=60"})
+
+
+@router.post("/requests/{request_id}/approve")
+async def approve(request: Request, request_id: int, actor: CurrentActor, dep: Dep) -> Response:
+    if actor.role is None:
+        return _login()
+    try:
+        await run_in_threadpool(approve_request, dep, engine_of(request), actor, request_id, at=_now())
+    except EsignError as exc:
+        if isinstance(exc, REFUSALS):
+            record_refusal_of(request, exc)
+        return back(f"/desk/requests/{request_id}", f"未能盖章：{exc.message_zh}", error=True)
+    return back(f"/desk/requests/{request_id}", "已批准并加盖电子印章。")
+
+
+@router.post("/requests/{request_id}/reject")
+def reject(
+    request: Request, request_id: int, actor: CurrentActor, dep: Dep, reason: Annotated[str, Form()] = ""
+) -> Response:
+    if actor.role is None:
+        return _login()
+    try:
+        reject_request(dep, actor, request_id, reason, at=_now())
+    except EsignError as exc:
+        if isinstance(exc, REFUSALS):
+            record_refusal_of(request, exc)
+        return back(f"/desk/requests/{request_id}", f"操作未执行：{exc.message_zh}", error=True)
+    return back(f"/desk/requests/{request_id}", "已不予批准。")

@@ -1,0 +1,104 @@
+"""The township desk in real headless Chromium: a clerk asks, sees the preview, an approver stamps."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+
+from esign.config import Settings
+from esign.deployment import Deployment
+from esign.setup import create_demo
+from tests.livesrv import live_server
+from tests.pdfgen import decision_pdf
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+    home = tmp_path_factory.mktemp("desk")
+    dep = Deployment.open(Settings(home=home))
+    rows = create_demo(dep, at=dt.datetime.now(dt.UTC))
+    dep.close()
+    with live_server(home) as base:
+        yield base, {name: token for name, _r, _t, token in rows}
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        yield b
+        b.close()
+
+
+def _login(browser, base: str, token: str):
+    page = browser.new_context().new_page()
+    page.goto(f"{base}/admin/login")
+    page.fill("#token", token)
+    page.click("#login")
+    page.wait_for_load_state()
+    return page
+
+
+def test_clerk_requests_approver_stamps(site, browser, tmp_path):
+    base, tokens = site
+    pdf = tmp_path / "受理通知书.pdf"
+    pdf.write_bytes(decision_pdf())
+
+    clerk = _login(browser, base, tokens["克城镇窗口"])
+    assert clerk.url.endswith("/desk/new")
+    clerk.set_input_files("#file", str(pdf))
+    clerk.select_option("#item", "2")
+    clerk.fill("#title", "受理通知书（克政审受字〔2025〕第017号）")
+    clerk.fill("#reason", "受理临时救助申请")
+    clerk.click("#submit")
+    clerk.wait_for_selector("#status")
+    assert "待批准" in clerk.inner_text("#status")
+    clerk.wait_for_function("document.querySelector('#preview').complete")
+    width = clerk.evaluate("document.querySelector('#preview').naturalWidth")
+    assert width > 200, "the preview image must render"
+    request_url = clerk.url.split("?")[0]
+    clerk.screenshot(path=str(tmp_path / "clerk.png"), full_page=True)
+    assert clerk.locator("#approve").count() == 0, "a clerk cannot approve"
+
+    approver = _login(browser, base, tokens["克城镇批准人"])
+    approver.goto(f"{base}/desk/requests")
+    assert approver.locator("#requests tbody tr").count() == 1
+    approver.goto(request_url)
+    approver.on("dialog", lambda d: d.accept())
+    approver.click("#approve")
+    approver.wait_for_selector(".flash-ok")
+    assert "已盖章" in approver.inner_text("#status")
+    entry = approver.inner_text("#entry").strip()
+    href = approver.get_attribute("#download", "href")
+    pdf_bytes = httpx.get(f"{base}{href}", headers={"Authorization": f"Bearer {tokens['克城镇窗口']}"}).content
+    assert pdf_bytes.startswith(b"%PDF") and len(entry) == 22
+
+
+def test_other_townships_approver_cannot_open_the_request(site, browser, tmp_path):
+    base, tokens = site
+    data = decision_pdf(number="克政审受字〔2025〕第018号")
+    r = httpx.post(
+        f"{base}/api/v1/stamp-requests",
+        data={"seal": "克城镇", "item": "1", "reason": "受理", "title": "受理通知书"},
+        files={"file": ("d.pdf", data, "application/pdf")},
+        headers={"Authorization": f"Bearer {tokens['克城镇窗口']}"},
+    )
+    assert r.status_code == 201
+    other = _login(browser, base, tokens["古县乡批准人"])
+    other.goto(f"{base}/desk/requests/{r.json()['id']}")
+    other.wait_for_selector(".flash-error")
+    assert "其他乡镇" in other.inner_text(".flash-error")
