@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 
 from esign.deployment import Deployment
 from esign.errors import ConfigError, ConflictError
+from esign.ledger.checkpoint import Ed25519NoteSigner
 from esign.pki import store as pki_store
 from esign.pki.ca import CountyPKI
 from esign.pki.crl import build_crl, publish_crl
 from esign.pki.keys import KeyAlgorithm
-from esign.ledger.checkpoint import Ed25519NoteSigner
 from esign.pki.profiles import CountyInfo
 from esign.registry import (
     Role,

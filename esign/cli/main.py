@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
 
 from esign import __version__
 from esign.cli.common import err_console
+from esign.cli.ledger import LedgerHandle
 from esign.errors import (
     AuthError,
     ConfigError,
@@ -56,9 +58,8 @@ def _register() -> None:
     ledger.set_opener(_open_ledger)
 
 
-def _open_ledger(home):  # type: ignore[no-untyped-def]
+def _open_ledger(home: Path | None) -> LedgerHandle:
     from esign.cli.common import open_deployment
-    from esign.cli.ledger import LedgerHandle
 
     dep = open_deployment(home)
     signer = dep.ledger_signer if dep.has_pki else None

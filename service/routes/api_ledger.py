@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from esign.errors import InputError, NotFoundError
-from esign.ledger import RegisterQuery, SqlLedger, prove_consistency, prove_entry
+from esign.ledger import RegisterQuery, RegisterRow, SqlLedger, prove_consistency, prove_entry
 from esign.ledger.export import REGISTER_COLUMNS, register_csv, register_values, register_xlsx
 from esign.registry import Permission, authorize, find_township
 from service.auth import CurrentActor
@@ -111,7 +111,7 @@ def township_register(
                 "columns": list(REGISTER_COLUMNS),
                 "rows": [dict(zip(REGISTER_COLUMNS, register_values(r), strict=True)) for r in page.rows],
             }
-        rows = []
+        rows: list[RegisterRow] = []
         start = 0
         while True:  # exports stream every matching row, page by page
             page = ledger.register(RegisterQuery(**{**query.__dict__, "offset": start, "limit": 1000}))
