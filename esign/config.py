@@ -45,6 +45,9 @@ class Settings(BaseSettings):
         description="Base URL printed in certificates (CRL, OCSP, caIssuers) and QR codes.",
     )
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, description="Largest PDF accepted, in bytes.")
+    public_rate_per_minute: int = Field(
+        default=30, description="Public verification requests per client address and minute (per worker process)."
+    )
 
     @property
     def keys_dir(self) -> Path:

@@ -11,7 +11,8 @@ from esign.config import Settings
 from esign.deployment import Deployment
 from esign.workflow.engine import StampEngine
 from service.errors import install_error_handlers
-from service.routes import api_ledger, api_registry, api_stamp, health, pki, web_admin, web_desk
+from service.ratelimit import RateLimiter
+from service.routes import api_ledger, api_registry, api_stamp, health, pki, public_verify, web_admin, web_desk
 
 __all__ = ["create_app"]
 
@@ -25,6 +26,7 @@ def create_app(settings: Settings | None = None, *, deployment: Deployment | Non
         version=__version__,
     )
     app.state.deployment = dep
+    app.state.public_limiter = RateLimiter(dep.settings.public_rate_per_minute)
     app.state.stamp_engine = StampEngine(dep, clock=lambda: dt.datetime.now(dt.UTC))
     install_error_handlers(app)
     app.include_router(health.router)
@@ -34,6 +36,7 @@ def create_app(settings: Settings | None = None, *, deployment: Deployment | Non
     app.include_router(api_ledger.router)
     app.include_router(web_admin.router)
     app.include_router(web_desk.router)
+    app.include_router(public_verify.router)
     return app
 
 

@@ -18,7 +18,9 @@ __all__ = ["back", "page", "templates"]
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 
 
-def page(request: Request, session: Session, name: str, actor: Actor, **context: object) -> HTMLResponse:
+def page(
+    request: Request, session: Session, name: str, actor: Actor, *, status_code: int = 200, **context: object
+) -> HTMLResponse:
     """Render ``name`` with the county, the actor and a flash message taken from the query string."""
     try:
         county = get_county(session).name
@@ -30,7 +32,7 @@ def page(request: Request, session: Session, name: str, actor: Actor, **context:
         "flash": request.query_params.get("msg"),
         "flash_kind": "error" if request.query_params.get("kind") == "error" else "ok",
     }
-    return templates.TemplateResponse(request, name, {**base, **context})
+    return templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
 
 
 def back(path: str, message: str, *, error: bool = False) -> RedirectResponse:

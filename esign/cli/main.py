@@ -51,9 +51,9 @@ def version() -> None:
 
 
 def _register() -> None:
-    from esign.cli import catalog, county, ledger, seal, serve, stamp, user
+    from esign.cli import catalog, county, ledger, seal, serve, stamp, user, verify
 
-    for module in (county, catalog, seal, stamp, ledger, user, serve):
+    for module in (county, catalog, seal, stamp, verify, ledger, user, serve):
         module.register(app)
     ledger.set_opener(_open_ledger)
 

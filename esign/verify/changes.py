@@ -323,7 +323,7 @@ def classify_revision(reader: PdfFileReader, revision: int) -> RevisionDelta:
     old_dss_value = old_catalog.raw_get("/DSS") if "/DSS" in old_catalog else None
     old_dss_reach = _walk(old, [old_dss_value], None) if old_dss_value is not None else set()
     dss_reach = _walk(new, [dss_value], changed) if dss_value is not None else set()
-    if dss_value is not None and not _same(dss_value, old_dss_value):
+    if dss_value is not None and (not _same(dss_value, old_dss_value) or dss_reach & changed):
         delta.dss = True
     info = new_trailer.raw_get("/Info") if "/Info" in new_trailer else None
     metadata = catalog.raw_get("/Metadata") if "/Metadata" in catalog else None

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -242,14 +242,17 @@ def decide(evidence: list[Evidence], *, poe: dt.datetime | None, at: dt.datetime
         assert first.revoked_at is not None
         now = first.check()
         if poe is not None and poe < first.revoked_at:
-            return RevocationDecision(None, _covering(evidence, poe) or unknown, now, revoked_after_signing=True)
+            # Revocation dates are authoritative: before R the certificate was not revoked.
+            at_signing = _covering(evidence, poe) or replace(now, state=RevocationState.GOOD, revoked_at=None, reason=None)
+            return RevocationDecision(None, at_signing, now, revoked_after_signing=True)
         if poe is not None:
             return RevocationDecision(SubIndication.REVOKED, now, now)
         return RevocationDecision(SubIndication.REVOKED_NO_POE, unknown, now)
     now = latest.check()
     if latest.state is RevocationState.ON_HOLD and latest.revoked_at is not None:
         if poe is not None and poe < latest.revoked_at:
-            return RevocationDecision(None, _covering(evidence, poe) or unknown, now, held_after_signing=True)
+            at_signing = _covering(evidence, poe) or replace(now, state=RevocationState.GOOD, revoked_at=None, reason=None)
+            return RevocationDecision(None, at_signing, now, held_after_signing=True)
         return RevocationDecision(SubIndication.TRY_LATER, now if poe is not None else unknown, now)
     moment = poe or at
     covering = _covering(evidence, moment)

@@ -249,6 +249,7 @@ async def evaluate_signature(
     intact: bool | None = None
     valid: bool | None = None
     path = None
+    cert_problem = False
     if signer is not None:
         moment = poe or ctx.at
         try:
@@ -268,7 +269,14 @@ async def evaluate_signature(
                 subs.append(SubIndication.SIG_CRYPTO_FAILURE)
                 reasons.append(finding("signature_invalid"))
             indic = kwargs.get("trust_problem_indic")
-            if intact and valid and indic is not None:
+            if intact and valid and _self_signed_stranger(signer, ctx.roots):
+                # A self-signed certificate that is not a trust anchor has no chain at all, whatever
+                # certvalidator makes of look-alike names in the pool.
+                cert_problem = True
+                subs.append(SubIndication.NO_CERTIFICATE_CHAIN_FOUND)
+                reasons.append(finding("untrusted_chain"))
+            elif intact and valid and indic is not None:
+                cert_problem = True
                 _certificate_problem(getattr(indic, "name", str(indic)), signer, poe, subs, reasons)
         except SignatureValidationError as e:
             name = getattr(e.ades_subindication, "name", "FORMAT_FAILURE")
@@ -292,7 +300,9 @@ async def evaluate_signature(
         embedded_evidence = any(e.source is RevocationSource.EMBEDDED for e in evidence)
         decision = decide(evidence, poe=poe, at=ctx.at)
         at_signing, now = decision.at_signing, decision.now
-        if decision.revoked_after_signing:
+        if cert_problem:
+            pass  # the certificate already failed; its revocation status decides nothing more
+        elif decision.revoked_after_signing:
             warnings.append(finding("revoked_after_signing", when=_t(now.revoked_at)))
         if decision.held_after_signing:
             warnings.append(finding("suspended_after_signing", when=_t(now.revoked_at)))
@@ -305,7 +315,7 @@ async def evaluate_signature(
                 reasons.append(finding("suspended", when=_t(now.revoked_at)))
             else:
                 reasons.append(finding("no_revocation_info"))
-        if decision.subindication is not None:
+        if decision.subindication is not None and not cert_problem:
             subs.append(decision.subindication)
 
     level = _level(has_sig_ts or bool(later_docts), embedded_evidence, signed_revision, ctx)
@@ -339,6 +349,16 @@ async def evaluate_signature(
         reason=_text(dget(sig_obj, "/Reason")),
         location=_text(dget(sig_obj, "/Location")),
     )
+
+
+def _self_signed_stranger(cert: x509.Certificate, roots: Sequence[x509.Certificate]) -> bool:
+    if cert.issuer != cert.subject or cert in roots:
+        return False
+    try:
+        cert.verify_directly_issued_by(cert)
+    except Exception:
+        return False
+    return True
 
 
 def _text(value: object) -> str | None:

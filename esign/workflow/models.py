@@ -34,7 +34,7 @@ class StampRequestRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     decision_reason: Mapped[str] = mapped_column(Text, default="")
     entry_id: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
-    output_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    output_sha256: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
     signed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)

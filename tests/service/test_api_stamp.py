@@ -13,7 +13,9 @@ from tests.pdfgen import decision_pdf
 def _submit(demo, who: str, data: bytes, **form):
     fields = {"seal": "克城镇", "item": "1", "reason": "受理临时救助申请", "title": "受理通知书", **form}
     return demo.client.post(
-        "/api/v1/stamp-requests", data=fields, files={"file": ("d.pdf", data, "application/pdf")},
+        "/api/v1/stamp-requests",
+        data=fields,
+        files={"file": ("d.pdf", data, "application/pdf")},
         headers=demo.headers(who),
     )
 

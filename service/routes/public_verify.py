@@ -1,0 +1,150 @@
+"""Public verification: POST /api/v1/verify, the /verify page and the QR landing page /v/{entry_id}.
+
+No account is needed; requests are rate-limited per client address.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from esign.errors import EsignError, NotFoundError
+from esign.ledger import SqlLedger, prove_entry
+from esign.registry import Actor
+from esign.registry.lifecycle import SealStatus
+from esign.registry.models import Seal
+from esign.workflow.requests import checkpoint_if_due
+from esign.workflow.verification import verify_document
+from service.deps import Dep
+from service.uploads import read_upload
+from service.web import page
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["verification"])
+
+_INDICATION_ZH = {"TOTAL_PASSED": "有效", "TOTAL_FAILED": "无效", "INDETERMINATE": "无法确定"}
+_CONDITION_ZH = {"met": "满足", "not_met": "不满足", "cannot_tell": "无法判断"}
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _limit(request: Request) -> None:
+    request.app.state.public_limiter.check(request)
+
+
+@router.post("/api/v1/verify", summary="验证盖章文件 / verify a stamped PDF (multipart field 'file')")
+async def verify_api(
+    request: Request,
+    dep: Dep,
+    file: Annotated[UploadFile | None, File()] = None,
+    entry_id: Annotated[str | None, Form()] = None,
+) -> dict[str, Any]:
+    _limit(request)
+    data = await read_upload(file, limit=dep.settings.max_upload_bytes)
+    report = await run_in_threadpool(verify_document, dep, data, at=_now(), entry_id=entry_id)
+    return report.to_dict()
+
+
+@router.get("/verify", response_class=HTMLResponse, include_in_schema=False)
+def verify_page(request: Request, dep: Dep) -> Response:
+    with dep.transaction() as session:
+        return page(request, session, "public/verify.html", Actor.public(), report=None, entry=None)
+
+
+@router.post("/verify", response_class=HTMLResponse, include_in_schema=False)
+async def verify_upload(
+    request: Request,
+    dep: Dep,
+    file: Annotated[UploadFile | None, File()] = None,
+    entry_id: Annotated[str | None, Form()] = None,
+) -> Response:
+    try:
+        _limit(request)
+        data = await read_upload(file, limit=dep.settings.max_upload_bytes)
+        report = await run_in_threadpool(verify_document, dep, data, at=_now(), entry_id=entry_id or None)
+        error = None
+    except EsignError as exc:
+        report, error = None, exc
+    entry = _entry_view(dep, entry_id) if entry_id else None
+    with dep.transaction() as session:
+        return page(
+            request,
+            session,
+            "public/verify.html",
+            Actor.public(),
+            report=report.to_dict() if report else None,
+            entry=entry,
+            indication_zh=_INDICATION_ZH,
+            condition_zh=_CONDITION_ZH,
+            flash=error.message_zh if error else None,
+            flash_kind="error",
+            status_code=error.http_status if error else 200,
+        )
+
+
+def _entry_view(dep: Dep, entry_id: str) -> dict[str, Any]:
+    checkpoint_if_due(dep, at=_now())
+    with dep.transaction() as session:
+        try:
+            proof = prove_entry(SqlLedger(session), entry_id)
+        except EsignError:
+            raise NotFoundError(
+                "用印登记台账中没有该登记编号，请核对二维码。",
+                "No such entry in the usage register.",
+                code="entry_not_found",
+            ) from None
+        entry = proof.stored.entry
+        seal = session.get(Seal, int(entry.seal_id)) if entry.seal_id.isdigit() else None
+        seal_status = SealStatus(seal.status) if seal else None
+        proof_ok: bool | None = None
+        if not proof.pending:
+            try:
+                proof.verify(dep.ledger_verifier)
+                proof_ok = True
+            except EsignError:
+                proof_ok = False
+        return {
+            "entry_id": entry.entry_id,
+            "township": entry.township_name,
+            "seal_name": seal.name if seal else entry.seal_id,
+            "seal_status": seal_status.value if seal_status else "unknown",
+            "seal_status_zh": seal_status.zh if seal_status else "未知",
+            "seal_status_since": seal.status_since if seal else None,
+            "item": f"{entry.item_number}. {entry.item_name}",
+            "document_type": entry.document_type.value,
+            "document_title": entry.document_title,
+            "signed_at": entry.signed_at,
+            "signed_at_cst": entry.signed_at.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M"),
+            "count": entry.count,
+            "output_sha256": entry.output_sha256,
+            "index": proof.stored.index,
+            "proof": "pending" if proof.pending else ("valid" if proof_ok else "invalid"),
+        }
+
+
+@router.get("/v/{entry_id}", response_class=HTMLResponse, include_in_schema=False)
+def landing(request: Request, entry_id: str, dep: Dep) -> Response:
+    _limit(request)
+    with dep.transaction() as session:
+        try:
+            entry = _entry_view(dep, entry_id)
+        except EsignError as exc:
+            return page(
+                request,
+                session,
+                "public/verify.html",
+                Actor.public(),
+                report=None,
+                entry=None,
+                flash=exc.message_zh,
+                flash_kind="error",
+                status_code=exc.http_status,
+            )
+        return page(request, session, "public/verify.html", Actor.public(), report=None, entry=entry)
