@@ -12,7 +12,17 @@ from esign.deployment import Deployment
 from esign.workflow.engine import StampEngine
 from service.errors import install_error_handlers
 from service.ratelimit import RateLimiter
-from service.routes import api_ledger, api_registry, api_stamp, health, pki, public_verify, web_admin, web_desk
+from service.routes import (
+    api_ledger,
+    api_registry,
+    api_stamp,
+    health,
+    pki,
+    public_status,
+    public_verify,
+    web_admin,
+    web_desk,
+)
 
 __all__ = ["create_app"]
 
@@ -37,6 +47,7 @@ def create_app(settings: Settings | None = None, *, deployment: Deployment | Non
     app.include_router(web_admin.router)
     app.include_router(web_desk.router)
     app.include_router(public_verify.router)
+    app.include_router(public_status.router)
     return app
 
 

@@ -36,6 +36,8 @@ REFUSALS = (AuthError, ForbiddenError, StateError)
 
 def record_refusal_of(request: Request, exc: EsignError) -> None:
     """Record a refused attempt in a transaction of its own (the refused one was rolled back)."""
+    if exc.audited:
+        return
     actor = getattr(request.state, "actor", None)
     route = request.scope.get("route")
     action = f"{request.method} {getattr(route, 'path', request.url.path)}"
@@ -50,6 +52,7 @@ def record_refusal_of(request: Request, exc: EsignError) -> None:
                 at=dt.datetime.now(dt.UTC),
                 township_id=actor.township_id if actor else None,
             )
+        exc.audited = True
     except Exception:  # the refusal itself must still reach the client
         _log.exception("could not record a refused attempt")
 

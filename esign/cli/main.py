@@ -72,7 +72,7 @@ _register()
 def main() -> None:
     """Entry point: run the app and turn esign errors into messages and exit codes."""
     try:
-        app(standalone_mode=False)
+        result = app(standalone_mode=False)
     except EsignError as exc:
         err_console.print(f"[bold red]错误[/] {exc.message_zh}\n[red]error[/] {exc.message_en} [dim]({exc.code})[/]")
         sys.exit(next(code for cls, code in EXIT_CODES if isinstance(exc, cls)))
@@ -88,3 +88,5 @@ def main() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    # In non-standalone mode click returns the code of ``typer.Exit`` instead of exiting with it.
+    sys.exit(result if isinstance(result, int) else 0)

@@ -74,6 +74,7 @@ def stamp(
     also_pages: Annotated[str, typer.Option(help="其他也要盖章的页码，逗号分隔")] = "",
     level: LevelOpt = "B-LT",
     password: Annotated[str | None, typer.Option(help="加密 PDF 的密码")] = None,
+    certify: Annotated[bool, typer.Option("--certify", help="认证签名（DocMDP）：此后仅允许填表和再签名")] = False,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -92,6 +93,7 @@ def stamp(
         placement=_placement(page, x, y, keyword, field, riding, also_pages),
         level=level,
         password=password,
+        certify=certify,
     )
     outcome = stamp_directly(
         dep, StampEngine(dep, clock=now), input_pdf.read_bytes(), spec, user=user, approver=approver, at=now()

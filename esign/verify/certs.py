@@ -57,7 +57,9 @@ def certificate_info(cert: x509.Certificate) -> CertificateInfo:
     )
 
 
-def load_trust_roots(roots: Iterable[x509.Certificate | bytes] | x509.Certificate | bytes) -> tuple[x509.Certificate, ...]:
+def load_trust_roots(
+    roots: Iterable[x509.Certificate | bytes] | x509.Certificate | bytes,
+) -> tuple[x509.Certificate, ...]:
     """Trust anchors from certificates or PEM/DER bytes (a PEM bundle may hold several)."""
     items: Sequence[x509.Certificate | bytes]
     items = [roots] if isinstance(roots, x509.Certificate | bytes | bytearray) else list(roots)
@@ -67,7 +69,9 @@ def load_trust_roots(roots: Iterable[x509.Certificate | bytes] | x509.Certificat
             out.append(item)
             continue
         if not isinstance(item, bytes | bytearray):
-            raise InputError("信任根必须是证书。", "trust_roots must be certificates or PEM/DER bytes.", code="bad_trust_roots")
+            raise InputError(
+                "信任根必须是证书。", "trust_roots must be certificates or PEM/DER bytes.", code="bad_trust_roots"
+            )
         data = bytes(item)
         try:
             if b"-----BEGIN" in data:
@@ -75,7 +79,9 @@ def load_trust_roots(roots: Iterable[x509.Certificate | bytes] | x509.Certificat
             else:
                 out.append(x509.load_der_x509_certificate(data))
         except ValueError as e:
-            raise InputError("无法读取信任根证书。", "A trust root is not a readable certificate.", code="bad_trust_roots") from e
+            raise InputError(
+                "无法读取信任根证书。", "A trust root is not a readable certificate.", code="bad_trust_roots"
+            ) from e
     if not out:
         raise InputError("至少需要一个信任根证书。", "At least one trust root is required.", code="bad_trust_roots")
     return tuple(out)

@@ -99,9 +99,7 @@ def _same(a: object, b: object, depth: int = 0) -> bool:
     if depth > 64:
         return False
     if isinstance(a, generic.IndirectObject) or isinstance(b, generic.IndirectObject):
-        return (
-            isinstance(a, generic.IndirectObject) and isinstance(b, generic.IndirectObject) and _key(a) == _key(b)
-        )
+        return isinstance(a, generic.IndirectObject) and isinstance(b, generic.IndirectObject) and _key(a) == _key(b)
     if isinstance(a, generic.StreamObject) or isinstance(b, generic.StreamObject):
         if not (isinstance(a, generic.StreamObject) and isinstance(b, generic.StreamObject)):
             return False
@@ -268,7 +266,10 @@ def classify_revision(reader: PdfFileReader, revision: int) -> RevisionDelta:
 
     old_trailer, new_trailer = old.trailer_view, new.trailer_view
     for k in ("/Root", "/Encrypt"):
-        a, b = old_trailer.raw_get(k) if k in old_trailer else None, new_trailer.raw_get(k) if k in new_trailer else None
+        a, b = (
+            old_trailer.raw_get(k) if k in old_trailer else None,
+            new_trailer.raw_get(k) if k in new_trailer else None,
+        )
         if not _same(a, b):
             flag(None, "trailer", f"trailer {k} changed")
     try:
@@ -365,7 +366,9 @@ def classify_revision(reader: PdfFileReader, revision: int) -> RevisionDelta:
                     continue
         if not is_new and isinstance(obj, generic.ArrayObject):
             # an indirect /Annots or /Fields array gaining signature widgets
-            if _appended_only(_refs_list(old, before), _refs_list(new, obj), widgets) and _array_role(new, r, pages, catalog):
+            if _appended_only(_refs_list(old, before), _refs_list(new, obj), widgets) and _array_role(
+                new, r, pages, catalog
+            ):
                 continue
         kind, page, detail = _describe(obj, r, pages, is_new)
         if not is_new and isinstance(obj, generic.DictionaryObject) and isinstance(before, generic.DictionaryObject):
@@ -393,9 +396,9 @@ def _acroform_ok(
         if direct:
             a = dget(before, "/AcroForm", generic.DictionaryObject())
             b = dget(after, "/AcroForm")
-            if isinstance(before.raw_get("/AcroForm") if "/AcroForm" in before else None, generic.IndirectObject) and _same(
-                before.raw_get("/AcroForm"), after.raw_get("/AcroForm")
-            ):
+            if isinstance(
+                before.raw_get("/AcroForm") if "/AcroForm" in before else None, generic.IndirectObject
+            ) and _same(before.raw_get("/AcroForm"), after.raw_get("/AcroForm")):
                 return True
         else:
             a, b = before, after

@@ -37,9 +37,18 @@ __all__ = ["ARTICLE_13", "conclusion", "legal_conditions"]
 
 #: The four conditions as the law words them, with an English rendering.
 ARTICLE_13 = (
-    ("电子签名制作数据用于电子签名时，属于电子签名人专有", "The signature creation data, when used, belonged exclusively to the signatory"),
-    ("签署时电子签名制作数据仅由电子签名人控制", "At the time of signing, the creation data was under the sole control of the signatory"),
-    ("签署后对电子签名的任何改动能够被发现", "Any alteration to the electronic signature after signing can be detected"),
+    (
+        "电子签名制作数据用于电子签名时，属于电子签名人专有",
+        "The signature creation data, when used, belonged exclusively to the signatory",
+    ),
+    (
+        "签署时电子签名制作数据仅由电子签名人控制",
+        "At the time of signing, the creation data was under the sole control of the signatory",
+    ),
+    (
+        "签署后对电子签名的任何改动能够被发现",
+        "Any alteration to the electronic signature after signing can be detected",
+    ),
     (
         "签署后对数据电文内容和形式的任何改动能够被发现",
         "Any alteration to the content and form of the data message after signing can be detected",
@@ -67,7 +76,9 @@ def conclusion(
         return _PASSED_ZH, _PASSED_EN
     deciding = _deciding(indication, signatures, problems)
     prefix_zh, prefix_en = (
-        ("无效：", "Not valid: ") if indication is Indication.TOTAL_FAILED else ("暂无法确认有效：", "Cannot be confirmed: ")
+        ("无效：", "Not valid: ")
+        if indication is Indication.TOTAL_FAILED
+        else ("暂无法确认有效：", "Cannot be confirmed: ")
     )
     if deciding is None:
         return prefix_zh + "核验未通过。", prefix_en + "verification did not pass."
@@ -112,9 +123,17 @@ def _cond1(s: SignatureReport) -> tuple[ConditionState, str, str]:
     subs = {s.subindication}
     name = s.signer.organization or s.signer.common_name if s.signer else None
     if s.crypto_valid is False or SubIndication.REVOKED in subs:
-        return ConditionState.NOT_MET, "印章签名无效或盖章时证书已被吊销。", "invalid signature or certificate revoked at signing"
+        return (
+            ConditionState.NOT_MET,
+            "印章签名无效或盖章时证书已被吊销。",
+            "invalid signature or certificate revoked at signing",
+        )
     if s.signer is None or s.subindication in _CHAIN_FAILURES:
-        return ConditionState.CANNOT_TELL, "无法确认印章证书属于哪个单位。", "the certificate's owner cannot be confirmed"
+        return (
+            ConditionState.CANNOT_TELL,
+            "无法确认印章证书属于哪个单位。",
+            "the certificate's owner cannot be confirmed",
+        )
     if s.revocation_at_signing.state is RevocationState.GOOD and s.crypto_valid:
         uscc = s.signer.organization_identifier or "?"
         return (
@@ -128,14 +147,26 @@ def _cond1(s: SignatureReport) -> tuple[ConditionState, str, str]:
 def _cond2(s: SignatureReport) -> tuple[ConditionState, str, str]:
     bad = {SubIndication.REVOKED, SubIndication.EXPIRED, SubIndication.NOT_YET_VALID}
     if s.subindication in bad or s.crypto_valid is False:
-        return ConditionState.NOT_MET, "盖章时印章证书已失效或签名无效。", "certificate not in force at signing or invalid signature"
+        return (
+            ConditionState.NOT_MET,
+            "盖章时印章证书已失效或签名无效。",
+            "certificate not in force at signing or invalid signature",
+        )
     if s.revocation_at_signing.state is RevocationState.ON_HOLD or s.revocation_now.state is RevocationState.ON_HOLD:
         if s.trusted_signing_time is None or (
             s.revocation_now.revoked_at is not None and s.trusted_signing_time >= s.revocation_now.revoked_at
         ):
-            return ConditionState.CANNOT_TELL, "印章处于挂起状态，无法确认盖章时的控制情况。", "seal suspended; control at signing unproven"
+            return (
+                ConditionState.CANNOT_TELL,
+                "印章处于挂起状态，无法确认盖章时的控制情况。",
+                "seal suspended; control at signing unproven",
+            )
     if s.trusted_signing_time is None:
-        return ConditionState.CANNOT_TELL, "没有可信时间戳，无法证明盖章时间。", "no trusted time-stamp proves when it was signed"
+        return (
+            ConditionState.CANNOT_TELL,
+            "没有可信时间戳，无法证明盖章时间。",
+            "no trusted time-stamp proves when it was signed",
+        )
     if s.indication is Indication.TOTAL_PASSED or (
         s.revocation_at_signing.state is RevocationState.GOOD and s.subindication not in _CHAIN_FAILURES
     ):
@@ -158,15 +189,27 @@ def _cond3(s: SignatureReport) -> tuple[ConditionState, str, str]:
         )
     if s.crypto_valid is None and not structural:
         return ConditionState.CANNOT_TELL, "签名无法解析。", "the signature cannot be parsed"
-    return ConditionState.NOT_MET, "检测到签名本身被改动或结构异常。", "an alteration of the signature itself was detected"
+    return (
+        ConditionState.NOT_MET,
+        "检测到签名本身被改动或结构异常。",
+        "an alteration of the signature itself was detected",
+    )
 
 
 def _cond4(s: SignatureReport) -> tuple[ConditionState, str, str]:
     if s.intact is False or s.changes.category is ChangeCategory.OTHER or s.coverage.problems:
-        return ConditionState.NOT_MET, "检测到文件内容在盖章后被改动。", "an alteration of the content after signing was detected"
+        return (
+            ConditionState.NOT_MET,
+            "检测到文件内容在盖章后被改动。",
+            "an alteration of the content after signing was detected",
+        )
     if s.intact and s.coverage.whole_revision:
         if s.changes.category is ChangeCategory.NONE:
-            return ConditionState.MET, "签名覆盖整个文件，盖章后无任何改动。", "the signature covers the whole file; nothing changed"
+            return (
+                ConditionState.MET,
+                "签名覆盖整个文件，盖章后无任何改动。",
+                "the signature covers the whole file; nothing changed",
+            )
         return (
             ConditionState.MET,
             "签名覆盖盖章时的完整文件，之后仅追加了其他印章、时间戳或验证数据。",

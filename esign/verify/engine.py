@@ -35,12 +35,12 @@ from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature, extract_c
 
 from esign.errors import InputError, TooLargeError
 from esign.verify import online
+from esign.verify._pdf import dget
 from esign.verify.api import LedgerLookup, RegistryLookup
 from esign.verify.certs import load_trust_roots
 from esign.verify.changes import RevisionDelta, classify_revision
 from esign.verify.conclusion import conclusion, legal_conditions
 from esign.verify.findings import finding
-from esign.verify._pdf import dget
 from esign.verify.report import (
     ChangeCategory,
     ChangeInfo,
@@ -171,7 +171,10 @@ async def async_verify_pdf(
     data = bytes(data)
     if len(data) > max_size:
         raise TooLargeError(
-            f"文件过大（超过 {max_size} 字节）。", f"The file exceeds {max_size} bytes.", code="too_large", size=len(data)
+            f"文件过大（超过 {max_size} 字节）。",
+            f"The file exceeds {max_size} bytes.",
+            code="too_large",
+            size=len(data),
         )
 
     def fail(code: str, **values: object) -> VerificationReport:
@@ -249,8 +252,10 @@ async def _verify_parsed(
 
     dss_certs, dss_crls, dss_ocsps = _read_dss(reader)
     revocation = RevocationData(
-        crls=tuple((d, RevocationSource.EMBEDDED) for d in dss_crls) + tuple((bytes(d), RevocationSource.SUPPLIED) for d in crls),
-        ocsps=tuple((d, RevocationSource.EMBEDDED) for d in dss_ocsps) + tuple((bytes(d), RevocationSource.SUPPLIED) for d in ocsps),
+        crls=tuple((d, RevocationSource.EMBEDDED) for d in dss_crls)
+        + tuple((bytes(d), RevocationSource.SUPPLIED) for d in crls),
+        ocsps=tuple((d, RevocationSource.EMBEDDED) for d in dss_ocsps)
+        + tuple((bytes(d), RevocationSource.SUPPLIED) for d in ocsps),
     )
 
     # Parse every signature field; keep the unreadable ones for the report.
@@ -412,7 +417,9 @@ def _deltas(reader: PdfFileReader, revisions: int) -> dict[int, RevisionDelta]:
 
 def _had_dss(reader: PdfFileReader) -> bool:
     try:
-        root = reader.get_historical_resolver(0).get_object(reader.get_historical_resolver(0).trailer_view.raw_get("/Root").reference)
+        root = reader.get_historical_resolver(0).get_object(
+            reader.get_historical_resolver(0).trailer_view.raw_get("/Root").reference
+        )
         return "/DSS" in root
     except Exception:
         return False
@@ -457,7 +464,9 @@ def _changes_after(
         except Exception:
             perm = None
         if perm is not None and int(perm.value) == 1 and sigs:
-            other.append(ChangeInfo(rev + 1, "docmdp", None, None, "certified with no changes allowed (P=1), yet signed again"))
+            other.append(
+                ChangeInfo(rev + 1, "docmdp", None, None, "certified with no changes allowed (P=1), yet signed again")
+            )
     if other:
         category = ChangeCategory.OTHER
     elif later or any(c.revision > rev for c in stray):
@@ -503,11 +512,22 @@ def _read_dss(reader: PdfFileReader) -> tuple[tuple[x509.Certificate, ...], list
     try:
         vri = dget(dss, "/VRI")
         if isinstance(vri, generic.DictionaryObject):
-            containers += [v for v in (vri.get(k) for k in list(vri.keys())[:_MAX_DSS_ITEMS]) if isinstance(v, generic.DictionaryObject)]
+            containers += [
+                v
+                for v in (vri.get(k) for k in list(vri.keys())[:_MAX_DSS_ITEMS])
+                if isinstance(v, generic.DictionaryObject)
+            ]
     except Exception:
         pass
     for c in containers:
-        for key, sink in (("/Certs", "c"), ("/Cert", "c"), ("/CRLs", "r"), ("/CRL", "r"), ("/OCSPs", "o"), ("/OCSP", "o")):
+        for key, sink in (
+            ("/Certs", "c"),
+            ("/Cert", "c"),
+            ("/CRLs", "r"),
+            ("/CRL", "r"),
+            ("/OCSPs", "o"),
+            ("/OCSP", "o"),
+        ):
             try:
                 arr = c.get(key)
             except Exception:
@@ -528,4 +548,3 @@ def _read_dss(reader: PdfFileReader) -> tuple[tuple[x509.Certificate, ...], list
                 else:
                     ocsps.append(raw)
     return tuple(dict.fromkeys(certs)), list(dict.fromkeys(crls)), list(dict.fromkeys(ocsps))
-

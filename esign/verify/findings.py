@@ -15,11 +15,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "PDF 文件头之前有多余内容，文件可能被伪装或拼接。",
         "There is data before the %PDF header; the file may be a disguised or spliced document.",
     ),
-    "malformed_pdf": ("PDF 文件结构损坏，无法读取：{detail}", "The PDF structure is broken and cannot be read: {detail}"),
+    "malformed_pdf": (
+        "PDF 文件结构损坏，无法读取：{detail}",
+        "The PDF structure is broken and cannot be read: {detail}",
+    ),
     "encrypted": ("文件已加密，无法核验加密文件。", "The PDF is encrypted; encrypted documents cannot be verified."),
-    "too_many_revisions": ("文件修订次数过多（{count}），拒绝核验。", "Too many revisions ({count}); refusing to verify."),
-    "too_many_signatures": ("文件中签名过多（{count}），拒绝核验。", "Too many signatures ({count}); refusing to verify."),
-    "no_signature": ("文件中没有电子印章（数字签名）。", "The document carries no electronic seal (digital signature)."),
+    "too_many_revisions": (
+        "文件修订次数过多（{count}），拒绝核验。",
+        "Too many revisions ({count}); refusing to verify.",
+    ),
+    "too_many_signatures": (
+        "文件中签名过多（{count}），拒绝核验。",
+        "Too many signatures ({count}); refusing to verify.",
+    ),
+    "no_signature": (
+        "文件中没有电子印章（数字签名）。",
+        "The document carries no electronic seal (digital signature).",
+    ),
     "doc_timestamp_broken": (
         "文件时间戳（第 {revision} 版）已损坏或被篡改。",
         "A document time-stamp (revision {revision}) is broken or was tampered with.",
@@ -52,7 +64,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The seal certificate is not fit for sealing (key usage or policy).",
     ),
     "crypto_constraints": ("签名使用了不安全的算法。", "The signature uses a disallowed algorithm."),
-    "expired": ("盖章时印章证书已过期（有效期至 {until}）。", "The seal certificate had expired when stamped (valid until {until})."),
+    "expired": (
+        "盖章时印章证书已过期（有效期至 {until}）。",
+        "The seal certificate had expired when stamped (valid until {until}).",
+    ),
     "not_yet_valid": ("盖章时印章证书尚未生效。", "The seal certificate was not yet valid when stamped."),
     "out_of_bounds_no_poe": (
         "印章证书已过期或尚未生效，且没有可信时间戳证明盖章时证书有效。",

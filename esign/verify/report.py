@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "CertificateInfo",
     "ChangeCategory",
     "ChangeInfo",
     "ChangesAfterSigning",
     "CheckStatus",
     "ConditionState",
-    "CertificateInfo",
     "Coverage",
     "Finding",
     "Indication",

@@ -154,7 +154,10 @@ def _ocsp_signer(resp: ocsp.OCSPResponse, issuer: x509.Certificate) -> x509.Cert
         except (ValueError, TypeError, InvalidSignature, x509.ExtensionNotFound):
             continue
         produced = resp.produced_at_utc
-        if ExtendedKeyUsageOID.OCSP_SIGNING in eku and cand.not_valid_before_utc <= produced <= cand.not_valid_after_utc:
+        if (
+            ExtendedKeyUsageOID.OCSP_SIGNING in eku
+            and cand.not_valid_before_utc <= produced <= cand.not_valid_after_utc
+        ):
             return cand
     return None
 
@@ -243,7 +246,9 @@ def decide(evidence: list[Evidence], *, poe: dt.datetime | None, at: dt.datetime
         now = first.check()
         if poe is not None and poe < first.revoked_at:
             # Revocation dates are authoritative: before R the certificate was not revoked.
-            at_signing = _covering(evidence, poe) or replace(now, state=RevocationState.GOOD, revoked_at=None, reason=None)
+            at_signing = _covering(evidence, poe) or replace(
+                now, state=RevocationState.GOOD, revoked_at=None, reason=None
+            )
             return RevocationDecision(None, at_signing, now, revoked_after_signing=True)
         if poe is not None:
             return RevocationDecision(SubIndication.REVOKED, now, now)
@@ -251,7 +256,9 @@ def decide(evidence: list[Evidence], *, poe: dt.datetime | None, at: dt.datetime
     now = latest.check()
     if latest.state is RevocationState.ON_HOLD and latest.revoked_at is not None:
         if poe is not None and poe < latest.revoked_at:
-            at_signing = _covering(evidence, poe) or replace(now, state=RevocationState.GOOD, revoked_at=None, reason=None)
+            at_signing = _covering(evidence, poe) or replace(
+                now, state=RevocationState.GOOD, revoked_at=None, reason=None
+            )
             return RevocationDecision(None, at_signing, now, held_after_signing=True)
         return RevocationDecision(SubIndication.TRY_LATER, now if poe is not None else unknown, now)
     moment = poe or at

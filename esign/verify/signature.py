@@ -22,14 +22,14 @@ from dataclasses import dataclass
 from asn1crypto import cms
 from cryptography import x509
 from pyhanko.sign.general import find_unique_cms_attribute
-from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation import generic_cms
+from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import PdfSignatureStatus
 
+from esign.verify._pdf import dget
 from esign.verify.certs import certificate_info, from_asn1
 from esign.verify.findings import finding
-from esign.verify._pdf import dget
 from esign.verify.report import (
     UNKNOWN_REVOCATION,
     ChangeCategory,

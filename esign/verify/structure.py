@@ -114,7 +114,9 @@ def check_byte_range(
     a, b, c, d = values
     if a != 0:
         problems.append(
-            _finding("byte_range_not_from_start", "签名未从文件开头开始覆盖。", "The first byte range does not start at 0.")
+            _finding(
+                "byte_range_not_from_start", "签名未从文件开头开始覆盖。", "The first byte range does not start at 0."
+            )
         )
     if not (0 < b < c) or c + d > len(data):
         problems.append(

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from asn1crypto import cms, tsp
 from cryptography import x509
 from pyhanko.sign.ades.report import AdESIndeterminate
-from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation import generic_cms
+from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.policy_decl import NO_REVOCATION, CertRevTrustPolicy
 
@@ -113,7 +113,10 @@ async def check_token(
             problem = None
             break
         problem = f"TSA certificate: {getattr(indic, 'name', indic)}"
-        if indic is not AdESIndeterminate.OUT_OF_BOUNDS_NO_POE and indic is not AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE:
+        if (
+            indic is not AdESIndeterminate.OUT_OF_BOUNDS_NO_POE
+            and indic is not AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE
+        ):
             break
     intact, valid = bool(kwargs.get("intact")), bool(kwargs.get("valid"))
     signer = kwargs.get("signing_cert")
@@ -128,7 +131,9 @@ async def check_token(
         problem = "the token does not match what it time-stamps"
     elif not valid:
         problem = "the token's signature does not verify"
-    return CheckedToken(TimestampInfo(gen_time, tsa_name, intact, valid, trusted, field_name, revision, problem), gen_time)
+    return CheckedToken(
+        TimestampInfo(gen_time, tsa_name, intact, valid, trusted, field_name, revision, problem), gen_time
+    )
 
 
 def _tsa_revoked(

@@ -29,6 +29,7 @@ class StampRequestRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     placement: Mapped[str] = mapped_column(Text)
     level: Mapped[str] = mapped_column(String(8))
+    certify: Mapped[bool] = mapped_column(default=False)
     pages: Mapped[int] = mapped_column(Integer)
     input_sha256: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))

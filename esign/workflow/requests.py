@@ -32,7 +32,17 @@ from esign.ledger import (
     maybe_checkpoint,
     new_entry_id,
 )
-from esign.registry import Actor, Permission, Role, SealStatus, authorize, find_seal, record_event, resolve_item
+from esign.registry import (
+    Actor,
+    Permission,
+    Role,
+    SealStatus,
+    authorize,
+    find_seal,
+    record_event,
+    record_refusal,
+    resolve_item,
+)
 from esign.registry.models import Person, Seal
 from esign.registry.townships import organisation_name
 from esign.stamp.inputs import inspect_pdf
@@ -84,6 +94,8 @@ class StampRequestSpec:
     idempotency_key: str = ""
     #: Password of an encrypted input.
     password: str | None = None
+    #: Certify the document (DocMDP): later changes other than form filling and signatures show as such.
+    certify: bool = False
 
 
 @dataclass(frozen=True)
@@ -100,6 +112,62 @@ class StampOutcome:
     signed_at: dt.datetime
     #: The URL in the QR code.
     verify_url: str
+
+
+def _audit_refusal(
+    dep: Deployment, actor: Actor, action: str, target: str, exc: EsignError, *, at: dt.datetime
+) -> None:
+    """Record a refused stamping attempt in its own transaction (the refused one rolled back)."""
+    if exc.audited:
+        return
+    try:
+        with dep.transaction() as session:
+            record_refusal(
+                session, actor=actor.name, action=action, target=target, error=exc, at=at, township_id=actor.township_id
+            )
+        exc.audited = True
+    except Exception:  # the refusal itself must still reach the caller
+        _log.exception("could not record a refused stamping attempt")
+
+
+def submit_request(
+    dep: Deployment, actor: Actor, data: bytes, spec: StampRequestSpec, *, at: dt.datetime
+) -> StampRequestRow:
+    """Record a clerk's request (the document is checked and kept); idempotent per key.
+
+    Every refusal is recorded as an audit event.
+    """
+    try:
+        return _submit(dep, actor, data, spec, at=at)
+    except EsignError as exc:
+        _audit_refusal(dep, actor, "stamp.request", f"seal:{spec.seal}", exc, at=at)
+        raise
+
+
+def approve_request(
+    dep: Deployment,
+    engine: StampEngine,
+    actor: Actor,
+    request_id: int,
+    *,
+    at: dt.datetime,
+    password: str | None = None,
+) -> StampOutcome:
+    """Approve and stamp; a request that was already stamped returns its outcome again. Refusals are audited."""
+    try:
+        return _approve(dep, engine, actor, request_id, at=at, password=password)
+    except EsignError as exc:
+        _audit_refusal(dep, actor, "stamp.approve", f"stamp_request:{request_id}", exc, at=at)
+        raise
+
+
+def reject_request(dep: Deployment, actor: Actor, request_id: int, reason: str, *, at: dt.datetime) -> StampRequestRow:
+    """The approver refuses; nothing is stamped. Refusals of the rejection itself are audited."""
+    try:
+        return _reject(dep, actor, request_id, reason, at=at)
+    except EsignError as exc:
+        _audit_refusal(dep, actor, "stamp.reject", f"stamp_request:{request_id}", exc, at=at)
+        raise
 
 
 def _blobs(dep: Deployment) -> BlobStore:
@@ -140,9 +208,7 @@ def _require_approver(actor: Actor, row: StampRequestRow) -> None:
         )
 
 
-def submit_request(
-    dep: Deployment, actor: Actor, data: bytes, spec: StampRequestSpec, *, at: dt.datetime
-) -> StampRequestRow:
+def _submit(dep: Deployment, actor: Actor, data: bytes, spec: StampRequestSpec, *, at: dt.datetime) -> StampRequestRow:
     """Record a clerk's request (the document is checked and kept); idempotent per key."""
     key = spec.idempotency_key.strip() or secrets.token_hex(16)
     if len(key) > 128:
@@ -184,6 +250,7 @@ def submit_request(
             reason=reason,
             placement=json.dumps(spec.placement, ensure_ascii=False, sort_keys=True),
             level=level.value,
+            certify=spec.certify,
             pages=info.page_count,
             input_sha256=digest,
             status=PENDING,
@@ -247,7 +314,7 @@ def list_requests(session: Session, actor: Actor, *, status: str | None = None) 
     return list(session.scalars(query))
 
 
-def reject_request(dep: Deployment, actor: Actor, request_id: int, reason: str, *, at: dt.datetime) -> StampRequestRow:
+def _reject(dep: Deployment, actor: Actor, request_id: int, reason: str, *, at: dt.datetime) -> StampRequestRow:
     """The approver refuses; nothing is stamped."""
     with dep.transaction() as session:
         row = find_request(session, request_id, actor)
@@ -279,7 +346,7 @@ def _verify_url(dep: Deployment, entry_id: str) -> str:
     return f"{dep.settings.base_url}/v/{entry_id}"
 
 
-def approve_request(
+def _approve(
     dep: Deployment,
     engine: StampEngine,
     actor: Actor,
@@ -325,6 +392,7 @@ class _Job:
     input_sha256: str
     location: str
     organisation: str
+    certify: bool
 
     @classmethod
     def of(cls, row: StampRequestRow, seal: Seal, *, item_name: str, item_number: str, approver: str) -> _Job:
@@ -345,6 +413,7 @@ class _Job:
             input_sha256=row.input_sha256,
             location=row.township.address or f"{row.township.name}便民服务中心",
             organisation=organisation_name(row.township),
+            certify=row.certify,
         )
 
 
@@ -450,6 +519,7 @@ def _sign(
         widget=placed.widget,
         extra=placed.extra,
         level=job.level,
+        certify=job.certify,
         reason=f"{job.item_name}：{job.reason}",
         location=job.location,
         name=job.seal.name,
@@ -481,11 +551,9 @@ def stamp_directly(
         boss = Actor.from_person(find_person(session, approver))
     row = submit_request(dep, clerk, data, spec, at=at)
     if boss.role is not Role.APPROVER:
-        raise ForbiddenError(
-            f"“{approver}”不是批准人。",
-            f"{approver!r} is not an approver.",
-            code="approver_required",
-        )
+        exc = ForbiddenError(f"“{approver}”不是批准人。", f"{approver!r} is not an approver.", code="approver_required")
+        _audit_refusal(dep, boss, "stamp.approve", f"stamp_request:{row.id}", exc, at=at)
+        raise exc
     return approve_request(dep, engine, boss, row.id, at=at, password=spec.password)
 
 

@@ -109,6 +109,7 @@ async def submit(
     placement: Annotated[str, Form(description='JSON, e.g. {"mode":"keyword"}')] = '{"mode": "keyword"}',
     level: Annotated[str, Form()] = "B-LT",
     password: Annotated[str | None, Form()] = None,
+    certify: Annotated[bool, Form(description="认证签名（DocMDP）")] = False,
     idempotency_key: Annotated[str, Header(alias="Idempotency-Key")] = "",
 ) -> StampRequestOut:
     data = await read_upload(file, limit=dep.settings.max_upload_bytes)
@@ -130,6 +131,7 @@ async def submit(
         level=level,
         idempotency_key=idempotency_key,
         password=password,
+        certify=certify,
     )
     row = await run_in_threadpool(submit_request, dep, actor, data, spec, at=_now())
     with dep.transaction() as session:

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.sign import fields, signers, timestamps
+from pyhanko.sign import fields, signers
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
@@ -64,9 +64,7 @@ def asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
 
 
 def _key_info(key: PrivateKey) -> asn1_keys.PrivateKeyInfo:
-    der = key.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
+    der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     return asn1_keys.PrivateKeyInfo.load(der)
 
 
@@ -125,7 +123,9 @@ class TestPKI:
 
     # -- revocation timeline ----------------------------------------------------------------
 
-    def revoke(self, seal: Seal, *, at: dt.datetime, reason: RevocationReason = RevocationReason.KEY_COMPROMISE) -> None:
+    def revoke(
+        self, seal: Seal, *, at: dt.datetime, reason: RevocationReason = RevocationReason.KEY_COMPROMISE
+    ) -> None:
         self.events.setdefault(seal.cert.serial_number, []).append(_Event(at, CertState.REVOKED, reason))
 
     def hold(self, seal: Seal, *, at: dt.datetime) -> None:
@@ -259,9 +259,7 @@ def self_signed_impostor(real: x509.Certificate, *, at: dt.datetime = T0) -> Sea
         .serial_number(real.serial_number)
         .not_valid_before(at - dt.timedelta(days=1))
         .not_valid_after(at + dt.timedelta(days=365))
-        .add_extension(
-            x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True
-        )
+        .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
         .sign(key, hashes.SHA256())
     )
     assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)

@@ -39,8 +39,18 @@ def county(tmp_path_factory: pytest.TempPathFactory) -> Iterator[County]:
     if shutil.which("certutil"):
         subprocess.run(["certutil", "-N", "-d", f"sql:{nssdb}", "--empty-password"], check=True)
         subprocess.run(
-            ["certutil", "-A", "-d", f"sql:{nssdb}", "-n", "county-root", "-t", "CT,C,C", "-i",
-             str(home / "certs" / "root.crt")],
+            [
+                "certutil",
+                "-A",
+                "-d",
+                f"sql:{nssdb}",
+                "-n",
+                "county-root",
+                "-t",
+                "CT,C,C",
+                "-i",
+                str(home / "certs" / "root.crt"),
+            ],
             check=True,
         )
     yield County(dep, StampEngine(dep, clock=now), home, nssdb)
@@ -52,7 +62,10 @@ def pdfsig(county: County, path: Path) -> str:
     if not shutil.which("pdfsig"):
         pytest.skip("poppler-utils (pdfsig) is not installed")
     out = subprocess.run(
-        ["pdfsig", "-nssdir", f"sql:{county.nssdb}", "-no-ocsp", str(path)], capture_output=True, text=True,
-        timeout=60, check=False,
+        ["pdfsig", "-nssdir", f"sql:{county.nssdb}", "-no-ocsp", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     return out.stdout + out.stderr

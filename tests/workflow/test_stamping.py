@@ -262,3 +262,19 @@ def test_input_file_is_kept_and_output_downloadable(county, decision):
     assert blobs.get(hashlib.sha256(decision).hexdigest()) == decision
     assert _output(county, outcome).startswith(b"%PDF")
     assert Path(county.home / "documents").exists()
+
+
+def test_every_refusal_is_recorded_as_an_audit_event(county, decision):
+    from esign.registry import list_audit
+
+    with pytest.raises(EsignError):
+        stamp_directly(
+            county.dep, county.engine, decision, _spec(item="颁发采矿许可证"), user=CLERK, approver=APPROVER, at=now()
+        )
+    with pytest.raises(EsignError):
+        stamp_directly(county.dep, county.engine, b"not a pdf", _spec(), user=CLERK, approver=APPROVER, at=now())
+    with county.dep.transaction() as session:
+        refused = list_audit(session, outcome="refused", limit=10)
+    codes = [(r.actor, r.action, r.code) for r in refused]
+    assert (CLERK, "stamp.request", "not_pdf") in codes
+    assert (CLERK, "stamp.request", "item_not_in_authority_list") in codes

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 05:26:23.683426
+Create Date: 2026-11-22 05:30:15.582120
 """
 import sqlalchemy as sa
 from alembic import op
@@ -219,6 +219,7 @@ def upgrade() -> None:
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('placement', sa.Text(), nullable=False),
     sa.Column('level', sa.String(length=8), nullable=False),
+    sa.Column('certify', sa.Boolean(), nullable=False),
     sa.Column('pages', sa.Integer(), nullable=False),
     sa.Column('input_sha256', sa.String(length=64), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),

@@ -1,0 +1,7 @@
+"""``python -m bench [--quick] [--only SECTIONS]``: see BENCHMARKS.md."""
+
+import sys
+
+from bench.runner import main
+
+sys.exit(main())

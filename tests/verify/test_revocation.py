@@ -1,0 +1,80 @@
+"""The revocation rule of esign.verify.revocation, on hand-made evidence."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from esign.verify.report import RevocationSource, RevocationState, SubIndication
+from esign.verify.revocation import Evidence, collect_evidence, decide
+from tests.verify.scenarios import LATER, STAMPED, _county
+
+H = dt.timedelta(hours=1)
+GOOD = RevocationState.GOOD
+
+
+def ev(state: RevocationState, issued: dt.datetime, revoked: dt.datetime | None = None) -> Evidence:
+    return Evidence("crl", RevocationSource.SUPPLIED, issued, issued + 7 * 24 * H, state, revoked)
+
+
+@pytest.mark.parametrize(
+    ("evidence", "poe", "expected"),
+    [
+        ([], STAMPED, SubIndication.TRY_LATER),
+        ([ev(GOOD, STAMPED)], STAMPED, None),
+        ([ev(GOOD, STAMPED)], None, None),  # still valid at LATER (nextUpdate a week on)
+        ([ev(GOOD, STAMPED - 30 * 24 * H)], None, SubIndication.TRY_LATER),  # stale
+        ([ev(RevocationState.REVOKED, LATER, STAMPED + H)], STAMPED, None),
+        ([ev(RevocationState.REVOKED, LATER, STAMPED - H)], STAMPED, SubIndication.REVOKED),
+        ([ev(RevocationState.REVOKED, LATER, STAMPED + H)], None, SubIndication.REVOKED_NO_POE),
+        ([ev(RevocationState.ON_HOLD, LATER, STAMPED + H)], STAMPED, None),
+        ([ev(RevocationState.ON_HOLD, LATER, STAMPED - H)], STAMPED, SubIndication.TRY_LATER),
+        ([ev(RevocationState.ON_HOLD, LATER, STAMPED + H)], None, SubIndication.TRY_LATER),
+        # a hold that was released again is gone (only the latest statement counts for holds)
+        ([ev(RevocationState.ON_HOLD, STAMPED, STAMPED - H), ev(GOOD, LATER)], STAMPED, None),
+        # a permanent revocation is never forgotten, even if a later statement omits it
+        ([ev(RevocationState.REVOKED, STAMPED, STAMPED - H), ev(GOOD, LATER)], STAMPED, SubIndication.REVOKED),
+    ],
+)
+def test_decide(evidence: list[Evidence], poe: dt.datetime | None, expected: SubIndication | None) -> None:
+    assert decide(evidence, poe=poe, at=LATER).subindication is expected
+
+
+def test_revoked_after_signing_reports_good_at_signing() -> None:
+    d = decide([ev(RevocationState.REVOKED, LATER, STAMPED + H)], poe=STAMPED, at=LATER)
+    assert d.revoked_after_signing and d.at_signing.state is GOOD and d.now.state is RevocationState.REVOKED
+
+
+def test_collect_checks_signatures_and_time() -> None:
+    county = _county()
+    other = __import__("tests.verify.factory", fromlist=["TestPKI"]).TestPKI.create()
+    seal = county.issue_seal()
+    good = county.crl(STAMPED)
+    forged = other.crl(STAMPED)  # same issuer name, other key: must be ignored
+    future = county.crl(LATER + 24 * H)  # issued after ``at``: ignored
+    evs = collect_evidence(
+        seal.cert,
+        county.pki.issuing,
+        crls=[(good, RevocationSource.EMBEDDED), (forged, RevocationSource.SUPPLIED), (future, RevocationSource.LIVE)],
+        ocsps=[(county.ocsp(seal.cert, STAMPED), RevocationSource.EMBEDDED), (b"junk", RevocationSource.SUPPLIED)],
+        at=LATER,
+    )
+    assert sorted((e.kind, e.source.value) for e in evs) == [("crl", "embedded"), ("ocsp", "embedded")]
+    assert all(e.state is GOOD for e in evs)
+
+
+def test_ocsp_hold_and_revocation_read() -> None:
+    county = _county()
+    held, revoked = county.issue_seal(), county.issue_seal()
+    county.hold(held, at=STAMPED)
+    county.revoke(revoked, at=STAMPED)
+    for seal, state in ((held, RevocationState.ON_HOLD), (revoked, RevocationState.REVOKED)):
+        (e,) = collect_evidence(
+            seal.cert,
+            county.pki.issuing,
+            crls=[],
+            ocsps=[(county.ocsp(seal.cert, LATER), RevocationSource.LIVE)],
+            at=LATER,
+        )
+        assert e.state is state and e.revoked_at == STAMPED

@@ -1,0 +1,102 @@
+"""Documents from the real world: scans, object streams, PDF/A, forms, existing signatures, rotated
+and cropped pages. Every stamp is accepted by pdfsig, and earlier signatures stay valid."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from PIL import Image
+
+from esign.workflow.blobs import BlobStore
+from esign.workflow.requests import StampRequestSpec, stamp_directly
+from tests import pdfgen
+
+from .conftest import now, pdfsig
+
+CLERK, APPROVER = "克城镇窗口", "克城镇批准人"
+BOTTOM_RIGHT = {"mode": "position", "page": -1, "x_mm": 140, "y_mm": 230}
+
+
+def _stamp(county, data: bytes, placement: dict) -> bytes:
+    spec = StampRequestSpec(seal="克城镇", item="1", reason="受理", title="测试文书", placement=placement)
+    outcome = stamp_directly(county.dep, county.engine, data, spec, user=CLERK, approver=APPROVER, at=now())
+    return BlobStore(county.home / "documents").get(outcome.output_sha256)
+
+
+def _field_pdf() -> bytes:
+    page = pdfgen.Page(texts=(pdfgen.Text(20, 30, "蒲县克城镇人民政府"),))
+    return pdfgen.build_pdf([page], sig_fields=[pdfgen.SigField("Seal", 0, (120, 200, 50, 50))])
+
+
+VARIANTS = {
+    "scan": (lambda: pdfgen.scanned_pdf(), BOTTOM_RIGHT),
+    "object_streams": (
+        lambda: pdfgen.build_pdf([pdfgen.Page(texts=pdfgen.decision_texts())], object_streams=True),
+        {"mode": "keyword"},
+    ),
+    "pdfa": (
+        lambda: pdfgen.build_pdf([pdfgen.Page(texts=pdfgen.decision_texts())], pdfa=(2, "B")),
+        {"mode": "keyword"},
+    ),
+    "form_field": (_field_pdf, {"mode": "field", "name": "Seal"}),
+    "a3_letter_mix": (
+        lambda: pdfgen.build_pdf([pdfgen.Page(*pdfgen.A3), pdfgen.Page(*pdfgen.LETTER, texts=pdfgen.decision_texts())]),
+        {"mode": "keyword"},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(VARIANTS))
+def test_real_world_inputs_stamp_and_validate(county, name, tmp_path):
+    make, placement = VARIANTS[name]
+    out = _stamp(county, make(), placement)
+    path = tmp_path / f"{name}.pdf"
+    path.write_bytes(out)
+    report = pdfsig(county, path)
+    assert "Signature is Valid." in report and "Certificate is Trusted." in report, report
+    assert "Total document signed" in report
+
+
+def test_existing_signature_stays_valid(county, tmp_path):
+    signed = pdfgen.sign_for_test(pdfgen.decision_pdf(), field_name="Applicant")
+    out = _stamp(county, signed, {"mode": "keyword"})
+    path = tmp_path / "two.pdf"
+    path.write_bytes(out)
+    report = pdfsig(county, path)
+    first, second = report.split("Signature #2")
+    assert "Signature is Valid." in first, "the applicant's earlier signature must not break"
+    assert "Signature is Valid." in second and "Certificate is Trusted." in second
+    assert "Total document signed" in second
+
+
+def _red_and_dark(png) -> tuple[tuple[float, float], tuple[float, float]]:
+    img = Image.open(png).convert("RGB")
+    w, h = img.size
+    red, dark = [], []
+    for i, (r, g, b) in enumerate(img.get_flattened_data()):
+        x, y = i % w, i // w
+        if r > 180 and g < 90 and b < 90:
+            red.append((x, y))
+        elif r < 60 and g < 60 and b < 60:
+            dark.append((x, y))
+
+    def centre(points):
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        return (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
+
+    return centre(red), centre(dark)
+
+
+@pytest.mark.parametrize("rotate", [0, 90, 180, 270])
+def test_rotated_pages_show_the_seal_upright_where_asked(county, rotate, tmp_path):
+    data = pdfgen.build_pdf([pdfgen.Page(rotate=rotate)])  # a blank page: only the seal is red, only the QR dark
+    out = _stamp(county, data, {"mode": "position", "page": 1, "x_mm": 70, "y_mm": 80})
+    path = tmp_path / "rot.pdf"
+    path.write_bytes(out)
+    subprocess.run(["pdftoppm", "-r", "100", "-png", "-singlefile", str(path), str(tmp_path / "r")], check=True)
+    (sx, sy), (qx, qy) = _red_and_dark(tmp_path / "r.png")
+    px_per_mm = 100 / 25.4
+    assert abs(sx / px_per_mm - 70) < 1 and abs(sy / px_per_mm - 80) < 1, (rotate, sx / px_per_mm, sy / px_per_mm)
+    # upright: the QR code stands to the right of the seal, level with it, on the page as shown
+    assert qx > sx + 20 * px_per_mm and abs(qy - sy) < 5 * px_per_mm, (rotate, (sx, sy), (qx, qy))
