@@ -46,7 +46,9 @@ def verify(
             from esign.errors import ConfigError
 
             raise ConfigError(
-                "请用 --trust 指定县级根证书。", "Give the county root certificate with --trust.", code="no_trust_anchor"
+                "请用 --trust 指定县级根证书。",
+                "Give the county root certificate with --trust.",
+                code="no_trust_anchor",
             )
         crls = []
         root_crl = root.with_name("root.crl")
@@ -70,8 +72,9 @@ def _print(report) -> None:  # type: ignore[no-untyped-def]
         table.add_column("项目")
         table.add_column("内容")
         signer = sig.signer
+        sub = f" / {sig.subindication.value}" if sig.subindication else ""
         rows = [
-            ("结论 indication", f"{sig.indication.value}{' / ' + sig.subindication.value if sig.subindication else ''}"),
+            ("结论 indication", f"{sig.indication.value}{sub}"),
             ("印章 seal", signer.common_name if signer else "-"),
             ("单位 organisation", f"{signer.organization} ({signer.organization_identifier})" if signer else "-"),
             ("证书序列号 serial", signer.serial_hex if signer else "-"),

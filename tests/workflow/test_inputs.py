@@ -72,7 +72,7 @@ def test_existing_signature_stays_valid(county, tmp_path):
 
 def _red_and_dark(png) -> tuple[tuple[float, float], tuple[float, float]]:
     img = Image.open(png).convert("RGB")
-    w, h = img.size
+    w, _h = img.size
     red, dark = [], []
     for i, (r, g, b) in enumerate(img.get_flattened_data()):
         x, y = i % w, i // w
