@@ -69,25 +69,38 @@ def profile_calls(fn: Callable[[], object], n: int, *, top: int = 18) -> str:
         if tt / total < 0.005:
             continue
         lines.append(f"  {area:<54} {tt / n * 1e3:7.2f}  {tt / total:6.1%}")
-    lines += ["", "top functions by cumulative time                         ms/call  self ms  calls/call"]
-    entries = sorted(raw.items(), key=lambda kv: -kv[1][3])
-    shown = 0
-    for (filename, line, name), (_cc, nc, tt, ct, _callers) in entries:
-        if filename == "~" and name.startswith("<method 'enable'"):
+    ours = _rows(raw, n, top, key=lambda kv: -kv[1][3], keep=lambda f: "/esign/" in f)
+    if ours:
+        lines += ["", "esign functions by cumulative time                       ms/call  self ms  calls/call", *ours]
+    lines += ["", "top functions by self time                               ms/call  self ms  calls/call"]
+    lines += _rows(raw, n, top // 2, key=lambda kv: -kv[1][2], keep=lambda f: True)
+    return "\n".join(lines)
+
+
+def _rows(
+    raw: dict[tuple[str, int, str], tuple[int, int, float, float, object]],
+    n: int,
+    top: int,
+    *,
+    key: Callable[[tuple[tuple[str, int, str], tuple[int, int, float, float, object]]], float],
+    keep: Callable[[str], bool],
+) -> list[str]:
+    out = []
+    for (filename, line, name), (_cc, nc, tt, ct, _callers) in sorted(raw.items(), key=key):
+        if not keep(filename):
             continue
         label = _label(filename, line, name)
         if label is None:
             continue
-        lines.append(f"  {label:<54} {ct / n * 1e3:7.2f}  {tt / n * 1e3:7.2f}  {nc / n:9.1f}")
-        shown += 1
-        if shown >= top:
+        out.append(f"  {label:<54} {ct / n * 1e3:7.2f}  {tt / n * 1e3:7.2f}  {nc / n:9.1f}")
+        if len(out) >= top:
             break
-    return "\n".join(lines)
+    return out
 
 
 def _label(filename: str, line: int, name: str) -> str | None:
     if filename == "~":
-        return name[:54]
+        return None if name.startswith(("<method 'enable'", "<method 'run' of")) else name[:54]
     for marker in ("/site-packages/", _REPO, "/lib/python3"):
         if marker in filename:
             filename = filename.split(marker, 1)[-1]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 __all__ = [
     "AuditOut",
     "AuthorityItemOut",
+    "LegacySealIn",
     "SealActionIn",
     "SealEventOut",
     "SealOut",
@@ -77,6 +79,12 @@ class SealRequestIn(BaseModel):
 
 class SealActionIn(BaseModel):
     reason: str = Field(description="事由（必填）")
+
+
+class LegacySealIn(BaseModel):
+    name: str = Field(description="旧印章名称，如 克城镇林业站")
+    disposition: Literal["封存", "保留"] = Field(default="封存", description="封存 或 保留（须县级批准）")
+    approval_ref: str = Field(default="", description="县级批准文号（保留时必填）")
 
 
 class UserIn(BaseModel):

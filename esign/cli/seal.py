@@ -225,12 +225,22 @@ def seal_legacy(
             disposition = Disposition.KEPT if keep else Disposition.SEALED_UP
             record_legacy_seal(session, t, name, disposition, actor=_actor(by), at=at, approval_ref=approval_ref)
             record_event(
-                session, actor=_actor(by), action="legacy_seal.record", target=f"township:{t.id}", at=at,
-                township_id=t.id, detail=f"{name}: {disposition.value}",
+                session,
+                actor=_actor(by),
+                action="legacy_seal.record",
+                target=f"township:{t.id}",
+                at=at,
+                township_id=t.id,
+                detail=f"{name}: {disposition.value}",
             )
         rows = [
-            {"name": r.name, "disposition": r.disposition, "approval_ref": r.approval_ref, "by": r.recorded_by,
-             "at": r.at.isoformat()}
+            {
+                "name": r.name,
+                "disposition": r.disposition,
+                "approval_ref": r.approval_ref,
+                "by": r.recorded_by,
+                "at": r.at.isoformat(),
+            }
             for r in list_legacy_seals(session, township_id=t.id)
         ]
     if json_out:

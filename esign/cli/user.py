@@ -77,6 +77,57 @@ def user_token(
     typer.echo(token)
 
 
+@user_app.command("tokens")
+def user_tokens(
+    name: Annotated[str, typer.Argument(help="姓名或 id")], home: HomeOpt = None, json_out: JsonOpt = False
+) -> None:
+    """列出令牌（只有编号和期限，令牌值不保存）/ list a person's tokens."""
+    from esign.registry import find_person, list_tokens
+
+    dep = open_deployment(home)
+    with dep.transaction() as session:
+        rows = [
+            {
+                "id": t.id,
+                "label": t.label,
+                "created_at": t.created_at.isoformat(),
+                "expires_at": t.expires_at.isoformat(),
+                "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None,
+            }
+            for t in list_tokens(session, find_person(session, name))
+        ]
+    if json_out:
+        print_json(rows)
+        return
+    table = Table(title=f"{name} 的令牌 / tokens")
+    for col in ("id", "标签", "签发", "到期", "撤销"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            str(r["id"]),
+            str(r["label"]),
+            str(r["created_at"])[:19],
+            str(r["expires_at"])[:19],
+            str(r["revoked_at"] or "-")[:19],
+        )
+    console.print(table)
+
+
+@user_app.command("revoke-token")
+def user_revoke_token(
+    token_id: Annotated[int, typer.Argument(help="令牌编号（esign user tokens 中的 id）")], home: HomeOpt = None
+) -> None:
+    """撤销令牌 / revoke a token."""
+    from esign.registry import record_event, revoke_token
+
+    dep = open_deployment(home)
+    at = now()
+    with dep.transaction() as session:
+        revoke_token(session, token_id, at=at)
+        record_event(session, actor="cli", action="token.revoke", target=f"token:{token_id}", at=at)
+    console.print(f"[green]已撤销[/] token {token_id}")
+
+
 @user_app.command("password")
 def user_password(
     name: Annotated[str, typer.Argument(help="姓名或 id")],

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from esign.cli.common import HomeOpt, JsonOpt, console, now, print_json, settings_for
+from esign.verify.report import VerificationReport
 
 __all__ = ["register"]
 
@@ -62,7 +63,7 @@ def verify(
     raise typer.Exit(0 if report.passed else 1)
 
 
-def _print(report) -> None:  # type: ignore[no-untyped-def]
+def _print(report: VerificationReport) -> None:
     color = _COLOR.get(report.indication.value, "white")
     sub = f" / {report.subindication.value}" if report.subindication else ""
     console.print(f"[bold {color}]{report.indication.value}{sub}[/]")

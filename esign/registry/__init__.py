@@ -9,6 +9,7 @@ from esign.registry.accounts import (
     authenticate_token,
     find_person,
     issue_token,
+    list_tokens,
     revoke_token,
     set_password,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "list_audit",
     "list_legacy_seals",
     "list_seals",
+    "list_tokens",
     "list_townships",
     "next_status",
     "organisation_name",

@@ -28,6 +28,7 @@ __all__ = [
     "authenticate_token",
     "find_person",
     "issue_token",
+    "list_tokens",
     "revoke_token",
     "set_password",
 ]
@@ -170,6 +171,11 @@ def authenticate_token(session: Session, token: str, *, at: dt.datetime) -> Acto
     if row is None or row.revoked_at is not None or row.expires_at <= at or not row.person.active:
         raise AuthError("令牌无效、已过期或已被撤销。", "Token invalid, expired or revoked.", code="invalid_token")
     return Actor.from_person(row.person)
+
+
+def list_tokens(session: Session, person: Person) -> list[Token]:
+    """A person's tokens (digests only; the values were shown once and are not kept)."""
+    return list(session.scalars(select(Token).where(Token.person_id == person.id).order_by(Token.id)))
 
 
 def revoke_token(session: Session, token_id: int, *, at: dt.datetime) -> None:

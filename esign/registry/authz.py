@@ -26,6 +26,7 @@ class Permission(StrEnum):
     LEGACY_SEAL_RECORD = "legacy_seal.record"
     STAMP_REQUEST = "stamp.request"
     STAMP_APPROVE = "stamp.approve"
+    STAMP_VIEW = "stamp.view"
     REGISTER_VIEW = "register.view"
 
 
@@ -44,6 +45,7 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.LEGACY_SEAL_RECORD: frozenset({Role.REFORM_ADMIN}),
     Permission.STAMP_REQUEST: frozenset({Role.CLERK}),
     Permission.STAMP_APPROVE: frozenset({Role.APPROVER}),
+    Permission.STAMP_VIEW: frozenset({Role.REFORM_ADMIN, *_TOWNSHIP_STAFF}),
     Permission.REGISTER_VIEW: frozenset({Role.REFORM_ADMIN, Role.DEPARTMENT, *_TOWNSHIP_STAFF}),
 }
 

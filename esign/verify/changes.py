@@ -87,11 +87,18 @@ def _walk(resolver: HistoricalResolver, roots: list[object], within: set[_Ref] |
             if r in out or (within is not None and r not in within):
                 continue
             out.add(r)
-            try:
-                todo.append(resolver.get_object(ind.reference))
-            except Exception:
-                continue
+            obj = _resolve(resolver, r)
+            if obj is not None:
+                todo.append(obj)
     return out
+
+
+def _resolve(resolver: HistoricalResolver, r: _Ref) -> object:
+    """The object ``r`` in ``resolver``'s revision, or None if it cannot be read."""
+    try:
+        return resolver.get_object(generic.Reference(*r))
+    except Exception:  # a dangling or broken reference is treated as absent
+        return None
 
 
 def _same(a: object, b: object, depth: int = 0) -> bool:
@@ -179,10 +186,7 @@ class _PageMap:
             if not isinstance(ind, generic.IndirectObject) or _key(ind) in seen:
                 continue
             seen.add(_key(ind))
-            try:
-                node = resolver.get_object(ind.reference)
-            except Exception:
-                continue
+            node = _resolve(resolver, _key(ind))
             if not isinstance(node, generic.DictionaryObject):
                 continue
             if dget(node, "/Type") == "/Pages":
@@ -416,11 +420,8 @@ def _acroform_ok(
 def _array_role(new: HistoricalResolver, r: _Ref, pages: _PageMap, catalog: generic.DictionaryObject) -> bool:
     """The array ``r`` is a page's /Annots or the /AcroForm /Fields array."""
     for pr in pages.pages:
-        try:
-            page = new.get_object(generic.Reference(*pr))
-            v = page.raw_get("/Annots") if "/Annots" in page else None
-        except Exception:
-            continue
+        page = _resolve(new, pr)
+        v = page.raw_get("/Annots") if isinstance(page, generic.DictionaryObject) and "/Annots" in page else None
         if isinstance(v, generic.IndirectObject) and _key(v) == r:
             return True
     acro = dget(catalog, "/AcroForm")

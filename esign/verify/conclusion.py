@@ -69,7 +69,8 @@ def conclusion(
     if indication is Indication.TOTAL_PASSED:
         if len(signatures) > 1:
             return (
-                f"有效：文件上的 {len(signatures)} 枚电子印章均真实有效，文件自盖章后未被修改，与实物印章具有同等法律效力。",
+                f"有效：文件上的 {len(signatures)} 枚电子印章均真实有效，"
+                "文件自盖章后未被修改，与实物印章具有同等法律效力。",
                 f"Valid: all {len(signatures)} electronic seals are genuine and the document has not been modified "
                 "since it was stamped; they have the same legal effect as physical seals.",
             )

@@ -25,6 +25,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from io import BytesIO
+from typing import Any
 
 from cryptography import x509
 from pyhanko.pdf_utils import generic
@@ -374,7 +375,7 @@ async def _verify_parsed(
     )
 
 
-def parsed_certs(parsed: list[tuple[object, object, object, EmbeddedPdfSignature | None, str]]) -> list[object]:
+def parsed_certs(parsed: Sequence[tuple[object, object, object, EmbeddedPdfSignature | None, str]]) -> list[Any]:
     """Signer certificates of the parsed /Sig signatures (asn1crypto), for live revocation fetching."""
     out = []
     for _n, sig_obj, _r, emb, _e in parsed:
@@ -497,28 +498,26 @@ def _stream_bytes(resolver: object, item: object) -> bytes | None:
     return None
 
 
+def _load_cert(der: bytes) -> x509.Certificate | None:
+    try:
+        return x509.load_der_x509_certificate(der)
+    except ValueError:
+        return None
+
+
 def _read_dss(reader: PdfFileReader) -> tuple[tuple[x509.Certificate, ...], list[bytes], list[bytes]]:
     """Certificates, CRLs and OCSP responses of the latest DSS (and its VRI entries)."""
     certs: list[x509.Certificate] = []
     crls: list[bytes] = []
     ocsps: list[bytes] = []
-    try:
-        dss = dget(reader.root, "/DSS")
-    except Exception:
-        return (), [], []
+    dss = dget(reader.root, "/DSS")
     if not isinstance(dss, generic.DictionaryObject):
         return (), [], []
     containers: list[generic.DictionaryObject] = [dss]
-    try:
-        vri = dget(dss, "/VRI")
-        if isinstance(vri, generic.DictionaryObject):
-            containers += [
-                v
-                for v in (vri.get(k) for k in list(vri.keys())[:_MAX_DSS_ITEMS])
-                if isinstance(v, generic.DictionaryObject)
-            ]
-    except Exception:
-        pass
+    vri = dget(dss, "/VRI")
+    if isinstance(vri, generic.DictionaryObject):
+        entries = (dget(vri, k) for k in list(vri.keys())[:_MAX_DSS_ITEMS])
+        containers += [v for v in entries if isinstance(v, generic.DictionaryObject)]
     for c in containers:
         for key, sink in (
             ("/Certs", "c"),
@@ -528,10 +527,7 @@ def _read_dss(reader: PdfFileReader) -> tuple[tuple[x509.Certificate, ...], list
             ("/OCSPs", "o"),
             ("/OCSP", "o"),
         ):
-            try:
-                arr = c.get(key)
-            except Exception:
-                continue
+            arr = dget(c, key)
             if not isinstance(arr, generic.ArrayObject):
                 continue
             for item in list(arr)[:_MAX_DSS_ITEMS]:
@@ -539,10 +535,9 @@ def _read_dss(reader: PdfFileReader) -> tuple[tuple[x509.Certificate, ...], list
                 if raw is None:
                     continue
                 if sink == "c":
-                    try:
-                        certs.append(x509.load_der_x509_certificate(raw))
-                    except ValueError:
-                        continue
+                    cert = _load_cert(raw)
+                    if cert is not None:
+                        certs.append(cert)
                 elif sink == "r":
                     crls.append(raw)
                 else:

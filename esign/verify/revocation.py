@@ -143,7 +143,7 @@ def _ocsp_signer(resp: ocsp.OCSPResponse, issuer: x509.Certificate) -> x509.Cert
             if cand.subject != resp.responder_name:
                 continue
         else:
-            ski = x509.SubjectKeyIdentifier.from_public_key(cand.public_key()).digest  # type: ignore[arg-type]
+            ski = x509.SubjectKeyIdentifier.from_public_key(cand.public_key()).digest
             if ski != resp.responder_key_hash:
                 continue
         if cand is issuer or cand == issuer:

@@ -126,13 +126,17 @@ def _issuer_from(path: object, leaf: x509.Certificate, pool: Sequence[x509.Certi
         except Exception:
             candidates = []
     for c in [*candidates, *pool]:
-        if c.subject == leaf.issuer and c != leaf:
-            try:
-                leaf.verify_directly_issued_by(c)
-            except Exception:
-                continue
+        if c.subject == leaf.issuer and c != leaf and _issued_by(leaf, c):
             return c
     return None
+
+
+def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    try:
+        cert.verify_directly_issued_by(issuer)
+    except Exception:  # InvalidSignature, ValueError, TypeError for mismatched key types
+        return False
+    return True
 
 
 def _adobe_revinfo(signer_info: cms.SignerInfo) -> tuple[list[bytes], list[bytes]]:
@@ -280,8 +284,7 @@ async def evaluate_signature(
                 _certificate_problem(getattr(indic, "name", str(indic)), signer, poe, subs, reasons)
         except SignatureValidationError as e:
             name = getattr(e.ades_subindication, "name", "FORMAT_FAILURE")
-            sub = SubIndication.__members__.get(name, SubIndication.FORMAT_FAILURE)
-            subs.append(sub)
+            subs.append(SubIndication.__members__.get(name, SubIndication.FORMAT_FAILURE))
             reasons.append(finding("signature_unreadable", detail=e.failure_message[:200]))
         except Exception as e:
             subs.append(SubIndication.FORMAT_FAILURE)
@@ -352,13 +355,7 @@ async def evaluate_signature(
 
 
 def _self_signed_stranger(cert: x509.Certificate, roots: Sequence[x509.Certificate]) -> bool:
-    if cert.issuer != cert.subject or cert in roots:
-        return False
-    try:
-        cert.verify_directly_issued_by(cert)
-    except Exception:
-        return False
-    return True
+    return cert.issuer == cert.subject and cert not in roots and _issued_by(cert, cert)
 
 
 def _text(value: object) -> str | None:

@@ -12,7 +12,6 @@ whitespace follows the last ``%%EOF``.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pyhanko.pdf_utils import generic
@@ -94,9 +93,9 @@ def check_byte_range(
     problems: list[Finding] = []
     revisions = reader.xrefs.total_revisions
     values: list[int] = []
-    ok_shape = isinstance(byte_range, Sequence) and not isinstance(byte_range, bytes | str)
-    if ok_shape:
-        for v in byte_range:  # type: ignore[union-attr]
+    ok_shape = isinstance(byte_range, list | tuple)
+    if isinstance(byte_range, list | tuple):
+        for v in byte_range:
             if isinstance(v, bool) or not isinstance(v, int):
                 ok_shape = False
                 break
@@ -224,10 +223,7 @@ def stray_objects(data: bytes, reader: PdfFileReader, layout: RevisionLayout) ->
         start, end = layout.line_ends[rev - 1], layout.line_ends[rev]
         if start is None or end is None:
             continue
-        try:
-            section = xrefs.get_xref_data(rev)
-        except Exception:
-            continue
+        section = xrefs.get_xref_data(rev)
         listed = {off for (_gen, off) in section.standard_xrefs.values()}
         meta = xrefs.get_xref_container_info(rev)
         if meta.stream_ref is not None:

@@ -299,13 +299,13 @@ def find_request(session: Session, request_id: int, actor: Actor) -> StampReques
     row = session.get(StampRequestRow, request_id)
     if row is None:
         raise NotFoundError("用印申请不存在。", "No such stamp request.", code="stamp_request_not_found")
-    authorize(actor, Permission.REGISTER_VIEW, township_id=row.township_id)
+    authorize(actor, Permission.STAMP_VIEW, township_id=row.township_id)
     return row
 
 
 def list_requests(session: Session, actor: Actor, *, status: str | None = None) -> list[StampRequestRow]:
     """Requests of the actor's township (all for the reform office), newest first."""
-    authorize(actor, Permission.REGISTER_VIEW)
+    authorize(actor, Permission.STAMP_VIEW)
     query = select(StampRequestRow).order_by(StampRequestRow.id.desc()).limit(500)
     if actor.role is not None and actor.role.township_bound:
         query = query.where(StampRequestRow.township_id == actor.township_id)
@@ -316,6 +316,7 @@ def list_requests(session: Session, actor: Actor, *, status: str | None = None) 
 
 def _reject(dep: Deployment, actor: Actor, request_id: int, reason: str, *, at: dt.datetime) -> StampRequestRow:
     """The approver refuses; nothing is stamped."""
+    authorize(actor, Permission.STAMP_APPROVE)
     with dep.transaction() as session:
         row = find_request(session, request_id, actor)
         _require_approver(actor, row)
@@ -356,6 +357,7 @@ def _approve(
     password: str | None = None,
 ) -> StampOutcome:
     """Approve and stamp. A request that was already stamped returns its outcome again."""
+    authorize(actor, Permission.STAMP_APPROVE)
     with dep.transaction() as session:
         row = find_request(session, request_id, actor)
         if row.status == STAMPED:

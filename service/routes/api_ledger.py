@@ -14,6 +14,7 @@ from esign.errors import InputError, NotFoundError
 from esign.ledger import RegisterQuery, RegisterRow, SqlLedger, prove_consistency, prove_entry
 from esign.ledger.export import REGISTER_COLUMNS, register_csv, register_values, register_xlsx
 from esign.registry import Permission, authorize, find_township
+from esign.workflow.requests import checkpoint_if_due
 from service.auth import CurrentActor
 from service.deps import Dep
 
@@ -28,6 +29,7 @@ def _b64(data: bytes) -> str:
 
 @router.get("/api/v1/ledger/checkpoint", summary="最新签名检查点 / latest signed checkpoint")
 def checkpoint(dep: Dep) -> dict[str, Any]:
+    checkpoint_if_due(dep, at=dt.datetime.now(dt.UTC))
     with dep.transaction() as session:
         latest = SqlLedger(session).latest_checkpoint()
     if latest is None:
@@ -41,8 +43,16 @@ def checkpoint(dep: Dep) -> dict[str, Any]:
     }
 
 
+@router.post("/api/v1/ledger/checkpoint", summary="立即签发检查点 / sign a checkpoint now (reform office)")
+def checkpoint_now(actor: CurrentActor, dep: Dep) -> dict[str, Any]:
+    authorize(actor, Permission.AUDIT_VIEW)
+    checkpoint_if_due(dep, at=dt.datetime.now(dt.UTC), force=True)
+    return checkpoint(dep)
+
+
 @router.get("/api/v1/ledger/entries/{entry_id}", summary="登记条目及其包含证明 / an entry with its inclusion proof")
 def entry(entry_id: str, dep: Dep) -> dict[str, Any]:
+    checkpoint_if_due(dep, at=dt.datetime.now(dt.UTC))
     with dep.transaction() as session:
         proof = prove_entry(SqlLedger(session), entry_id)
     return {

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from esign.appearance import SealSpec, seal_pdf, seal_png
 from esign.errors import NotFoundError
 from esign.registry import (
+    Disposition,
     Permission,
     Role,
     SealAction,
@@ -24,10 +25,12 @@ from esign.registry import (
     find_township,
     issue_token,
     list_audit,
+    list_legacy_seals,
     list_seals,
     list_townships,
     organisation_name,
     record_event,
+    record_legacy_seal,
     request_seal,
     seal_history,
     township_summary,
@@ -40,6 +43,7 @@ from service.deps import DbSession, Dep
 from service.schemas import (
     AuditOut,
     AuthorityItemOut,
+    LegacySealIn,
     SealActionIn,
     SealEventOut,
     SealOut,
@@ -196,6 +200,42 @@ def seal_image(
     if fmt == "pdf":
         return Response(seal_pdf(spec), media_type="application/pdf")
     raise NotFoundError("仅支持 png 和 pdf 格式。", "Only png and pdf are available.", code="bad_image_format")
+
+
+@router.get("/townships/{ref}/legacy-seals", summary="旧站所印章登记 / old station seals")
+def legacy_seals(ref: str, actor: CurrentActor, session: DbSession) -> list[dict[str, str]]:
+    t = find_township(session, ref)
+    authorize(actor, Permission.TOWNSHIP_VIEW, township_id=t.id)
+    return [
+        {
+            "name": r.name,
+            "disposition": r.disposition,
+            "approval_ref": r.approval_ref,
+            "recorded_by": r.recorded_by,
+            "at": r.at.isoformat(),
+        }
+        for r in list_legacy_seals(session, township_id=t.id)
+    ]
+
+
+@router.post("/townships/{ref}/legacy-seals", status_code=201, summary="登记旧印章：封存或经批准保留")
+def legacy_seal_add(ref: str, body: LegacySealIn, actor: CurrentActor, session: DbSession) -> dict[str, str]:
+    t = find_township(session, ref)
+    authorize(actor, Permission.LEGACY_SEAL_RECORD, township_id=t.id)
+    at = _now()
+    row = record_legacy_seal(
+        session, t, body.name, Disposition(body.disposition), actor=actor.name, at=at, approval_ref=body.approval_ref
+    )
+    record_event(
+        session,
+        actor=actor.name,
+        action="legacy_seal.record",
+        target=f"township:{t.id}",
+        at=at,
+        township_id=t.id,
+        detail=f"{row.name}: {row.disposition}",
+    )
+    return {"name": row.name, "disposition": row.disposition, "approval_ref": row.approval_ref}
 
 
 @router.get("/users", response_model=list[UserOut], summary="用户列表 / people")

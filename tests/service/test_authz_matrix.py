@@ -35,6 +35,13 @@ ROUTES = [
     ("GET", "/api/v1/users", None, {"reform_admin"}, 200),
     ("POST", "/api/v1/users", {"name": "克城镇窗口", "role": "clerk", "township": "{t}"}, {"reform_admin"}, 409),
     ("GET", "/api/v1/audit", None, {"reform_admin"}, 200),
+    ("GET", "/api/v1/seals/{s}/image.png", None, {"reform_admin", *STAFF}, 200),
+    ("GET", "/api/v1/townships/{t}/legacy-seals", None, {"reform_admin", *STAFF}, 200),
+    ("POST", "/api/v1/townships/{t}/legacy-seals", {"name": " "}, {"reform_admin"}, 400),
+    ("GET", "/api/v1/townships/{t}/register", None, {"reform_admin", *STAFF}, 200),
+    ("GET", "/api/v1/stamp-requests", None, {"reform_admin", *STAFF}, 200),
+    ("POST", "/api/v1/stamp-requests/999999/approve", None, {"approver"}, 404),
+    ("POST", "/api/v1/stamp-requests/999999/reject", {"reason": "x"}, {"approver"}, 404),
 ]
 # Routes whose target belongs to a township: township staff are allowed only on their own.
 TOWNSHIP_SCOPED = {"{t}", "{s}"}

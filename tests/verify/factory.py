@@ -95,8 +95,8 @@ class TestPKI:
     _crl_numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @classmethod
-    def create(cls, *, at: dt.datetime = T0, county: CountyInfo = COUNTY) -> TestPKI:
-        pki = CountyPKI.generate(MemoryKeyStore(), county, base_url=BASE_URL, at=at - dt.timedelta(days=1))
+    def create(cls, *, at: dt.datetime = T0, county: CountyInfo = COUNTY, base_url: str = BASE_URL) -> TestPKI:
+        pki = CountyPKI.generate(MemoryKeyStore(), county, base_url=base_url, at=at - dt.timedelta(days=1))
         return cls(pki=pki)
 
     @property

@@ -7,6 +7,8 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import cache
 
+from cryptography import x509
+
 from esign.pki import CountyInfo
 from esign.verify import Indication, SubIndication
 from tests.verify.docs import simple_pdf
@@ -140,6 +142,6 @@ def build(scenario: str, level: Level) -> Case:
     raise KeyError(scenario)
 
 
-def trust_root() -> object:
+def trust_root() -> x509.Certificate:
     """The root the verifier trusts in the matrix."""
     return _county().root

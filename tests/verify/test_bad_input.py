@@ -17,7 +17,7 @@ from tests.verify.factory import Level
 from tests.verify.scenarios import LATER, STAMPED, _county
 
 
-def verify(data: bytes, **kw: object):  # type: ignore[no-untyped-def]
+def verify(data: bytes, **kw: object):
     return verify_pdf(data, trust_roots=[_county().root], at=LATER, **kw)  # type: ignore[arg-type]
 
 

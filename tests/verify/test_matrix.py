@@ -89,7 +89,7 @@ def test_signed_after_expiry_fails_expired() -> None:
     )
 
 
-def dt_days(n: int):  # type: ignore[no-untyped-def]
+def dt_days(n: int):
     import datetime as dt
 
     return dt.timedelta(days=n)

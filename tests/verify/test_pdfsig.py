@@ -32,7 +32,7 @@ _NO_CHAIN = {
 def nssdb(tmp_path_factory: pytest.TempPathFactory) -> str:
     d = tmp_path_factory.mktemp("nss")
     root = d / "root.crt"
-    root.write_bytes(certificate_pem(trust_root()))  # type: ignore[arg-type]
+    root.write_bytes(certificate_pem(trust_root()))
     subprocess.run(["certutil", "-N", "-d", f"sql:{d}", "--empty-password"], check=True, capture_output=True)
     subprocess.run(
         ["certutil", "-A", "-d", f"sql:{d}", "-n", "root", "-t", "CT,C,C", "-i", str(root)],
@@ -59,7 +59,7 @@ def pdfsig(nssdb: str, pdf: bytes, tmp: Path) -> list[dict[str, str]]:
 
 
 def _compare(nssdb: str, pdf: bytes, tmp: Path, at: dt.datetime, crls: tuple[bytes, ...]) -> None:
-    report = verify_pdf(pdf, trust_roots=[trust_root()], at=at, crls=crls)  # type: ignore[list-item]
+    report = verify_pdf(pdf, trust_roots=[trust_root()], at=at, crls=crls)
     theirs = {p.get("Signature Field Name"): p for p in pdfsig(nssdb, pdf, tmp)}
     assert report.signatures
     for sig in report.signatures:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import FrozenInstanceError
 
 import pytest
@@ -64,7 +65,7 @@ SIG_KEYS = {
 }
 
 
-def _verify(scenario: str = "fresh", level: Level = Level.B_LTA, **kw: object):  # type: ignore[no-untyped-def]
+def _verify(scenario: str = "fresh", level: Level = Level.B_LTA, **kw: object):
     case = build(scenario, level)
     return verify_pdf(case.pdf, trust_roots=[trust_root()], at=case.at, crls=case.crls, **kw)  # type: ignore[arg-type]
 
@@ -92,7 +93,7 @@ def test_json_shape() -> None:
 def test_report_is_frozen() -> None:
     report = _verify()
     with pytest.raises(FrozenInstanceError):
-        report.indication = Indication.TOTAL_FAILED  # type: ignore[misc]
+        report.indication = Indication.TOTAL_FAILED
 
 
 def test_revoked_conclusion_and_conditions() -> None:
@@ -130,13 +131,14 @@ class FakeRegistry:
 
 
 class FakeLedger:
-    def __init__(self, make: object) -> None:
+    def __init__(self, make: Callable[[LedgerQuery], LedgerAnswer] | None) -> None:
         self.make = make
         self.queries: list[LedgerQuery] = []
 
     def lookup(self, query: LedgerQuery) -> LedgerAnswer:
         self.queries.append(query)
-        return self.make(query)  # type: ignore[operator, no-any-return]
+        assert self.make is not None
+        return self.make(query)
 
 
 def test_hooks_are_protocols() -> None:

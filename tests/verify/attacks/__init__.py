@@ -31,7 +31,7 @@ Attack = Callable[[bytes], bytes]
 def _sig_ref(data: bytes) -> generic.Reference:
     r = PdfFileReader(BytesIO(data), strict=False)
     for _name, value, _field in enumerate_sig_fields(r, filled_status=True):
-        return value.reference  # type: ignore[no-any-return]
+        return value.reference
     raise AssertionError("no signature")
 
 
@@ -71,7 +71,7 @@ def _rewrite_sig(edit: Callable[[generic.DictionaryObject], None]) -> Attack:
 
 
 def _drop(key: str) -> Callable[[generic.DictionaryObject], None]:
-    return lambda d: d.pop(pdf_name(key), None)  # type: ignore[func-returns-value]
+    return lambda d: d.pop(pdf_name(key), None)
 
 
 def _set(key: str, value: generic.PdfObject) -> Callable[[generic.DictionaryObject], None]:

@@ -1,0 +1,90 @@
+"""Child process of the scaling section: one stamp's time and peak memory, as JSON on stdout.
+
+    python -m bench.memprobe --home H --base-url U --file F [--placement JSON] --warm W
+
+The county's engine is warmed on ``W`` first (imports, seal material, validation data), so the
+figures are those of a running service. Peak RSS is Linux's VmHWM, reset right before the stamp
+(``/proc/self/clear_refs``); the tracemalloc peak is taken on a second stamp of the same file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import resource
+import time
+import tracemalloc
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _status_kib(field: str) -> int | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def _reset_peak() -> bool:
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--home", required=True)
+    ap.add_argument("--base-url", required=True)
+    ap.add_argument("--file", required=True)
+    ap.add_argument("--warm", required=True)
+    ap.add_argument("--placement", default='{"mode": "keyword"}')
+    args = ap.parse_args()
+
+    from bench.county import now
+    from esign.config import Settings
+    from esign.deployment import Deployment
+    from esign.workflow.engine import StampEngine
+    from esign.workflow.requests import StampRequestSpec, stamp_directly
+
+    dep = Deployment.open(Settings(home=Path(args.home), public_base_url=args.base_url), migrate_db=False)
+    engine = StampEngine(dep, clock=now)
+
+    def stamp(data: bytes, placement: dict[str, object]) -> None:
+        spec = StampRequestSpec(seal="克城镇", item="1", reason="基准测试 memory", placement=placement)
+        stamp_directly(dep, engine, data, spec, user="克城镇窗口", approver="克城镇批准人", at=now())
+
+    stamp(Path(args.warm).read_bytes(), {"mode": "keyword"})
+    data = Path(args.file).read_bytes()
+    placement = json.loads(args.placement)
+    gc.collect()
+    baseline = _status_kib("VmRSS") or 0
+    exact = _reset_peak()
+    before_max = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t = time.perf_counter()
+    stamp(data, placement)
+    seconds = time.perf_counter() - t
+    peak = (_status_kib("VmHWM") if exact else None) or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    tracemalloc.start()
+    stamp(data, placement)
+    _, traced_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    dep.close()
+    print(json.dumps({
+        "seconds": seconds,
+        "baseline_rss": baseline * 1024,
+        "peak_rss": peak * 1024,
+        "exact_peak": exact,
+        "peak_before": before_max * 1024,
+        "traced_peak": traced_peak,
+    }))
+
+
+if __name__ == "__main__":
+    main()
