@@ -45,6 +45,9 @@ class Settings(BaseSettings):
         description="Base URL printed in certificates (CRL, OCSP, caIssuers) and QR codes.",
     )
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, description="Largest PDF accepted, in bytes.")
+    retention_days: int = Field(
+        default=365, description="Days stamped and submitted files are kept for download (the register keeps hashes)."
+    )
     public_rate_per_minute: int = Field(
         default=30, description="Public verification requests per client address and minute (per worker process)."
     )

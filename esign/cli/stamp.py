@@ -257,6 +257,29 @@ def stamp_batch(
         raise typer.Exit(1)
 
 
+def purge_documents(
+    home: HomeOpt = None,
+    days: Annotated[int | None, typer.Option(help="保存天数，默认 ESIGN_RETENTION_DAYS")] = None,
+) -> None:
+    """清理超过保存期限的文件（台账中的哈希永久保留）/ delete files past retention."""
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from esign.workflow.blobs import BlobStore
+    from esign.workflow.models import StampRequestRow
+
+    dep = open_deployment(home)
+    keep_days = days if days is not None else dep.settings.retention_days
+    with dep.transaction() as session:  # files of requests still waiting for approval are kept
+        pending = set(session.scalars(select(StampRequestRow.input_sha256).where(StampRequestRow.status == "pending")))
+    removed = BlobStore(dep.settings.home / "documents").purge_older_than(
+        now() - dt.timedelta(days=keep_days), keep=pending
+    )
+    console.print(f"已清理 {removed} 个文件 / removed {removed} files older than {keep_days} days")
+
+
 def register(app: typer.Typer) -> None:
     app.command()(stamp)
     app.command("stamp-batch")(stamp_batch)
+    app.command("purge-documents")(purge_documents)

@@ -66,7 +66,7 @@ class BlobStore:
         """Remove a document (after a failed commit, or past retention)."""
         self._path(digest).unlink(missing_ok=True)
 
-    def purge_older_than(self, cutoff: dt.datetime, *, keep: set[str] = frozenset()) -> int:  # type: ignore[assignment]
+    def purge_older_than(self, cutoff: dt.datetime, *, keep: frozenset[str] | set[str] = frozenset()) -> int:
         """Delete documents last modified before ``cutoff`` except those in ``keep``; returns the count."""
         removed = 0
         for path in self.root.glob("??/*.pdf"):
