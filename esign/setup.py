@@ -26,13 +26,13 @@ from esign.registry import (
     SealAction,
     add_person,
     add_township,
+    change_seal,
     create_county,
     grant_items,
     import_catalog,
     issue_token,
     record_event,
     request_seal,
-    transition,
 )
 from esign.registry.catalog import load_catalog
 from esign.registry.models import County
@@ -175,7 +175,7 @@ def create_demo(dep: Deployment, *, at: dt.datetime) -> list[tuple[str, str, str
             grant_items(session, township, DEMO_CATALOG)
             seal = request_seal(session, township, actor=admin.name, reason="一枚印章管审批改革，刻制电子印章", at=at)
             for action in (SealAction.APPROVE, SealAction.ACTIVATE):
-                transition(session, seal, action, actor=admin.name, reason="县政府同意启用", at=at, ca=dep.seal_ca)
+                change_seal(session, seal, action, actor=admin.name, reason="县政府同意启用", at=at, ca=dep.seal_ca)
             for role, who in ((Role.CUSTODIAN, "保管人"), (Role.APPROVER, "批准人"), (Role.CLERK, "窗口")):
                 person = add_person(session, f"{name}{who}", role, township=township, at=at)
                 tokens.append((person.name, role.zh, name, issue_token(session, person, at=at, valid_for=valid)))

@@ -70,22 +70,13 @@ def seal_request(
 
 
 def _transition(action: str, ref: str, reason: str, by: str | None, home, json_out: bool) -> None:
-    from esign.registry import SealAction, find_seal, record_event, transition
+    from esign.registry import SealAction, change_seal, find_seal
 
     dep = open_deployment(home)
     at = now()
     with dep.transaction() as session:
         seal = find_seal(session, ref)
-        result = transition(session, seal, SealAction(action), actor=_actor(by), reason=reason, at=at, ca=dep.seal_ca)
-        record_event(
-            session,
-            actor=_actor(by),
-            action=f"seal.{action}",
-            target=f"seal:{seal.code}",
-            at=at,
-            township_id=seal.township_id,
-            detail=reason,
-        )
+        result = change_seal(session, seal, SealAction(action), actor=_actor(by), reason=reason, at=at, ca=dep.seal_ca)
         out = _seal_dict(session, result)
     _report(out, json_out)
 

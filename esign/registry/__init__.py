@@ -26,7 +26,7 @@ from esign.registry.authority import (
 from esign.registry.authz import Permission, authorize, visible_township_ids
 from esign.registry.legacy import Disposition, list_legacy_seals, record_legacy_seal
 from esign.registry.lifecycle import SealAction, SealStatus, next_status
-from esign.registry.seals import SealHistory, find_seal, list_seals, request_seal, seal_history, transition
+from esign.registry.seals import SealHistory, change_seal, find_seal, list_seals, request_seal, seal_history, transition
 from esign.registry.townships import (
     SEAL_TITLES,
     add_township,
@@ -60,6 +60,7 @@ __all__ = [
     "authorize",
     "catalog_names",
     "catalog_rows",
+    "change_seal",
     "create_county",
     "find_person",
     "find_seal",

@@ -17,7 +17,7 @@ from esign.registry.lifecycle import SealAction, SealStatus, next_status
 from esign.registry.models import Seal, SealEvent, Township
 from esign.registry.townships import organisation_name, seal_full_name
 
-__all__ = ["SealHistory", "find_seal", "list_seals", "request_seal", "seal_history", "transition"]
+__all__ = ["SealHistory", "change_seal", "find_seal", "list_seals", "request_seal", "seal_history", "transition"]
 
 _OPEN = (SealStatus.REQUESTED, SealStatus.APPROVED, SealStatus.ACTIVE, SealStatus.SUSPENDED)
 
@@ -130,6 +130,32 @@ def transition(
     seal.status_since = at
     session.flush()
     return new_seal or seal
+
+
+def change_seal(
+    session: Session,
+    seal: Seal,
+    action: SealAction,
+    *,
+    actor: str,
+    reason: str,
+    at: dt.datetime,
+    ca: SealCertificateAuthority,
+) -> Seal:
+    """:func:`transition` plus its audit event: what every surface calls to act on a seal."""
+    from esign.registry.audit import record_event
+
+    result = transition(session, seal, action, actor=actor, reason=reason, at=at, ca=ca)
+    record_event(
+        session,
+        actor=actor,
+        action=f"seal.{action.value}",
+        target=f"seal:{seal.code}",
+        at=at,
+        township_id=seal.township_id,
+        detail=reason,
+    )
+    return result
 
 
 def _serial(seal: Seal) -> str:

@@ -20,6 +20,7 @@ from esign.registry import (
     add_township,
     authority_list,
     authorize,
+    change_seal,
     find_person,
     find_seal,
     find_township,
@@ -34,7 +35,6 @@ from esign.registry import (
     request_seal,
     seal_history,
     township_summary,
-    transition,
     visible_township_ids,
 )
 from esign.registry.models import Person, Seal
@@ -175,16 +175,7 @@ def seal_action(
     seal = find_seal(session, ref)
     authorize(actor, Permission.SEAL_DECIDE, township_id=seal.township_id)
     at = _now()
-    result = transition(session, seal, action, actor=actor.name, reason=body.reason, at=at, ca=dep.seal_ca)
-    record_event(
-        session,
-        actor=actor.name,
-        action=f"seal.{action.value}",
-        target=f"seal:{seal.code}",
-        at=at,
-        township_id=seal.township_id,
-        detail=body.reason,
-    )
+    result = change_seal(session, seal, action, actor=actor.name, reason=body.reason, at=at, ca=dep.seal_ca)
     return _seal_out(session, result, history=True)
 
 

@@ -17,14 +17,13 @@ from esign.registry import (
     authenticate_password,
     authenticate_token,
     authorize,
+    change_seal,
     find_person,
     find_seal,
     issue_token,
     list_seals,
     list_townships,
-    record_event,
     township_summary,
-    transition,
     visible_township_ids,
 )
 from esign.registry.lifecycle import _TRANSITIONS
@@ -138,16 +137,7 @@ def seal_action(
         with dep.transaction() as session:
             seal = find_seal(session, seal_id)
             authorize(actor, Permission.SEAL_DECIDE, township_id=seal.township_id)
-            result = transition(session, seal, action, actor=actor.name, reason=reason, at=at, ca=dep.seal_ca)
-            record_event(
-                session,
-                actor=actor.name,
-                action=f"seal.{action.value}",
-                target=f"seal:{seal.code}",
-                at=at,
-                township_id=seal.township_id,
-                detail=reason,
-            )
+            result = change_seal(session, seal, action, actor=actor.name, reason=reason, at=at, ca=dep.seal_ca)
             message = f"已{action.zh}：{result.name}（{SealStatus(result.status).zh}）"
     except EsignError as exc:
         if isinstance(exc, REFUSALS):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from pathlib import Path
 
 import httpx
 import pytest
@@ -14,7 +13,6 @@ from esign.config import Settings
 from esign.deployment import Deployment
 from esign.setup import create_demo
 from service.app import create_app
-from tests.livesrv import live_server
 from tests.pdfgen import decision_pdf
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -65,44 +63,28 @@ def test_the_public_routes_are_rate_limited(tmp_path):
 
 
 @pytest.mark.browser
-def test_qr_landing_page_shows_the_entry_and_checks_an_uploaded_copy(tmp_path):
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
+def test_qr_landing_page_shows_the_entry_and_checks_an_uploaded_copy(live_demo, browser, tmp_path):
+    base, tokens, _home = live_demo
+    clerk = {"Authorization": f"Bearer {tokens['克城镇窗口']}"}
+    client = httpx.Client(base_url=base, timeout=60)
+    done = _stamp(client, clerk, {"Authorization": f"Bearer {tokens['克城镇批准人']}"}, decision_pdf(number="第305号"))
+    pdf = tmp_path / "stamped.pdf"
+    pdf.write_bytes(client.get(done["result_url"], headers=clerk).content)
+    other = tmp_path / "other.pdf"
+    other.write_bytes(decision_pdf(number="第306号"))
 
-    home = tmp_path / "home"
-    dep = Deployment.open(Settings(home=home))
-    tokens = {n: t for n, _r, _tw, t in create_demo(dep, at=dt.datetime.now(dt.UTC))}
-    dep.close()
-    with live_server(home) as base:
-        client = httpx.Client(base_url=base, timeout=60)
-        done = _stamp(
-            client,
-            {"Authorization": f"Bearer {tokens['克城镇窗口']}"},
-            {"Authorization": f"Bearer {tokens['克城镇批准人']}"},
-            decision_pdf(number="第305号"),
-        )
-        pdf = tmp_path / "stamped.pdf"
-        pdf.write_bytes(
-            client.get(done["result_url"], headers={"Authorization": f"Bearer {tokens['克城镇窗口']}"}).content
-        )
-        other = tmp_path / "other.pdf"
-        other.write_bytes(decision_pdf(number="第306号"))
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-            page = browser.new_page()
-            page.goto(done["verify_url"])
-            assert "克城镇" in page.inner_text("#entry") and "已启用" in page.inner_text("#seal-status")
-            page.set_input_files("#file", str(pdf))
-            page.click("#check")
-            page.wait_for_selector("#verdict")
-            assert page.inner_text("#verdict").startswith("有效")
-            assert "一致" in page.inner_text("#match") and "不一致" not in page.inner_text("#match")
-            page.screenshot(path=str(tmp_path / "verify.png"), full_page=True)
+    page = browser.new_page()
+    page.goto(done["verify_url"])
+    assert "克城镇" in page.inner_text("#entry") and "已启用" in page.inner_text("#seal-status")
+    page.set_input_files("#file", str(pdf))
+    page.click("#check")
+    page.wait_for_selector("#verdict")
+    assert page.inner_text("#verdict").startswith("有效")
+    assert "一致" in page.inner_text("#match") and "不一致" not in page.inner_text("#match")
+    page.screenshot(path=str(tmp_path / "verify.png"), full_page=True)
 
-            page.goto(f"{base}/verify")
-            page.set_input_files("#file", str(other))
-            page.click("#check")
-            page.wait_for_selector("#verdict")
-            assert not page.inner_text("#verdict").startswith("有效")
-            browser.close()
+    page.goto(f"{base}/verify")
+    page.set_input_files("#file", str(other))
+    page.click("#check")
+    page.wait_for_selector("#verdict")
+    assert not page.inner_text("#verdict").startswith("有效")

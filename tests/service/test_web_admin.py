@@ -2,45 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import shutil
-from pathlib import Path
-
 import pytest
 
-from esign.config import Settings
-from esign.deployment import Deployment
-from esign.setup import create_demo
-from tests.livesrv import live_server
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
-    home = tmp_path_factory.mktemp("web")
-    dep = Deployment.open(Settings(home=home))
-    rows = create_demo(dep, at=dt.datetime.now(dt.UTC))
-    dep.close()
-    tokens = {name: token for name, _r, _t, token in rows}
-    with live_server(home) as base:
-        yield base, tokens
+def site(live_demo):
+    base, tokens, _home = live_demo
+    return base, tokens
 
 
 @pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-        )
-        yield browser.new_page()
-        browser.close()
+def page(browser):
+    return browser.new_page()
 
 
 def _login(page, base: str, token: str) -> None:

@@ -2,46 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import shutil
-from pathlib import Path
-
 import httpx
 import pytest
 
-from esign.config import Settings
-from esign.deployment import Deployment
-from esign.setup import create_demo
-from tests.livesrv import live_server
 from tests.pdfgen import decision_pdf
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
-    home = tmp_path_factory.mktemp("desk")
-    dep = Deployment.open(Settings(home=home))
-    rows = create_demo(dep, at=dt.datetime.now(dt.UTC))
-    dep.close()
-    with live_server(home) as base:
-        yield base, {name: token for name, _r, _t, token in rows}
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-        )
-        yield b
-        b.close()
+def site(live_demo):
+    base, tokens, _home = live_demo
+    return base, tokens
 
 
 def _login(browser, base: str, token: str):
