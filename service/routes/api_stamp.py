@@ -27,7 +27,7 @@ from service.auth import CurrentActor
 from service.deps import Dep
 from service.uploads import read_upload
 
-__all__ = ["StampRequestOut", "router"]
+__all__ = ["StampRequestOut", "engine_of", "request_out", "router"]
 
 router = APIRouter(prefix="/api/v1/stamp-requests", tags=["stamping"])
 
@@ -64,7 +64,7 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _out(row: StampRequestRow, base_url: str) -> StampRequestOut:
+def request_out(row: StampRequestRow, base_url: str) -> StampRequestOut:
     return StampRequestOut(
         id=row.id,
         status=row.status,
@@ -135,33 +135,33 @@ async def submit(
     )
     row = await run_in_threadpool(submit_request, dep, actor, data, spec, at=_now())
     with dep.transaction() as session:
-        return _out(find_request(session, row.id, actor), dep.settings.base_url)
+        return request_out(find_request(session, row.id, actor), dep.settings.base_url)
 
 
 @router.get("", response_model=list[StampRequestOut], summary="用印申请列表 / stamp requests")
 def requests(actor: CurrentActor, dep: Dep, status: str | None = None) -> list[StampRequestOut]:
     with dep.transaction() as session:
-        return [_out(r, dep.settings.base_url) for r in list_requests(session, actor, status=status)]
+        return [request_out(r, dep.settings.base_url) for r in list_requests(session, actor, status=status)]
 
 
 @router.get("/{request_id}", response_model=StampRequestOut, summary="用印申请详情 / one request")
 def show(request_id: int, actor: CurrentActor, dep: Dep) -> StampRequestOut:
     with dep.transaction() as session:
-        return _out(find_request(session, request_id, actor), dep.settings.base_url)
+        return request_out(find_request(session, request_id, actor), dep.settings.base_url)
 
 
 @router.post("/{request_id}/approve", response_model=StampRequestOut, summary="批准并盖章 / approve and stamp")
 async def approve(request_id: int, request: Request, actor: CurrentActor, dep: Dep) -> StampRequestOut:
     await run_in_threadpool(approve_request, dep, engine_of(request), actor, request_id, at=_now())
     with dep.transaction() as session:
-        return _out(find_request(session, request_id, actor), dep.settings.base_url)
+        return request_out(find_request(session, request_id, actor), dep.settings.base_url)
 
 
 @router.post("/{request_id}/reject", response_model=StampRequestOut, summary="不予批准 / reject")
 def reject(request_id: int, body: RejectIn, actor: CurrentActor, dep: Dep) -> StampRequestOut:
     reject_request(dep, actor, request_id, body.reason, at=_now())
     with dep.transaction() as session:
-        return _out(find_request(session, request_id, actor), dep.settings.base_url)
+        return request_out(find_request(session, request_id, actor), dep.settings.base_url)
 
 
 def _document(dep: Dep, actor: CurrentActor, request_id: int, which: str) -> Response:

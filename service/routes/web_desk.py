@@ -25,7 +25,7 @@ from esign.workflow.requests import (
 from service.auth import CurrentActor
 from service.deps import Dep
 from service.errors import REFUSALS, record_refusal_of
-from service.routes.api_stamp import _out, engine_of
+from service.routes.api_stamp import engine_of, request_out
 from service.uploads import read_upload
 from service.web import back, page
 
@@ -138,7 +138,7 @@ def requests_page(request: Request, actor: CurrentActor, dep: Dep) -> Response:
     with dep.transaction() as session:
         try:
             rows = [
-                _out(r, dep.settings.base_url)
+                request_out(r, dep.settings.base_url)
                 for r in list_requests(session, actor, status="pending" if pending_only else None)
             ]
         except EsignError as exc:
@@ -166,7 +166,7 @@ def request_page(request: Request, request_id: int, actor: CurrentActor, dep: De
             row = find_request(session, request_id, actor)
         except EsignError as exc:
             return back("/desk/requests", exc.message_zh, error=True)
-        out = _out(row, dep.settings.base_url)
+        out = request_out(row, dep.settings.base_url)
         can_decide = actor.role is Role.APPROVER and row.status == "pending" and row.clerk_id != actor.person_id
         return page(
             request,
