@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
+import os
+from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import FastAPI
 
 from esign import __version__
 from esign.config import Settings
 from esign.deployment import Deployment
+from esign.errors import EsignError
 from esign.workflow.engine import StampEngine
 from service.errors import install_error_handlers
 from service.ratelimit import RateLimiter
@@ -17,18 +23,29 @@ from service.routes import (
     api_registry,
     api_stamp,
     health,
+    oversight_api,
+    oversight_web,
     pki,
     public_status,
     public_verify,
     web_admin,
     web_desk,
 )
+from service.routes import feed as feed_routes
 
 __all__ = ["create_app"]
 
+_log = logging.getLogger(__name__)
 
-def create_app(settings: Settings | None = None, *, deployment: Deployment | None = None) -> FastAPI:
-    """Build the service for one data home. ``deployment`` may be passed in by tests."""
+
+def create_app(
+    settings: Settings | None = None, *, deployment: Deployment | None = None, feed_interval: float | None = None
+) -> FastAPI:
+    """Build the service for one data home. ``deployment`` may be passed in by tests.
+
+    ``feed_interval``: seconds between webhook delivery passes of the background loop; None (the
+    default, and what tests get) runs no loop. :func:`app_from_env` turns it on.
+    """
     dep = deployment or Deployment.open(settings)
     app = FastAPI(
         title="esign 乡镇行政审批服务专用章电子印章服务",
@@ -48,9 +65,48 @@ def create_app(settings: Settings | None = None, *, deployment: Deployment | Non
     app.include_router(web_desk.router)
     app.include_router(public_verify.router)
     app.include_router(public_status.router)
+    app.include_router(oversight_api.router)
+    app.include_router(oversight_web.router)
+    app.include_router(feed_routes.router)
+    if feed_interval:
+        _run_feed_worker(app, dep, feed_interval)
     return app
 
 
+def _run_feed_worker(app: FastAPI, dep: Deployment, interval: float) -> None:
+    """Run the department feed's delivery loop for the app's lifetime (started and stopped with it)."""
+    from contextlib import asynccontextmanager
+
+    from esign.feed import FeedWorker, box_for
+
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(a: FastAPI) -> AsyncIterator[Any]:
+        worker = None
+        try:
+            box = box_for(dep.settings)
+        except EsignError as exc:  # no key passphrase yet (no `esign init`): serve without deliveries
+            _log.warning("feed delivery loop not started: %s", exc)
+        else:
+            worker = FeedWorker(dep.sessions, box, clock=lambda: dt.datetime.now(dt.UTC), interval=interval)
+            worker.start()
+        a.state.feed_worker = worker
+        try:
+            async with inner(a) as state:
+                yield state
+        finally:
+            if worker is not None:
+                await asyncio.to_thread(worker.stop)
+
+    app.router.lifespan_context = lifespan
+
+
 def app_from_env() -> FastAPI:
-    """Factory for ``uvicorn --factory service.app:app_from_env`` (workers read ESIGN_* from the environment)."""
-    return create_app(Settings())
+    """Factory for ``uvicorn --factory service.app:app_from_env`` (workers read ESIGN_* from the environment).
+
+    ``ESIGN_FEED_INTERVAL`` (seconds, default 15; 0 turns it off) runs the webhook delivery loop in
+    every worker process; passes in several processes never send one delivery twice.
+    """
+    interval = float(os.environ.get("ESIGN_FEED_INTERVAL", "15") or 0)
+    return create_app(Settings(), feed_interval=interval or None)

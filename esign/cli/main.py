@@ -55,6 +55,11 @@ def _register() -> None:
 
     for module in (county, catalog, seal, stamp, verify, ledger, user, serve):
         module.register(app)
+    from esign.cli import backup as backup_cli
+    from esign.cli import feed as feed_cli
+
+    feed_cli.register(app)
+    backup_cli.register(app)
     ledger.set_opener(_open_ledger)
 
 

@@ -11,7 +11,7 @@ from enum import StrEnum
 from esign.errors import AuthError, ForbiddenError
 from esign.registry.accounts import Actor, Role
 
-__all__ = ["PERMISSIONS", "Permission", "authorize", "visible_township_ids"]
+__all__ = ["PERMISSIONS", "Permission", "authorize", "department_sees", "visible_township_ids"]
 
 
 class Permission(StrEnum):
@@ -28,6 +28,12 @@ class Permission(StrEnum):
     STAMP_APPROVE = "stamp.approve"
     STAMP_VIEW = "stamp.view"
     REGISTER_VIEW = "register.view"
+    OVERSIGHT_REGISTER = "oversight.register"
+    OVERSIGHT_DASHBOARD = "oversight.dashboard"
+    OVERSIGHT_REFUSALS = "oversight.refusals"
+    OVERSIGHT_ANOMALIES = "oversight.anomalies"
+    FEED_READ = "feed.read"
+    FEED_MANAGE = "feed.manage"
 
 
 _TOWNSHIP_STAFF = frozenset({Role.CLERK, Role.APPROVER, Role.CUSTODIAN})
@@ -47,6 +53,18 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.STAMP_APPROVE: frozenset({Role.APPROVER}),
     Permission.STAMP_VIEW: frozenset({Role.REFORM_ADMIN, *_TOWNSHIP_STAFF}),
     Permission.REGISTER_VIEW: frozenset({Role.REFORM_ADMIN, Role.DEPARTMENT, *_TOWNSHIP_STAFF}),
+    # Oversight (esign.oversight): the register and dashboard of the whole county for the reform office,
+    # of their own township for its staff, of their own items for department viewers (see department_sees);
+    # refused attempts for the office and for a township's own staff; the anomaly report for the office.
+    Permission.OVERSIGHT_REGISTER: frozenset({Role.REFORM_ADMIN, Role.DEPARTMENT, *_TOWNSHIP_STAFF}),
+    Permission.OVERSIGHT_DASHBOARD: frozenset({Role.REFORM_ADMIN, Role.DEPARTMENT, *_TOWNSHIP_STAFF}),
+    Permission.OVERSIGHT_REFUSALS: frozenset({Role.REFORM_ADMIN, *_TOWNSHIP_STAFF}),
+    Permission.OVERSIGHT_ANOMALIES: frozenset({Role.REFORM_ADMIN}),
+    # Department feed (esign.feed, 审管联动): the office reads every event and manages subscriptions;
+    # a department viewer reads the events of the items it supervises (department_sees, or listed
+    # explicitly in its subscriptions) and sees its own subscriptions, never a secret.
+    Permission.FEED_READ: frozenset({Role.REFORM_ADMIN, Role.DEPARTMENT}),
+    Permission.FEED_MANAGE: frozenset({Role.REFORM_ADMIN}),
 }
 
 
@@ -76,3 +94,22 @@ def visible_township_ids(actor: Actor) -> set[int] | None:
     if actor.role.township_bound:
         return {actor.township_id} if actor.township_id is not None else set()
     return None
+
+
+def department_sees(actor: Actor, item_department: str) -> bool:
+    """Whether ``actor`` may see register entries of an item whose catalog department is ``item_department``.
+
+    Everyone but a department viewer sees every item (their township boundary is checked by
+    :func:`authorize` and :func:`visible_township_ids`). A department viewer sees an item when the
+    two department names contain one another after white space is removed: catalogs write
+    "县民政局" or "民政局" where the account says "蒲县民政局", so "民政局" ⊂ "蒲县民政局" matches,
+    while "蒲县民政局" and "蒲县人社局" do not. An item without a department is seen by no department,
+    and a department viewer whose account names no department sees nothing.
+    """
+    if actor.role is not Role.DEPARTMENT:
+        return actor.role is not None
+    mine = "".join(actor.department.split())
+    theirs = "".join(item_department.split())
+    if not mine or not theirs:
+        return False
+    return theirs in mine or mine in theirs

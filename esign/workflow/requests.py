@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from esign.deployment import Deployment
 from esign.errors import ConflictError, EsignError, ForbiddenError, InputError, NotFoundError, StateError
+from esign.feed.events import record_stamp_event
 from esign.ledger import (
     CheckpointPolicy,
     DocumentType,
@@ -462,6 +463,7 @@ def _stamp_and_commit(
                 signed_at=signed_at,
             )
             append(session, entry, at=at)
+            record_stamp_event(session, entry, at=at, verify_url=url)  # 审管联动 outbox, same transaction
             if row is not None:
                 row.status, row.entry_id, row.output_sha256 = STAMPED, entry_id, output_sha
                 row.signed_at, row.decided_at, row.approver_id = signed_at, at, approver_id

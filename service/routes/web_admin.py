@@ -68,7 +68,13 @@ def login(
             )
     except EsignError as exc:
         return back("/admin/login", f"登录失败：{exc.message_zh}", error=True)
-    home = {"clerk": "/desk/new", "approver": "/desk/requests", "custodian": "/desk/requests"}
+    home = {
+        "clerk": "/desk/new",
+        "approver": "/desk/requests",
+        "custodian": "/desk/requests",
+        "department": "/oversight/register",
+        "reform_admin": "/admin/seals",
+    }
     with_role = authenticate_token(session, value, at=at)
     target = home.get(with_role.role.value if with_role.role else "", "/admin/seals")
     response = RedirectResponse(target, status_code=303)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 05:30:15.582120
+Create Date: 2026-11-22 06:01:40.487543
 """
 import sqlalchemy as sa
 from alembic import op
@@ -41,6 +41,34 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_counties')),
     sa.UniqueConstraint('name', name=op.f('uq_counties_name'))
     )
+    op.create_table('feed_events',
+    sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('entry_id', sa.String(length=64), nullable=False),
+    sa.Column('township_id', sa.Integer(), nullable=False),
+    sa.Column('catalog_item_id', sa.Integer(), nullable=True),
+    sa.Column('payload', sa.Text(), nullable=False),
+    sa.Column('created_at', esign.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_feed_events')),
+    sa.UniqueConstraint('entry_id', name=op.f('uq_feed_events_entry_id'))
+    )
+    with op.batch_alter_table('feed_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_feed_events_catalog_item_id'), ['catalog_item_id'], unique=False)
+
+    op.create_table('feed_subscriptions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('department', sa.String(length=128), nullable=False),
+    sa.Column('url', sa.String(length=2048), nullable=True),
+    sa.Column('secret_box', sa.LargeBinary(), nullable=True),
+    sa.Column('explicit_items', sa.Boolean(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_by', sa.String(length=64), nullable=False),
+    sa.Column('created_at', esign.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_feed_subscriptions'))
+    )
+    with op.batch_alter_table('feed_subscriptions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_feed_subscriptions_department'), ['department'], unique=False)
+
     op.create_table('ledger_checkpoints',
     sa.Column('size', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('root_hash', sa.LargeBinary(length=32), nullable=False),
@@ -77,6 +105,31 @@ def upgrade() -> None:
     sa.Column('hash', sa.LargeBinary(length=32), nullable=False),
     sa.PrimaryKeyConstraint('level', 'idx', name=op.f('pk_ledger_nodes'))
     )
+    op.create_table('oversight_register',
+    sa.Column('idx', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('entry_id', sa.String(length=64), nullable=False),
+    sa.Column('township_id', sa.Integer(), nullable=False),
+    sa.Column('signed_at', esign.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('local_day', sa.String(length=10), nullable=False),
+    sa.Column('local_month', sa.String(length=7), nullable=False),
+    sa.Column('item_number', sa.String(length=64), nullable=False),
+    sa.Column('item_name', sa.String(length=200), nullable=False),
+    sa.Column('item_type', sa.String(length=32), nullable=False),
+    sa.Column('department', sa.String(length=128), nullable=False),
+    sa.Column('user_name', sa.String(length=100), nullable=False),
+    sa.Column('approver', sa.String(length=100), nullable=False),
+    sa.Column('document_type', sa.String(length=32), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('idx', name=op.f('pk_oversight_register')),
+    sa.UniqueConstraint('entry_id', name=op.f('uq_oversight_register_entry_id'))
+    )
+    with op.batch_alter_table('oversight_register', schema=None) as batch_op:
+        batch_op.create_index('ix_oversight_register_department', ['department', 'signed_at', 'idx'], unique=False)
+        batch_op.create_index('ix_oversight_register_month', ['local_month', 'township_id'], unique=False)
+        batch_op.create_index('ix_oversight_register_signed', ['signed_at', 'idx'], unique=False)
+        batch_op.create_index('ix_oversight_register_township', ['township_id', 'signed_at', 'idx'], unique=False)
+        batch_op.create_index('ix_oversight_register_user', ['user_name', 'signed_at', 'idx'], unique=False)
+
     op.create_table('pki_certificates',
     sa.Column('serial', sa.String(length=40), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
@@ -111,6 +164,32 @@ def upgrade() -> None:
     sa.Column('value', sa.BigInteger(), nullable=False),
     sa.Column('at', esign.db.base.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_pki_state'))
+    )
+    op.create_table('feed_deliveries',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('subscription_id', sa.Integer(), nullable=False),
+    sa.Column('event_id', sa.BigInteger(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', esign.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('delivered_at', esign.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['event_id'], ['feed_events.id'], name=op.f('fk_feed_deliveries_event_id_feed_events')),
+    sa.ForeignKeyConstraint(['subscription_id'], ['feed_subscriptions.id'], name=op.f('fk_feed_deliveries_subscription_id_feed_subscriptions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_feed_deliveries')),
+    sa.UniqueConstraint('subscription_id', 'event_id', name=op.f('uq_feed_deliveries_subscription_id_event_id'))
+    )
+    with op.batch_alter_table('feed_deliveries', schema=None) as batch_op:
+        batch_op.create_index('ix_feed_deliveries_due', ['status', 'next_attempt_at'], unique=False)
+
+    op.create_table('feed_subscription_items',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('subscription_id', sa.Integer(), nullable=False),
+    sa.Column('catalog_item_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['catalog_item_id'], ['catalog_items.id'], name=op.f('fk_feed_subscription_items_catalog_item_id_catalog_items')),
+    sa.ForeignKeyConstraint(['subscription_id'], ['feed_subscriptions.id'], name=op.f('fk_feed_subscription_items_subscription_id_feed_subscriptions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_feed_subscription_items')),
+    sa.UniqueConstraint('subscription_id', 'catalog_item_id', name=op.f('uq_feed_subscription_items_subscription_id_catalog_item_id'))
     )
     op.create_table('townships',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -154,6 +233,24 @@ def upgrade() -> None:
     sa.UniqueConstraint('township_id', 'item_id', name=op.f('uq_authority_items_township_id_item_id')),
     sa.UniqueConstraint('township_id', 'number', name=op.f('uq_authority_items_township_id_number'))
     )
+    op.create_table('feed_attempts',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('delivery_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('subscription_id', sa.Integer(), nullable=False),
+    sa.Column('event_id', sa.BigInteger(), nullable=False),
+    sa.Column('attempt', sa.Integer(), nullable=False),
+    sa.Column('at', esign.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('status_code', sa.Integer(), nullable=True),
+    sa.Column('ok', sa.Boolean(), nullable=False),
+    sa.Column('error', sa.Text(), nullable=False),
+    sa.Column('duration_ms', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['delivery_id'], ['feed_deliveries.id'], name=op.f('fk_feed_attempts_delivery_id_feed_deliveries')),
+    sa.ForeignKeyConstraint(['subscription_id'], ['feed_subscriptions.id'], name=op.f('fk_feed_attempts_subscription_id_feed_subscriptions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_feed_attempts'))
+    )
+    with op.batch_alter_table('feed_attempts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_feed_attempts_subscription_id'), ['subscription_id'], unique=False)
+
     op.create_table('legacy_seals',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('township_id', sa.Integer(), nullable=False),
@@ -267,12 +364,21 @@ def downgrade() -> None:
     op.drop_table('seals')
     op.drop_table('people')
     op.drop_table('legacy_seals')
+    with op.batch_alter_table('feed_attempts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_feed_attempts_subscription_id'))
+
+    op.drop_table('feed_attempts')
     op.drop_table('authority_items')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_events_at'))
 
     op.drop_table('audit_events')
     op.drop_table('townships')
+    op.drop_table('feed_subscription_items')
+    with op.batch_alter_table('feed_deliveries', schema=None) as batch_op:
+        batch_op.drop_index('ix_feed_deliveries_due')
+
+    op.drop_table('feed_deliveries')
     op.drop_table('pki_state')
     with op.batch_alter_table('pki_crls', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_pki_crls_issuer_serial'))
@@ -282,6 +388,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_pki_certificates_issuer_serial'))
 
     op.drop_table('pki_certificates')
+    with op.batch_alter_table('oversight_register', schema=None) as batch_op:
+        batch_op.drop_index('ix_oversight_register_user')
+        batch_op.drop_index('ix_oversight_register_township')
+        batch_op.drop_index('ix_oversight_register_signed')
+        batch_op.drop_index('ix_oversight_register_month')
+        batch_op.drop_index('ix_oversight_register_department')
+
+    op.drop_table('oversight_register')
     op.drop_table('ledger_nodes')
     op.drop_table('ledger_head')
     with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
@@ -289,6 +403,14 @@ def downgrade() -> None:
 
     op.drop_table('ledger_entries')
     op.drop_table('ledger_checkpoints')
+    with op.batch_alter_table('feed_subscriptions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_feed_subscriptions_department'))
+
+    op.drop_table('feed_subscriptions')
+    with op.batch_alter_table('feed_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_feed_events_catalog_item_id'))
+
+    op.drop_table('feed_events')
     op.drop_table('counties')
     op.drop_table('catalog_items')
     # ### end Alembic commands ###

@@ -1,0 +1,261 @@
+"""Subscriptions of county departments to the feed: create, list, rotate the secret, stop.
+
+A subscription names a department (``蒲县民政局``) and the items it supervises: by default the
+catalog items whose department matches (:func:`esign.registry.authz.department_sees`), or an
+explicit list of catalog item numbers. With a webhook URL, each new event of those items is posted
+to it, signed with the subscription's secret (:mod:`esign.feed.signing`); the secret is returned
+once, at creation or rotation, and stored only encrypted (:mod:`esign.feed.secretbox`). Without
+a URL the department reads the pull feed with its own token.
+
+These functions do not authorize: the CLI is the operator on the server's data home, and the HTTP
+routes call :func:`esign.registry.authorize` with ``Permission.FEED_MANAGE`` first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from esign.errors import InputError, NotFoundError
+from esign.feed.events import same_department, subscription_matches
+from esign.feed.models import FeedAttemptRow, FeedDeliveryRow, FeedSubscriptionItemRow, FeedSubscriptionRow
+from esign.feed.secretbox import SecretBox, new_webhook_secret
+from esign.registry.audit import record_event
+from esign.registry.models import CatalogItemRow
+
+__all__ = [
+    "AttemptInfo",
+    "SubscriptionInfo",
+    "deactivate_subscription",
+    "delivery_log",
+    "list_subscriptions",
+    "rotate_secret",
+    "subscribe",
+]
+
+_log = logging.getLogger(__name__)
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+@dataclass(frozen=True)
+class SubscriptionInfo:
+    """A subscription as shown to people (never with its secret)."""
+
+    id: int
+    """Subscription id."""
+    department: str
+    """The subscribing county department."""
+    url: str | None
+    """Webhook URL, or None for a pull-only subscription."""
+    active: bool
+    """False once stopped; a stopped subscription gets no new deliveries."""
+    explicit_items: tuple[str, ...]
+    """The explicitly listed items as ``catalog#number name``; empty when following the department."""
+    matching_items: int
+    """How many catalog items the subscription covers now."""
+    pending: int
+    """Deliveries still owed."""
+    delivered: int
+    """Deliveries acknowledged with a 2xx answer."""
+    failed: int
+    """Deliveries given up after the last retry."""
+    created_at: dt.datetime
+    """When it was made."""
+
+
+@dataclass(frozen=True)
+class AttemptInfo:
+    """One line of a subscription's delivery log."""
+
+    event_id: int
+    """The event posted."""
+    attempt: int
+    """1 for the first try."""
+    at: dt.datetime
+    """When it was posted."""
+    status_code: int | None
+    """The receiver's HTTP status, None when no answer came."""
+    ok: bool
+    """Whether it counted as delivered."""
+    error: str
+    """What went wrong, empty when ok."""
+    duration_ms: int
+    """How long the request took."""
+
+
+def _check_url(url: str, *, unsafe_allow_http: bool) -> str:
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2048:
+        raise InputError(f"推送地址无效：{url}", f"Invalid webhook URL {url!r}.", code="bad_webhook_url", field="url")
+    if parts.scheme == "http" and parts.hostname not in _LOOPBACK:
+        if not unsafe_allow_http:
+            raise InputError(
+                "推送地址必须使用 HTTPS（本机地址除外）。",
+                "A webhook URL must use HTTPS (except on loopback).",
+                code="webhook_url_not_https",
+                field="url",
+            )
+        _log.warning("unsafe: webhook to %s over plain HTTP", url)
+    return url
+
+
+def _catalog_items(session: Session, catalog: str | None, numbers: Sequence[int]) -> list[CatalogItemRow]:
+    catalogs = list(session.scalars(select(CatalogItemRow.catalog).distinct()))
+    if catalog is None:
+        if len(catalogs) != 1:
+            raise InputError(
+                f"有多个事项目录（{'、'.join(catalogs) or '无'}），请指定 --catalog。",
+                "Several catalogs exist (or none): name one with --catalog.",
+                code="catalog_required",
+                field="catalog",
+            )
+        catalog = catalogs[0]
+    rows = list(
+        session.scalars(
+            select(CatalogItemRow).where(CatalogItemRow.catalog == catalog, CatalogItemRow.number.in_(list(numbers)))
+        )
+    )
+    missing = sorted(set(numbers) - {r.number for r in rows})
+    if missing:
+        raise InputError(
+            f"目录“{catalog}”中没有序号 {missing} 的事项。",
+            f"Catalog {catalog!r} has no items numbered {missing}.",
+            code="catalog_item_not_found",
+            field="items",
+        )
+    return rows
+
+
+def subscribe(
+    session: Session,
+    box: SecretBox,
+    *,
+    department: str,
+    actor: str,
+    at: dt.datetime,
+    url: str | None = None,
+    items: Sequence[int] = (),
+    catalog: str | None = None,
+    unsafe_allow_http: bool = False,
+) -> tuple[SubscriptionInfo, str | None]:
+    """Subscribe ``department``; returns the subscription and, when it has a URL, its secret (shown once).
+
+    ``items`` are catalog item numbers (of ``catalog``, or of the only catalog); none means "the
+    items whose catalog department is this department". Past events are not delivered: the pull
+    feed serves them.
+    """
+    department = department.strip()
+    if not department or len(department) > 128:
+        raise InputError(
+            "部门名称不能为空且不超过128个字符。", "Department must be 1 to 128 characters.", field="department"
+        )
+    checked = _check_url(url, unsafe_allow_http=unsafe_allow_http) if url else None
+    rows = _catalog_items(session, catalog, items) if items else []
+    sub = FeedSubscriptionRow(
+        department=department, url=checked, explicit_items=bool(rows), active=True, created_by=actor, created_at=at
+    )
+    session.add(sub)
+    session.flush()
+    for row in rows:
+        session.add(FeedSubscriptionItemRow(subscription_id=sub.id, catalog_item_id=row.id))
+    secret = None
+    if checked:
+        secret = new_webhook_secret()
+        sub.secret_box = box.seal(secret, subscription_id=sub.id)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="feed.subscribe",
+        target=f"feed_subscription:{sub.id}",
+        at=at,
+        detail=f"{department} {checked or '(pull)'}",
+    )
+    return _info(session, sub), secret
+
+
+def rotate_secret(session: Session, box: SecretBox, subscription_id: int, *, actor: str, at: dt.datetime) -> str:
+    """Replace a webhook subscription's secret; returns the new one (shown once)."""
+    sub = _find(session, subscription_id)
+    if not sub.url:
+        raise InputError("只拉取的订阅没有推送密钥。", "A pull-only subscription has no secret.", field="subscription")
+    secret = new_webhook_secret()
+    sub.secret_box = box.seal(secret, subscription_id=sub.id)
+    record_event(session, actor=actor, action="feed.rotate_secret", target=f"feed_subscription:{sub.id}", at=at)
+    return secret
+
+
+def deactivate_subscription(session: Session, subscription_id: int, *, actor: str, at: dt.datetime) -> None:
+    """Stop a subscription: no new deliveries; owed ones are still attempted."""
+    sub = _find(session, subscription_id)
+    sub.active = False
+    record_event(session, actor=actor, action="feed.unsubscribe", target=f"feed_subscription:{sub.id}", at=at)
+
+
+def _find(session: Session, subscription_id: int) -> FeedSubscriptionRow:
+    sub = session.get(FeedSubscriptionRow, subscription_id)
+    if sub is None:
+        raise NotFoundError("订阅不存在。", "No such subscription.", code="feed_subscription_not_found")
+    return sub
+
+
+def list_subscriptions(session: Session, *, department: str | None = None) -> list[SubscriptionInfo]:
+    """Every subscription, or those of ``department``, oldest first."""
+    subs = session.scalars(select(FeedSubscriptionRow).order_by(FeedSubscriptionRow.id))
+    return [_info(session, s) for s in subs if department is None or same_department(s.department, department)]
+
+
+def _info(session: Session, sub: FeedSubscriptionRow) -> SubscriptionInfo:
+    listed = list(
+        session.scalars(
+            select(CatalogItemRow)
+            .join(FeedSubscriptionItemRow, FeedSubscriptionItemRow.catalog_item_id == CatalogItemRow.id)
+            .where(FeedSubscriptionItemRow.subscription_id == sub.id)
+            .order_by(CatalogItemRow.catalog, CatalogItemRow.number)
+        )
+    )
+    explicit = frozenset(r.id for r in listed)
+    matching = sum(
+        1
+        for item_id, dept in session.execute(select(CatalogItemRow.id, CatalogItemRow.department))
+        if subscription_matches(sub, explicit, item_id, dept)
+    )
+    counts: dict[str, int] = {
+        status: n
+        for status, n in session.execute(
+            select(FeedDeliveryRow.status, func.count())
+            .where(FeedDeliveryRow.subscription_id == sub.id)
+            .group_by(FeedDeliveryRow.status)
+        )
+    }
+    return SubscriptionInfo(
+        id=sub.id,
+        department=sub.department,
+        url=sub.url,
+        active=sub.active,
+        explicit_items=tuple(f"{r.catalog}#{r.number} {r.name}" for r in listed),
+        matching_items=matching,
+        pending=counts.get("pending", 0),
+        delivered=counts.get("delivered", 0),
+        failed=counts.get("failed", 0),
+        created_at=sub.created_at,
+    )
+
+
+def delivery_log(session: Session, subscription_id: int, *, limit: int = 100) -> list[AttemptInfo]:
+    """The newest attempts of a subscription, newest first."""
+    _find(session, subscription_id)
+    rows = session.scalars(
+        select(FeedAttemptRow)
+        .where(FeedAttemptRow.subscription_id == subscription_id)
+        .order_by(FeedAttemptRow.id.desc())
+        .limit(limit)
+    )
+    return [AttemptInfo(r.event_id, r.attempt, r.at, r.status_code, r.ok, r.error, r.duration_ms) for r in rows]

@@ -1,0 +1,348 @@
+"""/api/v1/oversight: the county's usage register (filters, paging, CSV/XLSX), each township's
+monthly register as PDF, the dashboard's numbers (JSON and CSV) and the anomaly report."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from esign.errors import InputError, NotFoundError
+from esign.ledger.export import register_csv, register_xlsx
+from esign.oversight import (
+    AnomalyReport,
+    AnomalySettings,
+    Dashboard,
+    anomaly_report,
+    dashboard,
+    iter_register,
+    monthly_register,
+    monthly_register_pdf,
+    oversight_csv,
+    oversight_xlsx,
+    query_register,
+    scope_for,
+)
+from esign.oversight.rules import Finding
+from esign.registry import Permission, find_township
+from service.auth import CurrentActor
+from service.deps import Dep
+from service.routes.oversight_common import FilterArgs, page_json, parse_day, to_filter
+
+__all__ = ["DATASETS", "anomaly_rows", "dashboard_json", "dataset_rows", "router"]
+
+router = APIRouter(tags=["oversight"])
+
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _download(data: bytes, media_type: str, filename: str) -> Response:
+    # RFC 6266/5987: an ASCII fallback name and the Chinese one.
+    ascii_name = filename.encode("ascii", "ignore").decode() or "download"
+    return Response(
+        data,
+        media_type=media_type,
+        headers={"Content-Disposition": f"attachment; filename={ascii_name}; filename*=UTF-8''{quote(filename)}"},
+    )
+
+
+def _register(args: FilterArgs, fmt: str, actor: CurrentActor, dep: Dep, *, fixed: str | None = None) -> Any:
+    with dep.transaction() as session:
+        if fixed is not None:
+            args = FilterArgs(**{**args.__dict__, "township": fixed})
+        f, township = to_filter(session, args)
+        scope = scope_for(session, actor, Permission.OVERSIGHT_REGISTER, township_id=township.id if township else None)
+        if fmt == "json":
+            return {"township": township.name if township else None, **page_json(query_register(session, scope, f))}
+        rows = list(iter_register(session, scope, f))
+        name = f"{township.name if township else '全县'}用印登记台账"
+    if fixed is not None:  # a township's own register: exactly the ledger's township export
+        lines = [r.line for r in rows]
+        if fmt == "csv":
+            return _download(register_csv(lines), "text/csv; charset=utf-8", f"{name}.csv")
+        return _download(register_xlsx(lines, title=name), _XLSX, f"{name}.xlsx")
+    if fmt == "csv":
+        return _download(oversight_csv(rows), "text/csv; charset=utf-8", f"{name}.csv")
+    return _download(oversight_xlsx(rows, title=name), _XLSX, f"{name}.xlsx")
+
+
+_Since = Annotated[str | None, Query(description="起始日期 YYYY-MM-DD（北京时间）")]
+_Until = Annotated[str | None, Query(description="截止日期 YYYY-MM-DD（含，北京时间）")]
+_Item = Annotated[str | None, Query(description="事项序号或名称的一部分")]
+_User = Annotated[str | None, Query(description="使用人")]
+_Approver = Annotated[str | None, Query(description="批准人")]
+_DocType = Annotated[str | None, Query(description="文书类型，如 受理通知书")]
+_Cursor = Annotated[str | None, Query(description="上一页返回的 next_cursor（键集分页）")]
+_Offset = Annotated[int, Query(ge=0, description="偏移量（仅适合前几页）")]
+_Limit = Annotated[int, Query(ge=1, le=1000)]
+_Order = Annotated[str, Query(pattern="^(asc|desc)$", description="asc：最早在前（纸质台账顺序）；desc：最新在前")]
+_Format = Annotated[str, Query(pattern="^(json|csv|xlsx)$")]
+
+
+@router.get("/api/v1/oversight/register", summary="全县用印登记台账 / the county's usage register")
+def county_register(
+    actor: CurrentActor,
+    dep: Dep,
+    since: _Since = None,
+    until: _Until = None,
+    township: Annotated[str | None, Query(description="乡镇名称或编号")] = None,
+    item: _Item = None,
+    user: _User = None,
+    approver: _Approver = None,
+    document_type: _DocType = None,
+    cursor: _Cursor = None,
+    offset: _Offset = 0,
+    limit: _Limit = 50,
+    order: _Order = "asc",
+    total: bool = True,
+    format: _Format = "json",
+) -> Any:
+    args = FilterArgs(
+        since, until, township, item, user, approver, document_type, cursor, offset, limit, order == "desc", total
+    )
+    return _register(args, format, actor, dep)
+
+
+@router.get("/api/v1/oversight/townships/{ref}/register", summary="乡镇用印登记台账 / one township's register")
+def township_register(
+    ref: str,
+    actor: CurrentActor,
+    dep: Dep,
+    since: _Since = None,
+    until: _Until = None,
+    item: _Item = None,
+    user: _User = None,
+    approver: _Approver = None,
+    document_type: _DocType = None,
+    cursor: _Cursor = None,
+    offset: _Offset = 0,
+    limit: _Limit = 50,
+    order: _Order = "asc",
+    total: bool = True,
+    format: _Format = "json",
+) -> Any:
+    args = FilterArgs(
+        since, until, None, item, user, approver, document_type, cursor, offset, limit, order == "desc", total
+    )
+    return _register(args, format, actor, dep, fixed=ref)
+
+
+@router.get(
+    "/api/v1/oversight/townships/{ref}/register/{month}.pdf",
+    summary="乡镇月度用印登记台账（PDF，可打印） / a township's monthly register as PDF",
+)
+def township_month_pdf(ref: str, month: str, actor: CurrentActor, dep: Dep) -> Response:
+    with dep.transaction() as session:
+        township = find_township(session, ref)
+        scope = scope_for(session, actor, Permission.OVERSIGHT_REGISTER, township_id=township.id)
+        register = monthly_register(session, scope, township, month, at=_now())
+    return _download(monthly_register_pdf(register), "application/pdf", f"{township.name}用印登记台账{month}.pdf")
+
+
+# -- dashboard ---------------------------------------------------------------------------------------
+
+#: The dashboard's data sets: name → (Chinese title, CSV header).
+DATASETS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "per-month": ("各乡镇每月用印次数", ("月份", "乡镇", "用印次数", "使用数")),
+    "top-items": ("用印最多的事项", ("事项", "用印次数")),
+    "by-type": ("按事项类型统计", ("事项类型", "用印次数")),
+    "refusals": ("被拒绝的用印尝试（按原因）", ("原因代码", "原因", "次数")),
+}
+
+#: Chinese names of the refusal codes the workflow and the authorization give.
+REFUSAL_REASONS = {
+    "seal_not_active": "印章未启用（已暂停或注销）",
+    "item_not_in_authority_list": "事项不在职权清单内",
+    "role_not_allowed": "角色无此权限",
+    "wrong_township": "跨乡镇操作",
+    "approver_is_user": "批准人与使用人相同",
+    "approver_required": "批准人不是批准人角色",
+    "unauthenticated": "未登录或令牌无效",
+    "request_decided": "申请已处理",
+    "invalid_state": "状态不允许",
+}
+
+
+def dataset_rows(board: Dashboard, name: str) -> list[Sequence[str | int]]:
+    """The rows behind one chart, in its CSV header's order."""
+    if name == "per-month":
+        return [(m.month, m.township, m.stamps, m.impressions) for m in board.per_month]
+    if name == "top-items":
+        return [(c.name, c.count) for c in board.top_items]
+    if name == "by-type":
+        return [(c.name, c.count) for c in board.by_type]
+    if name == "refusals":
+        return [(c.name, REFUSAL_REASONS.get(c.name, c.name), c.count) for c in board.refusals]
+    raise NotFoundError(f"没有数据集“{name}”。", f"No data set {name!r}.", code="dataset_not_found")
+
+
+def dashboard_json(board: Dashboard) -> dict[str, Any]:
+    """The dashboard's numbers on the wire."""
+    return {
+        "months": list(board.months),
+        "townships": list(board.townships),
+        **{
+            name: [dict(zip(header, row, strict=True)) for row in dataset_rows(board, name)]
+            for name, (_title, header) in DATASETS.items()
+        },
+        "show_refusals": board.show_refusals,
+    }
+
+
+def _csv(header: Sequence[str], rows: Iterable[Sequence[str | int]]) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(header)
+    for row in rows:
+        w.writerow(["'" + v if isinstance(v, str) and v[:1] in "=+-@" else v for v in row])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def load_dashboard(actor: CurrentActor, dep: Dep, township: str | None, months: int) -> tuple[Dashboard, str | None]:
+    """The dashboard of the actor's scope, optionally narrowed to one township (shared with the page)."""
+    with dep.transaction() as session:
+        t = find_township(session, township) if township else None
+        scope = scope_for(session, actor, Permission.OVERSIGHT_DASHBOARD, township_id=t.id if t else None)
+        if t is not None:
+            scope = replace(scope, township_ids=frozenset({t.id}))
+        return dashboard(session, scope, at=_now(), months=months), t.name if t else None
+
+
+_Months = Annotated[int, Query(ge=1, le=24, description="显示最近几个月")]
+
+
+@router.get("/api/v1/oversight/dashboard", summary="监管看板数据 / the dashboard's numbers")
+def dashboard_api(actor: CurrentActor, dep: Dep, township: str | None = None, months: _Months = 6) -> dict[str, Any]:
+    board, name = load_dashboard(actor, dep, township, months)
+    return {"township": name, **dashboard_json(board)}
+
+
+@router.get("/api/v1/oversight/dashboard/{name}.csv", summary="看板图表数据（CSV） / the numbers behind a chart")
+def dashboard_csv(
+    name: str, actor: CurrentActor, dep: Dep, township: str | None = None, months: _Months = 6
+) -> Response:
+    if name not in DATASETS:
+        raise NotFoundError(f"没有数据集“{name}”。", f"No data set {name!r}.", code="dataset_not_found")
+    board, _ = load_dashboard(actor, dep, township, months)
+    title, header = DATASETS[name]
+    return _download(_csv(header, dataset_rows(board, name)), "text/csv; charset=utf-8", f"{title}.csv")
+
+
+# -- anomalies ---------------------------------------------------------------------------------------
+
+
+def _clock(value: str, field: str) -> dt.time:
+    try:
+        return dt.time.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"时间格式应为 HH:MM：{value}", f"Times are HH:MM: {value!r}", field=field) from None
+
+
+def load_anomalies(
+    actor: CurrentActor,
+    dep: Dep,
+    *,
+    since: str | None,
+    until: str | None,
+    work_start: str,
+    work_end: str,
+    burst_factor: float,
+    refusal_threshold: int,
+) -> AnomalyReport:
+    """The anomaly report for the actor (shared with the page); the default period is the last 30 days."""
+    at = _now()
+    end = parse_day(until, "until", end=True) or at
+    start = parse_day(since, "since") or end - dt.timedelta(days=30)
+    settings = AnomalySettings(
+        work_start=_clock(work_start, "work_start"),
+        work_end=_clock(work_end, "work_end"),
+        burst_factor=burst_factor,
+        refusal_threshold=refusal_threshold,
+    )
+    with dep.transaction() as session:
+        scope = scope_for(session, actor, Permission.OVERSIGHT_ANOMALIES)
+        return anomaly_report(session, scope, since=start, until=end, at=at, settings=settings)
+
+
+def _finding_json(f: Finding, report: AnomalyReport) -> dict[str, Any]:
+    return {
+        "rule": f.rule.value,
+        "rule_zh": f.rule.zh,
+        "at": f.at.isoformat(),
+        "summary": f.summary_zh,
+        "township": report.townships.get(f.township_id) if f.township_id is not None else None,
+        "actor": f.actor,
+        "count": f.count,
+        "entry_ids": list(f.entry_ids),
+        "entry_links": [f"/v/{e}" for e in f.entry_ids],
+        "audit_events": [
+            {
+                "id": report.refusals[i].id,
+                "at": report.refusals[i].at.isoformat(),
+                "actor": report.refusals[i].actor,
+                "action": report.refusals[i].action,
+                "target": report.refusals[i].target,
+                "code": report.refusals[i].code,
+                "detail": report.refusals[i].detail,
+            }
+            for i in f.audit_event_ids
+            if i in report.refusals
+        ],
+        "data": f.data,
+    }
+
+
+def anomaly_rows(report: AnomalyReport) -> list[tuple[str, str, str, str, str, int, str]]:
+    """CSV rows: 规则, 时间, 乡镇, 人员, 说明, 记录数, 登记编号或审计事件."""
+    from esign.oversight import BEIJING
+
+    out = []
+    for f in report.findings:
+        refs = " ".join(f.entry_ids) or " ".join(f"audit:{i}" for i in f.audit_event_ids)
+        township = report.townships.get(f.township_id, "") if f.township_id is not None else ""
+        when = f.at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+        out.append((f.rule.zh, when, township, f.actor, f.summary_zh, f.count, refs))
+    return out
+
+
+@router.get("/api/v1/oversight/anomalies", summary="用印异常报告 / anomaly report (reform office)")
+def anomalies(
+    actor: CurrentActor,
+    dep: Dep,
+    since: _Since = None,
+    until: _Until = None,
+    work_start: Annotated[str, Query(description="工作时间开始 HH:MM（北京时间）")] = "08:00",
+    work_end: Annotated[str, Query(description="工作时间结束 HH:MM")] = "18:00",
+    burst_factor: Annotated[float, Query(gt=1, le=100)] = 3.0,
+    refusal_threshold: Annotated[int, Query(ge=2, le=1000)] = 5,
+    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+) -> Any:
+    report = load_anomalies(
+        actor,
+        dep,
+        since=since,
+        until=until,
+        work_start=work_start,
+        work_end=work_end,
+        burst_factor=burst_factor,
+        refusal_threshold=refusal_threshold,
+    )
+    if format == "csv":
+        header = ("规则", "时间", "乡镇", "人员", "说明", "记录数", "登记编号或审计事件")
+        return _download(_csv(header, anomaly_rows(report)), "text/csv; charset=utf-8", "用印异常报告.csv")
+    return {
+        "since": report.since.isoformat(),
+        "until": report.until.isoformat(),
+        "findings": [_finding_json(f, report) for f in report.findings],
+    }
