@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
+
 from esign.config import Settings
 from esign.deployment import Deployment
 from esign.pki.keys import PrivateKey
@@ -181,7 +182,7 @@ class KeyExports:
         p12 = folder / "seal.p12"
         p12.write_bytes(
             pkcs12.serialize_key_and_certificates(
-                b"seal", county.key, county.certificate, list(county.chain), enc  # type: ignore[arg-type]
+                b"seal", county.key, county.certificate, list(county.chain), enc
             )
         )
         _pk12_import(p12, nssdb, passfile)

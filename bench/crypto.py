@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
@@ -23,14 +24,13 @@ from bench.stats import Summary, fmt_rate, fmt_seconds, summarise
 __all__ = ["run"]
 
 
-def _per_second(fn: object, *, seconds: float) -> tuple[float, list[float]]:
-    """Calls per second of ``fn`` in batches of ~50 ms; returns the median rate and each batch's time per call."""
-    call = fn  # type: ignore[assignment]
+def _per_second(call: Callable[[], object], *, seconds: float) -> tuple[float, list[float]]:
+    """Calls per second in batches of ~50 ms; returns the median rate and each batch's time per call."""
     batch = 1
     while True:  # size a batch to ~50 ms
         t = time.perf_counter()
         for _ in range(batch):
-            call()  # type: ignore[operator]
+            call()
         if time.perf_counter() - t > 0.05:
             break
         batch *= 2
@@ -39,13 +39,13 @@ def _per_second(fn: object, *, seconds: float) -> tuple[float, list[float]]:
     while time.perf_counter() < end:
         t = time.perf_counter()
         for _ in range(batch):
-            call()  # type: ignore[operator]
+            call()
         per_call.append((time.perf_counter() - t) / batch)
     s = summarise(per_call)
     return 1 / s.median, per_call
 
 
-def _sign_fn(key: object) -> object:
+def _sign_fn(key: object) -> Callable[[], object]:
     msg = b"x" * 32
     if isinstance(key, ec.EllipticCurvePrivateKey):
         return lambda: key.sign(msg, ec.ECDSA(hashes.SHA256()))

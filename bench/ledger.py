@@ -22,10 +22,15 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import create_engine, text
+
+if TYPE_CHECKING:
+    from bench.context import Context
+    from bench.report import Section
 
 from esign.db import make_engine, make_session_factory, migrate, session_scope
 from esign.ledger import DocumentType, LedgerEntry, SqlLedger
@@ -56,10 +61,13 @@ def us(seconds: float) -> str:
     return f"{seconds * 1e6:9.1f} µs"
 
 
-def bench_memory(sizes: list[int]) -> None:
-    print("== Merkle proofs in memory (MemoryTree; RFC 6962 hashing) ==")
+def bench_memory(sizes: list[int], *, echo: bool = True) -> list[dict[str, float]]:
+    """Build, proof generation and verification in memory; prints a table unless ``echo`` is false."""
+    say = print if echo else (lambda *a, **k: None)
+    rows: list[dict[str, float]] = []
+    say("== Merkle proofs in memory (MemoryTree; RFC 6962 hashing) ==")
     cols = ["incl.gen", "incl.verify", "cons.gen", "cons.verify"]
-    print(f"{'leaves':>9} {'build':>9} " + " ".join(f"{c:>12}" for c in cols) + f" {'path':>5}")
+    say(f"{'leaves':>9} {'build':>9} " + " ".join(f"{c:>12}" for c in cols) + f" {'path':>5}")
     rng = random.Random(1)
     for n in sizes:
         t = time.perf_counter()
@@ -84,8 +92,11 @@ def bench_memory(sizes: list[int]) -> None:
             verify_consistency(m, n, r, root, p)
         cver = (time.perf_counter() - t) / len(olds)
         plen = statistics.mean(len(p) for p in proofs)
-        print(f"{n:>9} {build:8.2f}s {us(gen):>12} {us(ver):>12} {us(cgen):>12} {us(cver):>12} {plen:5.1f}")
-    print("growth: build is O(n); proof generation and verification grow with log2(n) (path length).\n")
+        say(f"{n:>9} {build:8.2f}s {us(gen):>12} {us(ver):>12} {us(cgen):>12} {us(cver):>12} {plen:5.1f}")
+        rows.append({"n": n, "build": build, "incl_gen": gen, "incl_verify": ver, "cons_gen": cgen,
+                     "cons_verify": cver, "path": plen})
+    say("growth: build is O(n); proof generation and verification grow with log2(n) (path length).\n")
+    return rows
 
 
 def grow(sessions, current: int, target: int, batch: int = 1000) -> tuple[int, float]:
@@ -100,13 +111,16 @@ def grow(sessions, current: int, target: int, batch: int = 1000) -> tuple[int, f
     return n, time.perf_counter() - t
 
 
-def bench_db(name: str, url: str, sizes: list[int]) -> None:
+def bench_db(name: str, url: str, sizes: list[int], *, echo: bool = True) -> list[dict[str, float]]:
+    """The SQL ledger grown to each size; prints a table unless ``echo`` is false."""
+    say = print if echo else (lambda *a, **k: None)
+    rows: list[dict[str, float]] = []
     engine = make_engine(url)
     migrate(engine)
     sessions = make_session_factory(engine)
-    print(f"== SQL ledger on {name} ==")
+    say(f"== SQL ledger on {name} ==")
     head = f"{'entries':>9} {'append/s (batch 1000)':>22} {'append/s (1 per txn)':>21}"
-    print(head + f" {'incl.gen':>12} {'cons.gen':>12}")
+    say(head + f" {'incl.gen':>12} {'cons.gen':>12}")
     n, rng = 0, random.Random(2)
     for size in sizes:
         before = n
@@ -130,10 +144,72 @@ def bench_db(name: str, url: str, sizes: list[int]) -> None:
             for m in olds:
                 consistency_proof(m, n, ledger.read_nodes)
             cgen = (time.perf_counter() - t) / len(olds)
-        print(f"{n:>9} {batch_rate:>22.0f} {single_rate:>21.0f} {us(gen):>12} {us(cgen):>12}")
+        say(f"{n:>9} {batch_rate:>22.0f} {single_rate:>21.0f} {us(gen):>12} {us(cgen):>12}")
+        rows.append({"n": n, "batch_rate": batch_rate, "single_rate": single_rate, "incl_gen": gen, "cons_gen": cgen})
     engine.dispose()
-    print("growth: appends are O(1) amortized (one head row, ~2 node rows), so the rate should stay flat;")
-    print("proofs are one query for O(log n) nodes, so their time grows only with the index depth.\n")
+    say("growth: appends are O(1) amortized (one head row, ~2 node rows), so the rate should stay flat;")
+    say("proofs are one query for O(log n) nodes, so their time grows only with the index depth.\n")
+    return rows
+
+
+def run(ctx: Context) -> list[Section]:
+    """The runner's entry (``python -m bench``): the same measurements as tables; small sizes with --quick."""
+    from bench.report import Section
+    from bench.stats import fmt_rate, fmt_seconds
+
+    mem_sizes = [10_000, 100_000] if ctx.quick else [10_000, 100_000, 1_000_000]
+    db_sizes = [2_000] if ctx.quick else [10_000, 100_000]
+    ctx.progress(f"ledger: Merkle proofs in memory at {mem_sizes}")
+    memory = Section(
+        "7a. Usage register: Merkle proofs in memory (RFC 6962 hashing)",
+        ["leaves", "build tree", "inclusion proof", "verify inclusion", "consistency proof", "verify consistency",
+         "path length"],
+    )
+    for r in bench_memory(mem_sizes, echo=False):
+        memory.add(f"{int(r['n']):,}", fmt_seconds(r["build"]), fmt_seconds(r["incl_gen"]),
+                   fmt_seconds(r["incl_verify"]), fmt_seconds(r["cons_gen"]), fmt_seconds(r["cons_verify"]),
+                   f"{r['path']:.1f}")
+    memory.notes.append("build is O(n); proofs and their verification grow with log2(n), the path length.")
+
+    db = Section(
+        "7b. Usage register in the database: appends and proofs as it grows",
+        ["database: entries", "appends/s (1000 per txn)", "appends/s (1 per txn)", "inclusion proof",
+         "consistency proof"],
+    )
+    targets: list[tuple[str, str]] = []
+    tmp = ctx.tmp / "ledger"
+    tmp.mkdir()
+    targets.append(("SQLite", f"sqlite:///{tmp}/bench.db"))
+    schema = None
+    admin = None
+    if ctx.with_pg:
+        pg = ctx.pg_url.replace("postgresql://", "postgresql+psycopg://", 1)
+        schema = "bench_" + secrets.token_hex(4)
+        try:
+            admin = create_engine(pg, connect_args={"connect_timeout": 3})
+            with admin.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            targets.append(("PostgreSQL", f"{pg}?options=-csearch_path%3D{schema}"))
+        except Exception as exc:  # no server: say so and go on without it
+            db.notes.append(f"PostgreSQL skipped: {type(exc).__name__}")
+            admin = None
+    try:
+        for name, url in targets:
+            ctx.progress(f"ledger: {name} grown to {db_sizes}")
+            for r in bench_db(name, url, db_sizes, echo=False):
+                db.add(f"{name}: {int(r['n']):,}", fmt_rate(r["batch_rate"], "/s"), fmt_rate(r["single_rate"], "/s"),
+                       fmt_seconds(r["incl_gen"]), fmt_seconds(r["cons_gen"]))
+    finally:
+        if admin is not None:
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+    db.notes += [
+        "appends are O(1) amortized (one head row, ~2 node rows): the rate should stay flat as the log grows.",
+        "1 per txn is one commit per entry, as a stamp does; 10^6 entries are measured in memory only.",
+        "standalone, with more options: python bench/ledger.py --help",
+    ]
+    return [memory, db]
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ import datetime as dt
 import importlib
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -65,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"  {k:<22} {v}", highlight=False)
     console.print()
 
+    # SIGTERM unwinds like Ctrl-C: servers are stopped and PostgreSQL schemas dropped on the way out
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     tmp = Path(tempfile.mkdtemp(prefix="esign-bench-"))
     started = time.perf_counter()
     pg = args.pg.replace("postgresql+psycopg://", "postgresql://")

@@ -88,7 +88,9 @@ def run(ctx: Context) -> Section:
             "yes" if ok else "NO",
         )
         if not ok:
-            verdicts.append(f"MISS memory: {name} grows the peak RSS by {_mb(growth(name))}, over 3×file + C = {_mb(limit)}")
+            verdicts.append(
+                f"MISS memory: {name} grows the peak RSS by {_mb(growth(name))}, over 3×file + C = {_mb(limit)}"
+            )
     exact = all(m["exact_peak"] for m in memory.values())
     section.notes += [
         f"C = the 1-page document's peak RSS growth ({_mb(constant)}); peak RSS growth = peak during one stamp "

@@ -83,7 +83,8 @@ def run(ctx: Context) -> Section:
 
     def floor() -> None:
         writer = IncrementalPdfFileWriter(io.BytesIO(data))
-        outputs[FLOOR] = signers.sign_pdf(writer, signers.PdfSignatureMetadata(field_name="Sig1"), signer=signer).getvalue()
+        meta = signers.PdfSignatureMetadata(field_name="Sig1")
+        outputs[FLOOR] = signers.sign_pdf(writer, meta, signer=signer).getvalue()
 
     tsa = timestamps.HTTPTimeStamper(f"{ctx.base_url}/pki/tsa")
 

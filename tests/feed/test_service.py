@@ -127,7 +127,9 @@ def test_a_stamp_whose_transaction_fails_leaves_no_event(demo, monkeypatch):
         )
         assert r.status_code == 201
         calls = {"n": 0}
-        original = requests.record_event
+        import esign.workflow.commit as commit
+
+        original = commit.record_event
 
         def fail_on_stamp(*args, **kwargs):
             if kwargs.get("action") == "stamp.apply":  # after append() and record_stamp_event() ran
@@ -135,7 +137,7 @@ def test_a_stamp_whose_transaction_fails_leaves_no_event(demo, monkeypatch):
                 raise RuntimeError("audit store unavailable")
             return original(*args, **kwargs)
 
-        monkeypatch.setattr(requests, "record_event", fail_on_stamp)
+        monkeypatch.setattr(commit, "record_event", fail_on_stamp)
         failed = client.post(f"/api/v1/stamp-requests/{r.json()['id']}/approve", headers=demo.headers("克城镇批准人"))
         assert failed.status_code == 500 and calls["n"] == 1
     assert _counts(demo.dep) == before

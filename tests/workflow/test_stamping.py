@@ -198,7 +198,7 @@ def test_suspended_seal_cannot_stamp(county, decision):
 
 
 def test_failure_after_signing_before_commit_records_nothing(county, decision, monkeypatch):
-    import esign.workflow.requests as flow
+    import esign.workflow.commit as flow
 
     def broken_append(*_a, **_k):
         raise RuntimeError("disk full while writing the register")
@@ -278,3 +278,20 @@ def test_every_refusal_is_recorded_as_an_audit_event(county, decision):
     codes = [(r.actor, r.action, r.code) for r in refused]
     assert (CLERK, "stamp.request", "not_pdf") in codes
     assert (CLERK, "stamp.request", "item_not_in_authority_list") in codes
+
+
+def test_a_request_that_fails_to_record_keeps_no_file(county, monkeypatch):
+    import esign.workflow.requests as requests
+
+    def broken(*_a, **_k):
+        raise RuntimeError("database went away")
+
+    data = decision_pdf(number="克政审受字〔2025〕第888号")
+    documents = county.home / "documents"
+    before = set(documents.rglob("*.pdf"))
+    with county.dep.transaction() as session:
+        clerk = Actor.from_person(find_person(session, CLERK))
+    monkeypatch.setattr(requests, "record_event", broken)
+    with pytest.raises(RuntimeError):
+        submit_request(county.dep, clerk, data, _spec(idempotency_key="lost-1"), at=now())
+    assert set(documents.rglob("*.pdf")) == before

@@ -1,0 +1,246 @@
+"""Signing a request and committing it: the stamped file first, then the register entry, the
+department feed event and the request's outcome in ONE transaction; if anything fails nothing is
+recorded and the stamped file is discarded. Also the register's checkpoint policy after a stamp.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from esign.deployment import Deployment
+from esign.errors import EsignError, StateError
+from esign.feed.events import record_stamp_event
+from esign.ledger import (
+    CheckpointPolicy,
+    DocumentType,
+    LedgerEntry,
+    SqlLedger,
+    append,
+    make_checkpoint,
+    maybe_checkpoint,
+    new_entry_id,
+)
+from esign.registry import (
+    record_event,
+)
+from esign.registry.models import Seal
+from esign.registry.townships import organisation_name
+from esign.stamp.plan import default_keywords, placement_from_dict, plan_stamp
+from esign.stamp.signing import PadesLevel, SignatureSpec, sign_pdf
+from esign.workflow.blobs import BlobStore
+from esign.workflow.engine import StampEngine
+from esign.workflow.models import StampRequestRow
+from esign.workflow.rules import require_active
+
+__all__ = [
+    "PENDING",
+    "REJECTED",
+    "STAMPED",
+    "StampJob",
+    "StampOutcome",
+    "blobs_of",
+    "checkpoint_if_due",
+    "outcome_of",
+    "sign_job",
+    "stamp_and_commit",
+    "verify_url",
+]
+
+PENDING, STAMPED, REJECTED = "pending", "stamped", "rejected"
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StampOutcome:
+    """A finished stamp."""
+
+    #: The request's id.
+    request_id: int
+    #: The register entry id (printed in the QR code).
+    entry_id: str
+    #: SHA-256 of the stamped file.
+    output_sha256: str
+    #: Trusted signing time.
+    signed_at: dt.datetime
+    #: The URL in the QR code.
+    verify_url: str
+
+
+def blobs_of(dep: Deployment) -> BlobStore:
+    return BlobStore(dep.settings.home / "documents")
+
+
+def outcome_of(dep: Deployment, row: StampRequestRow) -> StampOutcome:
+    assert row.entry_id and row.output_sha256 and row.signed_at
+    return StampOutcome(row.id, row.entry_id, row.output_sha256, row.signed_at, verify_url(dep, row.entry_id))
+
+
+def verify_url(dep: Deployment, entry_id: str) -> str:
+    return f"{dep.settings.base_url}/v/{entry_id}"
+
+
+@dataclass(frozen=True)
+class StampJob:
+    request_id: int | None
+    seal: Seal
+    township_id: int
+    township_name: str
+    item_name: str
+    item_number: str
+    document_type: str
+    title: str
+    reason: str
+    user: str
+    approver: str
+    placement: dict[str, Any]
+    level: PadesLevel
+    input_sha256: str
+    location: str
+    organisation: str
+    certify: bool
+
+    @classmethod
+    def of(cls, row: StampRequestRow, seal: Seal, *, item_name: str, item_number: str, approver: str) -> StampJob:
+        return cls(
+            request_id=row.id,
+            seal=seal,
+            township_id=row.township_id,
+            township_name=row.township.name,
+            item_name=item_name,
+            item_number=item_number,
+            document_type=row.document_type,
+            title=row.document_title,
+            reason=row.reason,
+            user=row.clerk.name,
+            approver=approver,
+            placement=json.loads(row.placement),
+            level=PadesLevel(row.level),
+            input_sha256=row.input_sha256,
+            location=row.township.address or f"{row.township.name}便民服务中心",
+            organisation=organisation_name(row.township),
+            certify=row.certify,
+        )
+
+
+def stamp_and_commit(
+    dep: Deployment,
+    engine: StampEngine,
+    job: StampJob,
+    data: bytes,
+    *,
+    at: dt.datetime,
+    actor_name: str,
+    approver_id: int | None,
+    password: str | None = None,
+) -> StampOutcome:
+    entry_id = new_entry_id()
+    url = verify_url(dep, entry_id)
+    output, signed_at, count = sign_job(dep, engine, job, data, url, at=at, password=password)
+    blobs = blobs_of(dep)
+    output_sha = blobs.put(output)
+    try:
+        with dep.transaction() as session:
+            seal = session.get(Seal, job.seal.id)
+            assert seal is not None
+            require_active(seal)  # revoked or suspended while we were signing: nothing is recorded
+            row = session.get(StampRequestRow, job.request_id) if job.request_id is not None else None
+            if row is not None and row.status != PENDING:
+                raise StateError("该申请已处理。", "The request was already decided.", code="request_decided")
+            entry = LedgerEntry(
+                entry_id=entry_id,
+                township_id=str(job.township_id),
+                township_name=job.township_name,
+                seal_id=str(seal.id),
+                cert_serial=(seal.cert_serial or "0").lstrip("0") or "0",
+                item_number=job.item_number,
+                item_name=job.item_name,
+                document_type=DocumentType(job.document_type),
+                document_title=job.title,
+                reason=job.reason,
+                user=job.user,
+                approver=job.approver,
+                count=count,
+                input_sha256=hashlib.sha256(data).hexdigest(),
+                output_sha256=output_sha,
+                signed_at=signed_at,
+            )
+            append(session, entry, at=at)
+            record_stamp_event(session, entry, at=at, verify_url=url)  # 审管联动 outbox, same transaction
+            if row is not None:
+                row.status, row.entry_id, row.output_sha256 = STAMPED, entry_id, output_sha
+                row.signed_at, row.decided_at, row.approver_id = signed_at, at, approver_id
+            record_event(
+                session,
+                actor=actor_name,
+                action="stamp.apply",
+                target=f"entry:{entry_id}",
+                at=at,
+                township_id=job.township_id,
+                detail=job.title,
+            )
+    except BaseException:
+        blobs.discard(output_sha)
+        raise
+    checkpoint_if_due(dep, at=at)
+    return StampOutcome(job.request_id or 0, entry_id, output_sha, signed_at, url)
+
+
+def checkpoint_if_due(dep: Deployment, *, at: dt.datetime, force: bool = False) -> None:
+    """Sign a checkpoint of the register when the policy says so (every 100 entries or 5 minutes).
+
+    Runs in a transaction of its own after a stamp committed; a failure here never undoes a stamp.
+    """
+    try:
+        with dep.transaction() as session:
+            ledger = SqlLedger(session)
+            if force:
+                make_checkpoint(ledger, signer=dep.ledger_signer, at=at, force=True)
+            else:
+                maybe_checkpoint(ledger, signer=dep.ledger_signer, policy=CheckpointPolicy(), at=at)
+    except EsignError:
+        _log.exception("could not checkpoint the usage register")
+
+
+def sign_job(
+    dep: Deployment,
+    engine: StampEngine,
+    job: StampJob,
+    data: bytes,
+    url: str,
+    *,
+    at: dt.datetime,
+    password: str | None,
+) -> tuple[bytes, dt.datetime, int]:
+    material = engine.material(job.seal)
+    placed = plan_stamp(
+        data,
+        placement_from_dict(job.placement, default_text=default_keywords(job.township_name, job.organisation)),
+        seal=material.seal,
+        qr=lambda: engine.qr(url),
+        password=password,
+    )
+    spec = SignatureSpec(
+        field_name=placed.field_name or f"esign-{job.seal.code}-{secrets.token_hex(4)}",
+        existing_field=placed.field_name is not None,
+        widget=placed.widget,
+        extra=placed.extra,
+        level=job.level,
+        certify=job.certify,
+        reason=f"{job.item_name}：{job.reason}",
+        location=job.location,
+        name=job.seal.name,
+    )
+    validation = engine.validation(job.seal, at=at) if job.level.long_term else None
+    timestamper = engine.timestamper() if job.level.timestamped else None
+    output = sign_pdf(
+        data, material.credentials, spec, timestamper=timestamper, validation=validation, password=password
+    )
+    signed_at = engine.take_last_timestamp_time() or at
+    return output, signed_at, placed.impressions

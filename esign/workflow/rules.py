@@ -1,0 +1,110 @@
+"""The rules checked before anything is signed, and the audit record of every refusal.
+
+The seal is active; the user is a clerk of the seal's township; an approver of the same
+township, who is not the user, approves; texts, document type and PAdES level are valid.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from esign.deployment import Deployment
+from esign.errors import EsignError, ForbiddenError, InputError
+from esign.ledger import (
+    DocumentType,
+)
+from esign.registry import (
+    Actor,
+    Permission,
+    SealStatus,
+    authorize,
+    record_refusal,
+)
+from esign.registry.models import Seal
+from esign.stamp.signing import PadesLevel
+from esign.workflow.models import StampRequestRow
+
+__all__ = [
+    "audit_refusal",
+    "check_text",
+    "document_type",
+    "pades_level",
+    "require_active",
+    "require_approver",
+    "require_clerk",
+]
+
+_log = logging.getLogger(__name__)
+
+
+def audit_refusal(dep: Deployment, actor: Actor, action: str, target: str, exc: EsignError, *, at: dt.datetime) -> None:
+    """Record a refused stamping attempt in its own transaction (the refused one rolled back)."""
+    if exc.audited:
+        return
+    try:
+        with dep.transaction() as session:
+            record_refusal(
+                session, actor=actor.name, action=action, target=target, error=exc, at=at, township_id=actor.township_id
+            )
+        exc.audited = True
+    except Exception:  # the refusal itself must still reach the caller
+        _log.exception("could not record a refused stamping attempt")
+
+
+def check_text(value: str, field_name: str, zh: str, limit: int) -> str:
+    value = value.strip()
+    if not value:
+        raise InputError(
+            f"必须填写{zh}。", f"{field_name} is required.", code=f"{field_name}_required", field=field_name
+        )
+    if len(value) > limit:
+        raise InputError(f"{zh}过长。", f"{field_name} is too long.", field=field_name)
+    return value
+
+
+def require_active(seal: Seal) -> None:
+    if seal.status != SealStatus.ACTIVE.value:
+        raise ForbiddenError(
+            f"印章“{seal.name}”当前状态为“{SealStatus(seal.status).zh}”，不能用印。",
+            f"The seal is {seal.status}; only an active seal can stamp.",
+            code="seal_not_active",
+        )
+
+
+def require_clerk(actor: Actor, seal: Seal) -> None:
+    authorize(actor, Permission.STAMP_REQUEST, township_id=seal.township_id)
+
+
+def require_approver(actor: Actor, row: StampRequestRow) -> None:
+    authorize(actor, Permission.STAMP_APPROVE, township_id=row.township_id)
+    if actor.person_id == row.clerk_id:
+        raise ForbiddenError(
+            "批准人不能与使用人为同一人。",
+            "The approver must not be the person who asked to stamp.",
+            code="approver_is_user",
+        )
+
+
+def document_type(value: str) -> DocumentType:
+    try:
+        return DocumentType(value)
+    except ValueError:
+        raise InputError(
+            f"未知的文书类型“{value}”，可选：{'、'.join(t.value for t in DocumentType)}。",
+            f"Unknown document type {value!r}.",
+            code="bad_document_type",
+            field="document_type",
+        ) from None
+
+
+def pades_level(value: str) -> PadesLevel:
+    try:
+        return PadesLevel(value.upper())
+    except ValueError:
+        raise InputError(
+            f"未知的签名级别“{value}”，可选：B-B、B-T、B-LT、B-LTA。",
+            f"Unknown PAdES level {value!r}.",
+            code="bad_level",
+            field="level",
+        ) from None
