@@ -45,10 +45,34 @@ def run(ctx: Context) -> Section:
             ctx.progress(f"batch: round {r + 1}/{rounds}, {workers} worker(s), {n_docs} documents")
             t = time.perf_counter()
             done = subprocess.run(
-                [sys.executable, "-m", "esign", "stamp-batch", str(folder / "in"), "-o", str(folder / "out"),
-                 "--seal", SEAL, "--user", CLERK, "--approver", APPROVER, "--item", ITEM, "--reason",
-                 "批量盖章基准测试", "--workers", str(workers), "--json"],
-                capture_output=True, text=True, env=env, cwd=REPO, timeout=3600, check=False,
+                [
+                    sys.executable,
+                    "-m",
+                    "esign",
+                    "stamp-batch",
+                    str(folder / "in"),
+                    "-o",
+                    str(folder / "out"),
+                    "--seal",
+                    SEAL,
+                    "--user",
+                    CLERK,
+                    "--approver",
+                    APPROVER,
+                    "--item",
+                    ITEM,
+                    "--reason",
+                    "批量盖章基准测试",
+                    "--workers",
+                    str(workers),
+                    "--json",
+                ],
+                capture_output=True,
+                text=True,
+                env=env,
+                cwd=REPO,
+                timeout=3600,
+                check=False,
             )
             wall = time.perf_counter() - t
             try:
@@ -69,8 +93,11 @@ def run(ctx: Context) -> Section:
     for workers in WORKERS:
         s, w = summarise(rates[workers]), summarise(walls[workers])
         section.add(
-            workers, fmt_seconds(w.median), fmt_rate(s.median, "docs/s"),
-            f"{fmt_rate(s.p10, '')}– {fmt_rate(s.p90, '')}".strip(), fmt_seconds(1 / s.median),
+            workers,
+            fmt_seconds(w.median),
+            fmt_rate(s.median, "docs/s"),
+            f"{fmt_rate(s.p10, '')}– {fmt_rate(s.p90, '')}".strip(),
+            fmt_seconds(1 / s.median),
             fmt_ratio(s.ratio(base)),
         )
     section.notes += [

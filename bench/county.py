@@ -109,9 +109,7 @@ class BenchCounty:
         """The county root (trust anchor)."""
         return self.dep.pki.root
 
-    def stamp(
-        self, data: bytes, *, level: str = "B-LT", placement: dict[str, Any] | None = None
-    ) -> StampOutcome:
+    def stamp(self, data: bytes, *, level: str = "B-LT", placement: dict[str, Any] | None = None) -> StampOutcome:
         """The full pipeline: rules, seal + QR, PAdES signature, usage-register append."""
         spec = StampRequestSpec(
             seal=SEAL,
@@ -175,15 +173,26 @@ class KeyExports:
         root_der = folder / "root.der"
         root_der.write_bytes(_der(county.root))
         subprocess.run(
-            ["certutil", "-A", "-d", nssdb, "-f", str(passfile), "-n", "county-root", "-t", "CT,C,C", "-i",
-             str(root_der)],
-            check=True, capture_output=True,
+            [
+                "certutil",
+                "-A",
+                "-d",
+                nssdb,
+                "-f",
+                str(passfile),
+                "-n",
+                "county-root",
+                "-t",
+                "CT,C,C",
+                "-i",
+                str(root_der),
+            ],
+            check=True,
+            capture_output=True,
         )
         p12 = folder / "seal.p12"
         p12.write_bytes(
-            pkcs12.serialize_key_and_certificates(
-                b"seal", county.key, county.certificate, list(county.chain), enc
-            )
+            pkcs12.serialize_key_and_certificates(b"seal", county.key, county.certificate, list(county.chain), enc)
         )
         _pk12_import(p12, nssdb, passfile)
         exports = cls(folder, key_pem, passfile, cert_pem, chain_pem, nssdb, password, "seal", "")
@@ -196,15 +205,27 @@ class KeyExports:
             name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "蒲县克城镇专用章 (RSA stand-in)")])
             start = now() - dt.timedelta(days=1)
             cert = (
-                x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(rsa_key.public_key())
-                .serial_number(x509.random_serial_number()).not_valid_before(start)
-                .not_valid_after(start + dt.timedelta(days=30)).sign(rsa_key, hashes.SHA256())
+                x509.CertificateBuilder()
+                .subject_name(name)
+                .issuer_name(name)
+                .public_key(rsa_key.public_key())
+                .serial_number(x509.random_serial_number())
+                .not_valid_before(start)
+                .not_valid_after(start + dt.timedelta(days=30))
+                .sign(rsa_key, hashes.SHA256())
             )
             p12_rsa = folder / "rsa.p12"
             p12_rsa.write_bytes(pkcs12.serialize_key_and_certificates(b"rsa-standin", rsa_key, cert, None, enc))
             _pk12_import(p12_rsa, nssdb, passfile)
             exports = cls(
-                folder, key_pem, passfile, cert_pem, chain_pem, nssdb, password, "rsa-standin",
+                folder,
+                key_pem,
+                passfile,
+                cert_pem,
+                chain_pem,
+                nssdb,
+                password,
+                "rsa-standin",
                 f"pdfsig failed on {failures} of 8 tries with the seal's EC P-256 key ('unable update "
                 "signature', a poppler 22.x problem with EC keys); its row signs with an RSA-2048 stand-in key",
             )
@@ -213,9 +234,26 @@ class KeyExports:
     def pdfsig_sign(self, src: Path, dst: Path) -> subprocess.CompletedProcess[str]:
         """``pdfsig -add-signature`` (one process per document)."""
         return subprocess.run(
-            ["pdfsig", "-add-signature", "-nssdir", self.nssdb, "-nss-pwd", self.nss_password, "-kpw",
-             self.nss_password, "-nick", self.nick, "-new-signature-field-name", "Sig1", str(src), str(dst)],
-            capture_output=True, text=True, timeout=120, check=False,
+            [
+                "pdfsig",
+                "-add-signature",
+                "-nssdir",
+                self.nssdb,
+                "-nss-pwd",
+                self.nss_password,
+                "-kpw",
+                self.nss_password,
+                "-nick",
+                self.nick,
+                "-new-signature-field-name",
+                "Sig1",
+                str(src),
+                str(dst),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
 
     def pdfsig_failures(self, folder: Path, *, tries: int) -> int:
@@ -226,10 +264,12 @@ class KeyExports:
         src.write_bytes(decision_pdf())
         return sum(self.pdfsig_sign(src, dst).returncode != 0 for _ in range(tries))
 
+
 def _pk12_import(p12: Path, nssdb: str, passfile: Path) -> None:
     subprocess.run(
         ["pk12util", "-i", str(p12), "-d", nssdb, "-k", str(passfile), "-w", str(passfile)],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
 
 

@@ -79,7 +79,8 @@ def run(ctx: Context) -> Section:
     verify_rate = float("nan")
     if sig:
         verify_rate, _ = _per_second(
-            lambda: pub.verify(sig, msg, ec.ECDSA(hashes.SHA256())), seconds=seconds  # type: ignore[call-arg,arg-type]
+            lambda: pub.verify(sig, msg, ec.ECDSA(hashes.SHA256())),
+            seconds=seconds,  # type: ignore[call-arg,arg-type]
         )
     block = b"\0" * (16 * 1024 * 1024)
     hash_rate, _ = _per_second(lambda: hashlib.sha256(block).digest(), seconds=seconds)
@@ -90,11 +91,16 @@ def run(ctx: Context) -> Section:
         "5. Crypto floor (cryptography / OpenSSL on one core)",
         ["operation", "rate", "time per operation", "p10–p90"],
     )
-    section.add(f"sign, seal key ({_name(seal_key)})", fmt_rate(seal_rate, "sig/s"), fmt_seconds(1 / seal_rate),
-                f"{fmt_seconds(seal_s.p10)} – {fmt_seconds(seal_s.p90)}")
+    section.add(
+        f"sign, seal key ({_name(seal_key)})",
+        fmt_rate(seal_rate, "sig/s"),
+        fmt_seconds(1 / seal_rate),
+        f"{fmt_seconds(seal_s.p10)} – {fmt_seconds(seal_s.p90)}",
+    )
     section.add(f"sign, TSA key ({_name(tsa_key)})", fmt_rate(tsa_rate, "sig/s"), fmt_seconds(1 / tsa_rate), "")
-    section.add(f"verify, seal key ({_name(seal_key)})", fmt_rate(verify_rate, "verifies/s"),
-                fmt_seconds(1 / verify_rate), "")
+    section.add(
+        f"verify, seal key ({_name(seal_key)})", fmt_rate(verify_rate, "verifies/s"), fmt_seconds(1 / verify_rate), ""
+    )
     section.add("SHA-256 (16 MB buffer)", fmt_rate(mb_s, "MB/s"), fmt_seconds(1 / hash_rate) + " per 16 MB", "")
 
     signed_bytes = 128 * 1024  # a stamped 1-page decision is ~110-130 KB
@@ -112,8 +118,12 @@ def run(ctx: Context) -> Section:
         if ours(level) in ctx.figures:
             above.append((ours(level), ctx.figures[ours(level)], floors[level]))
     for name, s, floor in above:
-        section.add(f"  → {name}", "", f"{fmt_seconds(s.median)} = {s.median / floor:,.0f}× crypto floor",
-                    f"floor {fmt_seconds(floor)}")
+        section.add(
+            f"  → {name}",
+            "",
+            f"{fmt_seconds(s.median)} = {s.median / floor:,.0f}× crypto floor",
+            f"floor {fmt_seconds(floor)}",
+        )
     section.notes += [
         "crypto floor of a stamp = its signatures (seal key, plus the TSA's at B-T and above) + SHA-256 over "
         f"{signed_bytes // 1024} KB of signed bytes; the → rows put section 1's medians over that floor.",

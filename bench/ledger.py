@@ -48,11 +48,21 @@ PG_DEFAULT = os.environ.get("ESIGN_TEST_PG", "postgresql+psycopg://postgres@127.
 
 def entry(n: int) -> LedgerEntry:
     return LedgerEntry(
-        entry_id=secrets.token_urlsafe(16), township_id=f"T{n % 20}", township_name="城关镇", seal_id="seal-1",
-        cert_serial="1f2e", item_number=f"A-{n % 50:03d}", item_name="个体工商户登记",
-        document_type=DocumentType.ACCEPTANCE_NOTICE, document_title=f"受理通知书 第{n}号",
-        reason="办理个体工商户设立登记", user="张三", approver="李四", count=1,
-        input_sha256=hashlib.sha256(b"i%d" % n).hexdigest(), output_sha256=hashlib.sha256(b"o%d" % n).hexdigest(),
+        entry_id=secrets.token_urlsafe(16),
+        township_id=f"T{n % 20}",
+        township_name="城关镇",
+        seal_id="seal-1",
+        cert_serial="1f2e",
+        item_number=f"A-{n % 50:03d}",
+        item_name="个体工商户登记",
+        document_type=DocumentType.ACCEPTANCE_NOTICE,
+        document_title=f"受理通知书 第{n}号",
+        reason="办理个体工商户设立登记",
+        user="张三",
+        approver="李四",
+        count=1,
+        input_sha256=hashlib.sha256(b"i%d" % n).hexdigest(),
+        output_sha256=hashlib.sha256(b"o%d" % n).hexdigest(),
         signed_at=AT + dt.timedelta(seconds=n),
     )
 
@@ -93,8 +103,17 @@ def bench_memory(sizes: list[int], *, echo: bool = True) -> list[dict[str, float
         cver = (time.perf_counter() - t) / len(olds)
         plen = statistics.mean(len(p) for p in proofs)
         say(f"{n:>9} {build:8.2f}s {us(gen):>12} {us(ver):>12} {us(cgen):>12} {us(cver):>12} {plen:5.1f}")
-        rows.append({"n": n, "build": build, "incl_gen": gen, "incl_verify": ver, "cons_gen": cgen,
-                     "cons_verify": cver, "path": plen})
+        rows.append(
+            {
+                "n": n,
+                "build": build,
+                "incl_gen": gen,
+                "incl_verify": ver,
+                "cons_gen": cgen,
+                "cons_verify": cver,
+                "path": plen,
+            }
+        )
     say("growth: build is O(n); proof generation and verification grow with log2(n) (path length).\n")
     return rows
 
@@ -162,19 +181,37 @@ def run(ctx: Context) -> list[Section]:
     ctx.progress(f"ledger: Merkle proofs in memory at {mem_sizes}")
     memory = Section(
         "7a. Usage register: Merkle proofs in memory (RFC 6962 hashing)",
-        ["leaves", "build tree", "inclusion proof", "verify inclusion", "consistency proof", "verify consistency",
-         "path length"],
+        [
+            "leaves",
+            "build tree",
+            "inclusion proof",
+            "verify inclusion",
+            "consistency proof",
+            "verify consistency",
+            "path length",
+        ],
     )
     for r in bench_memory(mem_sizes, echo=False):
-        memory.add(f"{int(r['n']):,}", fmt_seconds(r["build"]), fmt_seconds(r["incl_gen"]),
-                   fmt_seconds(r["incl_verify"]), fmt_seconds(r["cons_gen"]), fmt_seconds(r["cons_verify"]),
-                   f"{r['path']:.1f}")
+        memory.add(
+            f"{int(r['n']):,}",
+            fmt_seconds(r["build"]),
+            fmt_seconds(r["incl_gen"]),
+            fmt_seconds(r["incl_verify"]),
+            fmt_seconds(r["cons_gen"]),
+            fmt_seconds(r["cons_verify"]),
+            f"{r['path']:.1f}",
+        )
     memory.notes.append("build is O(n); proofs and their verification grow with log2(n), the path length.")
 
     db = Section(
         "7b. Usage register in the database: appends and proofs as it grows",
-        ["database: entries", "appends/s (1000 per txn)", "appends/s (1 per txn)", "inclusion proof",
-         "consistency proof"],
+        [
+            "database: entries",
+            "appends/s (1000 per txn)",
+            "appends/s (1 per txn)",
+            "inclusion proof",
+            "consistency proof",
+        ],
     )
     targets: list[tuple[str, str]] = []
     tmp = ctx.tmp / "ledger"
@@ -197,8 +234,13 @@ def run(ctx: Context) -> list[Section]:
         for name, url in targets:
             ctx.progress(f"ledger: {name} grown to {db_sizes}")
             for r in bench_db(name, url, db_sizes, echo=False):
-                db.add(f"{name}: {int(r['n']):,}", fmt_rate(r["batch_rate"], "/s"), fmt_rate(r["single_rate"], "/s"),
-                       fmt_seconds(r["incl_gen"]), fmt_seconds(r["cons_gen"]))
+                db.add(
+                    f"{name}: {int(r['n']):,}",
+                    fmt_rate(r["batch_rate"], "/s"),
+                    fmt_rate(r["single_rate"], "/s"),
+                    fmt_seconds(r["incl_gen"]),
+                    fmt_seconds(r["cons_gen"]),
+                )
     finally:
         if admin is not None:
             with admin.begin() as conn:

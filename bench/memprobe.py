@@ -76,14 +76,18 @@ def main() -> None:
     _, traced_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     dep.close()
-    print(json.dumps({
-        "seconds": seconds,
-        "baseline_rss": baseline * 1024,
-        "peak_rss": peak * 1024,
-        "exact_peak": exact,
-        "peak_before": before_max * 1024,
-        "traced_peak": traced_peak,
-    }))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "baseline_rss": baseline * 1024,
+                "peak_rss": peak * 1024,
+                "exact_peak": exact,
+                "peak_before": before_max * 1024,
+                "traced_peak": traced_peak,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

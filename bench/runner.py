@@ -45,11 +45,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", default="", help=f"comma-separated sections: {', '.join(SECTIONS)}")
     ap.add_argument("--no-pg", action="store_true", help="skip PostgreSQL")
     ap.add_argument(
-        "--pg", default=os.environ.get("ESIGN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test"),
+        "--pg",
+        default=os.environ.get("ESIGN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test"),
         help="PostgreSQL admin URL (schemas are created and dropped in it)",
     )
     ap.add_argument(
-        "--write", choices=("auto", "yes", "no"), default="auto",
+        "--write",
+        choices=("auto", "yes", "no"),
+        default="auto",
         help="write results into BENCHMARKS.md (auto: after a full run of every section)",
     )
     ap.add_argument("--keep", action="store_true", help="keep the scratch folder (print its path)")
@@ -112,4 +115,3 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"[red]failed sections: {', '.join(failed)}[/]")
         return 1
     return 0
-

@@ -58,9 +58,26 @@ def run(ctx: Context) -> Section:
         path = folder / f"doc{i}.pdf"
         path.write_bytes(data)
         done = subprocess.run(
-            [sys.executable, "-m", "bench.memprobe", "--home", str(county.home), "--base-url", county.base_url,
-             "--file", str(path), "--warm", str(warm), "--placement", json.dumps(placement)],
-            capture_output=True, text=True, timeout=600, cwd=REPO, check=False,
+            [
+                sys.executable,
+                "-m",
+                "bench.memprobe",
+                "--home",
+                str(county.home),
+                "--base-url",
+                county.base_url,
+                "--file",
+                str(path),
+                "--warm",
+                str(warm),
+                "--placement",
+                json.dumps(placement),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            cwd=REPO,
+            check=False,
         )
         if done.returncode != 0:
             raise RuntimeError(f"memprobe failed for {name}:\n{done.stderr[-2000:]}")
@@ -74,8 +91,17 @@ def run(ctx: Context) -> Section:
     one = times["1 page"]
     section = Section(
         f"2. Size scaling, ours B-LT (register append included), {rounds} rounds",
-        ["document", "file", "median", "p10–p90", "÷ 1 page", "peak RSS growth", "tracemalloc peak",
-         "limit 3×file + C", "within"],
+        [
+            "document",
+            "file",
+            "median",
+            "p10–p90",
+            "÷ 1 page",
+            "peak RSS growth",
+            "tracemalloc peak",
+            "limit 3×file + C",
+            "within",
+        ],
     )
     verdicts = []
     for name, data, _ in cases:
@@ -83,8 +109,14 @@ def run(ctx: Context) -> Section:
         limit = 3 * len(data) + constant
         ok = growth(name) <= limit
         section.add(
-            name, _mb(len(data)), fmt_seconds(s.median), f"{fmt_seconds(s.p10)} – {fmt_seconds(s.p90)}",
-            fmt_ratio(s.ratio(one)), _mb(growth(name)), _mb(memory[name]["traced_peak"]), _mb(limit),
+            name,
+            _mb(len(data)),
+            fmt_seconds(s.median),
+            f"{fmt_seconds(s.p10)} – {fmt_seconds(s.p90)}",
+            fmt_ratio(s.ratio(one)),
+            _mb(growth(name)),
+            _mb(memory[name]["traced_peak"]),
+            _mb(limit),
             "yes" if ok else "NO",
         )
         if not ok:
@@ -95,7 +127,8 @@ def run(ctx: Context) -> Section:
     section.notes += [
         f"C = the 1-page document's peak RSS growth ({_mb(constant)}); peak RSS growth = peak during one stamp "
         f"minus the resident size before it (about {_mb(memory['1 page']['baseline_rss'])} for a warmed process)"
-        + ("" if exact else " (VmHWM could not be reset: ru_maxrss used, growth may be understated)") + ".",
+        + ("" if exact else " (VmHWM could not be reset: ru_maxrss used, growth may be understated)")
+        + ".",
         "tracemalloc peak counts Python allocations only (not OpenSSL's or zlib's own buffers).",
         "the 200-page fixed-position row separates the keyword search (text extraction of the pages) from signing.",
     ]

@@ -63,9 +63,27 @@ def _load(ctx: Context, base: str, flow: str, county: BenchCounty, pdf: str, sec
         "BENCH_APPROVER_TOKEN": county.tokens[APPROVER],
     }
     done = subprocess.run(
-        [sys.executable, "-m", "bench.loadclient", "--base", base, "--flow", flow, "--clients", str(CLIENTS),
-         "--seconds", str(seconds), "--pdf", pdf],
-        capture_output=True, text=True, env=env, cwd=REPO, timeout=seconds * 10 + 300, check=False,
+        [
+            sys.executable,
+            "-m",
+            "bench.loadclient",
+            "--base",
+            base,
+            "--flow",
+            flow,
+            "--clients",
+            str(CLIENTS),
+            "--seconds",
+            str(seconds),
+            "--pdf",
+            pdf,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=seconds * 10 + 300,
+        check=False,
     )
     if done.returncode != 0:
         raise RuntimeError(f"load client failed:\n{done.stderr[-2000:]}")
@@ -137,8 +155,13 @@ def run(ctx: Context) -> Section:
         lat = sorted(r["latency"].get("flow", []))
         unit = "flows/s" if flow == "stamp" else "files/s"
         section.add(
-            f"{db_name}, {workers} worker{'s' if workers > 1 else ''}: {flow}", r["completed"], fmt_rate(rate, unit),
-            fmt_seconds(_pct(lat, 0.5)), fmt_seconds(_pct(lat, 0.99)), r["errors"], fmt_ratio(rate / first[flow]),
+            f"{db_name}, {workers} worker{'s' if workers > 1 else ''}: {flow}",
+            r["completed"],
+            fmt_rate(rate, unit),
+            fmt_seconds(_pct(lat, 0.5)),
+            fmt_seconds(_pct(lat, 0.99)),
+            r["errors"],
+            fmt_ratio(rate / first[flow]),
         )
         for sample in r["error_samples"]:
             notes.append(f"error ({db_name}, {workers} workers, {flow}): {sample}")

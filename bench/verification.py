@@ -50,6 +50,7 @@ def run(ctx: Context) -> Section:
         label = f"{n} page{'s' if n > 1 else ''}"
 
         if verify_pdf is not None:
+
             def ours(data: bytes = data, key: str = f"{label}: {OURS}") -> None:
                 report = verify_pdf(data, trust_roots=root, at=now())
                 results[key] = str(report.indication)
@@ -58,18 +59,20 @@ def run(ctx: Context) -> Section:
 
         def pyhanko(data: bytes = data, key: str = f"{label}: {PYHANKO}") -> None:
             reader = PdfFileReader(io.BytesIO(data))
-            status = validate_pdf_signature(
-                reader.embedded_signatures[0], ValidationContext(trust_roots=[root_asn1])
-            )
+            status = validate_pdf_signature(reader.embedded_signatures[0], ValidationContext(trust_roots=[root_asn1]))
             results[key] = "trusted, intact" if status.bottom_line else status.summary()
 
         contenders.append((f"{label}: {PYHANKO}", pyhanko))
 
         if shutil.which("pdfsig"):
+
             def pdfsig(path: str = str(path), key: str = f"{label}: {PDFSIG}") -> None:
                 out = subprocess.run(
                     ["pdfsig", "-nssdir", ctx.exports.nssdb, "-nss-pwd", ctx.exports.nss_password, "-no-ocsp", path],
-                    capture_output=True, text=True, timeout=120, check=False,
+                    capture_output=True,
+                    text=True,
+                    timeout=120,
+                    check=False,
                 )
                 valid = "Signature is Valid" in out.stdout and "Certificate is Trusted" in out.stdout
                 results[key] = "valid, trusted" if valid else "see pdfsig: " + out.stdout.strip().splitlines()[-1]
@@ -89,8 +92,12 @@ def run(ctx: Context) -> Section:
         s = summaries[name]
         py, ps = summaries.get(f"{label}: {PYHANKO}"), summaries.get(f"{label}: {PDFSIG}")
         section.add(
-            name, fmt_seconds(s.median), f"{fmt_seconds(s.p10)} – {fmt_seconds(s.p90)}",
-            fmt_ratio(s.ratio(py)) if py else "-", fmt_ratio(s.ratio(ps)) if ps else "-", results.get(name, "?"),
+            name,
+            fmt_seconds(s.median),
+            f"{fmt_seconds(s.p10)} – {fmt_seconds(s.p90)}",
+            fmt_ratio(s.ratio(py)) if py else "-",
+            fmt_ratio(s.ratio(ps)) if ps else "-",
+            results.get(name, "?"),
         )
     if verify_pdf is None:
         section.notes.append("esign.verify.verify_pdf is not available yet: only the two baselines were measured.")

@@ -101,9 +101,28 @@ def _emit(drawing: Drawing, out: list[str]) -> None:
             out.append("q")
             out.append(f"1 0 0 1 {pdf_number(item.dx)} {pdf_number(item.dy)} cm")
             out.append(f"0 0 {pdf_number(inner.width)} {pdf_number(inner.height)} re W n")
-            _emit(inner, out)
+            out.append(_body(inner))
             out.append("Q")
             current = None  # the colour set inside q/Q is gone after Q
+
+
+_BODIES: dict[int, tuple[Drawing, str]] = {}
+_MAX_BODIES = 64
+
+
+def _body(drawing: Drawing) -> str:
+    """The operators of a nested drawing, formatted once: the seal is placed into a new seal-and-QR
+    drawing for every stamp, and re-formatting its glyph outlines each time would dominate."""
+    hit = _BODIES.get(id(drawing))
+    if hit is not None and hit[0] is drawing:
+        return hit[1]
+    out: list[str] = []
+    _emit(drawing, out)
+    text = "\n".join(out)
+    if len(_BODIES) >= _MAX_BODIES:
+        _BODIES.clear()
+    _BODIES[id(drawing)] = (drawing, text)
+    return text
 
 
 def pdf_content(drawing: Drawing) -> bytes:

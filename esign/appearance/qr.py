@@ -23,6 +23,7 @@ __all__ = ["MIN_QR_SIZE_MM", "QUIET_ZONE", "qr_artwork", "qr_drawing", "qr_modul
 MIN_QR_SIZE_MM = 15.0
 #: Light modules around the symbol, as ISO/IEC 18004 requires.
 QUIET_ZONE = 4
+_MASK = 0
 
 _LEVELS = {
     "M": qrcode.constants.ERROR_CORRECT_M,
@@ -42,7 +43,9 @@ def qr_modules(data: str, *, error_correction: Literal["M", "Q", "H"] = "M") -> 
             code="qr_level_invalid",
             field="error_correction",
         )
-    qr = qrcode.QRCode(error_correction=_LEVELS[error_correction], border=0)
+    # A fixed mask: every decoder reads all eight masks, and searching for the best one (scoring
+    # each against the penalty rules) costs more than the rest of the stamp's artwork together.
+    qr = qrcode.QRCode(error_correction=_LEVELS[error_correction], border=0, mask_pattern=_MASK)
     qr.add_data(data.encode("utf-8"))
     try:
         qr.make(fit=True)

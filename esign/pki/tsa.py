@@ -101,6 +101,38 @@ class TimeStampAuthority:
         self._include_tsa_name = include_tsa_name
         self._asn1_cert = asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER))
         self._asn1_chain = [asn1_x509.Certificate.load(c.public_bytes(Encoding.DER)) for c in chain]
+        self._static = self._static_parts()
+
+    def _static_parts(self) -> dict[str, bytes]:
+        """DER of the parts every token shares, encoded once: asn1crypto re-encodes objects built
+        from Python values on every dump, while objects loaded from DER keep their bytes."""
+        ess = tsp.SigningCertificateV2(
+            {
+                "certs": [
+                    {
+                        # hash_algorithm omitted: SHA-256 is the DEFAULT of ESSCertIDv2
+                        "cert_hash": _digest(hashes.SHA256(), self._asn1_cert.dump()),
+                        "issuer_serial": {
+                            "issuer": [asn1_x509.GeneralName(name="directory_name", value=self._asn1_cert.issuer)],
+                            "serial_number": self._asn1_cert.serial_number,
+                        },
+                    }
+                ]
+            }
+        )
+        sid = cms.SignerIdentifier(
+            {
+                "issuer_and_serial_number": cms.IssuerAndSerialNumber(
+                    {"issuer": self._asn1_cert.issuer, "serial_number": self._asn1_cert.serial_number}
+                )
+            }
+        )
+        return {
+            "content_type": _attr("content_type", "tst_info").dump(),
+            "signing_certificate_v2": _attr("signing_certificate_v2", ess).dump(),
+            "sid": sid.dump(),
+            "digest_alg": algos.DigestAlgorithm({"algorithm": self._hash.name}).dump(),
+        }
 
     @property
     def certificate(self) -> x509.Certificate:
@@ -181,25 +213,12 @@ class TimeStampAuthority:
 
     def _sign(self, tst_info_der: bytes, gen_time: dt.datetime, cert_req: bool) -> cms.ContentInfo:
         md = self._hash.name  # "sha256" / "sha384": asn1crypto and cryptography share these names
-        ess = tsp.SigningCertificateV2(
-            {
-                "certs": [
-                    {
-                        # hash_algorithm omitted: SHA-256 is the DEFAULT of ESSCertIDv2
-                        "cert_hash": _digest(hashes.SHA256(), self._asn1_cert.dump()),
-                        "issuer_serial": {
-                            "issuer": [asn1_x509.GeneralName(name="directory_name", value=self._asn1_cert.issuer)],
-                            "serial_number": self._asn1_cert.serial_number,
-                        },
-                    }
-                ]
-            }
-        )
+        static = self._static
         attrs = [
-            _attr("content_type", "tst_info"),
+            cms.CMSAttribute.load(static["content_type"]),
             _attr("signing_time", cms.Time({"utc_time": core.UTCTime(gen_time.replace(microsecond=0))})),
             _attr("message_digest", _digest(self._hash, tst_info_der)),
-            _attr("signing_certificate_v2", ess),
+            cms.CMSAttribute.load(static["signing_certificate_v2"]),
         ]
         # DER: a SET OF is sorted by encoding. Verifiers (OpenSSL) re-encode signedAttrs before
         # checking the signature, so an unsorted set would not verify.
@@ -213,17 +232,11 @@ class TimeStampAuthority:
             sig_alg = "rsassa_pkcs1v15"
         else:  # pragma: no cover - KeyAlgorithm admits only EC and RSA
             raise InputError("不支持的时间戳密钥。", "Unsupported TSA key type.")
-        digest_alg = algos.DigestAlgorithm({"algorithm": md})
+        digest_alg = algos.DigestAlgorithm.load(static["digest_alg"])
         signer = cms.SignerInfo(
             {
                 "version": "v1",
-                "sid": cms.SignerIdentifier(
-                    {
-                        "issuer_and_serial_number": cms.IssuerAndSerialNumber(
-                            {"issuer": self._asn1_cert.issuer, "serial_number": self._asn1_cert.serial_number}
-                        )
-                    }
-                ),
+                "sid": cms.SignerIdentifier.load(static["sid"]),
                 "digest_algorithm": digest_alg,
                 "signed_attrs": signed_attrs,
                 "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": sig_alg}),

@@ -28,8 +28,9 @@ class BlobStore:
             raise NotFoundError("文件不存在。", "No such document.", code="document_not_found")
         return self.root / digest[:2] / f"{digest}.pdf"
 
-    def put(self, data: bytes) -> str:
-        """Store ``data``; returns its SHA-256 (hex)."""
+    def put(self, data: bytes, *, durable: bool = True) -> str:
+        """Store ``data``; returns its SHA-256 (hex). ``durable`` forces it to disk before returning
+        (stamped outputs); a submitted input can be uploaded again, so it skips the flush."""
         digest = hashlib.sha256(data).hexdigest()
         path = self._path(digest)
         if path.exists():
@@ -39,8 +40,9 @@ class BlobStore:
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
+                if durable:
+                    fh.flush()
+                    os.fsync(fh.fileno())
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -176,7 +176,7 @@ def _submit(dep: Deployment, actor: Actor, data: bytes, spec: StampRequestSpec, 
             level = pades_level(spec.level)
             info = inspect_pdf(data, password=spec.password, max_bytes=dep.settings.max_upload_bytes)
             placement_from_dict(spec.placement)  # refuses a malformed placement before anything is kept
-            digest = blobs.put(data)
+            digest = blobs.put(data, durable=False)
             row = StampRequestRow(
                 idempotency_key=key,
                 township_id=seal.township_id,
