@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,7 +30,9 @@ def live_server(home: Path, *, env: dict[str, str] | None = None, workers: int =
     base = f"http://127.0.0.1:{port}"
     environ = {**os.environ, "ESIGN_PUBLIC_BASE_URL": base, **(env or {})}
     cmd = [sys.executable, "-m", "esign", "serve", "--home", str(home), "--port", str(port), "--workers", str(workers)]
-    proc = subprocess.Popen(cmd, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    # The server's output goes to a file: an unread pipe would fill up and stall the server.
+    log = tempfile.NamedTemporaryFile(prefix="esign-serve-", suffix=".log", delete=False)
+    proc = subprocess.Popen(cmd, env=environ, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -39,7 +42,8 @@ def live_server(home: Path, *, env: dict[str, str] | None = None, workers: int =
             except httpx.HTTPError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+                log.flush()
+                out = Path(log.name).read_text(errors="replace")
                 raise RuntimeError(f"esign serve did not start:\n{out}")
             time.sleep(0.2)
         yield base
@@ -49,3 +53,5 @@ def live_server(home: Path, *, env: dict[str, str] | None = None, workers: int =
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()
+        Path(log.name).unlink(missing_ok=True)

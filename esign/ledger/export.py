@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from esign.ledger.api import RegisterRow
 
@@ -42,32 +42,50 @@ def _safe(value: str | int) -> str | int:
     return value
 
 
-def register_csv(rows: Iterable[RegisterRow]) -> bytes:
-    """UTF-8 CSV with a BOM (so that Excel shows the Chinese headers)."""
+def table_csv(columns: Sequence[str], rows: Iterable[Sequence[str | int]]) -> bytes:
+    """UTF-8 CSV with a BOM (so that Excel shows the Chinese headers), formula cells quoted."""
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(REGISTER_COLUMNS)
+    writer.writerow(columns)
     for row in rows:
-        writer.writerow([_safe(v) for v in register_values(row)])
+        writer.writerow([_safe(v) for v in row])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
-def register_xlsx(rows: Iterable[RegisterRow], *, title: str) -> bytes:
-    """An XLSX workbook with one sheet named ``title`` (max 31 characters)."""
+def table_xlsx(
+    columns: Sequence[str], rows: Iterable[Sequence[str | int]], *, title: str, widths: Sequence[float] = ()
+) -> bytes:
+    """An XLSX workbook with one sheet named ``title`` (max 31 characters), bold frozen header."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     wb = Workbook()
     ws = wb.active
     assert ws is not None
     ws.title = title[:31] or "用印登记台账"
-    ws.append(list(REGISTER_COLUMNS))
+    ws.append(list(columns))
     for cell in ws[1]:
         cell.font = Font(bold=True)
+    ws.freeze_panes = "A2"
     for row in rows:
-        ws.append([_safe(v) for v in register_values(row)])
-    for col, width in zip("ABCDEFGHI", (17, 30, 12, 12, 8, 36, 16, 30, 26), strict=True):
-        ws.column_dimensions[col].width = width
+        ws.append([_safe(v) for v in row])
+    for n, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(n)].width = width
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+#: Column widths of the register in a spreadsheet.
+REGISTER_WIDTHS = (17, 30, 12, 12, 8, 36, 16, 30, 26)
+
+
+def register_csv(rows: Iterable[RegisterRow]) -> bytes:
+    """The register as CSV (:data:`REGISTER_COLUMNS`)."""
+    return table_csv(REGISTER_COLUMNS, (register_values(r) for r in rows))
+
+
+def register_xlsx(rows: Iterable[RegisterRow], *, title: str) -> bytes:
+    """The register as an XLSX sheet named ``title``."""
+    return table_xlsx(REGISTER_COLUMNS, (register_values(r) for r in rows), title=title, widths=REGISTER_WIDTHS)
