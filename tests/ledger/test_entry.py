@@ -106,3 +106,11 @@ def test_entry_ids_are_random_and_url_safe():
 def test_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         make_entry(5).count = 9  # type: ignore[misc]
+
+
+def test_entry_ids_never_start_with_a_dash_so_they_work_on_command_lines():
+    from esign.ledger import new_entry_id
+
+    ids = {new_entry_id() for _ in range(5000)}
+    assert len(ids) == 5000 and not any(i.startswith("-") for i in ids)
+    assert all(len(i) == 22 for i in ids)
