@@ -42,10 +42,12 @@ def test_clerk_submits_approver_approves_anyone_with_access_downloads(demo):
     entry = demo.client.get(f"/api/v1/ledger/entries/{done['entry_id']}").json()
     assert entry["entry"]["output_sha256"] == done["output_sha256"]
 
-    register = demo.client.get("/api/v1/townships/克城镇/register", headers=demo.headers("克城镇保管人")).json()
+    register = demo.client.get(
+        "/api/v1/oversight/townships/克城镇/register", headers=demo.headers("克城镇保管人")
+    ).json()
     assert any(row["登记编号"] == done["entry_id"] and row["使用人"] == "克城镇窗口" for row in register["rows"])
     xlsx = demo.client.get(
-        "/api/v1/townships/克城镇/register", params={"format": "xlsx"}, headers=demo.headers("县审批局管理员")
+        "/api/v1/oversight/townships/克城镇/register", params={"format": "xlsx"}, headers=demo.headers("县审批局管理员")
     )
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     header = [c.value for c in sheet[1]]

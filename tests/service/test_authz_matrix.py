@@ -38,7 +38,8 @@ ROUTES = [
     ("GET", "/api/v1/seals/{s}/image.png", None, {"reform_admin", *STAFF}, 200),
     ("GET", "/api/v1/townships/{t}/legacy-seals", None, {"reform_admin", *STAFF}, 200),
     ("POST", "/api/v1/townships/{t}/legacy-seals", {"name": " "}, {"reform_admin"}, 400),
-    ("GET", "/api/v1/townships/{t}/register", None, {"reform_admin", *STAFF}, 200),
+    # department viewers may read registers, limited to their own items (tests/oversight checks the rows)
+    ("GET", "/api/v1/oversight/townships/{t}/register", None, {"reform_admin", "department", *STAFF}, 200),
     ("GET", "/api/v1/stamp-requests", None, {"reform_admin", *STAFF}, 200),
     ("POST", "/api/v1/stamp-requests/999999/approve", None, {"approver"}, 404),
     ("POST", "/api/v1/stamp-requests/999999/reject", {"reason": "x"}, {"approver"}, 404),

@@ -13,14 +13,8 @@ def _esign(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "esign", *args], capture_output=True, text=True, timeout=300)
 
 
-def test_stamp_then_verify_online_and_offline(county, tmp_path):
-    src, out = tmp_path / "in.pdf", tmp_path / "out.pdf"
-    src.write_bytes(decision_pdf(number="克政审受字〔2025〕第777号"))
-    r = _esign(
-        "stamp",
-        str(src),
-        "-o",
-        str(out),
+def _stamp_options(county) -> tuple[str, ...]:
+    return (
         "--seal",
         "克城镇",
         "--item",
@@ -33,6 +27,18 @@ def test_stamp_then_verify_online_and_offline(county, tmp_path):
         "克城镇批准人",
         "--home",
         str(county.home),
+    )
+
+
+def test_stamp_then_verify_online_and_offline(county, tmp_path):
+    src, out = tmp_path / "in.pdf", tmp_path / "out.pdf"
+    src.write_bytes(decision_pdf(number="克政审受字〔2025〕第777号"))
+    r = _esign(
+        "stamp",
+        str(src),
+        "-o",
+        str(out),
+        *_stamp_options(county),
         "--json",
     )
     assert r.returncode == 0, r.stderr
@@ -63,18 +69,7 @@ def test_errors_are_chinese_and_english_with_an_exit_code(county, tmp_path):
         str(src),
         "-o",
         str(tmp_path / "o.pdf"),
-        "--seal",
-        "克城镇",
-        "--item",
-        "1",
-        "--reason",
-        "受理",
-        "--user",
-        "克城镇窗口",
-        "--approver",
-        "克城镇批准人",
-        "--home",
-        str(county.home),
+        *_stamp_options(county),
     )
     assert r.returncode == 2 and "错误" in r.stderr and "not_pdf" in r.stderr and "Traceback" not in r.stderr
     r = _esign("seal", "show", "不存在乡", "--home", str(county.home))
