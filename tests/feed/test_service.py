@@ -91,7 +91,7 @@ def test_department_viewer_reads_its_own_items_and_nothing_else(demo):
         assert denied.status_code == 403 and denied.json()["error"]["code"] == "wrong_department"
         # Verification stays open to everyone; townships' own records and the admin's routes do not.
         assert client.get(f"/api/v1/ledger/entries/{mine['entry_id']}").status_code == 200
-        for path in ("/api/v1/townships/克城镇/register", "/api/v1/stamp-requests", "/api/v1/users", "/api/v1/seals"):
+        for path in ("/api/v1/townships/克城镇", "/api/v1/stamp-requests", "/api/v1/users", "/api/v1/seals"):
             assert client.get(path, headers=demo.headers(DEPT)).status_code == 403, path
         made = client.post("/api/v1/feed/subscriptions", json={"department": "蒲县民政局"}, headers=demo.headers(DEPT))
         assert made.status_code == 403
