@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,9 +99,8 @@ def stamp(
     outcome = stamp_directly(
         dep, StampEngine(dep, clock=now), input_pdf.read_bytes(), spec, user=user, approver=approver, at=now()
     )
-    data = BlobStore(dep.settings.home / "documents").get(outcome.output_sha256)
     tmp = output.with_name(f".{output.name}.tmp")
-    tmp.write_bytes(data)
+    shutil.copyfile(BlobStore(dep.settings.home / "documents").path(outcome.output_sha256), tmp)
     os.replace(tmp, output)
     if json_out:
         print_json(
@@ -200,7 +200,7 @@ def _worker_stamp(job: _BatchItem, seal: str, user: str, approver: str, level: s
         )
         outcome = stamp_directly(dep, engine, job.source.read_bytes(), spec, user=user, approver=approver, at=now())
         target = Path(out_dir) / job.source.name
-        target.write_bytes(BlobStore(dep.settings.home / "documents").get(outcome.output_sha256))
+        shutil.copyfile(BlobStore(dep.settings.home / "documents").path(outcome.output_sha256), target)
         return {"file": job.source.name, "ok": "1", "entry": outcome.entry_id, "message": ""}
     except EsignError as exc:
         return {"file": job.source.name, "ok": "", "entry": "", "message": f"{exc.code}: {exc.message_zh}"}

@@ -19,7 +19,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.crypt import AuthStatus, StandardSecurityHandler
@@ -34,6 +34,7 @@ __all__ = [
     "PageInfo",
     "PdfInfo",
     "SignatureField",
+    "describe",
     "inspect_pdf",
     "open_reader",
 ]
@@ -73,6 +74,9 @@ class PageInfo:
 
     height_mm: float
     """Visible height in millimetres, after rotation."""
+
+    object_id: tuple[int, int] | None = None
+    """The page object's number and generation (None for a page that is not an indirect object)."""
 
     @property
     def geometry(self) -> PageGeometry:
@@ -177,35 +181,40 @@ def _too_complex(detail: str) -> InputError:
     )
 
 
-def _check_bytes(data: bytes, max_bytes: int) -> None:
-    if not data:
+def _check_stream(stream: BinaryIO, max_bytes: int) -> None:
+    size = stream.seek(0, io.SEEK_END)
+    stream.seek(0)
+    if not size:
         raise InputError("上传的文件是空的", "the input is empty", code="empty_input")
-    if len(data) > max_bytes:
+    if size > max_bytes:
         raise TooLargeError(
-            f"文件过大：{len(data)} 字节，上限 {max_bytes} 字节",
-            f"the file is too large: {len(data)} bytes, the limit is {max_bytes}",
+            f"文件过大：{size} 字节，上限 {max_bytes} 字节",
+            f"the file is too large: {size} bytes, the limit is {max_bytes}",
             code="too_large",
-            size=len(data),
+            size=size,
             max_bytes=max_bytes,
         )
-    if b"%PDF-" not in data[:_HEADER_WINDOW]:
+    head = stream.read(_HEADER_WINDOW)
+    stream.seek(0)
+    if b"%PDF-" not in head:
         raise InputError("上传的文件不是 PDF 文件", "the input is not a PDF file", code="not_pdf")
 
 
-def open_reader(data: bytes, *, password: str | None = None, max_bytes: int) -> PdfFileReader:
-    """A pyHanko reader on ``data``, size-checked and decrypted.
+def open_reader(source: bytes | BinaryIO, *, password: str | None = None, max_bytes: int) -> PdfFileReader:
+    """A pyHanko reader on ``source`` (the bytes, or a seekable binary file), size-checked and decrypted.
 
     An encrypted file without a password is tried with the empty user password (files that only
-    restrict permissions open that way in every viewer).
+    restrict permissions open that way in every viewer). A file is read as needed, not loaded.
 
     :raises InputError: ``empty_input``, ``not_pdf``, ``pdf_malformed``, ``pdf_too_complex``,
         ``pdf_encrypted``, ``pdf_wrong_password``, ``pdf_encryption_unsupported``.
     :raises TooLargeError: ``too_large``.
     """
-    _check_bytes(data, max_bytes)
+    stream = io.BytesIO(source) if isinstance(source, bytes | bytearray) else source
+    _check_stream(stream, max_bytes)
     with _wrapped("reading the cross-reference data"):
         # strict=False: real producers write slightly irregular files that every viewer accepts
-        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        reader = PdfFileReader(stream, strict=False)
         encrypted = reader.encrypted
     if encrypted:
         _decrypt(reader, password)
@@ -262,12 +271,20 @@ def inspect_pdf(data: bytes, *, password: str | None = None, max_bytes: int) -> 
     :raises InputError: as :func:`open_reader`, plus ``pdf_no_pages``.
     :raises TooLargeError: ``too_large``.
     """
-    reader = open_reader(data, password=password, max_bytes=max_bytes)
+    return describe(open_reader(data, password=password, max_bytes=max_bytes))
+
+
+def describe(reader: PdfFileReader) -> PdfInfo:
+    """Describe the document ``reader`` holds (from :func:`open_reader`). The objects it reads stay
+    in the reader's cache, so a writer made from the same reader does not parse them again.
+
+    :raises InputError: ``pdf_malformed``, ``pdf_too_complex``, ``pdf_no_pages``.
+    """
     with _wrapped("reading the page tree"):
         root = reader.root
         if not isinstance(root, generic.DictionaryObject):
             raise _malformed("the document catalog is not a dictionary")
-        pages, annot_pages = _read_pages(root)
+        pages, annot_pages = _read_pages(reader, root)
     if not pages:
         raise InputError("PDF 文件没有任何页面", "the PDF has no pages", code="pdf_no_pages")
     with _wrapped("reading the form fields"):
@@ -278,7 +295,7 @@ def inspect_pdf(data: bytes, *, password: str | None = None, max_bytes: int) -> 
         revisions = reader.xrefs.total_revisions
         object_streams = any(reader.xrefs.object_streams_used_in(r) for r in range(revisions))
     return PdfInfo(
-        size_bytes=len(data),
+        size_bytes=reader.stream.seek(0, io.SEEK_END),
         version="{}.{}".format(*reader.input_version),
         pages=tuple(pages),
         encrypted=reader.encrypted,
@@ -332,10 +349,12 @@ def _number(value: Any) -> float | None:
     return num if math.isfinite(num) else None
 
 
-def _read_pages(root: generic.DictionaryObject) -> tuple[list[PageInfo], dict[int, int]]:
+def _read_pages(reader: PdfFileReader, root: generic.DictionaryObject) -> tuple[list[PageInfo], dict[int, int]]:
     """Walk the page tree iteratively with inheritance, cycle and size limits.
 
-    Returns the pages and a map from annotation object number to page index.
+    Returns the pages and a map from annotation object number to page index. Each page object is
+    dropped from the reader's cache once read, so memory does not grow with the page count; a
+    writer finds a page again by its ``object_id``.
     """
     pages: list[PageInfo] = []
     annot_pages: dict[int, int] = {}
@@ -371,17 +390,22 @@ def _read_pages(root: generic.DictionaryObject) -> tuple[list[PageInfo], dict[in
         if len(pages) >= MAX_PAGES:
             raise _too_complex(f"more than {MAX_PAGES} pages")
         index = len(pages)
-        pages.append(_page_info(index, node, attrs))
+        object_id = (ref.idnum, ref.generation) if isinstance(ref, generic.IndirectObject) else None
+        pages.append(_page_info(index, node, attrs, object_id))
         annots = _get(node, "/Annots")
         if isinstance(annots, generic.ArrayObject):
             for i in range(len(annots)):
                 a = annots.raw_get(i)
                 if isinstance(a, generic.IndirectObject):
                     annot_pages.setdefault(a.idnum, index)
+        if object_id is not None:
+            reader.resolved_objects.pop((object_id[1], object_id[0]), None)
     return pages, annot_pages
 
 
-def _page_info(index: int, node: generic.DictionaryObject, attrs: dict[str, Any]) -> PageInfo:
+def _page_info(
+    index: int, node: generic.DictionaryObject, attrs: dict[str, Any], object_id: tuple[int, int] | None
+) -> PageInfo:
     if "/MediaBox" in attrs:
         media = _box(attrs["/MediaBox"])
         if media is None or media.is_empty:
@@ -397,7 +421,7 @@ def _page_info(index: int, node: generic.DictionaryObject, attrs: dict[str, Any]
     user_unit = unit if 0 < unit < 1e4 else 1.0
     geometry = PageGeometry(crop, rotate, user_unit)
     w_mm, h_mm = geometry.visible_size_mm
-    return PageInfo(index, media, crop, rotate, user_unit, w_mm, h_mm)
+    return PageInfo(index, media, crop, rotate, user_unit, w_mm, h_mm, object_id)
 
 
 # ------------------------------------------------------------------------------------------ fields

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from esign.errors import InputError
 from esign.stamp.geometry import Box, PageGeometry
@@ -269,7 +270,7 @@ def resolve(
     placement: Placement,
     *,
     seal_size_mm: float,
-    data: bytes | None = None,
+    data: bytes | Path | None = None,
     password: str | None = None,
 ) -> ResolvedPlacement:
     """Check ``placement`` against the document and convert it to user space.
@@ -351,7 +352,7 @@ def _at_visible(page: PageInfo, x_mm: float, y_mm: float, size: float) -> SealSp
 
 
 def _resolve_keyword(
-    info: PdfInfo, data: bytes, placement: AtKeyword, size: float, password: str | None
+    info: PdfInfo, data: bytes | Path, placement: AtKeyword, size: float, password: str | None
 ) -> ResolvedPlacement:
     index = TextIndex(data, password=password)
     pages = None if placement.page is None else [info.page_index(placement.page)]

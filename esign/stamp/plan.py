@@ -6,13 +6,16 @@ cross-page strips become page content of the signed revision.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import io
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 from esign.appearance import MM, Artwork, seal_with_qr
 from esign.errors import InputError
-from esign.stamp.inputs import PdfInfo, inspect_pdf
+from esign.stamp.inputs import PdfInfo, describe, open_reader
 from esign.stamp.placement import (
     AtKeyword,
     AtPosition,
@@ -91,7 +94,7 @@ class StampPlan:
 
 
 def plan_stamp(
-    data: bytes,
+    data: bytes | Path,
     placement: Placement,
     *,
     seal: Artwork,
@@ -99,8 +102,12 @@ def plan_stamp(
     password: str | None = None,
     info: PdfInfo | None = None,
 ) -> StampPlan:
-    """Resolve ``placement`` on ``data`` and lay out the seal, its QR code and the extra images."""
-    info = info or inspect_pdf(data, password=password, max_bytes=len(data))
+    """Resolve ``placement`` on ``data`` (the document, or its file) and lay out the seal, its QR code
+    and the extra images. ``info`` spares a second look at a document already described."""
+    if info is None:
+        with _opened(data) as source:
+            size = len(data) if isinstance(data, bytes) else data.stat().st_size  # limits were checked on upload
+            info = describe(open_reader(source, password=password, max_bytes=size))
     seal_mm = seal.width / MM
     resolved = resolve(info, placement, seal_size_mm=seal_mm, data=data, password=password)
     page = info.pages[resolved.page_index]
@@ -127,3 +134,12 @@ def plan_stamp(
     return StampPlan(
         widget=widget, extra=tuple(extra), impressions=len(pages), field_name=resolved.field_name, resolved=resolved
     )
+
+
+@contextmanager
+def _opened(data: bytes | Path) -> Iterator[BinaryIO]:
+    if isinstance(data, Path):
+        with data.open("rb") as fh:
+            yield fh
+    else:
+        yield io.BytesIO(data)

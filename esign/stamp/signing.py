@@ -13,9 +13,10 @@ offline; B-LTA adds a document timestamp over everything in one more revision.
 from __future__ import annotations
 
 import asyncio
-import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import BinaryIO
 
 from asn1crypto import crl as asn1_crl
 from asn1crypto import keys as asn1_keys
@@ -28,6 +29,8 @@ from pyhanko.pdf_utils.content import RawContent
 from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.layout import BoxConstraints
+from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.timestamps.api import TimeStamper
@@ -38,6 +41,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from esign.appearance.artwork import Artwork
 from esign.errors import EsignError, InputError
 from esign.pki.keys import PrivateKey
+from esign.stamp.inputs import MAX_TREE_DEPTH
 
 __all__ = [
     "PadesLevel",
@@ -212,6 +216,28 @@ def draw_on_pages(writer: IncrementalPdfFileWriter, arts: tuple[PageArt, ...]) -
         writer.add_stream_to_page(page_ix, body, resources=generic.DictionaryObject({pdf_name("/XObject"): xobjects}))
 
 
+class _Writer(IncrementalPdfFileWriter):
+    """pyHanko's incremental writer, finding pages by the object numbers the input's description
+    recorded: pyHanko's own walk keeps every page before the target parsed (200 pages cost
+    megabytes), this one reads the target page and its ancestors only."""
+
+    page_ids: Sequence[tuple[int, int] | None] = ()
+
+    def find_page_for_modification(self, page_ix: int) -> tuple[generic.IndirectObject, generic.PdfObject]:
+        page_id = self.page_ids[page_ix] if -len(self.page_ids) <= page_ix < len(self.page_ids) else None
+        if page_id is None:
+            return super().find_page_for_modification(page_ix)
+        ref = generic.IndirectObject(page_id[0], page_id[1], self)
+        node = ref.get_object()
+        for _ in range(MAX_TREE_DEPTH + 1):  # the resources, inherited from the nearest ancestor
+            if "/Resources" in node:
+                return ref, node.raw_get("/Resources")
+            if "/Parent" not in node:
+                break
+            node = node["/Parent"]
+        return ref, generic.DictionaryObject()
+
+
 def _supply_dss(writer: IncrementalPdfFileWriter, material: ValidationMaterial) -> None:
     DocumentSecurityStore.supply_dss_in_writer(
         writer,
@@ -223,17 +249,23 @@ def _supply_dss(writer: IncrementalPdfFileWriter, material: ValidationMaterial) 
 
 
 def sign_pdf(
-    data: bytes,
+    reader: PdfFileReader,
     credentials: SealCredentials,
     spec: SignatureSpec,
     *,
+    output: BinaryIO,
     timestamper: TimeStamper | None = None,
     validation: ValidationMaterial | None = None,
     password: str | None = None,
-) -> bytes:
-    """Stamp and sign ``data`` (an unencrypted or password-opened PDF); returns the new file.
+    page_ids: Sequence[tuple[int, int] | None] = (),
+) -> None:
+    """Stamp and sign the document ``reader`` holds (opened and, if need be, decrypted by
+    :func:`esign.stamp.inputs.open_reader`); the new file is written to ``output``, a readable and
+    writable binary stream, so neither file has to be held in memory.
 
-    ``timestamper`` is required from B-T on, ``validation`` from B-LT on.
+    ``timestamper`` is required from B-T on, ``validation`` from B-LT on; ``password`` opens an
+    encrypted file again for the B-LTA document timestamp. ``page_ids`` are the pages' object
+    numbers (:attr:`esign.stamp.inputs.PageInfo.object_id`): with them pages are found directly.
     """
     if spec.level.timestamped and timestamper is None:
         raise InputError(
@@ -242,26 +274,27 @@ def sign_pdf(
     if spec.level.long_term and validation is None:
         raise InputError("该签名级别需要验证数据。", f"{spec.level} needs validation data.", code="validation_required")
     try:
-        return asyncio.run(_sign(data, credentials, spec, timestamper, validation, password))
+        asyncio.run(_sign(reader, credentials, spec, output, timestamper, validation, password, page_ids))
     except EsignError:
         raise
-    except (SigningError, ValueError, KeyError, TypeError) as exc:
+    except (SigningError, PdfError, ValueError, KeyError, TypeError) as exc:
         raise InputError(
             f"无法在该文件上盖章：{exc}", f"Could not stamp this file: {exc}", code="stamp_failed"
         ) from exc
 
 
 async def _sign(
-    data: bytes,
+    reader: PdfFileReader,
     credentials: SealCredentials,
     spec: SignatureSpec,
+    output: BinaryIO,
     timestamper: TimeStamper | None,
     validation: ValidationMaterial | None,
     password: str | None,
-) -> bytes:
-    writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
-    if writer.security_handler is not None and password is not None:
-        writer.encrypt(password.encode())
+    page_ids: Sequence[tuple[int, int] | None],
+) -> None:
+    writer = _Writer(reader.stream, prev=reader)
+    writer.page_ids = page_ids
     if spec.extra:
         draw_on_pages(writer, spec.extra)
     if spec.level.long_term and validation is not None:
@@ -297,11 +330,13 @@ async def _sign(
         stamp_style=style,
         new_field_spec=field_spec,
     )
-    out = await pdf_signer.async_sign_pdf(writer, bytes_reserved=SIGNATURE_BYTES_RESERVED)
+    await pdf_signer.async_sign_pdf(writer, bytes_reserved=SIGNATURE_BYTES_RESERVED, output=output)
     if spec.level is PadesLevel.B_LTA:
         assert timestamper is not None
-        ts_writer = IncrementalPdfFileWriter(out, strict=False)
-        out = await signers.PdfTimeStamper(timestamper).async_timestamp_pdf(
-            ts_writer, md_algorithm="sha256", bytes_reserved=TIMESTAMP_BYTES_RESERVED
+        output.seek(0)
+        ts_writer = IncrementalPdfFileWriter(output, strict=False)
+        if ts_writer.security_handler is not None:
+            ts_writer.encrypt((password or "").encode())
+        await signers.PdfTimeStamper(timestamper).async_timestamp_pdf(
+            ts_writer, md_algorithm="sha256", bytes_reserved=TIMESTAMP_BYTES_RESERVED, in_place=True
         )
-    return out.getvalue()

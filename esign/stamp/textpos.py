@@ -1,28 +1,37 @@
-"""Where a piece of text sits on a page, in the page's user space (pdfminer.six underneath).
+"""Where a piece of text sits on a page, in the page's user space (PDFium, through pypdfium2).
 
 Matching is forgiving in the ways real decisions differ from what a clerk types: whitespace between
 characters is ignored, and characters are compared after Unicode NFKC folding and case folding, so
 full-width and half-width forms match (``（盖章）`` = ``(盖章)``, ``２０２５`` = ``2025``). Characters are
-taken in content-stream order, which is reading order for the files word processors produce; a
+taken in PDFium's text order, which is reading order for the files word processors produce; a
 match may run across a line break.
 
-Guarantees: positions are glyph boxes as pdfminer computes them from font metrics, in the page's
-unrotated user space (the CropBox and /Rotate do not change them). Not handled: text drawn as
-outlines or images (a scan has no text), and glyphs without a Unicode mapping.
+Guarantees: positions are PDFium's loose glyph boxes (advance width by font ascent and descent),
+in the page's unrotated user space (the CropBox and /Rotate do not change them). Not handled: text
+drawn as outlines or images (a scan has no text), and glyphs without a Unicode mapping.
+
+PDFium is not thread-safe: every call into it holds one process-wide lock (a page takes a few
+milliseconds).
 """
 
 from __future__ import annotations
 
-import io
+import threading
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 
 from esign.errors import EsignError, InputError
 from esign.stamp.geometry import Box
 
 __all__ = ["PageText", "TextHit", "TextIndex", "find_text", "normalise"]
+
+_PDFIUM = threading.RLock()
 
 
 @dataclass(frozen=True)
@@ -92,46 +101,34 @@ class TextIndex:
     single page of a long document.
     """
 
-    def __init__(self, data: bytes, *, password: str | None = None) -> None:
-        from pdfminer.converter import PDFPageAggregator
-        from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
-
-        with _wrapped():
-            self._pages = _open_pages(data, password)
-            self._rsrc = PDFResourceManager(caching=True)
-            self._device = PDFPageAggregator(self._rsrc, laparams=None)
-            self._interp = PDFPageInterpreter(self._rsrc, self._device)
+    def __init__(self, data: bytes | Path, *, password: str | None = None) -> None:
+        with _wrapped(), _PDFIUM:
+            self._doc = pdfium.PdfDocument(data, password=password)
+            self._page_count = len(self._doc)
         self._cache: dict[int, PageText] = {}
 
     @property
     def page_count(self) -> int:
-        """Number of pages pdfminer sees."""
-        return len(self._pages)
+        """Number of pages PDFium sees."""
+        return self._page_count
 
     def page(self, index: int) -> PageText:
         """The text of page ``index`` (0-based)."""
         if index not in self._cache:
-            with _wrapped():
+            with _wrapped(), _PDFIUM:
                 self._cache[index] = self._extract(index)
         return self._cache[index]
 
     def _extract(self, index: int) -> PageText:
-        page = self._pages[index]
-        x0, y0 = page.mediabox[0], page.mediabox[1]
-        # With /Rotate cleared pdfminer only shifts by the MediaBox origin, which is added back below.
-        page.rotate = 0
-        self._interp.process_page(page)
-        glyphs: list[_Glyph] = []
-        folded: list[str] = []
-        owners: list[int] = []
-        for ch in _chars(self._device.get_result()):
-            norm = normalise(ch.get_text())
-            if not norm:
-                continue
-            glyphs.append(_Glyph(ch.get_text(), Box.from_corners(ch.x0 + x0, ch.y0 + y0, ch.x1 + x0, ch.y1 + y0)))
-            folded.append(norm)
-            owners.extend([len(glyphs) - 1] * len(norm))
-        return PageText(index, tuple(glyphs), "".join(folded), tuple(owners))
+        page = self._doc[index]
+        try:
+            textpage = page.get_textpage()
+            try:
+                return _page_text(index, textpage)
+            finally:
+                textpage.close()
+        finally:
+            page.close()
 
     def find(self, needle: str, page_indexes: Iterable[int] | None = None) -> list[TextHit]:
         """Every occurrence of ``needle`` on the given pages (all by default), in document order."""
@@ -152,41 +149,45 @@ class TextIndex:
         indexes = range(self.page_count) if page_indexes is None else page_indexes
         return any(self.page(i).glyphs for i in indexes)
 
+    def close(self) -> None:
+        """Release PDFium's document (also done when the index is garbage-collected)."""
+        with _PDFIUM:
+            self._doc.close()
+
 
 def find_text(data: bytes, needle: str, *, password: str | None = None) -> list[TextHit]:
     """Every occurrence of ``needle`` in the document, in document order.
 
-    :raises InputError: ``pdf_malformed``/``pdf_too_complex`` when pdfminer cannot read the file.
+    :raises InputError: ``pdf_malformed``/``pdf_too_complex`` when PDFium cannot read the file.
     """
-    return TextIndex(data, password=password).find(needle)
+    index = TextIndex(data, password=password)
+    try:
+        return index.find(needle)
+    finally:
+        index.close()
 
 
-def _open_pages(data: bytes, password: str | None) -> list[Any]:
-    from pdfminer.pdfdocument import PDFDocument
-    from pdfminer.pdfpage import PDFPage
-    from pdfminer.pdfparser import PDFParser
-
-    doc = PDFDocument(PDFParser(io.BytesIO(data)), password=password or "")
-    return list(PDFPage.create_pages(doc))
-
-
-def _chars(container: Any) -> Iterator[Any]:
-    from pdfminer.layout import LTChar
-
-    stack = [iter(container)]
-    while stack:
-        for item in stack[-1]:
-            if isinstance(item, LTChar):
-                yield item
-            elif hasattr(item, "__iter__"):
-                stack.append(iter(item))
-                break
-        else:
-            stack.pop()
+def _page_text(index: int, textpage: pdfium.PdfTextPage) -> PageText:
+    glyphs: list[_Glyph] = []
+    folded: list[str] = []
+    owners: list[int] = []
+    rect = pdfium_c.FS_RECTF()
+    for i in range(textpage.count_chars()):
+        code = pdfium_c.FPDFText_GetUnicode(textpage, i)
+        if code == 0 or 0xD800 <= code < 0xE000:  # no mapping, or a lone surrogate half
+            continue
+        char = chr(code)
+        norm = normalise(char)
+        if not norm or not pdfium_c.FPDFText_GetLooseCharBox(textpage, i, rect):
+            continue
+        glyphs.append(_Glyph(char, Box.from_corners(rect.left, rect.bottom, rect.right, rect.top)))
+        folded.append(norm)
+        owners.extend([len(glyphs) - 1] * len(norm))
+    return PageText(index, tuple(glyphs), "".join(folded), tuple(owners))
 
 
 class _wrapped:
-    """pdfminer's many exception types become our errors (the bytes were already vetted by inspect_pdf)."""
+    """PDFium's errors become ours (the bytes were already vetted by inspect_pdf)."""
 
     def __enter__(self) -> None:
         return None
@@ -194,12 +195,6 @@ class _wrapped:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
         if exc is None or isinstance(exc, EsignError) or not isinstance(exc, Exception):
             return None
-        if isinstance(exc, RecursionError):
-            raise InputError(
-                "PDF 文件结构过于复杂，无法提取文字",
-                "the PDF's structure is too complex to extract its text",
-                code="pdf_too_complex",
-            ) from exc
         raise InputError(
             f"无法提取 PDF 文件中的文字（{type(exc).__name__}）",
             f"the text of the PDF cannot be extracted ({type(exc).__name__}: {exc})"[:300],

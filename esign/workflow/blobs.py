@@ -10,11 +10,50 @@ import datetime as dt
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from esign.errors import NotFoundError
 
-__all__ = ["BlobStore"]
+__all__ = ["BlobStore", "PendingBlob", "file_sha256"]
+
+_CHUNK = 64 * 1024
+
+
+def file_sha256(fh: BinaryIO) -> str:
+    """SHA-256 (hex) of an open file, read from the start in chunks; leaves it at the start."""
+    fh.seek(0)
+    digest = hashlib.sha256()
+    buffer = bytearray(_CHUNK)
+    view = memoryview(buffer)
+    while n := fh.readinto(buffer):  # type: ignore[attr-defined]
+        digest.update(view[:n])
+    fh.seek(0)
+    return digest.hexdigest()
+
+
+class PendingBlob:
+    """A document being written (see :meth:`BlobStore.pending`); ``file`` is readable and writable."""
+
+    def __init__(self, store: BlobStore, file: BinaryIO, tmp: Path) -> None:
+        self.file = file
+        self._store = store
+        self._tmp = tmp
+        self.digest: str | None = None
+
+    def commit(self, *, durable: bool = True) -> str:
+        """Hash what was written, move it into place and return its SHA-256 (hex)."""
+        digest = file_sha256(self.file)
+        if durable:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+        path = self._store._path(digest)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self._tmp, path)  # the same content already stored is simply replaced by itself
+        self.digest = digest
+        return digest
 
 
 class BlobStore:
@@ -49,16 +88,42 @@ class BlobStore:
             raise
         return digest
 
+    @contextmanager
+    def pending(self) -> Iterator[PendingBlob]:
+        """A temporary file in the store to write a document into, without holding it in memory.
+
+        :meth:`PendingBlob.commit` stores it under its hash; without a commit, or when the block
+        fails, the temporary file is removed.
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "w+b") as fh:
+                yield PendingBlob(self, fh, Path(tmp))
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+
+    def path(self, digest: str) -> Path:
+        """Where the stored document is (to stream it); NotFoundError when absent or past retention."""
+        path = self._path(digest)
+        if not path.exists():
+            raise self._missing()
+        return path
+
     def get(self, digest: str) -> bytes:
         """The stored document; NotFoundError when absent or past retention."""
         try:
             return self._path(digest).read_bytes()
         except FileNotFoundError:
-            raise NotFoundError(
-                "文件不存在或已超过保存期限（登记台账仍保留其哈希值）。",
-                "The document is not stored (or past retention); the register keeps its hash.",
-                code="document_not_found",
-            ) from None
+            raise self._missing() from None
+
+    @staticmethod
+    def _missing() -> NotFoundError:
+        return NotFoundError(
+            "文件不存在或已超过保存期限（登记台账仍保留其哈希值）。",
+            "The document is not stored (or past retention); the register keeps its hash.",
+            code="document_not_found",
+        )
 
     def exists(self, digest: str) -> bool:
         """Whether the document is stored."""
@@ -71,6 +136,9 @@ class BlobStore:
     def purge_older_than(self, cutoff: dt.datetime, *, keep: frozenset[str] | set[str] = frozenset()) -> int:
         """Delete documents last modified before ``cutoff`` except those in ``keep``; returns the count."""
         removed = 0
+        for path in [*self.root.glob(".tmp-*"), *self.root.glob("??/.tmp-*")]:  # left by a crash
+            if dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC) < cutoff:
+                path.unlink(missing_ok=True)
         for path in self.root.glob("??/*.pdf"):
             if path.stem in keep:
                 continue

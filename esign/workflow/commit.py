@@ -6,7 +6,6 @@ recorded and the stamped file is discarded. Also the register's checkpoint polic
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import secrets
@@ -31,9 +30,10 @@ from esign.registry import (
 )
 from esign.registry.models import Seal
 from esign.registry.townships import organisation_name
+from esign.stamp.inputs import describe, open_reader
 from esign.stamp.plan import default_keywords, placement_from_dict, plan_stamp
 from esign.stamp.signing import PadesLevel, SignatureSpec, sign_pdf
-from esign.workflow.blobs import BlobStore
+from esign.workflow.blobs import BlobStore, file_sha256
 from esign.workflow.engine import StampEngine
 from esign.workflow.models import StampRequestRow
 from esign.workflow.rules import require_active
@@ -133,18 +133,18 @@ def stamp_and_commit(
     dep: Deployment,
     engine: StampEngine,
     job: StampJob,
-    data: bytes,
     *,
     at: dt.datetime,
     actor_name: str,
     approver_id: int | None,
     password: str | None = None,
 ) -> StampOutcome:
+    """Stamp the job's stored input, store the result, and record it (see the module docstring)."""
     entry_id = new_entry_id()
     url = verify_url(dep, entry_id)
-    output, signed_at, count = sign_job(dep, engine, job, data, url, at=at, password=password)
+    output_sha, signed_at, count = sign_job(dep, engine, job, url, at=at, password=password)
     blobs = blobs_of(dep)
-    output_sha = blobs.put(output)
+    blobs = blobs_of(dep)
     try:
         with dep.transaction() as session:
             seal = session.get(Seal, job.seal.id)
@@ -167,7 +167,7 @@ def stamp_and_commit(
                 user=job.user,
                 approver=job.approver,
                 count=count,
-                input_sha256=hashlib.sha256(data).hexdigest(),
+                input_sha256=job.input_sha256,
                 output_sha256=output_sha,
                 signed_at=signed_at,
             )
@@ -212,35 +212,57 @@ def sign_job(
     dep: Deployment,
     engine: StampEngine,
     job: StampJob,
-    data: bytes,
     url: str,
     *,
     at: dt.datetime,
     password: str | None,
-) -> tuple[bytes, dt.datetime, int]:
+) -> tuple[str, dt.datetime, int]:
+    """Stamp the stored input into a new stored file; returns its SHA-256, the signing time and the
+    number of pages that carry the seal. The documents are streamed, not held in memory, and the
+    input is parsed once for the placement and the signature together."""
     material = engine.material(job.seal)
-    placed = plan_stamp(
-        data,
-        placement_from_dict(job.placement, default_text=default_keywords(job.township_name, job.organisation)),
-        seal=material.seal,
-        qr=lambda: engine.qr(url),
-        password=password,
-    )
-    spec = SignatureSpec(
-        field_name=placed.field_name or f"esign-{job.seal.code}-{secrets.token_hex(4)}",
-        existing_field=placed.field_name is not None,
-        widget=placed.widget,
-        extra=placed.extra,
-        level=job.level,
-        certify=job.certify,
-        reason=f"{job.item_name}：{job.reason}",
-        location=job.location,
-        name=job.seal.name,
-    )
-    validation = engine.validation(job.seal, at=at) if job.level.long_term else None
-    timestamper = engine.timestamper() if job.level.timestamped else None
-    output = sign_pdf(
-        data, material.credentials, spec, timestamper=timestamper, validation=validation, password=password
-    )
+    blobs = blobs_of(dep)
+    source = blobs.path(job.input_sha256)
+    with source.open("rb") as fh, blobs.pending() as out:
+        if file_sha256(fh) != job.input_sha256:
+            raise StateError(
+                "存储的待盖章文件已被改动，不能盖章。",
+                "The stored document no longer matches its hash; it is not stamped.",
+                code="document_altered",
+            )
+        reader = open_reader(fh, password=password, max_bytes=dep.settings.max_upload_bytes)
+        info = describe(reader)
+        placed = plan_stamp(
+            source,
+            placement_from_dict(job.placement, default_text=default_keywords(job.township_name, job.organisation)),
+            seal=material.seal,
+            qr=lambda: engine.qr(url),
+            password=password,
+            info=info,
+        )
+        spec = SignatureSpec(
+            field_name=placed.field_name or f"esign-{job.seal.code}-{secrets.token_hex(4)}",
+            existing_field=placed.field_name is not None,
+            widget=placed.widget,
+            extra=placed.extra,
+            level=job.level,
+            certify=job.certify,
+            reason=f"{job.item_name}：{job.reason}",
+            location=job.location,
+            name=job.seal.name,
+        )
+        validation = engine.validation(job.seal, at=at) if job.level.long_term else None
+        timestamper = engine.timestamper() if job.level.timestamped else None
+        sign_pdf(
+            reader,
+            material.credentials,
+            spec,
+            output=out.file,
+            timestamper=timestamper,
+            validation=validation,
+            password=password,
+            page_ids=[p.object_id for p in info.pages],
+        )
+        output_sha = out.commit()
     signed_at = engine.take_last_timestamp_time() or at
-    return output, signed_at, placed.impressions
+    return output_sha, signed_at, placed.impressions

@@ -26,6 +26,7 @@ from esign.errors import StateError
 from esign.pki import store as pki_store
 from esign.pki.crl import current_crl
 from esign.pki.timestamper import InProcessTimeStamper
+from esign.pki.tsa import TimeStampAuthority
 from esign.registry.models import Seal
 from esign.registry.townships import organisation_name
 from esign.stamp.signing import SealCredentials, ValidationMaterial
@@ -56,6 +57,7 @@ class StampEngine:
         self._validation: dict[tuple[str, int], tuple[dt.datetime, ValidationMaterial]] = {}
         self._root_crl: bytes | None = None
         self._local = threading.local()
+        self._tsa: TimeStampAuthority | None = None
 
     # -- seal material -----------------------------------------------------------------------
 
@@ -133,7 +135,9 @@ class StampEngine:
 
     def timestamper(self) -> InProcessTimeStamper:
         """The county TSA in process; serials and genTime come from the shared database."""
-        return InProcessTimeStamper(self.dep.pki.timestamp_authority(), self._next_serial_and_time, clock=self.clock)
+        if self._tsa is None:  # its certificate and the token parts every token shares, encoded once
+            self._tsa = self.dep.pki.timestamp_authority()
+        return InProcessTimeStamper(self._tsa, self._next_serial_and_time, clock=self.clock)
 
     def _next_serial_and_time(self, at: dt.datetime) -> tuple[int, dt.datetime]:
         with self.dep.transaction() as session:

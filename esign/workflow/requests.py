@@ -279,9 +279,8 @@ def _approve(
         approver = session.get(Person, actor.person_id)
         assert approver is not None
         job = StampJob.of(row, seal, item_name=item.item.name, item_number=str(item.number), approver=approver.name)
-    data = blobs_of(dep).get(job.input_sha256)
     return stamp_and_commit(
-        dep, engine, job, data, at=at, actor_name=actor.name, approver_id=actor.person_id, password=password
+        dep, engine, job, at=at, actor_name=actor.name, approver_id=actor.person_id, password=password
     )
 
 

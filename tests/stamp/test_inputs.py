@@ -185,3 +185,18 @@ def test_page_lookup(long20: bytes) -> None:
         with pytest.raises(InputError) as err:
             info.page_index(bad)
         assert err.value.code == "page_out_of_range"
+
+
+def test_describe_releases_each_page_and_records_where_it_is(long20: bytes) -> None:
+    from pyhanko.pdf_utils import generic
+
+    from esign.stamp.inputs import describe, open_reader
+
+    reader = open_reader(long20, max_bytes=10 * MB)
+    info = describe(reader)
+    ids = [p.object_id for p in info.pages]
+    assert None not in ids and len(set(ids)) == 20
+    cached = {(idnum, gen) for gen, idnum in reader.resolved_objects}
+    assert not cached & set(ids), "page objects stay parsed: memory would grow with the page count"
+    last = reader.get_object(generic.Reference(*ids[-1]))  # type: ignore[misc]
+    assert last["/Type"] == "/Page"

@@ -11,6 +11,7 @@ from PIL import Image
 from esign.workflow.blobs import BlobStore
 from esign.workflow.requests import StampRequestSpec, stamp_directly
 from tests import pdfgen
+from tests.stamp._render import red_centroid, render
 
 from .conftest import now, pdfsig
 
@@ -100,3 +101,39 @@ def test_rotated_pages_show_the_seal_upright_where_asked(county, rotate, tmp_pat
     assert abs(sx / px_per_mm - 70) < 1 and abs(sy / px_per_mm - 80) < 1, (rotate, sx / px_per_mm, sy / px_per_mm)
     # upright: the QR code stands to the right of the seal, level with it, on the page as shown
     assert qx > sx + 20 * px_per_mm and abs(qy - sy) < 5 * px_per_mm, (rotate, (sx, sy), (qx, qy))
+
+
+def _nested_tree_pdf() -> bytes:
+    """Three pages in a two-level page tree; the font resource is inherited from the root node."""
+    contents = [b"BT /F1 24 Tf 100 700 Td (Page %d) Tj ET" % n for n in (1, 2, 3)]
+    streams = [b"<< /Length %d >>\nstream\n%s\nendstream" % (len(c), c) for c in contents]
+    return pdfgen.raw_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R 6 0 R] /Count 3 /MediaBox [0 0 595 842]"
+            b" /Resources << /Font << /F1 7 0 R >> >> >>",
+            b"<< /Type /Pages /Parent 2 0 R /Kids [4 0 R 5 0 R] /Count 2 >>",
+            b"<< /Type /Page /Parent 3 0 R /Contents 8 0 R >>",
+            b"<< /Type /Page /Parent 3 0 R /Contents 9 0 R >>",
+            b"<< /Type /Page /Parent 2 0 R /Contents 10 0 R >>",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+            *streams,
+        ]
+    )
+
+
+def test_nested_page_tree_with_inherited_resources(county, tmp_path):
+    # the seal goes on page 2 (inside the inner node), a repeat on page 3: pages are found by
+    # object number, and the inherited font still draws each page's own text afterwards
+    placement = {"mode": "position", "page": 2, "x_mm": 100, "y_mm": 150, "also_on_pages": [3]}
+    out = _stamp(county, _nested_tree_pdf(), placement)
+    path = tmp_path / "nested.pdf"
+    path.write_bytes(out)
+    assert "Total document signed" in pdfsig(county, path)
+    for page in (1, 2, 3):
+        text = subprocess.run(
+            ["pdftotext", "-f", str(page), "-l", str(page), str(path), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        assert f"Page {page}" in text
+    has_red = [red_centroid(render(out, dpi=40, page=page)) is not None for page in (1, 2, 3)]
+    assert has_red == [False, True, True]

@@ -215,12 +215,51 @@ def test_failure_after_signing_before_commit_records_nothing(county, decision, m
         approve_request(county.dep, county.engine, approver, row.id, at=now())
     assert _ledger_size(county) == size_before
     assert set(documents.rglob("*.pdf")) == files_before, "no stamped file may be left behind"
+    assert not list(documents.rglob(".tmp-*")), "no half-written file may be left behind"
     with county.dep.transaction() as session:
         again = session.get(StampRequestRow, row.id)
         assert again.status == "pending" and again.entry_id is None
     monkeypatch.undo()
     outcome = approve_request(county.dep, county.engine, approver, row.id, at=now())
     assert _ledger_size(county) == size_before + 1 and outcome.entry_id
+
+
+def test_a_failure_while_writing_the_stamped_file_leaves_nothing(county, decision, monkeypatch):
+    import esign.workflow.commit as flow
+
+    real_sign = flow.sign_pdf
+
+    def fails_halfway(*args, **kwargs):
+        real_sign(*args, **kwargs)  # the whole signed file is written ...
+        kwargs["output"].write(b"...")
+        raise OSError("no space left on device")  # ... and then the disk fills up
+
+    with county.dep.transaction() as session:
+        clerk = Actor.from_person(find_person(session, CLERK))
+        approver = Actor.from_person(find_person(session, APPROVER))
+    row = submit_request(county.dep, clerk, decision, _spec(idempotency_key="disk-full-1"), at=now())
+    documents = county.home / "documents"
+    files_before, size_before = set(documents.rglob("*.pdf")), _ledger_size(county)
+    monkeypatch.setattr(flow, "sign_pdf", fails_halfway)
+    with pytest.raises(OSError):
+        approve_request(county.dep, county.engine, approver, row.id, at=now())
+    assert set(documents.rglob("*.pdf")) == files_before and not list(documents.rglob(".tmp-*"))
+    assert _ledger_size(county) == size_before
+
+
+def test_a_stored_input_changed_on_disk_is_not_stamped(county, decision):
+    with county.dep.transaction() as session:
+        clerk = Actor.from_person(find_person(session, CLERK))
+        approver = Actor.from_person(find_person(session, APPROVER))
+    data = decision_pdf(number="克政审受字〔2025〕第777号")
+    row = submit_request(county.dep, clerk, data, _spec(idempotency_key="altered-1"), at=now())
+    stored = BlobStore(county.home / "documents").path(row.input_sha256)
+    stored.write_bytes(data + b"\n% changed behind the service's back")
+    size_before = _ledger_size(county)
+    with pytest.raises(EsignError) as err:
+        approve_request(county.dep, county.engine, approver, row.id, at=now())
+    assert err.value.code == "document_altered"
+    assert _ledger_size(county) == size_before
 
 
 def test_retries_with_the_same_key_do_not_stamp_twice(county, decision):
