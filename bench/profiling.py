@@ -29,7 +29,7 @@ _AREAS = (
     ("/esign/registry/", "esign.registry (accounts, seals, audit)"),
     ("/esign/pki/", "esign.pki (TSA, OCSP, CRL)"),
     ("/esign/", "esign (other)"),
-    ("pdfminer", "pdfminer (text extraction)"),
+    ("pypdfium2", "PDFium (text search)"),
     ("fontTools", "fontTools"),
     ("/PIL/", "Pillow"),
     ("qrcode", "QR encoder"),

@@ -50,7 +50,7 @@ TARGET_OVER_STRAIGHT = 2.0  # ... at least this many times faster than (b)
 
 
 #: Where ours puts the seal: a fixed position, as a county's templates do (the signature line of
-#: tests/pdfgen's decision); the keyword row adds the text search (pdfminer) on top.
+#: tests/pdfgen's decision); the keyword row adds the text search (PDFium) on top.
 POSITION = {"mode": "position", "page": -1, "x_mm": 150, "y_mm": 240}
 KEYWORD_ROW = "ours B-LT, keyword placement (（盖章）)"
 
@@ -229,9 +229,11 @@ def _targets(ctx: Context, section: Section, s: dict[str, Summary]) -> None:
     )
     if KEYWORD_ROW in s:
         kw = s[KEYWORD_ROW]
+        ok_kw = kw.ratio(s[FLOOR]) <= TARGET_OVER_FLOOR and s[STRAIGHT].ratio(kw) >= TARGET_OVER_STRAIGHT
         section.verdicts.append(
-            f"info: with keyword placement ours B-LT is {fmt_seconds(kw.median)} = {kw.ratio(s[FLOOR]):.2f}× the "
-            f"floor and {s[STRAIGHT].ratio(kw):.2f}× faster than (b) (the text search is pdfminer's)"
+            f"{'PASS' if ok_kw else 'MISS'} both targets with keyword placement (text search in PDFium): ours B-LT "
+            f"{fmt_seconds(kw.median)} = {kw.ratio(s[FLOOR]):.2f}× the floor and {s[STRAIGHT].ratio(kw):.2f}× "
+            "faster than (b)"
         )
     if not (ok1 and ok2):
         county, data = ctx.county, ctx.docs.decision

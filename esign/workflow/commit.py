@@ -144,7 +144,6 @@ def stamp_and_commit(
     url = verify_url(dep, entry_id)
     output_sha, signed_at, count = sign_job(dep, engine, job, url, at=at, password=password)
     blobs = blobs_of(dep)
-    blobs = blobs_of(dep)
     try:
         with dep.transaction() as session:
             seal = session.get(Seal, job.seal.id)
