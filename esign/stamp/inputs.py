@@ -37,6 +37,7 @@ __all__ = [
     "describe",
     "inspect_pdf",
     "open_reader",
+    "require_stampable",
 ]
 
 MAX_PAGES = 10_000
@@ -137,6 +138,10 @@ class PdfInfo:
 
     revisions: int
     """Number of revisions (1 + incremental updates)."""
+
+    form_drawn_by_viewer: bool = False
+    """Filled-in form fields that only the viewer draws (``/NeedAppearances``): a signature turns
+    that off, so their values would vanish from view (see :func:`require_stampable`)."""
 
     @property
     def page_count(self) -> int:
@@ -274,6 +279,23 @@ def inspect_pdf(data: bytes, *, password: str | None = None, max_bytes: int) -> 
     return describe(open_reader(data, password=password, max_bytes=max_bytes))
 
 
+def require_stampable(info: PdfInfo) -> None:
+    """Refuse a document whose visible content a signature would change.
+
+    :raises InputError: ``pdf_form_needs_appearances`` - filled-in form fields that the viewer draws
+        (LibreOffice's "create PDF form" export): signing must turn ``/NeedAppearances`` off, and the
+        values would disappear from view.
+    """
+    if info.form_drawn_by_viewer:
+        raise InputError(
+            "该 PDF 表单中已填写的内容由阅读器临时绘制，盖章签名后将不再显示。"
+            "请在导出 PDF 时取消“创建 PDF 表单”，或先“打印为 PDF”，再上传。",
+            "the PDF's filled-in form fields are drawn by the viewer (NeedAppearances) and would no longer "
+            "show once signed; export without 'create PDF form', or print to PDF, and upload again",
+            code="pdf_form_needs_appearances",
+        )
+
+
 def describe(reader: PdfFileReader) -> PdfInfo:
     """Describe the document ``reader`` holds (from :func:`open_reader`). The objects it reads stay
     in the reader's cache, so a writer made from the same reader does not parse them again.
@@ -288,7 +310,10 @@ def describe(reader: PdfFileReader) -> PdfInfo:
     if not pages:
         raise InputError("PDF 文件没有任何页面", "the PDF has no pages", code="pdf_no_pages")
     with _wrapped("reading the form fields"):
-        fields = _read_sig_fields(root, annot_pages)
+        fields, filled = _read_fields(root, annot_pages)
+        form = _get(root, "/AcroForm")
+        need = _get(form, "/NeedAppearances") if isinstance(form, generic.DictionaryObject) else None
+        viewer_drawn = filled and isinstance(need, generic.BooleanObject) and bool(need.value)
     with _wrapped("reading the metadata"):
         xmp = _xmp_bytes(root)
         producer = _producer(reader, xmp)
@@ -306,6 +331,7 @@ def describe(reader: PdfFileReader) -> PdfInfo:
         object_streams=object_streams,
         producer=producer,
         revisions=revisions,
+        form_drawn_by_viewer=bool(viewer_drawn),
     )
 
 
@@ -427,14 +453,16 @@ def _page_info(
 # ------------------------------------------------------------------------------------------ fields
 
 
-def _read_sig_fields(root: generic.DictionaryObject, annot_pages: dict[int, int]) -> list[SignatureField]:
+def _read_fields(root: generic.DictionaryObject, annot_pages: dict[int, int]) -> tuple[list[SignatureField], bool]:
+    """The signature fields, and whether any other field holds a value."""
     form = _get(root, "/AcroForm")
     if not isinstance(form, generic.DictionaryObject):
-        return []
+        return [], False
     top = _get(form, "/Fields")
     if not isinstance(top, generic.ArrayObject):
-        return []
+        return [], False
     out: list[SignatureField] = []
+    filled = False
     seen: set[int] = set()
     # (reference, parent's qualified name, inherited /FT, depth)
     stack: list[tuple[Any, str, Any, int]] = [(top.raw_get(i), "", None, 0) for i in range(len(top) - 1, -1, -1)]
@@ -467,12 +495,14 @@ def _read_sig_fields(root: generic.DictionaryObject, annot_pages: dict[int, int]
             widgets.append(ref)
         for k in reversed(child_fields):
             stack.append((k, name, ft, depth + 1))
+        if ft != "/Sig" and not child_fields:
+            filled = filled or _get(node, "/V") not in (None, "", "/Off")
         if ft != "/Sig" or partial is None:
             continue
         value = _get(node, "/V")
         page_index, rect = _widget_location(widgets, annot_pages)
         out.append(SignatureField(name, isinstance(value, generic.DictionaryObject), page_index, rect))
-    return out
+    return out, filled
 
 
 def _widget_location(widgets: list[Any], annot_pages: dict[int, int]) -> tuple[int | None, Box | None]:

@@ -24,11 +24,12 @@ from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
-from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils import generic, layout
 from pyhanko.pdf_utils.content import RawContent
 from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.layout import BoxConstraints
+from pyhanko.pdf_utils.metadata.model import VENDOR
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
@@ -216,6 +217,15 @@ def draw_on_pages(writer: IncrementalPdfFileWriter, arts: tuple[PageArt, ...]) -
         writer.add_stream_to_page(page_ix, body, resources=generic.DictionaryObject({pdf_name("/XObject"): xobjects}))
 
 
+#: The appearance fills the widget exactly: no margins, no scaling.
+_EXACT = layout.SimpleBoxLayoutRule(
+    x_align=layout.AxisAlignment.ALIGN_MID,
+    y_align=layout.AxisAlignment.ALIGN_MID,
+    margins=layout.Margins(),
+    inner_content_scaling=layout.InnerScaling.NO_SCALING,
+)
+
+
 class _Writer(IncrementalPdfFileWriter):
     """pyHanko's incremental writer, finding pages by the object numbers the input's description
     recorded: pyHanko's own walk keeps every page before the target parsed (200 pages cost
@@ -236,6 +246,16 @@ class _Writer(IncrementalPdfFileWriter):
                 break
             node = node["/Parent"]
         return ref, generic.DictionaryObject()
+
+    def _update_meta(self) -> None:
+        # pyHanko appends itself to the information dictionary's /Producer but writes only itself into
+        # the XMP metadata; PDF/A (ISO 19005-2, 6.6.2.3.1) wants the two to agree.
+        super()._update_meta()
+        if self._info is not None and "/Metadata" in self.root:
+            info = self._info.get_object()
+            if "/Producer" in info:
+                info["/Producer"] = generic.TextStringObject(VENDOR)
+                self.mark_update(self._info)
 
 
 def _supply_dss(writer: IncrementalPdfFileWriter, material: ValidationMaterial) -> None:
@@ -307,7 +327,12 @@ async def _sign(
     appearance = RawContent(
         b"q " + _cm(m) + b" " + widget.artwork.content + b" Q", box=BoxConstraints(width=bw, height=bh)
     )
-    style = StaticStampStyle(background=appearance, border_width=0, background_opacity=1.0)
+    style = StaticStampStyle(
+        background=appearance,
+        border_width=0,
+        background_opacity=1.0,
+        background_layout=_EXACT,  # pyHanko's default 5 pt margins would shrink the seal below 42 mm
+    )
     meta = signers.PdfSignatureMetadata(
         field_name=spec.field_name,
         md_algorithm="sha256",

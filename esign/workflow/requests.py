@@ -35,7 +35,7 @@ from esign.registry import (
 )
 from esign.registry.models import Person
 from esign.registry.townships import organisation_name
-from esign.stamp.inputs import inspect_pdf
+from esign.stamp.inputs import inspect_pdf, require_stampable
 from esign.stamp.plan import default_keywords, placement_from_dict, plan_stamp
 from esign.stamp.signing import PadesLevel
 from esign.workflow.commit import (
@@ -175,6 +175,7 @@ def _submit(dep: Deployment, actor: Actor, data: bytes, spec: StampRequestSpec, 
             doc_type = document_type(spec.document_type)
             level = pades_level(spec.level)
             info = inspect_pdf(data, password=spec.password, max_bytes=dep.settings.max_upload_bytes)
+            require_stampable(info)
             placement_from_dict(spec.placement)  # refuses a malformed placement before anything is kept
             digest = blobs.put(data, durable=False)
             row = StampRequestRow(
