@@ -464,10 +464,12 @@ def _read_fields(root: generic.DictionaryObject, annot_pages: dict[int, int]) ->
     out: list[SignatureField] = []
     filled = False
     seen: set[int] = set()
-    # (reference, parent's qualified name, inherited /FT, depth)
-    stack: list[tuple[Any, str, Any, int]] = [(top.raw_get(i), "", None, 0) for i in range(len(top) - 1, -1, -1)]
+    # (reference, parent's qualified name, inherited /FT, inherited /V, depth)
+    stack: list[tuple[Any, str, Any, Any, int]] = [
+        (top.raw_get(i), "", None, None, 0) for i in range(len(top) - 1, -1, -1)
+    ]
     while stack:
-        ref, parent_name, parent_ft, depth = stack.pop()
+        ref, parent_name, parent_ft, parent_value, depth = stack.pop()
         if depth > MAX_TREE_DEPTH:
             raise _too_complex(f"form fields nested deeper than {MAX_TREE_DEPTH}")
         if isinstance(ref, generic.IndirectObject):
@@ -480,6 +482,7 @@ def _read_fields(root: generic.DictionaryObject, annot_pages: dict[int, int]) ->
         partial = _get(node, "/T")
         name = parent_name if partial is None else (f"{parent_name}.{partial}" if parent_name else str(partial))
         ft = _get(node, "/FT", parent_ft)
+        value = _get(node, "/V", parent_value)
         kids = _get(node, "/Kids")
         child_fields = []
         widgets = []
@@ -494,14 +497,14 @@ def _read_fields(root: generic.DictionaryObject, annot_pages: dict[int, int]) ->
         else:
             widgets.append(ref)
         for k in reversed(child_fields):
-            stack.append((k, name, ft, depth + 1))
+            stack.append((k, name, ft, value, depth + 1))
         if ft != "/Sig" and not child_fields:
-            filled = filled or _get(node, "/V") not in (None, "", "/Off")
+            filled = filled or value not in (None, "", "/Off")
         if ft != "/Sig" or partial is None:
             continue
-        value = _get(node, "/V")
+        signed = isinstance(_get(node, "/V"), generic.DictionaryObject)
         page_index, rect = _widget_location(widgets, annot_pages)
-        out.append(SignatureField(name, isinstance(value, generic.DictionaryObject), page_index, rect))
+        out.append(SignatureField(name, signed, page_index, rect))
     return out, filled
 
 

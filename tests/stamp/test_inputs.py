@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from esign.errors import InputError, TooLargeError
-from esign.stamp.inputs import MAX_PAGES, inspect_pdf
+from esign.stamp.inputs import MAX_PAGES, inspect_pdf, require_stampable
 from tests import pdfgen
 
 MB = 1 << 20
@@ -30,6 +30,8 @@ def test_decision_basics(decision: bytes) -> None:
     assert info.producer == "esign tests/pdfgen"
     assert info.revisions == 1 and info.version == "1.7"
     assert info.size_bytes == len(decision)
+    assert not info.form_drawn_by_viewer
+    require_stampable(info)
 
 
 @pytest.mark.parametrize(
@@ -99,6 +101,88 @@ def test_signature_fields_empty_and_signed() -> None:
     assert signed.signatures == ("Seal",)
     assert [f.name for f in signed.empty_signature_fields] == ["Other"]
     assert signed.revisions == 2
+
+
+def _form_pdf(fields: list[bytes], *, need_appearances: bytes | None = b"true") -> bytes:
+    """A one-page PDF with an AcroForm and its /NeedAppearances (None: absent). ``fields`` are object
+    bodies, numbered from 4 on; those starting with ``%top`` are listed in /Fields, those that are
+    widgets in the page's /Annots."""
+    refs = [b"%d 0 R" % (4 + i) for i in range(len(fields))]
+    top = b" ".join(r for r, f in zip(refs, fields, strict=True) if f.startswith(b"%top"))
+    widgets = b" ".join(r for r, f in zip(refs, fields, strict=True) if b"/Widget" in f)
+    need = b"" if need_appearances is None else b" /NeedAppearances " + need_appearances
+    return pdfgen.raw_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [" + top + b"]" + need + b" >> >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Annots [" + widgets + b"] >>",
+            *(f.removeprefix(b"%top") for f in fields),
+        ]
+    )
+
+
+_WIDGET = b" /Type /Annot /Subtype /Widget /P 3 0 R /Rect [100 100 200 120] /F 4"
+
+
+def _field(body: bytes, *, top: bool = True, widget: bool = True) -> bytes:
+    return (b"%top" if top else b"") + b"<< " + body + (_WIDGET if widget else b"") + b" >>"
+
+
+@pytest.mark.parametrize(
+    ("fields", "need", "drawn"),
+    [
+        ([_field(b"/FT /Tx /T (applicant) /V <FEFF738B5EFA56FD>")], b"true", True),
+        ([_field(b"/FT /Tx /T (applicant) /V (13903571234)")], b"true", True),
+        ([_field(b"/FT /Btn /T (agree) /V /Yes /AS /Yes")], b"true", True),
+        ([_field(b"/FT /Ch /T (town) /V (Kecheng)")], b"true", True),
+        # blank: no value, an empty string, an unchecked box
+        ([_field(b"/FT /Tx /T (applicant)")], b"true", False),
+        ([_field(b"/FT /Tx /T (applicant) /V ()")], b"true", False),
+        ([_field(b"/FT /Btn /T (agree) /V /Off /AS /Off")], b"true", False),
+        # filled, but the fields draw themselves: no /NeedAppearances, or false
+        ([_field(b"/FT /Tx /T (applicant) /V (x)")], None, False),
+        ([_field(b"/FT /Tx /T (applicant) /V (x)")], b"false", False),
+        # a signature's value is no form content; an empty text field beside it changes nothing
+        ([_field(b"/FT /Sig /T (Seal) /V << /Type /Sig >>"), _field(b"/FT /Tx /T (note) /V ()")], b"true", False),
+        # a terminal field under a non-terminal one (field type inherited), and a radio group whose
+        # widgets are kids without /T
+        (
+            [
+                _field(b"/T (form) /FT /Tx /Kids [5 0 R]", widget=False),
+                _field(b"/Parent 4 0 R /T (a) /V (x)", top=False),
+            ],
+            b"true",
+            True,
+        ),
+        # the value inherited from the parent field, as ISO 32000 allows
+        (
+            [
+                _field(b"/T (form) /FT /Tx /V (x) /Kids [5 0 R]", widget=False),
+                _field(b"/Parent 4 0 R /T (a)", top=False),
+            ],
+            b"true",
+            True,
+        ),
+        (
+            [
+                _field(b"/FT /Btn /Ff 49152 /T (mode) /V /post /Kids [5 0 R]", widget=False),
+                _field(b"/Parent 4 0 R /AS /post", top=False),
+            ],
+            b"true",
+            True,
+        ),
+    ],
+)
+def test_form_values_only_the_viewer_draws(fields: list[bytes], need: bytes | None, drawn: bool) -> None:
+    info = inspect_pdf(_form_pdf(fields, need_appearances=need), max_bytes=MB)
+    assert info.form_drawn_by_viewer is drawn
+    if not drawn:
+        require_stampable(info)
+        return
+    with pytest.raises(InputError) as err:
+        require_stampable(info)
+    assert err.value.code == "pdf_form_needs_appearances"
+    assert "创建 PDF 表单" in err.value.message_zh and "create PDF form" in err.value.message_en
 
 
 def test_encrypted_with_password() -> None:

@@ -1,4 +1,5 @@
-"""A demo county to stamp in, built once per module, and helpers to check stamped files."""
+"""A demo county to stamp in, built once per module, LibreOffice exports built once per session, and
+helpers to check stamped files."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from esign.config import Settings
 from esign.deployment import Deployment
 from esign.setup import create_demo
 from esign.workflow.engine import StampEngine
+from tests.office import OfficeError, OfficePdfs, build_office_pdfs
 
 
 def now() -> dt.datetime:
@@ -55,6 +57,20 @@ def county(tmp_path_factory: pytest.TempPathFactory) -> Iterator[County]:
         )
     yield County(dep, StampEngine(dep, clock=now), home, nssdb)
     dep.close()
+
+
+@pytest.fixture(scope="session")
+def office_pdfs(tmp_path_factory: pytest.TempPathFactory) -> OfficePdfs:
+    """Decisions exported by LibreOffice, built once per session (the soffice runs take seconds).
+
+    Fails rather than skips without LibreOffice: ``dev.sh`` installs it, so a missing soffice is a
+    broken setup, not an optional feature.
+    """
+    try:
+        return build_office_pdfs(tmp_path_factory.mktemp("office"))
+    except OfficeError as exc:
+        message = str(exc)
+    pytest.fail(message, pytrace=False)
 
 
 def pdfsig(county: County, path: Path) -> str:
