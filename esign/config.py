@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     public_rate_per_minute: int = Field(
         default=30, description="Public verification requests per client address and minute (per worker process)."
     )
+    batch_threads: int = Field(
+        default=2, ge=1, le=32, description="Threads per service process that stamp approved batches."
+    )
 
     @property
     def keys_dir(self) -> Path:

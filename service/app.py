@@ -15,10 +15,12 @@ from esign import __version__
 from esign.config import Settings
 from esign.deployment import Deployment
 from esign.errors import EsignError
+from esign.workflow.batch_runner import BatchWorker
 from esign.workflow.engine import StampEngine
 from service.errors import install_error_handlers
 from service.ratelimit import RateLimiter
 from service.routes import (
+    api_batch,
     api_ledger,
     api_registry,
     api_stamp,
@@ -55,11 +57,15 @@ def create_app(
     app.state.deployment = dep
     app.state.public_limiter = RateLimiter(dep.settings.public_rate_per_minute)
     app.state.stamp_engine = StampEngine(dep, clock=lambda: dt.datetime.now(dt.UTC))
+    app.state.batch_worker = BatchWorker(
+        dep, app.state.stamp_engine, clock=lambda: dt.datetime.now(dt.UTC), threads=dep.settings.batch_threads
+    )
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(pki.router)
     app.include_router(api_registry.router)
     app.include_router(api_stamp.router)
+    app.include_router(api_batch.router)
     app.include_router(api_ledger.router)
     app.include_router(web_admin.router)
     app.include_router(web_desk.router)
@@ -70,7 +76,33 @@ def create_app(
     app.include_router(feed_routes.router)
     if feed_interval:
         _run_feed_worker(app, dep, feed_interval)
+    _run_batch_worker(app, app.state.batch_worker)
     return app
+
+
+def _run_batch_worker(app: FastAPI, worker: BatchWorker) -> None:
+    """At start, take up the batches a previous process left running; at the end, let the documents
+    being stamped finish (the rest stays for the next start)."""
+    from contextlib import asynccontextmanager
+
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(a: FastAPI) -> AsyncIterator[Any]:
+        try:
+            resumed = await asyncio.to_thread(worker.resume)
+        except Exception:  # a database that is not there yet must not keep the service from starting
+            _log.exception("could not resume stamp batches")
+        else:
+            if resumed:
+                _log.info("resuming stamp batches %s", resumed)
+        try:
+            async with inner(a) as state:
+                yield state
+        finally:
+            await asyncio.to_thread(worker.stop)
+
+    app.router.lifespan_context = lifespan
 
 
 def _run_feed_worker(app: FastAPI, dep: Deployment, interval: float) -> None:

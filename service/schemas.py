@@ -10,6 +10,10 @@ from pydantic import BaseModel, Field
 __all__ = [
     "AuditOut",
     "AuthorityItemOut",
+    "BatchItemOut",
+    "BatchOut",
+    "BatchSummaryOut",
+    "ErrorOut",
     "LegacySealIn",
     "SealActionIn",
     "SealEventOut",
@@ -125,3 +129,47 @@ class AuditOut(BaseModel):
     outcome: str
     code: str
     detail: str
+
+
+class ErrorOut(BaseModel):
+    code: str
+    message_zh: str
+    message_en: str
+
+
+class BatchItemOut(BaseModel):
+    position: int = Field(description="上传顺序（从1开始）")
+    file_name: str
+    request_id: int | None = Field(description="对应的用印申请；上传时被拒收的文件为 null")
+    status: str = Field(description="refused | pending | stamped | failed | rejected")
+    entry_id: str | None
+    verify_url: str | None
+    result_url: str | None = Field(description="盖章后的 PDF（/api/v1/stamp-requests/{id}/result.pdf）")
+    error: ErrorOut | None = Field(description="拒收或最近一次盖章失败的原因")
+
+
+class BatchSummaryOut(BaseModel):
+    id: int
+    status: str = Field(description="open | pending | running | done | rejected")
+    township: str
+    seal_code: str
+    item: str
+    document_type: str
+    reason: str
+    level: str
+    clerk: str
+    approver: str | None
+    created_at: dt.datetime
+    decided_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    decision_reason: str
+    total: int = Field(description="成为用印申请的文件数")
+    stamped: int
+    failed: int
+    rejected: int
+    pending: int
+    refused: int = Field(description="上传时被拒收的文件数（不计入 total）")
+
+
+class BatchOut(BatchSummaryOut):
+    items: list[BatchItemOut]

@@ -12,6 +12,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from esign.deployment import Deployment
 from esign.errors import EsignError, StateError
 from esign.feed.events import record_stamp_event
@@ -144,51 +146,81 @@ def stamp_and_commit(
     url = verify_url(dep, entry_id)
     output_sha, signed_at, count = sign_job(dep, engine, job, url, at=at, password=password)
     blobs = blobs_of(dep)
+    already: StampOutcome | None = None
     try:
         with dep.transaction() as session:
-            seal = session.get(Seal, job.seal.id)
-            assert seal is not None
-            require_active(seal)  # revoked or suspended while we were signing: nothing is recorded
-            row = session.get(StampRequestRow, job.request_id) if job.request_id is not None else None
-            if row is not None and row.status != PENDING:
+            # The request row is locked first: two approvals of one request at the same moment
+            # (a double click, two approvers) wait for each other here, and the second finds it stamped.
+            row = (
+                session.get(StampRequestRow, job.request_id, with_for_update={"of": StampRequestRow})
+                if job.request_id is not None
+                else None
+            )
+            if row is not None and row.status == STAMPED:
+                already = outcome_of(dep, row)
+            elif row is not None and row.status != PENDING:
                 raise StateError("该申请已处理。", "The request was already decided.", code="request_decided")
-            entry = LedgerEntry(
-                entry_id=entry_id,
-                township_id=str(job.township_id),
-                township_name=job.township_name,
-                seal_id=str(seal.id),
-                cert_serial=(seal.cert_serial or "0").lstrip("0") or "0",
-                item_number=job.item_number,
-                item_name=job.item_name,
-                document_type=DocumentType(job.document_type),
-                document_title=job.title,
-                reason=job.reason,
-                user=job.user,
-                approver=job.approver,
-                count=count,
-                input_sha256=job.input_sha256,
-                output_sha256=output_sha,
-                signed_at=signed_at,
-            )
-            append(session, entry, at=at)
-            record_stamp_event(session, entry, at=at, verify_url=url)  # 审管联动 outbox, same transaction
-            if row is not None:
-                row.status, row.entry_id, row.output_sha256 = STAMPED, entry_id, output_sha
-                row.signed_at, row.decided_at, row.approver_id = signed_at, at, approver_id
-            record_event(
-                session,
-                actor=actor_name,
-                action="stamp.apply",
-                target=f"entry:{entry_id}",
-                at=at,
-                township_id=job.township_id,
-                detail=job.title,
-            )
+            else:
+                _record(session, job, row, entry_id, output_sha, signed_at, count, url, at, actor_name, approver_id)
     except BaseException:
         blobs.discard(output_sha)
         raise
+    if already is not None:  # stamped by the other approval: ours is not kept, nothing is recorded twice
+        blobs.discard(output_sha)
+        return already
     checkpoint_if_due(dep, at=at)
     return StampOutcome(job.request_id or 0, entry_id, output_sha, signed_at, url)
+
+
+def _record(
+    session: Session,
+    job: StampJob,
+    row: StampRequestRow | None,
+    entry_id: str,
+    output_sha: str,
+    signed_at: dt.datetime,
+    count: int,
+    url: str,
+    at: dt.datetime,
+    actor_name: str,
+    approver_id: int | None,
+) -> None:
+    """The register entry, the department feed event, the request's outcome and the audit event."""
+    seal = session.get(Seal, job.seal.id)
+    assert seal is not None
+    require_active(seal)  # revoked or suspended while we were signing: nothing is recorded
+    entry = LedgerEntry(
+        entry_id=entry_id,
+        township_id=str(job.township_id),
+        township_name=job.township_name,
+        seal_id=str(seal.id),
+        cert_serial=(seal.cert_serial or "0").lstrip("0") or "0",
+        item_number=job.item_number,
+        item_name=job.item_name,
+        document_type=DocumentType(job.document_type),
+        document_title=job.title,
+        reason=job.reason,
+        user=job.user,
+        approver=job.approver,
+        count=count,
+        input_sha256=job.input_sha256,
+        output_sha256=output_sha,
+        signed_at=signed_at,
+    )
+    append(session, entry, at=at)
+    record_stamp_event(session, entry, at=at, verify_url=url)  # 审管联动 outbox, same transaction
+    if row is not None:
+        row.status, row.entry_id, row.output_sha256 = STAMPED, entry_id, output_sha
+        row.signed_at, row.decided_at, row.approver_id = signed_at, at, approver_id
+    record_event(
+        session,
+        actor=actor_name,
+        action="stamp.apply",
+        target=f"entry:{entry_id}",
+        at=at,
+        township_id=job.township_id,
+        detail=job.title,
+    )
 
 
 def checkpoint_if_due(dep: Deployment, *, at: dt.datetime, force: bool = False) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Protocol
 
 from esign.deployment import Deployment
 from esign.errors import EsignError, ForbiddenError, InputError
@@ -23,9 +24,9 @@ from esign.registry import (
 )
 from esign.registry.models import Seal
 from esign.stamp.signing import PadesLevel
-from esign.workflow.models import StampRequestRow
 
 __all__ = [
+    "Decidable",
     "audit_refusal",
     "check_text",
     "document_type",
@@ -76,7 +77,17 @@ def require_clerk(actor: Actor, seal: Seal) -> None:
     authorize(actor, Permission.STAMP_REQUEST, township_id=seal.township_id)
 
 
-def require_approver(actor: Actor, row: StampRequestRow) -> None:
+class Decidable(Protocol):
+    """What an approver decides on: a stamp request or a batch of them."""
+
+    @property
+    def township_id(self) -> int: ...
+
+    @property
+    def clerk_id(self) -> int: ...
+
+
+def require_approver(actor: Actor, row: Decidable) -> None:
     authorize(actor, Permission.STAMP_APPROVE, township_id=row.township_id)
     if actor.person_id == row.clerk_id:
         raise ForbiddenError(

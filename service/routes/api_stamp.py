@@ -7,7 +7,7 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Header, Request, UploadFile
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
@@ -27,7 +27,7 @@ from service.auth import CurrentActor
 from service.deps import Dep
 from service.uploads import read_upload
 
-__all__ = ["StampRequestOut", "engine_of", "request_out", "router"]
+__all__ = ["StampRequestOut", "engine_of", "placement_json", "request_out", "router"]
 
 router = APIRouter(prefix="/api/v1/stamp-requests", tags=["stamping"])
 
@@ -90,6 +90,19 @@ def request_out(row: StampRequestRow, base_url: str) -> StampRequestOut:
     )
 
 
+def placement_json(text: str) -> dict[str, Any]:
+    """The placement form field: a JSON object (checked in depth when the request is recorded)."""
+    try:
+        value: dict[str, Any] = json.loads(text)
+        if not isinstance(value, dict):
+            raise ValueError
+    except ValueError:
+        raise InputError(
+            "placement 必须是 JSON 对象。", "placement must be a JSON object.", code="bad_placement", field="placement"
+        ) from None
+    return value
+
+
 def engine_of(request: Request) -> StampEngine:
     """The app's stamping engine (one per process)."""
     engine: StampEngine = request.app.state.stamp_engine
@@ -113,14 +126,7 @@ async def submit(
     idempotency_key: Annotated[str, Header(alias="Idempotency-Key")] = "",
 ) -> StampRequestOut:
     data = await read_upload(file, limit=dep.settings.max_upload_bytes)
-    try:
-        placement_dict: dict[str, Any] = json.loads(placement)
-        if not isinstance(placement_dict, dict):
-            raise ValueError
-    except ValueError:
-        raise InputError(
-            "placement 必须是 JSON 对象。", "placement must be a JSON object.", code="bad_placement", field="placement"
-        ) from None
+    placement_dict = placement_json(placement)
     spec = StampRequestSpec(
         seal=seal,
         item=item,
@@ -170,11 +176,10 @@ def _document(dep: Dep, actor: CurrentActor, request_id: int, which: str) -> Res
         digest = row.output_sha256 if which == "result" else row.input_sha256
     if digest is None:
         raise InputError("该申请尚未盖章。", "The request has not been stamped yet.", code="not_stamped")
-    data = BlobStore(dep.settings.home / "documents").get(digest)
-    return Response(
-        data,
+    return FileResponse(  # streamed from the store, not loaded
+        BlobStore(dep.settings.home / "documents").path(digest),
         media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{which}-{request_id}.pdf"'},
+        filename=f"{which}-{request_id}.pdf",
     )
 
 

@@ -13,6 +13,7 @@ from esign.errors import EsignError
 from esign.ledger import DocumentType
 from esign.registry import Permission, Role, authority_list, authorize, find_seal, find_township
 from esign.registry.lifecycle import SealStatus
+from esign.workflow.batches import approve_batch, find_batch, list_batches, reject_batch, view_batch
 from esign.workflow.requests import (
     StampRequestSpec,
     approve_request,
@@ -25,6 +26,7 @@ from esign.workflow.requests import (
 from service.auth import CurrentActor
 from service.deps import Dep
 from service.errors import REFUSALS, record_refusal_of
+from service.routes.api_batch import batch_out, upload_batch, worker_of
 from service.routes.api_stamp import engine_of, request_out
 from service.uploads import read_upload
 from service.web import back, page
@@ -34,6 +36,14 @@ __all__ = ["router"]
 router = APIRouter(prefix="/desk", include_in_schema=False)
 
 STATUS_ZH = {"pending": "待批准", "stamped": "已盖章", "rejected": "不予批准"}
+BATCH_STATUS_ZH = {"open": "上传中", "pending": "待批准", "running": "盖章中", "done": "已完成", "rejected": "不予批准"}
+ITEM_STATUS_ZH = {
+    "refused": "未受理",
+    "pending": "待盖章",
+    "stamped": "已盖章",
+    "failed": "盖章失败",
+    "rejected": "不予批准",
+}
 
 
 def _now() -> dt.datetime:
@@ -154,7 +164,21 @@ def requests_page(request: Request, actor: CurrentActor, dep: Dep) -> Response:
                 flash_kind="error",
             )
         heading = "待批准的用印申请" if pending_only else "用印申请"
-        return page(request, session, "desk/list.html", actor, rows=rows, heading=heading, status_zh=STATUS_ZH)
+        batches = [
+            view_batch(session, b, base_url=dep.settings.base_url)
+            for b in list_batches(session, actor, status="pending" if pending_only else None)[:50]
+        ]
+        return page(
+            request,
+            session,
+            "desk/list.html",
+            actor,
+            rows=rows,
+            heading=heading,
+            status_zh=STATUS_ZH,
+            batches=batches,
+            batch_status_zh=BATCH_STATUS_ZH,
+        )
 
 
 @router.get("/requests/{request_id}", response_class=HTMLResponse)
@@ -212,3 +236,90 @@ def reject(
             record_refusal_of(request, exc)
         return back(f"/desk/requests/{request_id}", f"操作未执行：{exc.message_zh}", error=True)
     return back(f"/desk/requests/{request_id}", "已不予批准。")
+
+
+@router.post("/batches")
+async def create_batch(
+    request: Request,
+    actor: CurrentActor,
+    dep: Dep,
+    item: Annotated[str, Form()],
+    reason: Annotated[str, Form()],
+    files: Annotated[list[UploadFile] | None, File()] = None,
+    document_type: Annotated[str, Form()] = DocumentType.ACCEPTANCE_NOTICE.value,
+    keyword: Annotated[str, Form()] = "",
+    level: Annotated[str, Form()] = "B-LT",
+) -> Response:
+    if actor.role is None:
+        return _login()
+    try:
+        with dep.transaction() as session:
+            seal_ref = find_township(session, actor.township_id or 0).name
+        spec = StampRequestSpec(
+            seal=seal_ref,
+            item=item,
+            reason=reason,
+            document_type=document_type,
+            placement=_placement("keyword", keyword, "-1", "", "", False),
+            level=level,
+        )
+        batch_id = await upload_batch(dep, actor, spec, [f for f in files or [] if f.filename])
+    except EsignError as exc:
+        if isinstance(exc, REFUSALS):
+            record_refusal_of(request, exc)
+        return back("/desk/new", f"未能提交：{exc.message_zh}", error=True)
+    return back(f"/desk/batches/{batch_id}", "已提交，等待批准人批准。")
+
+
+@router.get("/batches/{batch_id}", response_class=HTMLResponse)
+def batch_page(request: Request, batch_id: int, actor: CurrentActor, dep: Dep) -> Response:
+    if actor.role is None:
+        return _login()
+    with dep.transaction() as session:
+        try:
+            row = find_batch(session, batch_id, actor)
+        except EsignError as exc:
+            return back("/desk/requests", exc.message_zh, error=True)
+        b = batch_out(view_batch(session, row, base_url=dep.settings.base_url))
+        can_decide = actor.role is Role.APPROVER and row.clerk_id != actor.person_id
+        return page(
+            request,
+            session,
+            "desk/batch.html",
+            actor,
+            b=b,
+            status_zh=BATCH_STATUS_ZH[b.status],
+            item_status_zh=ITEM_STATUS_ZH,
+            can_approve=can_decide and b.status in ("pending", "running", "done") and b.pending + b.failed > 0,
+            can_reject=can_decide and b.status == "pending",
+            seal_name=row.seal.name,
+        )
+
+
+@router.post("/batches/{batch_id}/approve")
+def approve_batch_page(request: Request, batch_id: int, actor: CurrentActor, dep: Dep) -> Response:
+    if actor.role is None:
+        return _login()
+    try:
+        if approve_batch(dep, actor, batch_id, at=_now()):
+            worker_of(request).submit(batch_id)
+    except EsignError as exc:
+        if isinstance(exc, REFUSALS):
+            record_refusal_of(request, exc)
+        return back(f"/desk/batches/{batch_id}", f"未能批准：{exc.message_zh}", error=True)
+    return back(f"/desk/batches/{batch_id}", "已批准，正在逐份加盖电子印章。")
+
+
+@router.post("/batches/{batch_id}/reject")
+def reject_batch_page(
+    request: Request, batch_id: int, actor: CurrentActor, dep: Dep, reason: Annotated[str, Form()] = ""
+) -> Response:
+    if actor.role is None:
+        return _login()
+    try:
+        reject_batch(dep, actor, batch_id, reason, at=_now())
+    except EsignError as exc:
+        if isinstance(exc, REFUSALS):
+            record_refusal_of(request, exc)
+        return back(f"/desk/batches/{batch_id}", f"操作未执行：{exc.message_zh}", error=True)
+    return back(f"/desk/batches/{batch_id}", "整批不予批准。")

@@ -43,6 +43,10 @@ ROUTES = [
     ("GET", "/api/v1/stamp-requests", None, {"reform_admin", *STAFF}, 200),
     ("POST", "/api/v1/stamp-requests/999999/approve", None, {"approver"}, 404),
     ("POST", "/api/v1/stamp-requests/999999/reject", {"reason": "x"}, {"approver"}, 404),
+    ("GET", "/api/v1/stamp-batches", None, {"reform_admin", *STAFF}, 200),
+    ("GET", "/api/v1/stamp-batches/999999", None, {"reform_admin", *STAFF}, 404),
+    ("POST", "/api/v1/stamp-batches/999999/approve", None, {"approver"}, 404),
+    ("POST", "/api/v1/stamp-batches/999999/reject", {"reason": "x"}, {"approver"}, 404),
 ]
 # Routes whose target belongs to a township: township staff are allowed only on their own.
 TOWNSHIP_SCOPED = {"{t}", "{s}"}

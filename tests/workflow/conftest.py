@@ -59,6 +59,15 @@ def county(tmp_path_factory: pytest.TempPathFactory) -> Iterator[County]:
     dep.close()
 
 
+@pytest.fixture
+def any_county(db_url: str, tmp_path: Path) -> Iterator[County]:
+    """A county on a fresh SQLite file, or on the real PostgreSQL (where claims race for real)."""
+    dep = Deployment.open(Settings(home=tmp_path, database_url=db_url, public_base_url="https://esign.puxian.example"))
+    assert create_demo(dep, at=now()) is not None
+    yield County(dep, StampEngine(dep, clock=now), tmp_path, tmp_path)
+    dep.close()
+
+
 @pytest.fixture(scope="session")
 def office_pdfs(tmp_path_factory: pytest.TempPathFactory) -> OfficePdfs:
     """Decisions exported by LibreOffice, built once per session (the soffice runs take seconds).

@@ -334,3 +334,47 @@ def test_a_request_that_fails_to_record_keeps_no_file(county, monkeypatch):
     with pytest.raises(RuntimeError):
         submit_request(county.dep, clerk, data, _spec(idempotency_key="lost-1"), at=now())
     assert set(documents.rglob("*.pdf")) == before
+
+
+def test_two_approvals_at_the_same_moment_stamp_once(any_county, monkeypatch):
+    # A double click, or two approvers: both sign, then both try to record. The request row is locked,
+    # so the second finds the request stamped, returns the same outcome and keeps no file of its own.
+    import threading
+
+    import esign.workflow.commit as flow
+
+    county = any_county
+    with county.dep.transaction() as session:
+        clerk = Actor.from_person(find_person(session, CLERK))
+        approver = Actor.from_person(find_person(session, APPROVER))
+    row = submit_request(county.dep, clerk, decision_pdf(), _spec(level="B-B"), at=now())
+    both_signed = threading.Barrier(2, timeout=60)
+    real_sign_job = flow.sign_job
+
+    def sign_then_meet(*args, **kwargs):
+        result = real_sign_job(*args, **kwargs)
+        both_signed.wait()  # neither records before both have signed
+        return result
+
+    monkeypatch.setattr(flow, "sign_job", sign_then_meet)
+    size_before = _ledger_size(county)
+    outcomes: list = []
+    errors: list = []
+
+    def approve() -> None:
+        try:
+            outcomes.append(approve_request(county.dep, county.engine, approver, row.id, at=now()))
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=approve) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors
+    assert len(outcomes) == 2 and outcomes[0] == outcomes[1]
+    assert _ledger_size(county) == size_before + 1
+    stamped = {p.stem for p in (county.home / "documents").rglob("*.pdf")}
+    assert outcomes[0].output_sha256 in stamped
+    assert len(stamped) == 2, "the input and one stamped file; the losing approval's file is discarded"

@@ -1,0 +1,242 @@
+"""The job that stamps approved batches: worker threads of the service process, safe across processes.
+
+A runner *claims* one document at a time with a conditional update (a lease until a given time),
+stamps it through :func:`esign.workflow.requests.approve_request` with the batch's approver (so
+the seal, the township, the approver and the request's state are checked again for each document,
+and the stamp and its register entry commit atomically), then releases the claim with the error,
+if any. Several threads and several service processes may run the same batch: a document is
+claimed by one of them at a time, and a stamped request is never stamped again.
+
+When a process dies, its unclaimed documents are taken up by the next approval or the next
+service start (:meth:`BatchWorker.resume`); the few documents it was stamping at that moment are
+taken up once their lease has expired (:data:`CLAIM_LEASE`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, and_, func, or_, select, update
+from sqlalchemy.sql.elements import ColumnElement
+
+from esign.deployment import Deployment
+from esign.errors import EsignError, ForbiddenError
+from esign.registry import Actor
+from esign.registry.models import Person
+from esign.workflow.batches import BATCH_DONE, BATCH_RUNNING
+from esign.workflow.commit import PENDING
+from esign.workflow.engine import StampEngine
+from esign.workflow.models import StampBatchItemRow, StampBatchRow, StampRequestRow
+from esign.workflow.requests import approve_request
+
+__all__ = ["CLAIM_LEASE", "BatchWorker"]
+
+#: How long a claim protects a document being stamped. Stamping one document takes seconds; a
+#: claim older than this belongs to a runner that died, and another runner may take the document.
+CLAIM_LEASE = dt.timedelta(minutes=5)
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Claim:
+    item_id: int
+    request_id: int
+    approver_id: int | None
+
+
+class BatchWorker:
+    """Stamps approved batches on ``threads`` worker threads; one per service process."""
+
+    def __init__(
+        self,
+        dep: Deployment,
+        engine: StampEngine,
+        *,
+        clock: Callable[[], dt.datetime],
+        threads: int = 2,
+        lease: dt.timedelta = CLAIM_LEASE,
+        poll: float = 1.0,
+    ) -> None:
+        if threads < 1:
+            raise ValueError("threads must be at least 1")
+        self.dep, self.engine, self.clock = dep, engine, clock
+        self._threads, self._lease, self._poll = threads, lease, poll
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._active: dict[int, int] = {}
+        self._pool: ThreadPoolExecutor | None = None
+
+    def submit(self, batch_id: int) -> None:
+        """Stamp the batch's claimable documents in the background (several threads share one batch)."""
+        if self._stop.is_set():
+            return
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=self._threads, thread_name_prefix="esign-batch")
+            pool = self._pool
+        for _ in range(self._threads):
+            pool.submit(self._drain, batch_id)
+
+    def resume(self) -> list[int]:
+        """(Re)start: submit every batch left running (a previous process stopped or died); their ids."""
+        self._stop.clear()
+        with self.dep.transaction() as session:
+            ids = list(session.scalars(select(StampBatchRow.id).where(StampBatchRow.status == BATCH_RUNNING)))
+        for batch_id in ids:
+            self.submit(batch_id)
+        return ids
+
+    def run(self, batch_id: int) -> None:
+        """Stamp the batch in the calling thread until it is done (or another process holds its last claims
+        past ``stop``)."""
+        self._drain(batch_id)
+
+    def stop(self) -> None:
+        """Finish the documents being stamped, then stop; the rest stays claimable for the next start."""
+        self._stop.set()
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    # -- one runner ----------------------------------------------------------------------------
+
+    def _drain(self, batch_id: int) -> None:
+        with self._lock:
+            self._active[batch_id] = self._active.get(batch_id, 0) + 1
+        try:
+            while not self._stop.is_set():
+                try:
+                    if not self._step(batch_id):
+                        return
+                except Exception:  # a database hiccup: the claim expires and the next pass retries
+                    _log.exception("stamp batch %s: runner pass failed", batch_id)
+                    self._stop.wait(self._poll)
+        finally:
+            with self._lock:
+                self._active[batch_id] -= 1
+                if not self._active[batch_id]:
+                    del self._active[batch_id]
+
+    def _step(self, batch_id: int) -> bool:
+        """Stamp one document, or wait for others; False when this runner is no longer needed."""
+        claim = self._claim(batch_id)
+        if claim is not None:
+            self._stamp(claim)
+            return True
+        with self._lock:
+            last = self._active.get(batch_id, 0) <= 1
+        if not last:  # a sibling thread is stamping; the last one to finish closes the batch
+            return False
+        if self._finish_if_complete(batch_id):
+            return False
+        self._stop.wait(self._poll)  # documents claimed by another process (or a dead one, until the lease ends)
+        return True
+
+    def _claim(self, batch_id: int) -> _Claim | None:
+        now = self.clock()
+        with self.dep.transaction() as session:
+            batch = session.get(StampBatchRow, batch_id)
+            if batch is None or batch.status != BATCH_RUNNING:
+                return None
+            run, approver_id = batch.run, batch.approver_id
+            candidates = session.execute(
+                select(StampBatchItemRow.id, StampRequestRow.id)
+                .join(StampRequestRow, StampRequestRow.id == StampBatchItemRow.request_id)
+                .where(_claimable(batch_id, run, now))
+                .order_by(StampBatchItemRow.position)
+                .limit(8)
+            ).all()
+            for item_id, request_id in candidates:
+                taken = cast(
+                    CursorResult[Any],
+                    session.execute(
+                        update(StampBatchItemRow)
+                        .where(
+                            StampBatchItemRow.id == item_id,
+                            or_(StampBatchItemRow.claimed_until.is_(None), StampBatchItemRow.claimed_until < now),
+                        )
+                        .values(claimed_until=now + self._lease, last_run=run)
+                    ),
+                )
+                if taken.rowcount == 1:
+                    return _Claim(item_id, request_id, approver_id)
+        return None
+
+    def _stamp(self, claim: _Claim) -> None:
+        error: EsignError | None = None
+        try:
+            approve_request(self.dep, self.engine, self._approver(claim.approver_id), claim.request_id, at=self.clock())
+        except EsignError as exc:  # this document fails; the others go on
+            error = exc
+        except Exception:
+            _log.exception("stamp request %s of a batch failed", claim.request_id)
+            error = EsignError(
+                "盖章时发生内部错误，已记录，请联系管理员。",
+                "Internal error while stamping; it has been logged.",
+                code="internal_error",
+            )
+        with self.dep.transaction() as session:
+            session.execute(
+                update(StampBatchItemRow)
+                .where(StampBatchItemRow.id == claim.item_id)
+                .values(
+                    claimed_until=None,
+                    error_code=error.code if error else "",
+                    error_zh=error.message_zh if error else "",
+                    error_en=error.message_en if error else "",
+                )
+            )
+
+    def _approver(self, person_id: int | None) -> Actor:
+        """The batch's approver as the account stands now (a deactivated account stamps nothing more)."""
+        with self.dep.transaction() as session:
+            person = session.get(Person, person_id) if person_id is not None else None
+            if person is None or not person.active:
+                raise ForbiddenError(
+                    "批准该批次的账号已停用，请重新批准。",
+                    "The account that approved the batch is no longer active; approve it again.",
+                    code="approver_inactive",
+                )
+            return Actor.from_person(person)
+
+    def _finish_if_complete(self, batch_id: int) -> bool:
+        """Mark the batch done when every document was tried in this run and none is claimed."""
+        at = self.clock()
+        with self.dep.transaction() as session:
+            batch = session.get(StampBatchRow, batch_id)
+            if batch is None or batch.status != BATCH_RUNNING:
+                return True
+            left = session.scalar(
+                select(func.count())
+                .select_from(StampBatchItemRow)
+                .join(StampRequestRow, StampRequestRow.id == StampBatchItemRow.request_id)
+                .where(
+                    StampBatchItemRow.batch_id == batch_id,
+                    StampRequestRow.status == PENDING,
+                    or_(StampBatchItemRow.last_run < batch.run, StampBatchItemRow.claimed_until.is_not(None)),
+                )
+            )
+            if left:
+                return False
+            batch.status, batch.finished_at = BATCH_DONE, at
+            return True
+
+
+def _claimable(batch_id: int, run: int, now: dt.datetime) -> ColumnElement[bool]:
+    """Documents a runner may take: pending requests not tried in this run, or whose claim was abandoned."""
+    return and_(
+        StampBatchItemRow.batch_id == batch_id,
+        StampRequestRow.status == PENDING,
+        or_(
+            and_(StampBatchItemRow.last_run < run, StampBatchItemRow.claimed_until.is_(None)),
+            StampBatchItemRow.claimed_until < now,
+        ),
+    )
