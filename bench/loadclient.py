@@ -66,7 +66,9 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
     host = urlsplit(args.base).hostname
     if host not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit("loopback only")
-    limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients)
+    # No keep-alive: a new connection per request, as many users behind a proxy make, so that the
+    # kernel spreads them over the server's worker processes (kept-alive connections stay on one worker).
+    limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=0)
     async with httpx.AsyncClient(base_url=args.base, timeout=120, limits=limits) as client:
         flow = _Flow(args, client)
         step = flow.stamp if args.flow == "stamp" else flow.verify
