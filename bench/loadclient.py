@@ -29,14 +29,20 @@ import httpx
 __all__ = ["main"]
 
 
+#: Each client opens a new connection after this many flows (and closes the old one itself): the
+#: server's worker processes share a listening socket, and a kept-alive connection stays on the
+#: worker that accepted it, so with a connection for good all clients could end up on one worker.
+FLOWS_PER_CONNECTION = 10
+
+
 class _Flow:
-    def __init__(self, args: argparse.Namespace, client: httpx.AsyncClient) -> None:
-        self.args, self.client = args, client
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
         self.pdf = Path(args.pdf).read_bytes()
 
-    async def stamp(self) -> dict[str, float]:
+    async def stamp(self, client: httpx.AsyncClient) -> dict[str, float]:
         t0 = time.perf_counter()
-        r = await self.client.post(
+        r = await client.post(
             "/api/v1/stamp-requests",
             headers={"Authorization": f"Bearer {self.args.clerk}", "Idempotency-Key": secrets.token_hex(12)},
             data={"seal": "克城镇", "item": "1", "reason": "服务压力测试 load", "title": "压力测试文书"},
@@ -46,7 +52,7 @@ class _Flow:
             raise RuntimeError(f"submit {r.status_code}: {r.text[:200]}")
         t1 = time.perf_counter()
         rid = r.json()["id"]
-        r = await self.client.post(
+        r = await client.post(
             f"/api/v1/stamp-requests/{rid}/approve", headers={"Authorization": f"Bearer {self.args.approver}"}
         )
         if r.status_code != 200 or r.json().get("status") != "stamped":
@@ -54,9 +60,9 @@ class _Flow:
         t2 = time.perf_counter()
         return {"flow": t2 - t0, "submit": t1 - t0, "approve": t2 - t1}
 
-    async def verify(self) -> dict[str, float]:
+    async def verify(self, client: httpx.AsyncClient) -> dict[str, float]:
         t0 = time.perf_counter()
-        r = await self.client.post("/api/v1/verify", files={"file": ("stamped.pdf", self.pdf, "application/pdf")})
+        r = await client.post("/api/v1/verify", files={"file": ("stamped.pdf", self.pdf, "application/pdf")})
         if r.status_code != 200:
             raise RuntimeError(f"verify {r.status_code}: {r.text[:200]}")
         return {"flow": time.perf_counter() - t0}
@@ -66,27 +72,35 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
     host = urlsplit(args.base).hostname
     if host not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit("loopback only")
-    # No keep-alive: a new connection per request, as many users behind a proxy make, so that the
-    # kernel spreads them over the server's worker processes (kept-alive connections stay on one worker).
-    limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=0)
-    async with httpx.AsyncClient(base_url=args.base, timeout=120, limits=limits) as client:
-        flow = _Flow(args, client)
-        step = flow.stamp if args.flow == "stamp" else flow.verify
-        await asyncio.gather(*(step() for _ in range(args.clients)))  # warm-up: every worker's caches
-        samples: list[dict[str, float]] = []
-        errors: list[str] = []
-        deadline = time.perf_counter() + args.seconds
+    flow = _Flow(args)
+    step = flow.stamp if args.flow == "stamp" else flow.verify
 
-        async def worker() -> None:
-            while time.perf_counter() < deadline:
-                try:
-                    samples.append(await step())
-                except (httpx.HTTPError, RuntimeError) as exc:
-                    errors.append(f"{type(exc).__name__}: {exc}"[:300])
+    def connect() -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=args.base, timeout=120, limits=httpx.Limits(max_connections=1))
 
-        t = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(args.clients)))
-        elapsed = time.perf_counter() - t
+    async def warm_up() -> None:
+        async with connect() as client:
+            await step(client)
+
+    await asyncio.gather(*(warm_up() for _ in range(args.clients)))  # every worker's caches
+    samples: list[dict[str, float]] = []
+    errors: list[str] = []
+    deadline = time.perf_counter() + args.seconds
+
+    async def worker() -> None:
+        while time.perf_counter() < deadline:
+            async with connect() as client:
+                for _ in range(FLOWS_PER_CONNECTION):
+                    if time.perf_counter() >= deadline:
+                        break
+                    try:
+                        samples.append(await step(client))
+                    except (httpx.HTTPError, RuntimeError) as exc:
+                        errors.append(f"{type(exc).__name__}: {exc}"[:300])
+
+    t = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(args.clients)))
+    elapsed = time.perf_counter() - t
     return {
         "flow": args.flow,
         "clients": args.clients,
