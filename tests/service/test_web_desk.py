@@ -74,3 +74,43 @@ def test_other_townships_approver_cannot_open_the_request(site, browser, tmp_pat
     other.goto(f"{base}/desk/requests/{r.json()['id']}")
     other.wait_for_selector(".flash-error")
     assert "其他乡镇" in other.inner_text(".flash-error")
+
+
+def test_clerk_uploads_a_batch_and_the_approver_watches_it_being_stamped(site, browser, tmp_path):
+    base, tokens = site
+    files = []
+    for n in range(3):
+        path = tmp_path / f"受理通知书-{n}.pdf"
+        path.write_bytes(decision_pdf(number=f"克政审受字〔2025〕第3{n}0号"))
+        files.append(str(path))
+    bad = tmp_path / "扫描失败.pdf"
+    bad.write_bytes(b"this is not a PDF")
+    files.append(str(bad))
+
+    clerk = _login(browser, base, tokens["克城镇窗口"])
+    clerk.goto(f"{base}/desk/new")
+    clerk.set_input_files("#batch-files", files)
+    clerk.select_option("#batch-item", "1")
+    clerk.fill("#batch-reason", "批量受理最低生活保障申请")
+    clerk.click("#batch-submit")
+    clerk.wait_for_selector("#items")
+    assert "待批准" in clerk.inner_text("#status")
+    assert clerk.locator("#items tr[data-status='pending']").count() == 3
+    refused = clerk.locator("#items tr[data-status='refused']")
+    assert refused.count() == 1 and "not_pdf" in refused.inner_text()
+    assert clerk.locator("#approve").count() == 0, "a clerk cannot approve"
+    batch_url = clerk.url.split("?")[0]
+
+    approver = _login(browser, base, tokens["克城镇批准人"])
+    approver.goto(batch_url)
+    approver.on("dialog", lambda d: d.accept())
+    approver.click("#approve")
+    # the page refreshes itself while the batch is stamped; wait until it shows the batch done
+    approver.wait_for_function("document.querySelector('#status').textContent.includes('已完成')", timeout=90_000)
+    approver.wait_for_load_state()
+    assert approver.locator("#items tr[data-status='stamped']").count() == 3
+    assert approver.get_attribute("#progress", "value") == "3"
+    approver.screenshot(path=str(tmp_path / "batch.png"), full_page=True)
+    href = approver.locator("#items tr[data-status='stamped'] a", has_text="下载 PDF").first.get_attribute("href")
+    pdf_bytes = httpx.get(f"{base}{href}", headers={"Authorization": f"Bearer {tokens['克城镇窗口']}"}).content
+    assert pdf_bytes.startswith(b"%PDF")
