@@ -27,8 +27,8 @@ WORKERS = (1, 2)
 
 def run(ctx: Context) -> Section:
     county, docs = ctx.county, ctx.docs
-    # full: 500 documents per worker count, as two interleaved runs of 250 (1, 2, 1, 2 workers)
-    n_docs = 20 if ctx.quick else 250
+    # full: two interleaved runs (1, 2, 1, 2 workers) of 500 documents each
+    n_docs = 20 if ctx.quick else 500
     rounds = ctx.rounds(1, 2)
     ctx.progress(f"batch: building {n_docs} decisions")
     originals = [docs.numbered_decision(i) for i in range(n_docs)]

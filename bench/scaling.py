@@ -8,27 +8,21 @@ stamp (VmHWM reset before it) and the tracemalloc peak of a second. The memory t
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from collections.abc import Callable
 from typing import Any
 
 from bench.context import Context
 from bench.county import SCAN_PLACEMENT
+from bench.memprobe import growth as peak_growth
+from bench.memprobe import probe
 from bench.report import Section
-from bench.server import REPO
-from bench.stats import fmt_ratio, fmt_seconds, race, summarise
+from bench.stats import fmt_bytes, fmt_ratio, fmt_seconds, race, summarise
 
 __all__ = ["run"]
 
 KEYWORD: dict[str, Any] = {"mode": "keyword"}
 FIXED: dict[str, Any] = {"mode": "position", "page": -1, "x_mm": 150, "y_mm": 230}
 SAME_ORDER = 10.0  # "the same order of magnitude"
-
-
-def _mb(n: float) -> str:
-    return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{n / 1024:.0f} KB"
 
 
 def run(ctx: Context) -> Section:
@@ -38,7 +32,7 @@ def run(ctx: Context) -> Section:
         ("20 pages", docs.pages[20], KEYWORD),
         ("200 pages", docs.pages[200], KEYWORD),
         ("200 pages, fixed position (no keyword search)", docs.pages[200], FIXED),
-        (f"scan, 1 page JPEG ({_mb(len(docs.scan))})", docs.scan, SCAN_PLACEMENT),
+        (f"scan, 1 page JPEG ({fmt_bytes(len(docs.scan))})", docs.scan, SCAN_PLACEMENT),
     ]
 
     def stamp(data: bytes, placement: dict[str, Any]) -> Callable[[], object]:
@@ -57,35 +51,10 @@ def run(ctx: Context) -> Section:
     for i, (name, data, placement) in enumerate(cases):
         path = folder / f"doc{i}.pdf"
         path.write_bytes(data)
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "bench.memprobe",
-                "--home",
-                str(county.home),
-                "--base-url",
-                county.base_url,
-                "--file",
-                str(path),
-                "--warm",
-                str(warm),
-                "--placement",
-                json.dumps(placement),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            cwd=REPO,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"memprobe failed for {name}:\n{done.stderr[-2000:]}")
-        memory[name] = json.loads(done.stdout.strip().splitlines()[-1])
+        memory[name] = probe(county, path, warm=warm, placement=placement)
 
     def growth(name: str) -> int:
-        m = memory[name]
-        return max(0, int(m["peak_rss"]) - int(m["baseline_rss"]))
+        return peak_growth(memory[name])
 
     constant = growth("1 page")
     one = times["1 page"]
@@ -110,23 +79,24 @@ def run(ctx: Context) -> Section:
         ok = growth(name) <= limit
         section.add(
             name,
-            _mb(len(data)),
+            fmt_bytes(len(data)),
             fmt_seconds(s.median),
             f"{fmt_seconds(s.p10)} – {fmt_seconds(s.p90)}",
             fmt_ratio(s.ratio(one)),
-            _mb(growth(name)),
-            _mb(memory[name]["traced_peak"]),
-            _mb(limit),
+            fmt_bytes(growth(name)),
+            fmt_bytes(memory[name]["traced_peak"]),
+            fmt_bytes(limit),
             "yes" if ok else "NO",
         )
         if not ok:
             verdicts.append(
-                f"MISS memory: {name} grows the peak RSS by {_mb(growth(name))}, over 3×file + C = {_mb(limit)}"
+                f"MISS memory: {name} grows the peak RSS by {fmt_bytes(growth(name))}, "
+                f"over 3×file + C = {fmt_bytes(limit)}"
             )
     exact = all(m["exact_peak"] for m in memory.values())
     section.notes += [
-        f"C = the 1-page document's peak RSS growth ({_mb(constant)}); peak RSS growth = peak during one stamp "
-        f"minus the resident size before it (about {_mb(memory['1 page']['baseline_rss'])} for a warmed process)"
+        f"C = the 1-page document's peak RSS growth ({fmt_bytes(constant)}); peak RSS growth = peak during one stamp "
+        f"minus the resident size before it (about {fmt_bytes(memory['1 page']['baseline_rss'])} for a warmed process)"
         + ("" if exact else " (VmHWM could not be reset: ru_maxrss used, growth may be understated)")
         + ".",
         "tracemalloc peak counts Python allocations only (not OpenSSL's or zlib's own buffers).",

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["Summary", "fmt_rate", "fmt_ratio", "fmt_seconds", "race", "summarise", "timed"]
+__all__ = ["Summary", "fmt_bytes", "fmt_rate", "fmt_ratio", "fmt_seconds", "race", "summarise", "timed"]
 
 
 @dataclass(frozen=True)
@@ -94,3 +94,8 @@ def fmt_rate(x: float, unit: str) -> str:
     if x >= 100:
         return f"{x:,.0f} {unit}"
     return f"{x:.1f} {unit}"
+
+
+def fmt_bytes(n: float) -> str:
+    """A size such as ``328 KB`` or ``9.9 MB``."""
+    return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{n / 1024:.0f} KB"

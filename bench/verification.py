@@ -1,5 +1,6 @@
-"""4. Verification of stamped files (B-LT, 1/20/200 pages): ``esign.verify.verify_pdf`` against
-pyHanko's ``validate_pdf_signature`` and poppler's ``pdfsig``, interleaved round by round.
+"""4. Verification of stamped files (B-LT, 1/20/200 pages and the ~10 MB scan): ``esign.verify.verify_pdf``
+against pyHanko's ``validate_pdf_signature`` and poppler's ``pdfsig``, interleaved round by round; then
+the peak memory of ours per file, one warmed child process each (:mod:`bench.memprobe`).
 
 All three work offline on the same bytes: ours with the county root as trust anchor and the
 validation data embedded at B-LT; pyHanko with ``ValidationContext(trust_roots=[root])`` (parsing
@@ -13,6 +14,7 @@ import io
 import shutil
 import subprocess
 from collections.abc import Callable
+from typing import Any
 
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -21,9 +23,10 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
 from bench.context import Context
-from bench.county import now
+from bench.county import SCAN_PLACEMENT, now
+from bench.memprobe import growth, probe
 from bench.report import Section
-from bench.stats import fmt_ratio, fmt_seconds, race, summarise
+from bench.stats import fmt_bytes, fmt_ratio, fmt_seconds, race, summarise
 
 __all__ = ["run"]
 
@@ -40,14 +43,16 @@ def run(ctx: Context) -> Section:
     root_asn1 = asn1_x509.Certificate.load(root.public_bytes(Encoding.DER))
     folder = ctx.tmp / "verify"
     folder.mkdir()
-    stamped = {n: county.output(county.stamp(docs.pages[n], level="B-LT")) for n in (1, 20, 200)}
+    stamped = {f"{n} page{'s' if n > 1 else ''}": county.stamp(docs.pages[n], level="B-LT") for n in (1, 20, 200)}
+    stamped[f"scan ({fmt_bytes(len(docs.scan))})"] = county.stamp(docs.scan, level="B-LT", placement=SCAN_PLACEMENT)
+    files = {label: county.output(outcome) for label, outcome in stamped.items()}
+    paths = {label: folder / f"stamped-{i}.pdf" for i, label in enumerate(files)}
     results: dict[str, str] = {}
     contenders: list[tuple[str, Callable[[], object]]] = []
 
-    for n, data in stamped.items():
-        path = folder / f"stamped-{n}.pdf"
+    for label, data in files.items():
+        path = paths[label]
         path.write_bytes(data)
-        label = f"{n} page{'s' if n > 1 else ''}"
 
         if verify_pdf is not None:
 
@@ -83,20 +88,38 @@ def run(ctx: Context) -> Section:
     ctx.progress(f"verification: {len(contenders)} contenders × {rounds} rounds")
     samples = race(contenders, rounds=rounds, warmup=1)
     summaries = {k: summarise(v) for k, v in samples.items()}
+    memory: dict[str, dict[str, Any]] = {}
+    if verify_pdf is not None:
+        ctx.progress(f"verification: peak memory, one child process per file ({len(paths)})")
+        memory = {label: probe(county, path, warm=paths["1 page"], verify=True) for label, path in paths.items()}
     section = Section(
         f"4. Verifying stamped B-LT files, {rounds} rounds",
-        ["document: verifier", "median", "p10–p90", f"÷ {PYHANKO.split()[0]}", "÷ pdfsig", "result"],
+        [
+            "document: verifier",
+            "file",
+            "median",
+            "p10–p90",
+            f"÷ {PYHANKO.split()[0]}",
+            "÷ pdfsig",
+            "peak RSS growth",
+            "tracemalloc peak",
+            "result",
+        ],
     )
     for name, _ in contenders:
         label = name.split(":", 1)[0]
         s = summaries[name]
         py, ps = summaries.get(f"{label}: {PYHANKO}"), summaries.get(f"{label}: {PDFSIG}")
+        mem = memory.get(label) if name.endswith(OURS) else None
         section.add(
             name,
+            fmt_bytes(len(files[label])),
             fmt_seconds(s.median),
             f"{fmt_seconds(s.p10)} – {fmt_seconds(s.p90)}",
             fmt_ratio(s.ratio(py)) if py else "-",
             fmt_ratio(s.ratio(ps)) if ps else "-",
+            fmt_bytes(growth(mem)) if mem else "",
+            fmt_bytes(mem["traced_peak"]) if mem else "",
             results.get(name, "?"),
         )
     if verify_pdf is None:
@@ -106,5 +129,7 @@ def run(ctx: Context) -> Section:
         "signing; no registry or register look-up (offline, as a recipient without network would).",
         "pyHanko here is the plain call with a trust root and no revocation data (its default soft-fail), so it "
         "does less than ours; pdfsig includes its process start-up.",
+        "peak RSS growth: ours, in a warmed child process, peak during one verification (VmHWM reset before it) "
+        "minus the resident size before it; the file itself was already in memory.",
     ]
     return section
