@@ -54,6 +54,13 @@ def _login() -> RedirectResponse:
     return RedirectResponse("/admin/login", status_code=303)
 
 
+def _refused(request: Request, url: str, what: str, exc: EsignError) -> Response:
+    """Back to ``url`` saying ``what`` did not happen and why; a refusal by the rules is audited."""
+    if isinstance(exc, REFUSALS):
+        record_refusal_of(request, exc)
+    return back(url, f"{what}：{exc.message_zh}", error=True)
+
+
 @router.get("/new", response_class=HTMLResponse)
 def new_request(request: Request, actor: CurrentActor, dep: Dep) -> Response:
     if actor.role is None:
@@ -134,9 +141,7 @@ async def create_request(
         )
         row = await run_in_threadpool(submit_request, dep, actor, data, spec, at=_now())
     except EsignError as exc:
-        if isinstance(exc, REFUSALS):
-            record_refusal_of(request, exc)
-        return back("/desk/new", f"未能提交：{exc.message_zh}", error=True)
+        return _refused(request, "/desk/new", "未能提交", exc)
     return back(f"/desk/requests/{row.id}", "已提交，等待批准人批准。")
 
 
@@ -217,9 +222,7 @@ async def approve(request: Request, request_id: int, actor: CurrentActor, dep: D
     try:
         await run_in_threadpool(approve_request, dep, engine_of(request), actor, request_id, at=_now())
     except EsignError as exc:
-        if isinstance(exc, REFUSALS):
-            record_refusal_of(request, exc)
-        return back(f"/desk/requests/{request_id}", f"未能盖章：{exc.message_zh}", error=True)
+        return _refused(request, f"/desk/requests/{request_id}", "未能盖章", exc)
     return back(f"/desk/requests/{request_id}", "已批准并加盖电子印章。")
 
 
@@ -232,9 +235,7 @@ def reject(
     try:
         reject_request(dep, actor, request_id, reason, at=_now())
     except EsignError as exc:
-        if isinstance(exc, REFUSALS):
-            record_refusal_of(request, exc)
-        return back(f"/desk/requests/{request_id}", f"操作未执行：{exc.message_zh}", error=True)
+        return _refused(request, f"/desk/requests/{request_id}", "操作未执行", exc)
     return back(f"/desk/requests/{request_id}", "已不予批准。")
 
 
@@ -265,9 +266,7 @@ async def create_batch(
         )
         batch_id = await upload_batch(dep, actor, spec, [f for f in files or [] if f.filename])
     except EsignError as exc:
-        if isinstance(exc, REFUSALS):
-            record_refusal_of(request, exc)
-        return back("/desk/new", f"未能提交：{exc.message_zh}", error=True)
+        return _refused(request, "/desk/new", "未能提交", exc)
     return back(f"/desk/batches/{batch_id}", "已提交，等待批准人批准。")
 
 
@@ -304,9 +303,7 @@ def approve_batch_page(request: Request, batch_id: int, actor: CurrentActor, dep
         if approve_batch(dep, actor, batch_id, at=_now()):
             worker_of(request).submit(batch_id)
     except EsignError as exc:
-        if isinstance(exc, REFUSALS):
-            record_refusal_of(request, exc)
-        return back(f"/desk/batches/{batch_id}", f"未能批准：{exc.message_zh}", error=True)
+        return _refused(request, f"/desk/batches/{batch_id}", "未能批准", exc)
     return back(f"/desk/batches/{batch_id}", "已批准，正在逐份加盖电子印章。")
 
 
@@ -319,7 +316,5 @@ def reject_batch_page(
     try:
         reject_batch(dep, actor, batch_id, reason, at=_now())
     except EsignError as exc:
-        if isinstance(exc, REFUSALS):
-            record_refusal_of(request, exc)
-        return back(f"/desk/batches/{batch_id}", f"操作未执行：{exc.message_zh}", error=True)
+        return _refused(request, f"/desk/batches/{batch_id}", "操作未执行", exc)
     return back(f"/desk/batches/{batch_id}", "整批不予批准。")
