@@ -4,7 +4,10 @@ The library: county PKI, seal registry, seal appearance, PAdES stamping, verific
 tamper-evident usage register. Everything here is usable without the HTTP service.
 """
 
+from esign import compat
 from esign.errors import EsignError
+
+compat.apply()
 
 __all__ = ["EsignError", "__version__"]
 

@@ -1,0 +1,45 @@
+"""Work-arounds for bugs in the libraries esign stands on, applied once when ``esign`` is imported.
+
+asn1crypto (1.5.1, the latest release; wbond/asn1crypto#249): ``dump()`` takes any header whose
+last byte is ``0x80`` for an indefinite-length (BER) encoding and re-encodes the value and
+everything below it. A definite long-form length can end in ``0x80`` too (``82 14 80`` = 5248
+bytes), so about one structure in 256 is re-encoded on every dump, and pyHanko dumps a CMS
+signature it is building many times: the constructed parts are then re-encoded exponentially in
+their depth, and a stamp that takes 0.1 s took 5-15 s. The bytes produced are the same either way.
+
+The fix keeps asn1crypto's own code: before its ``dump`` runs, a header whose lengths are all
+definite (the value has no end-of-contents trailer, which every indefinite length leaves) is
+dropped, so asn1crypto computes the same header again instead of re-encoding the contents.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from asn1crypto import core
+
+__all__ = ["apply"]
+
+_PATCHED = "_esign_definite_lengths"
+
+
+def _definite_lengths_kept(dump: Callable[..., bytes]) -> Callable[..., bytes]:
+    @functools.wraps(dump)
+    def wrapper(self: Any, force: bool = False) -> bytes:
+        header = self._header
+        if not force and header is not None and header[-1:] == b"\x80" and not self._trailer:
+            self._header = None  # a definite length ending in 0x80: rebuilt from the same contents
+        return dump(self, force)
+
+    setattr(wrapper, _PATCHED, True)
+    return wrapper
+
+
+def apply() -> None:
+    """Patch asn1crypto's ``dump`` methods (idempotent)."""
+    for cls in (core.Asn1Value, core.Choice, core.Primitive, core.Sequence, core.SequenceOf):
+        dump = cls.__dict__.get("dump")
+        if dump is not None and not getattr(dump, _PATCHED, False):
+            cls.dump = _definite_lengths_kept(dump)
