@@ -9,11 +9,13 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.measure import Measurement
+from rich.table import Table
 
 from esign.config import Settings
 from esign.deployment import Deployment
 
-__all__ = ["HomeOpt", "JsonOpt", "console", "err_console", "now", "open_deployment", "print_json"]
+__all__ = ["HomeOpt", "JsonOpt", "console", "err_console", "now", "open_deployment", "print_json", "print_uncut"]
 
 console = Console()
 err_console = Console(stderr=True)
@@ -45,3 +47,14 @@ def open_deployment(home: Path | None) -> Deployment:
 def print_json(data: Any) -> None:
     """Machine-readable output on stdout."""
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def print_uncut(table: Table) -> None:
+    """Print ``table`` at its full width even where the console is narrower (a log file, a pipe, an
+    80-column terminal), so that nothing in it - a token shown once - is cut off."""
+    needed = Measurement.get(console, console.options.update(width=10_000), table).maximum
+    if needed <= console.width:
+        console.print(table)
+        return
+    wide = Console(file=console.file, width=needed, force_terminal=console.is_terminal, no_color=console.no_color)
+    wide.print(table)

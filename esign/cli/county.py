@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from esign.cli.common import HomeOpt, JsonOpt, console, now, open_deployment, print_json, settings_for
+from esign.cli.common import HomeOpt, JsonOpt, console, now, open_deployment, print_json, print_uncut, settings_for
 from esign.config import Settings
 from esign.deployment import Deployment
 
@@ -60,12 +60,11 @@ def ensure_demo(settings: Settings) -> bool:
         console.print("演示县已存在，未作更改 / demo county exists, nothing changed")
         return False
     table = Table(title="演示账号令牌（只显示这一次）/ demo account tokens (shown once)")
-    for col in ("用户 user", "角色 role", "乡镇 township"):
+    for col in ("用户 user", "角色 role", "乡镇 township", "令牌 token"):
         table.add_column(col, no_wrap=True)
-    table.add_column("令牌 token", overflow="fold", min_width=47)
     for row in tokens:
         table.add_row(*row)
-    console.print(table)
+    print_uncut(table)
     return True
 
 

@@ -56,7 +56,7 @@ def user_add(
         return
     console.print(f"[green]已添加[/] {person.name}（{role_v.zh}）id {person.id}")
     if token:
-        console.print(f"令牌（只显示这一次）/ token (shown once): [bold]{token}[/]")
+        console.print(f"令牌（只显示这一次）/ token (shown once): [bold]{token}[/]", soft_wrap=True)
 
 
 @user_app.command("token")

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import os
+import re
 import subprocess
 import sys
 
+from esign.config import Settings
+from esign.deployment import Deployment
+from esign.registry.accounts import authenticate_token
 from tests.pdfgen import decision_pdf
 
 
@@ -74,3 +80,23 @@ def test_errors_are_chinese_and_english_with_an_exit_code(county, tmp_path):
     assert r.returncode == 2 and "错误" in r.stderr and "not_pdf" in r.stderr and "Traceback" not in r.stderr
     r = _esign("seal", "show", "不存在乡", "--home", str(county.home))
     assert r.returncode == 3 and "seal_not_found" in r.stderr
+
+
+def test_demo_tokens_are_printed_whole_into_a_log_file(tmp_path):
+    """`esign demo` (as `dev.sh serve` runs it) shows each token once: piped into a file, where the
+    console is 80 columns wide, every token must still come out whole and sign in."""
+    home = tmp_path / "home"
+    env = {**os.environ, "COLUMNS": "80", "ESIGN_HOME": str(home)}
+    r = subprocess.run(
+        [sys.executable, "-m", "esign", "demo"], capture_output=True, text=True, timeout=300, env=env, check=False
+    )
+    assert r.returncode == 0, r.stderr
+    rows = re.findall(r"│ (\S+)\s+│[^│]+│[^│]+│ (esk_\S+) +│", r.stdout)
+    assert len(rows) == 26, r.stdout
+    dep = Deployment.open(Settings(home=home), migrate_db=False)
+    try:
+        with dep.transaction() as session:
+            for name, token in rows:
+                assert authenticate_token(session, token, at=dt.datetime.now(dt.UTC)).name == name
+    finally:
+        dep.close()
