@@ -54,6 +54,14 @@ class Settings(BaseSettings):
     batch_threads: int = Field(
         default=2, ge=1, le=32, description="Threads per service process that stamp approved batches."
     )
+    seal_keystore: Literal["file", "pkcs11"] = Field(
+        default="file", description="Where new seal keys are made and used: keys/ (file) or a PKCS#11 token."
+    )
+    pkcs11_module: str = Field(
+        default="/usr/lib/softhsm/libsofthsm2.so", description="The PKCS#11 library (the HSM vendor's, or SoftHSM2)."
+    )
+    pkcs11_token: str = Field(default="esign", description="Label of the PKCS#11 token that holds the seal keys.")
+    pkcs11_pin: SecretStr | None = Field(default=None, description="User PIN of the token; no default.")
 
     @property
     def keys_dir(self) -> Path:

@@ -22,6 +22,7 @@ from esign.errors import ConfigError
 if TYPE_CHECKING:
     from esign.ledger import Ed25519NoteSigner, NoteVerifier
     from esign.pki.ca import CountyPKI
+    from esign.pki.keystore.api import KeyStore
     from esign.pki.keystore.file import FileKeyStore
     from esign.pki.seal_issuer import SealIssuer
 
@@ -66,6 +67,17 @@ class Deployment:
 
         return FileKeyStore(self.settings.keys_dir, passphrase=self.settings.key_passphrase_bytes())
 
+    @cached_property
+    def seal_keys(self) -> KeyStore:
+        """Where seal keys are made and used: the file store, or a PKCS#11 token
+        (``ESIGN_SEAL_KEYSTORE=pkcs11``, with ``ESIGN_PKCS11_MODULE``, ``_TOKEN`` and ``_PIN``)."""
+        if self.settings.seal_keystore == "file":
+            return self.keystore
+        from esign.pki.keystore.pkcs11 import Pkcs11KeyStore
+
+        pin = self.settings.pkcs11_pin.get_secret_value() if self.settings.pkcs11_pin is not None else ""
+        return Pkcs11KeyStore(self.settings.pkcs11_module, self.settings.pkcs11_token, pin)
+
     @property
     def has_pki(self) -> bool:
         """Whether ``esign init`` has created the county PKI in this home."""
@@ -90,7 +102,7 @@ class Deployment:
         from esign.pki.keys import algorithm_of
         from esign.pki.seal_issuer import SealIssuer
 
-        return SealIssuer(self.pki, self.keystore, algorithm=algorithm_of(self.pki.issuing_key))
+        return SealIssuer(self.pki, self.seal_keys, algorithm=algorithm_of(self.pki.issuing_key))
 
     @cached_property
     def ledger_verifier(self) -> NoteVerifier:
@@ -115,7 +127,8 @@ class Deployment:
         signer = Ed25519NoteSigner(self.ledger_verifier.name, key)  # type: ignore[arg-type]
         if signer.verifier.vkey != self.ledger_verifier.vkey:
             raise ConfigError(
-                "台账签名密钥与公布的公钥不一致。", "The ledger key does not match certs/ledger.vkey.",
+                "台账签名密钥与公布的公钥不一致。",
+                "The ledger key does not match certs/ledger.vkey.",
                 code="ledger_key_mismatch",
             )
         return signer

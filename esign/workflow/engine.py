@@ -25,6 +25,7 @@ from esign.deployment import Deployment
 from esign.errors import StateError
 from esign.pki import store as pki_store
 from esign.pki.crl import current_crl
+from esign.pki.keystore.api import TokenKeyStore
 from esign.pki.timestamper import InProcessTimeStamper
 from esign.pki.tsa import TimeStampAuthority
 from esign.registry.models import Seal
@@ -78,7 +79,12 @@ class StampEngine:
                     "印章证书不存在。", "The seal certificate is missing.", code="seal_without_certificate"
                 )
             cert = x509.load_der_x509_certificate(row.der)
-        credentials = SealCredentials.from_key(self.dep.keystore.load_private(seal.key_id), cert, pki.chain)
+        keys = self.dep.seal_keys
+        if isinstance(keys, TokenKeyStore):  # the key stays on the token, which signs
+            signer = keys.signer(seal.key_id, cert, pki.chain)
+            credentials = SealCredentials(signer=signer, certificate=cert, chain=pki.chain)
+        else:
+            credentials = SealCredentials.from_key(keys.load_private(seal.key_id), cert, pki.chain)
         art = seal_artwork(SealSpec(name=organisation_name(seal.township), title=seal.title, code=seal.code))
         material = SealMaterial(credentials=credentials, seal=art)
         with self._lock:

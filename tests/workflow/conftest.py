@@ -31,11 +31,8 @@ class County:
     nssdb: Path
 
 
-@pytest.fixture(scope="module")
-def county(tmp_path_factory: pytest.TempPathFactory) -> Iterator[County]:
-    home = tmp_path_factory.mktemp("county")
-    dep = Deployment.open(Settings(home=home, public_base_url="https://esign.puxian.example"))
-    assert create_demo(dep, at=now()) is not None
+def nss_trusting_root(home: Path) -> Path:
+    """An NSS database in ``home/nssdb`` that trusts the county root of ``home`` (for pdfsig)."""
     nssdb = home / "nssdb"
     nssdb.mkdir()
     if shutil.which("certutil"):
@@ -55,6 +52,15 @@ def county(tmp_path_factory: pytest.TempPathFactory) -> Iterator[County]:
             ],
             check=True,
         )
+    return nssdb
+
+
+@pytest.fixture(scope="module")
+def county(tmp_path_factory: pytest.TempPathFactory) -> Iterator[County]:
+    home = tmp_path_factory.mktemp("county")
+    dep = Deployment.open(Settings(home=home, public_base_url="https://esign.puxian.example"))
+    assert create_demo(dep, at=now()) is not None
+    nssdb = nss_trusting_root(home)
     yield County(dep, StampEngine(dep, clock=now), home, nssdb)
     dep.close()
 

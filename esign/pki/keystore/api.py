@@ -1,19 +1,24 @@
 """The key store interface: where private keys live and how they are used.
 
-Implementations: :class:`esign.pki.keystore.file.FileKeyStore` (encrypted PKCS#8 files) and
-:class:`esign.pki.keystore.memory.MemoryKeyStore` (in-process, for tests). A PKCS#11 store (SoftHSM2,
-a hardware module) fits the same protocol.
+Implementations: :class:`esign.pki.keystore.file.FileKeyStore` (encrypted PKCS#8 files),
+:class:`esign.pki.keystore.memory.MemoryKeyStore` (in-process, for tests) and, for seal keys,
+:class:`esign.pki.keystore.pkcs11.Pkcs11KeyStore` (a hardware module or SoftHSM2: a
+:class:`TokenKeyStore`, whose keys sign where they are and are never exported).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from esign.errors import InputError
+from esign.errors import ConflictError, InputError
 from esign.pki.keys import KeyAlgorithm, PrivateKey, PublicKey
 
-__all__ = ["KeyStore", "validate_key_id"]
+if TYPE_CHECKING:
+    from cryptography import x509
+    from pyhanko.sign.signers import Signer
+
+__all__ = ["KeyStore", "TokenKeyStore", "key_exists", "validate_key_id"]
 
 # Key ids become file names (and PKCS#11 labels): no separators, no leading dot, bounded length.
 _KEY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
@@ -29,6 +34,16 @@ def validate_key_id(key_id: str) -> str:
             field="key_id",
         )
     return key_id
+
+
+def key_exists(key_id: str) -> ConflictError:
+    """The error for a key id that is taken: keys are never overwritten."""
+    return ConflictError(
+        f"密钥 {key_id} 已存在，不会覆盖。",
+        f"Key {key_id!r} already exists; keys are never overwritten.",
+        code="key_exists",
+        key_id=key_id,
+    )
 
 
 @runtime_checkable
@@ -48,4 +63,13 @@ class KeyStore(Protocol):
 
     def exists(self, key_id: str) -> bool:
         """Whether a key ``key_id`` exists."""
+        ...
+
+
+@runtime_checkable
+class TokenKeyStore(KeyStore, Protocol):
+    """A key store whose private keys cannot leave it (a PKCS#11 token): it signs itself."""
+
+    def signer(self, key_id: str, certificate: x509.Certificate, chain: tuple[x509.Certificate, ...]) -> Signer:
+        """A pyHanko signer that signs with ``key_id`` for ``certificate`` (``chain``: issuing CA, root)."""
         ...

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 
-from esign.errors import ConfigError, ConflictError, InputError, NotFoundError
+from esign.errors import ConfigError, InputError, NotFoundError
 from esign.pki.keys import KeyAlgorithm, PrivateKey, PublicKey, algorithm_of, generate_private_key
-from esign.pki.keystore.api import validate_key_id
+from esign.pki.keystore.api import key_exists, validate_key_id
 
 __all__ = ["FileKeyStore"]
 
@@ -62,7 +62,7 @@ class FileKeyStore:
         )
         self._dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         if path.exists():
-            raise _exists(key_id)
+            raise key_exists(key_id)
         tmp = self._dir / f".{key_id}.{secrets.token_hex(8)}.tmp"
         # O_EXCL + 0600 at creation: the file is never readable by others, not even briefly.
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
@@ -76,7 +76,7 @@ class FileKeyStore:
             try:
                 os.link(tmp, path)
             except FileExistsError:
-                raise _exists(key_id) from None
+                raise key_exists(key_id) from None
         finally:
             tmp.unlink(missing_ok=True)
         _fsync_dir(self._dir)
@@ -114,15 +114,6 @@ class FileKeyStore:
                 f"密钥 {key_id} 的类型不受支持。", f"Key {key_id!r} has an unsupported type.", code="bad_key"
             ) from e
         return key  # type: ignore[return-value]
-
-
-def _exists(key_id: str) -> ConflictError:
-    return ConflictError(
-        f"密钥 {key_id} 已存在，不会覆盖。",
-        f"Key {key_id!r} already exists; keys are never overwritten.",
-        code="key_exists",
-        key_id=key_id,
-    )
 
 
 def _fsync_dir(directory: Path) -> None:

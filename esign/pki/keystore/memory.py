@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import threading
 
-from esign.errors import ConflictError, NotFoundError
+from esign.errors import NotFoundError
 from esign.pki.keys import KeyAlgorithm, PrivateKey, PublicKey, algorithm_of, generate_private_key
-from esign.pki.keystore.api import validate_key_id
+from esign.pki.keystore.api import key_exists, validate_key_id
 
 __all__ = ["MemoryKeyStore"]
 
@@ -33,9 +33,7 @@ class MemoryKeyStore:
         algorithm_of(key)
         with self._lock:
             if validate_key_id(key_id) in self._keys:
-                raise ConflictError(
-                    f"密钥 {key_id} 已存在。", f"Key {key_id!r} already exists.", code="key_exists", key_id=key_id
-                )
+                raise key_exists(key_id)
             self._keys[key_id] = key
 
     def load_private(self, key_id: str) -> PrivateKey:

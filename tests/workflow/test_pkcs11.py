@@ -1,0 +1,145 @@
+"""Seal keys on a PKCS#11 token (SoftHSM2): made there, never exported, and stamps pdfsig accepts."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from esign.config import Settings
+from esign.deployment import Deployment
+from esign.errors import ConfigError, ConflictError, StateError
+from esign.pki.keys import KeyAlgorithm
+from esign.setup import create_demo
+from esign.verify import verify_pdf
+from esign.workflow.blobs import BlobStore
+from esign.workflow.engine import StampEngine
+from esign.workflow.requests import StampRequestSpec, stamp_directly
+from tests.pdfgen import decision_pdf
+from tests.workflow.conftest import County, now, nss_trusting_root, pdfsig
+
+MODULE = "/usr/lib/softhsm/libsofthsm2.so"
+TOKEN, PIN = "esign-test", "246810"
+
+
+@pytest.fixture(scope="module")
+def token(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A fresh SoftHSM2 token for this test process (its configuration is read once per process)."""
+    if not (Path(MODULE).exists() and shutil.which("softhsm2-util")):
+        pytest.fail("SoftHSM2 is not installed (dev.sh installs softhsm2)", pytrace=False)
+    folder = tmp_path_factory.mktemp("softhsm")
+    (folder / "tokens").mkdir()
+    conf = folder / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {folder / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
+    os.environ["SOFTHSM2_CONF"] = str(conf)
+    subprocess.run(
+        ["softhsm2-util", "--init-token", "--free", "--label", TOKEN, "--pin", PIN, "--so-pin", "13579111"],
+        check=True,
+        capture_output=True,
+    )
+    return TOKEN
+
+
+def _settings(home: Path, **kw: object) -> Settings:
+    options: dict[str, object] = {
+        "home": home,
+        "public_base_url": "https://esign.puxian.example",
+        "seal_keystore": "pkcs11",
+        "pkcs11_module": MODULE,
+        "pkcs11_token": TOKEN,
+        "pkcs11_pin": SecretStr(PIN),
+    }
+    return Settings(**{**options, **kw})  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def hsm_county(token: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[County]:
+    home = tmp_path_factory.mktemp("hsm-county")
+    dep = Deployment.open(_settings(home))
+    assert create_demo(dep, at=now()) is not None
+    yield County(dep, StampEngine(dep, clock=now), home, nss_trusting_root(home))
+    dep.close()
+
+
+def test_a_key_made_on_the_token_never_leaves_it(token, tmp_path):
+    from pkcs11 import Attribute, ObjectClass
+
+    store = Deployment.open(_settings(tmp_path)).seal_keys
+    public = store.generate("seal-test-1", KeyAlgorithm.EC_P256)
+    assert public.curve.name == "secp256r1"  # type: ignore[union-attr]
+    assert store.exists("seal-test-1") and not store.exists("seal-test-2")
+    with pytest.raises(ConflictError) as exc:
+        store.generate("seal-test-1")
+    assert exc.value.code == "key_exists"
+    with pytest.raises(StateError) as refused:
+        store.load_private("seal-test-1")
+    assert refused.value.code == "key_not_exportable"
+    (key,) = store._session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY, Attribute.LABEL: "seal-test-1"})  # type: ignore[attr-defined]
+    assert key[Attribute.SENSITIVE] and not key[Attribute.EXTRACTABLE]
+
+
+def test_seal_keys_are_on_the_token_and_not_in_the_key_folder(hsm_county):
+    with hsm_county.dep.transaction() as session:
+        from esign.registry.models import Seal
+
+        key_ids = [s.key_id for s in session.query(Seal).all()]
+    assert len(key_ids) == 8
+    files = {p.name for p in (hsm_county.home / "keys").iterdir()}
+    assert all(hsm_county.dep.seal_keys.exists(k) for k in key_ids)
+    assert not any(k in name for k in key_ids for name in files), files
+
+
+def test_a_stamp_signed_on_the_token_is_accepted_by_pdfsig_and_our_verifier(hsm_county, tmp_path):
+    spec = StampRequestSpec(seal="克城镇", item="1", reason="受理高龄补贴申请", placement={"mode": "keyword"})
+    outcome = stamp_directly(
+        hsm_county.dep,
+        hsm_county.engine,
+        decision_pdf(number="克政审受字〔2025〕第611号"),
+        spec,
+        user="克城镇窗口",
+        approver="克城镇批准人",
+        at=now(),
+    )
+    signed = BlobStore(hsm_county.home / "documents").get(outcome.output_sha256)
+    report = verify_pdf(signed, trust_roots=hsm_county.dep.pki.root, at=now())
+    assert str(report.indication) == "TOTAL_PASSED", report
+    path = tmp_path / "stamped.pdf"
+    path.write_bytes(signed)
+    verdict = pdfsig(hsm_county, path)
+    assert "Signature Validation: Signature is Valid." in verdict, verdict
+    assert "Certificate Validation: Certificate is Trusted." in verdict, verdict
+    assert "Total document signed" in verdict, verdict
+
+
+def test_stamps_from_several_threads_share_the_token_session(hsm_county):
+    def one(n: int) -> str:
+        spec = StampRequestSpec(seal="克城镇", item="1", reason="并发盖章", placement={"mode": "keyword"})
+        outcome = stamp_directly(
+            hsm_county.dep,
+            hsm_county.engine,
+            decision_pdf(number=f"克政审受字〔2025〕第{n}号"),
+            spec,
+            user="克城镇窗口",
+            approver="克城镇批准人",
+            at=now(),
+        )
+        signed = BlobStore(hsm_county.home / "documents").get(outcome.output_sha256)
+        return str(verify_pdf(signed, trust_roots=hsm_county.dep.pki.root, at=now()).indication)
+
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(one, range(700, 708))) == ["TOTAL_PASSED"] * 8
+
+
+def test_a_wrong_or_missing_pin_is_a_clear_error(token, tmp_path):
+    with pytest.raises(ConfigError) as wrong:
+        _ = Deployment.open(_settings(tmp_path, pkcs11_pin=SecretStr("000000"))).seal_keys
+    assert wrong.value.code == "pkcs11_wrong_pin"
+    with pytest.raises(ConfigError) as missing:
+        _ = Deployment.open(_settings(tmp_path, pkcs11_pin=None)).seal_keys
+    assert missing.value.code == "pkcs11_no_pin"
