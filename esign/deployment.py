@@ -73,8 +73,14 @@ class Deployment:
         (``ESIGN_SEAL_KEYSTORE=pkcs11``, with ``ESIGN_PKCS11_MODULE``, ``_TOKEN`` and ``_PIN``)."""
         if self.settings.seal_keystore == "file":
             return self.keystore
-        from esign.pki.keystore.pkcs11 import Pkcs11KeyStore
-
+        try:
+            from esign.pki.keystore.pkcs11 import Pkcs11KeyStore
+        except ImportError as exc:  # pragma: no cover - dev.sh installs the extra
+            raise ConfigError(
+                "使用 PKCS#11 需要安装 python-pkcs11（pip install 'esign[pkcs11]'）。",
+                "PKCS#11 needs python-pkcs11: pip install 'esign[pkcs11]'.",
+                code="pkcs11_unavailable",
+            ) from exc
         pin = self.settings.pkcs11_pin.get_secret_value() if self.settings.pkcs11_pin is not None else ""
         return Pkcs11KeyStore(self.settings.pkcs11_module, self.settings.pkcs11_token, pin)
 

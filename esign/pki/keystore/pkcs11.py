@@ -38,14 +38,8 @@ class Pkcs11KeyStore:
     """Keys on the token ``token_label`` of the PKCS#11 library ``module``, opened with ``pin``."""
 
     def __init__(self, module: str, token_label: str, pin: str) -> None:
-        try:
-            import pkcs11
-        except ImportError as exc:  # pragma: no cover - the extra is part of every install here
-            raise ConfigError(
-                "使用 PKCS#11 需要安装 python-pkcs11（pip install 'esign[pkcs11]'）。",
-                "PKCS#11 needs python-pkcs11: pip install 'esign[pkcs11]'.",
-                code="pkcs11_unavailable",
-            ) from exc
+        import pkcs11
+
         if not pin:
             raise ConfigError("未设置 PKCS#11 令牌的 PIN。", "The PKCS#11 PIN is not set.", code="pkcs11_no_pin")
         self.token_label = token_label
