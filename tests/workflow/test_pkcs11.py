@@ -11,16 +11,20 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
+from sqlalchemy import func, select
 
 from esign.config import Settings
 from esign.deployment import Deployment
 from esign.errors import ConfigError, ConflictError, StateError
+from esign.ledger.models import LedgerEntryRow
 from esign.pki.keys import KeyAlgorithm
+from esign.registry import Actor, find_person, find_seal
 from esign.setup import create_demo
 from esign.verify import verify_pdf
 from esign.workflow.blobs import BlobStore
 from esign.workflow.engine import StampEngine
-from esign.workflow.requests import StampRequestSpec, stamp_directly
+from esign.workflow.models import StampRequestRow
+from esign.workflow.requests import StampRequestSpec, approve_request, stamp_directly, submit_request
 from tests.pdfgen import decision_pdf
 from tests.workflow.conftest import County, now, nss_trusting_root, pdfsig
 
@@ -134,6 +138,41 @@ def test_stamps_from_several_threads_share_the_token_session(hsm_county):
 
     with ThreadPoolExecutor(4) as pool:
         assert list(pool.map(one, range(700, 708))) == ["TOTAL_PASSED"] * 8
+
+
+def test_a_key_gone_from_the_token_refuses_the_stamp_and_records_nothing(hsm_county):
+    """The engine holds the key handle; the key is then deleted on the token (or the token is
+    swapped): the approval fails with a clear error, and no entry, file or decision is left."""
+    from pkcs11 import Attribute, ObjectClass
+
+    dep, engine = hsm_county.dep, hsm_county.engine
+    spec = StampRequestSpec(
+        seal="薛关镇", item="1", reason="令牌故障", placement={"mode": "position", "page": -1, "x_mm": 150, "y_mm": 240}
+    )
+    with dep.transaction() as session:
+        clerk = Actor.from_person(find_person(session, "薛关镇窗口"))
+        approver = Actor.from_person(find_person(session, "薛关镇批准人"))
+        seal = find_seal(session, "薛关镇")
+        _ = seal.township
+    engine.material(seal)  # the signer and its key handle are loaded
+    row = submit_request(dep, clerk, decision_pdf(number="薛政审受字〔2025〕第1号"), spec, at=now())
+    for key in dep.seal_keys._session.get_objects(
+        {Attribute.CLASS: ObjectClass.PRIVATE_KEY, Attribute.LABEL: seal.key_id}
+    ):  # type: ignore[attr-defined]
+        key.destroy()
+    documents = hsm_county.home / "documents"
+    with dep.transaction() as session:
+        entries_before = session.scalar(select(func.count()).select_from(LedgerEntryRow))
+    files_before = set(documents.rglob("*.pdf"))
+
+    with pytest.raises(ConfigError) as failed:
+        approve_request(dep, engine, approver, row.id, at=now())
+    assert failed.value.code == "pkcs11_sign_failed" and failed.value.http_status == 503
+    assert failed.value.message_zh and failed.value.message_en
+    with dep.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(LedgerEntryRow)) == entries_before
+        assert session.get(StampRequestRow, row.id).status == "pending"
+    assert set(documents.rglob("*.pdf")) == files_before and not list(documents.rglob(".tmp-*"))
 
 
 def test_a_wrong_or_missing_pin_is_a_clear_error(token, tmp_path):

@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import hmac
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, load_der_public_key
+from pyhanko.sign.general import SigningError
 from pyhanko.sign.pkcs11 import PKCS11Signer
 
 from esign.errors import ConfigError, NotFoundError, StateError
@@ -96,10 +99,15 @@ class Pkcs11KeyStore:
         exponent = int.from_bytes(public[Attribute.PUBLIC_EXPONENT], "big")
         return rsa.RSAPublicNumbers(exponent, modulus).public_key()
 
+    def _require(self, key_id: str) -> None:
+        if not self.exists(key_id):
+            raise NotFoundError(
+                f"PKCS#11 令牌中没有密钥 {key_id}。", f"No key {key_id!r} on the PKCS#11 token.", code="key_not_found"
+            )
+
     def load_private(self, key_id: str) -> PrivateKey:
         """Refused: a key on the token cannot be exported (use :meth:`signer`)."""
-        if not self.exists(key_id):
-            raise NotFoundError(f"密钥 {key_id} 不存在。", f"No key {key_id} on the token.", code="key_not_found")
+        self._require(key_id)
         raise StateError(
             f"密钥 {key_id} 保存在 PKCS#11 令牌中，不能导出。",
             f"Key {key_id} is on the PKCS#11 token and cannot be exported.",
@@ -108,9 +116,10 @@ class Pkcs11KeyStore:
 
     def signer(self, key_id: str, certificate: x509.Certificate, chain: tuple[x509.Certificate, ...]) -> PKCS11Signer:
         """A pyHanko signer that signs with the token's key ``key_id``; the key handle is found now."""
-        if not self.exists(key_id):
-            raise NotFoundError(f"密钥 {key_id} 不存在。", f"No key {key_id} on the token.", code="key_not_found")
+        self._require(key_id)
         signer = _SerializedSigner(
+            self._lock,
+            self.token_label,
             self._session,
             key_label=key_id,
             signing_cert=_asn1(certificate),
@@ -119,8 +128,7 @@ class Pkcs11KeyStore:
             # ECDSA over a hash computed here (CKM_ECDSA): tokens such as SoftHSM2 lack CKM_ECDSA_SHA256
             use_raw_mechanism=isinstance(certificate.public_key(), ec.EllipticCurvePublicKey),
         )
-        signer.lock = self._lock
-        with self._lock:
+        with self._lock, _token_errors(self.token_label):
             _ = signer.signing_cert  # loads the key handle here, not inside an event loop
         return signer
 
@@ -161,15 +169,32 @@ def _wrong_pin(token_label: str) -> ConfigError:
     )
 
 
-class _SerializedSigner(PKCS11Signer):
-    """One signing operation at a time on the shared session."""
+@contextmanager
+def _token_errors(token_label: str) -> Iterator[None]:
+    """A token that fails (removed, key deleted, out of sessions) is a clear error, not a crash."""
+    import pkcs11
 
-    lock: threading.Lock
+    try:
+        yield
+    except (pkcs11.PKCS11Error, SigningError) as exc:
+        raise ConfigError(
+            f"PKCS#11 令牌“{token_label}”签名失败：{type(exc).__name__}。请检查令牌是否在线、密钥是否存在。",
+            f"Signing on the PKCS#11 token {token_label!r} failed: {type(exc).__name__} {exc}",
+            code="pkcs11_sign_failed",
+        ) from exc
+
+
+class _SerializedSigner(PKCS11Signer):
+    """One signing operation at a time on the shared session; a token failure is a :class:`ConfigError`."""
+
+    def __init__(self, lock: threading.Lock, token_label: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._esign_lock, self._esign_token = lock, token_label
 
     async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run: bool = False) -> bytes:
         if dry_run:
             return await super().async_sign_raw(data, digest_algorithm, dry_run=True)
-        with self.lock:
+        with self._esign_lock, _token_errors(self._esign_token):
             return await super().async_sign_raw(data, digest_algorithm)
 
 
