@@ -16,11 +16,24 @@ from esign.registry import (
     seal_history,
     transition,
 )
-from esign.registry.lifecycle import _TRANSITIONS
 
 from .conftest import T0
 
 ALL_ACTIONS = list(SealAction)
+
+#: The lifecycle as the seed documents describe it (新县: creating, activating, changing and cancelling a seal need
+#: the township government's approval; 蒲县: a seal that stops is collected and sealed up), written out here
+#: independently of the table in ``esign.registry.lifecycle``: (from, action) -> to.
+EXPECTED = {
+    (SealStatus.REQUESTED, SealAction.APPROVE): SealStatus.APPROVED,
+    (SealStatus.APPROVED, SealAction.ACTIVATE): SealStatus.ACTIVE,
+    (SealStatus.ACTIVE, SealAction.SUSPEND): SealStatus.SUSPENDED,
+    (SealStatus.SUSPENDED, SealAction.RESUME): SealStatus.ACTIVE,
+    (SealStatus.ACTIVE, SealAction.REVOKE): SealStatus.REVOKED,
+    (SealStatus.SUSPENDED, SealAction.REVOKE): SealStatus.REVOKED,
+    (SealStatus.ACTIVE, SealAction.REPLACE): SealStatus.REPLACED,
+    (SealStatus.SUSPENDED, SealAction.REPLACE): SealStatus.REPLACED,
+}
 
 
 def _seal_in(session, ca, status: SealStatus):
@@ -56,11 +69,11 @@ def test_rongan_title_variant_is_selectable_and_unknown_titles_are_refused(sessi
     assert err.value.code == "invalid_seal_title"
 
 
-@pytest.mark.parametrize(("start", "action"), sorted(_TRANSITIONS, key=str))
+@pytest.mark.parametrize(("start", "action"), sorted(EXPECTED, key=str))
 def test_allowed_transitions(session, ca, start, action):
     seal = _seal_in(session, ca, start)
     result = transition(session, seal, action, actor="改革办", reason="依申请", at=T0 + dt.timedelta(hours=1), ca=ca)
-    assert seal.status == _TRANSITIONS[(start, action)].value
+    assert seal.status == EXPECTED[(start, action)].value
     history = seal_history(session, seal)
     assert history[-1].to_status == seal.status and history[-1].actor == "改革办" and history[-1].reason == "依申请"
     if action is SealAction.APPROVE:
@@ -80,7 +93,7 @@ def test_allowed_transitions(session, ca, start, action):
 
 @pytest.mark.parametrize(
     ("start", "action"),
-    [(s, a) for s in SealStatus for a in ALL_ACTIONS if (s, a) not in _TRANSITIONS],
+    [(s, a) for s in SealStatus for a in ALL_ACTIONS if (s, a) not in EXPECTED],
 )
 def test_refused_transitions_change_nothing(session, ca, start, action):
     seal = _seal_in(session, ca, start)
