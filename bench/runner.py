@@ -29,6 +29,7 @@ SECTIONS = {
     "batch": "bench.batch",
     "verify": "bench.verification",
     "crypto": "bench.crypto",
+    "sm2": "bench.sm2",
     "service": "bench.service",
     "ledger": "bench.ledger",
 }
