@@ -20,7 +20,7 @@ from typing import Any
 
 from asn1crypto import core
 
-__all__ = ["apply"]
+__all__ = ["apply", "quiet_dsa_warning"]
 
 _PATCHED = "_esign_definite_lengths"
 
@@ -35,6 +35,19 @@ def _definite_lengths_kept(dump: Callable[..., bytes]) -> Callable[..., bytes]:
 
     setattr(wrapper, _PATCHED, True)
     return wrapper
+
+
+def quiet_dsa_warning() -> None:
+    """Hide the ``CryptographyDeprecationWarning: DSA is deprecated`` that pyHanko's imports of the
+    DSA key types raise (cryptography 48+): it speaks to library authors, not to our users (esign never
+    makes DSA seals). Only that warning, only from pyHanko's modules."""
+    import warnings
+
+    from cryptography.utils import CryptographyDeprecationWarning
+
+    warnings.filterwarnings(
+        "ignore", message="DSA is deprecated", category=CryptographyDeprecationWarning, module=r"pyhanko\."
+    )
 
 
 def apply() -> None:

@@ -49,6 +49,7 @@ def create_app(
     default, and what tests get) runs no loop. :func:`app_from_env` turns it on.
     """
     dep = deployment or Deployment.open(settings)
+    _purge_crash_leftovers(dep)
     app = FastAPI(
         title="esign 乡镇行政审批服务专用章电子印章服务",
         description="County PKI, PAdES stamping, verification and the usage register for township seals.",
@@ -78,6 +79,19 @@ def create_app(
         _run_feed_worker(app, dep, feed_interval)
     _run_batch_worker(app, app.state.batch_worker)
     return app
+
+
+def _purge_crash_leftovers(dep: Deployment) -> None:
+    """Temporary files a killed process left in documents/ (see BlobStore.purge_stale_temp)."""
+    from esign.workflow.commit import blobs_of
+
+    try:
+        removed = blobs_of(dep).purge_stale_temp(at=dt.datetime.now(dt.UTC))
+    except OSError:  # a home we cannot clean must not keep the service from starting
+        _log.exception("could not purge temporary files")
+    else:
+        if removed:
+            _log.warning("removed %d temporary files left by a crash in documents/", removed)
 
 
 def _run_batch_worker(app: FastAPI, worker: BatchWorker) -> None:

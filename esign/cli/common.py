@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,7 +17,17 @@ from rich.table import Table
 from esign.config import Settings
 from esign.deployment import Deployment
 
-__all__ = ["HomeOpt", "JsonOpt", "console", "err_console", "now", "open_deployment", "print_json", "print_uncut"]
+__all__ = [
+    "HomeOpt",
+    "JsonOpt",
+    "configure_logging",
+    "console",
+    "err_console",
+    "now",
+    "open_deployment",
+    "print_json",
+    "print_uncut",
+]
 
 console = Console()
 err_console = Console(stderr=True)
@@ -27,6 +39,38 @@ HomeOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="输出 JSON / machine-readable output")]
+
+
+class _NoLibraryTracebacks(logging.Formatter):
+    """One line per record; the tracebacks that libraries attach to their warnings (pyHanko logs a
+    certificate path that does not validate with ``exc_info``) are left out. esign's own records keep
+    theirs: those are faults to report."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.name.split(".")[0] in ("esign", "service") or not (record.exc_info or record.stack_info):
+            return super().format(record)
+        saved = record.exc_info, record.exc_text, record.stack_info
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_info, record.exc_text, record.stack_info = saved
+
+
+_HANDLER_NAME = "esign-cli"
+
+
+def configure_logging(*, verbose: bool) -> None:
+    """Warnings to stderr, one line each; with ``verbose`` also the libraries' tracebacks and INFO."""
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
+        root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.set_name(_HANDLER_NAME)
+    fmt = "%(levelname)s %(name)s: %(message)s"
+    handler.setFormatter(logging.Formatter(fmt) if verbose else _NoLibraryTracebacks(fmt))
+    root.addHandler(handler)
+    root.setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 def now() -> dt.datetime:

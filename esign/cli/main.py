@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from esign import __version__
-from esign.cli.common import err_console
+from esign.cli.common import configure_logging, err_console
 from esign.cli.ledger import LedgerHandle
 from esign.errors import (
     AuthError,
@@ -75,7 +75,12 @@ _register()
 
 
 def main() -> None:
-    """Entry point: run the app and turn esign errors into messages and exit codes."""
+    """Entry point: run the app and turn esign errors into messages and exit codes.
+
+    A usage mistake (unknown command, missing option, a value of the wrong type) is one line on
+    stderr and exit code 2, as click does; no error ever shows a Python traceback.
+    """
+    configure_logging(verbose=False)
     try:
         result = app(standalone_mode=False)
     except EsignError as exc:
@@ -86,12 +91,37 @@ def main() -> None:
         sys.exit(1)
     except SystemExit:
         raise
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    except Exception as exc:  # usage errors arrive here in non-standalone mode
+        if not _usage_error(exc):
+            raise
+        sys.exit(_show_usage_error(exc))
     # In non-standalone mode click returns the code of ``typer.Exit`` instead of exiting with it.
     sys.exit(result if isinstance(result, int) else 0)
+
+
+def _usage_error(exc: Exception) -> bool:
+    """Typer 0.29 vendors click (``typer._click``) and raises its own ``ClickException``s, which are
+    ``typer.TyperException``; an installed click's exceptions are caught as well."""
+    if isinstance(exc, typer.TyperException):
+        return True
+    try:
+        import click
+    except ImportError:  # pragma: no cover - typer no longer needs click
+        return False
+    return isinstance(exc, click.ClickException)
+
+
+def _show_usage_error(exc: Exception) -> int:
+    """Print one line for a usage error and return its exit code (2 for usage, as click does)."""
+    code = getattr(exc, "exit_code", 2)
+    code = code if isinstance(code, int) else 2
+    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    if type(exc).__name__ == "NoArgsIsHelpError":  # the help was the answer: typer has printed it
+        if message.strip():
+            err_console.print(message, markup=False, highlight=False)
+        return code
+    ctx = getattr(exc, "ctx", None)
+    command = getattr(ctx, "command_path", "") or "esign"
+    line = " ".join(f"用法错误 / usage error: {message}（{command} --help 查看用法）".split())
+    err_console.print(line, markup=False, highlight=False, soft_wrap=True)
+    return code

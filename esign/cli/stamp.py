@@ -273,10 +273,12 @@ def purge_documents(
     keep_days = days if days is not None else dep.settings.retention_days
     with dep.transaction() as session:  # files of requests still waiting for approval are kept
         pending = set(session.scalars(select(StampRequestRow.input_sha256).where(StampRequestRow.status == "pending")))
-    removed = BlobStore(dep.settings.home / "documents").purge_older_than(
-        now() - dt.timedelta(days=keep_days), keep=pending
-    )
+    store, at = BlobStore(dep.settings.home / "documents"), now()
+    removed = store.purge_older_than(at - dt.timedelta(days=keep_days), keep=pending)
     console.print(f"已清理 {removed} 个文件 / removed {removed} files older than {keep_days} days")
+    leftovers = store.purge_stale_temp(at=at)
+    if leftovers:
+        console.print(f"已清理 {leftovers} 个中断写入留下的临时文件 / removed {leftovers} temporary files of a crash")
 
 
 def register(app: typer.Typer) -> None:

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from esign.cli.common import HomeOpt, JsonOpt, console, now, print_json, settings_for
+from esign.cli.common import HomeOpt, JsonOpt, configure_logging, console, now, print_json, settings_for
 from esign.verify.report import VerificationReport
 
 __all__ = ["register"]
@@ -24,9 +24,16 @@ def verify(
     entry: Annotated[str | None, typer.Option(help="登记编号（二维码中的编号）")] = None,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="显示异常堆栈 / show tracebacks")] = False,
 ) -> None:
-    """验证盖章文件 / verify a stamped PDF (exit 0 only when it passes)."""
+    """验证盖章文件 / verify a stamped PDF (exit 0 only when it passes).
+
+    stderr carries warnings, one line each; the tracebacks pyHanko attaches to them only with --verbose.
+    """
     from esign.verify import verify_pdf
+
+    if verbose:
+        configure_logging(verbose=True)
 
     data = file.read_bytes()
     at = now()

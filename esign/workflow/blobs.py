@@ -2,6 +2,13 @@
 
 Files are written to a temporary name and renamed into place, so a reader never sees a
 half-written file; the same content is stored once.
+
+A process killed while writing (``kill -9`` during signing) leaves its temporary ``.tmp-*`` file
+behind. :meth:`BlobStore.purge_stale_temp` removes those at service start and in
+``esign purge-documents``. Several worker processes (or hosts) may share a home, so a temporary
+file is only removed when it is both old (not written for :data:`STALE_TEMP_AFTER`) and not open in
+any process this machine can see (``/proc/*/fd``): a document another worker is still writing is
+never taken away from it.
 """
 
 from __future__ import annotations
@@ -17,9 +24,13 @@ from typing import BinaryIO
 
 from esign.errors import NotFoundError
 
-__all__ = ["BlobStore", "PendingBlob", "file_sha256"]
+__all__ = ["STALE_TEMP_AFTER", "BlobStore", "PendingBlob", "file_sha256"]
 
 _CHUNK = 64 * 1024
+
+#: A temporary file not written for this long is left over from a crash (writing a document, even
+#: a large one, and signing it take seconds; a pending file is rewritten or renamed long before).
+STALE_TEMP_AFTER = dt.timedelta(hours=1)
 
 
 def file_sha256(fh: BinaryIO) -> str:
@@ -136,9 +147,6 @@ class BlobStore:
     def purge_older_than(self, cutoff: dt.datetime, *, keep: frozenset[str] | set[str] = frozenset()) -> int:
         """Delete documents last modified before ``cutoff`` except those in ``keep``; returns the count."""
         removed = 0
-        for path in [*self.root.glob(".tmp-*"), *self.root.glob("??/.tmp-*")]:  # left by a crash
-            if dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC) < cutoff:
-                path.unlink(missing_ok=True)
         for path in self.root.glob("??/*.pdf"):
             if path.stem in keep:
                 continue
@@ -146,3 +154,47 @@ class BlobStore:
                 path.unlink(missing_ok=True)
                 removed += 1
         return removed
+
+    def purge_stale_temp(self, *, at: dt.datetime, older_than: dt.timedelta = STALE_TEMP_AFTER) -> int:
+        """Delete the temporary files a crash left (not written since ``at - older_than`` and not open
+        in a live process); returns the count."""
+        cutoff = at - older_than
+        old: list[Path] = []
+        for path in [*self.root.glob(".tmp-*"), *self.root.glob("??/.tmp-*")]:
+            try:
+                if dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC) < cutoff:
+                    old.append(path)
+            except FileNotFoundError:  # renamed into place meanwhile
+                continue
+        if not old:
+            return 0
+        held = _open_files()
+        removed = 0
+        for path in old:
+            if str(path.resolve()) in held:
+                continue
+            path.unlink(missing_ok=True)
+            removed += 1
+        return removed
+
+
+def _open_files() -> set[str]:
+    """Paths open in any process of this machine that we may look at (Linux ``/proc``; elsewhere an
+    empty set, and the age alone decides)."""
+    held: set[str] = set()
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return held
+    for pid in proc.iterdir():
+        if not pid.name.isdigit():
+            continue
+        try:
+            fds = list((pid / "fd").iterdir())
+        except OSError:  # gone, or not ours to look at
+            continue
+        for fd in fds:
+            try:
+                held.add(os.readlink(fd))
+            except OSError:
+                continue
+    return held

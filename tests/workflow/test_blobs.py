@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import signal
+import subprocess
+import sys
 
 import pytest
 
@@ -52,13 +55,48 @@ def test_pending_documents_are_stored_by_hash_only_when_committed(tmp_path):
     assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == [f"{digest}.pdf"]
 
 
-def test_retention_also_clears_files_a_crash_left_half_written(tmp_path):
+def _age(path, *, hours: float) -> None:
+    past = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=hours)).timestamp()
+    os.utime(path, (past, past))
+
+
+def test_temporary_files_a_crash_left_are_purged_but_not_those_being_written(tmp_path):
     store = BlobStore(tmp_path)
     kept = store.put(b"kept")
-    stale, fresh = tmp_path / ".tmp-crashed", tmp_path / ".tmp-writing-now"
-    stale.write_bytes(b"half")
-    fresh.write_bytes(b"half")
-    past = (dt.datetime.now(dt.UTC) - dt.timedelta(days=2)).timestamp()
-    os.utime(stale, (past, past))
-    store.purge_older_than(dt.datetime.now(dt.UTC) - dt.timedelta(days=1))
-    assert not stale.exists() and fresh.exists() and store.exists(kept)
+    (tmp_path / "ab").mkdir()
+    stale, stale_nested, fresh = tmp_path / ".tmp-crashed", tmp_path / "ab" / ".tmp-crashed", tmp_path / ".tmp-now"
+    for path in (stale, stale_nested, fresh):
+        path.write_bytes(b"half")
+    _age(stale, hours=2)
+    _age(stale_nested, hours=2)
+    assert store.purge_stale_temp(at=dt.datetime.now(dt.UTC)) == 2
+    assert not stale.exists() and not stale_nested.exists() and fresh.exists() and store.exists(kept)
+
+
+_WRITER = """
+import sys, time
+from pathlib import Path
+from esign.workflow.blobs import BlobStore
+with BlobStore(Path(sys.argv[1])).pending() as out:
+    out.file.write(b"%PDF-1.7 being signed")
+    out.file.flush()
+    print("writing", flush=True)
+    time.sleep(600)
+"""
+
+
+def test_a_writer_killed_with_sigkill_leaves_a_file_that_is_purged_once_no_process_holds_it(tmp_path):
+    """A real leftover: a process writing a document is killed with SIGKILL. While it lives its old
+    temporary file is kept (another worker sharing the home may be writing it); once dead it goes."""
+    store = BlobStore(tmp_path)
+    writer = subprocess.Popen([sys.executable, "-c", _WRITER, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "writing"
+        (leftover,) = tmp_path.glob(".tmp-*")
+        _age(leftover, hours=2)
+        assert store.purge_stale_temp(at=dt.datetime.now(dt.UTC)) == 0 and leftover.exists()
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait(timeout=30)
+    assert leftover.exists(), "SIGKILL runs no cleanup: the file is left over"
+    assert store.purge_stale_temp(at=dt.datetime.now(dt.UTC)) == 1 and not leftover.exists()
