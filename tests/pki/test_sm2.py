@@ -159,8 +159,22 @@ def test_openssl_verifies_ours_and_we_verify_openssls(openssl: Run, tmp_path: Pa
     ok = openssl("pkeyutl", "-verify", "-pubin", "-inkey", pub_pem, "-sigfile", tmp_path / "ours.sig", *common)
     assert ok.returncode == 0 and "Verified Successfully" in ok.stdout, ok.stdout + ok.stderr
     other = "distid:someone-else"
-    bad = openssl("pkeyutl", "-verify", "-pubin", "-inkey", pub_pem, "-sigfile", tmp_path / "ours.sig",
-                  "-rawin", "-digest", "sm3", "-in", msg, "-pkeyopt", other)  # fmt: skip
+    bad = openssl(
+        "pkeyutl",
+        "-verify",
+        "-pubin",
+        "-inkey",
+        pub_pem,
+        "-sigfile",
+        tmp_path / "ours.sig",
+        "-rawin",
+        "-digest",
+        "sm3",
+        "-in",
+        msg,
+        "-pkeyopt",
+        other,
+    )
     assert bad.returncode != 0
 
     signed = openssl(
@@ -187,8 +201,18 @@ def test_encrypted_pkcs8_both_ways(openssl: Run, tmp_path: Path) -> None:
 
     made = openssl("genpkey", "-algorithm", "SM2", "-aes-128-cbc", "-pass", "pass:pw-2", "-out", tmp_path / "o.pem")
     assert made.returncode == 0, made.stderr
-    pub = openssl("pkey", "-in", tmp_path / "o.pem", "-passin", "pass:pw-2", "-pubout", "-outform", "DER",
-                  "-out", tmp_path / "o.pub")  # fmt: skip
+    pub = openssl(
+        "pkey",
+        "-in",
+        tmp_path / "o.pem",
+        "-passin",
+        "pass:pw-2",
+        "-pubout",
+        "-outform",
+        "DER",
+        "-out",
+        tmp_path / "o.pub",
+    )
     assert pub.returncode == 0, pub.stderr
     theirs = Sm2PrivateKey.from_pkcs8_pem((tmp_path / "o.pem").read_bytes(), b"pw-2")
     assert theirs.public_key() == Sm2PublicKey.from_spki_der((tmp_path / "o.pub").read_bytes())
