@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     )
     pkcs11_token: str = Field(default="esign", description="Label of the PKCS#11 token that holds the seal keys.")
     pkcs11_pin: SecretStr | None = Field(default=None, description="User PIN of the token; no default.")
+    timezone: str = Field(
+        default="Asia/Shanghai",
+        description="IANA zone of the times people read (pages, CLI), Beijing time by default; JSON keeps ISO 8601.",
+    )
 
     @property
     def keys_dir(self) -> Path:

@@ -25,6 +25,7 @@ from service.routes import (
     api_registry,
     api_stamp,
     health,
+    home,
     oversight_api,
     oversight_web,
     pki,
@@ -54,6 +55,8 @@ def create_app(
         title="esign 乡镇行政审批服务专用章电子印章服务",
         description="County PKI, PAdES stamping, verification and the usage register for township seals.",
         version=__version__,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.deployment = dep
     app.state.public_limiter = RateLimiter(dep.settings.public_rate_per_minute)
@@ -63,6 +66,8 @@ def create_app(
     )
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(home.router)
+    home.install_api_docs(app)
     app.include_router(pki.router)
     app.include_router(api_registry.router)
     app.include_router(api_stamp.router)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from urllib.parse import quote
 
@@ -11,28 +12,83 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from esign.errors import EsignError
-from esign.registry import Actor, get_county
+from esign.localtime import DEFAULT_ZONE, local_text, zone_label
+from esign.registry import Actor, Permission, Role, get_county
+from service import labels
 
-__all__ = ["back", "page", "templates"]
+__all__ = ["MENUS", "back", "menu_for", "page", "templates"]
 
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
+templates.env.globals.update(
+    error_zh=labels.error_zh,
+    level_zh=labels.level_zh,
+    page_zh=labels.page_zh,
+    changes_zh=labels.CHANGES_ZH,
+    subindication_zh=labels.SUBINDICATION_ZH,
+)
+
+
+#: Each role's menu: the pages it uses, each with the permission it needs (checked by the tests
+#: against :data:`esign.registry.authz.PERMISSIONS`, so no menu leads to a refusal).
+MENUS: dict[Role, tuple[tuple[str, str, Permission], ...]] = {
+    Role.CLERK: (
+        ("/desk/new", "申请用印", Permission.STAMP_REQUEST),
+        ("/desk/requests", "我的用印申请", Permission.STAMP_VIEW),
+    ),
+    Role.APPROVER: (
+        ("/desk/requests", "待批准", Permission.STAMP_APPROVE),
+        ("/oversight/register", "用印台账", Permission.OVERSIGHT_REGISTER),
+    ),
+    Role.CUSTODIAN: (
+        ("/desk/requests", "用印申请", Permission.STAMP_VIEW),
+        ("/admin/seals", "印章", Permission.SEAL_VIEW),
+        ("/oversight/register", "用印台账", Permission.OVERSIGHT_REGISTER),
+    ),
+    Role.DEPARTMENT: (
+        ("/oversight/register", "用印台账", Permission.OVERSIGHT_REGISTER),
+        ("/oversight/dashboard", "监管看板", Permission.OVERSIGHT_DASHBOARD),
+    ),
+    Role.REFORM_ADMIN: (
+        ("/admin/seals", "印章", Permission.SEAL_DECIDE),
+        ("/admin/townships", "乡镇", Permission.TOWNSHIP_MANAGE),
+        ("/desk/requests", "用印申请", Permission.STAMP_VIEW),
+        ("/oversight/register", "用印台账", Permission.OVERSIGHT_REGISTER),
+        ("/oversight/dashboard", "监管看板", Permission.OVERSIGHT_DASHBOARD),
+        ("/oversight/anomalies", "异常报告", Permission.OVERSIGHT_ANOMALIES),
+    ),
+}
+
+
+def menu_for(actor: Actor) -> list[tuple[str, str]]:
+    """``(href, label)`` of the pages ``actor``'s role uses; none for the public."""
+    return [(href, label) for href, label, _ in MENUS.get(actor.role, ())] if actor.role else []
 
 
 def page(
     request: Request, session: Session, name: str, actor: Actor, *, status_code: int = 200, **context: object
 ) -> HTMLResponse:
-    """Render ``name`` with the county, the actor and a flash message taken from the query string."""
+    """Render ``name`` with the county, the actor, a flash message taken from the query string and
+    ``local(at)``, which writes an instant in the deployment's zone (``tz`` names it: 北京时间)."""
+    zone = _zone(request)
     try:
         county = get_county(session).name
     except EsignError:
         county = ""
     base = {
         "actor": actor,
+        "menu": menu_for(actor),
         "county": county,
         "flash": request.query_params.get("msg"),
         "flash_kind": "error" if request.query_params.get("kind") == "error" else "ok",
+        "local": partial(local_text, zone=zone),
+        "tz": zone_label(zone),
     }
     return templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
+
+
+def _zone(request: Request) -> str:
+    deployment = getattr(request.app.state, "deployment", None)
+    return deployment.settings.timezone if deployment is not None else DEFAULT_ZONE
 
 
 def back(path: str, message: str, *, error: bool = False) -> RedirectResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 from typing import Annotated
 
@@ -9,6 +10,7 @@ import typer
 from rich.table import Table
 
 from esign.cli.common import HomeOpt, JsonOpt, console, now, open_deployment, print_json
+from esign.localtime import local_text, zone_label
 
 __all__ = ["register"]
 
@@ -120,8 +122,9 @@ def seal_list(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     if json_out:
         print_json(rows)
         return
+    zone = dep.settings.timezone
     table = Table(title="印章 / seals")
-    for col in ("id", "编码", "名称", "乡镇", "状态", "自"):
+    for col in ("id", "编码", "名称", "乡镇", "状态", f"自（{zone_label(zone)}）"):
         table.add_column(col)
     for r in rows:
         table.add_row(
@@ -130,7 +133,7 @@ def seal_list(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
             str(r["name"]),
             str(r["township"]),
             str(r["status_zh"]),
-            str(r["status_since"])[:19],
+            local_text(dt.datetime.fromisoformat(str(r["status_since"])), zone),
         )
     console.print(table)
 

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import socket
 from typing import Annotated
 
 import typer
 
 from esign.cli.common import HomeOpt, console, settings_for
+from esign.errors import ConfigError
 
 __all__ = ["register"]
 
 
 def serve(
     home: HomeOpt = None,
-    host: Annotated[str, typer.Option(help="监听地址 / bind address")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="端口 / port")] = 8000,
+    host: Annotated[str, typer.Option(help="监听地址（0.0.0.0 对局域网开放）/ bind address")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="端口 / port", min=1, max=65535)] = 8000,
     workers: Annotated[int, typer.Option(help="工作进程数 / worker processes")] = 1,
     demo: Annotated[
         bool, typer.Option("--demo", help="先创建演示县（已存在则不变）/ create the demo county first")
@@ -25,6 +28,7 @@ def serve(
     import uvicorn
 
     settings = settings_for(home)
+    _check_free(host, port)
     if demo:
         from esign.cli.county import ensure_demo
 
@@ -33,6 +37,34 @@ def serve(
     os.environ["ESIGN_HOME"] = str(settings.home.resolve())
     console.print(f"esign 服务启动 / serving on http://{host}:{port}  (数据目录 home: {settings.home.resolve()})")
     uvicorn.run("service.app:app_from_env", factory=True, host=host, port=port, workers=workers)
+
+
+def _check_free(host: str, port: int) -> None:
+    """Refuse, in one clear sentence, to start on an address another program already listens on
+    (uvicorn would print the banner and then an ``Errno 98`` log line)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise ConfigError(
+            f"无法解析监听地址 {host}。", f"Cannot resolve the bind address {host!r}.", code="bad_bind_address"
+        ) from exc
+    family, _type, _proto, _name, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is no conflict
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ConfigError(
+                    f"端口 {port} 已被占用（{host}:{port}），可能服务已在运行；请用 --port 换一个端口。",
+                    f"Port {port} on {host} is already in use (is esign already running?); choose another with --port.",
+                    code="port_in_use",
+                ) from exc
+            raise ConfigError(
+                f"无法监听 {host}:{port}：{exc.strerror}。",
+                f"Cannot listen on {host}:{port}: {exc.strerror}.",
+                code="bind_failed",
+            ) from exc
 
 
 def register(app: typer.Typer) -> None:

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from esign.cli.common import HomeOpt, JsonOpt, console, now, open_deployment, print_json
+from esign.localtime import local_text, zone_label
 
 __all__ = ["register"]
 
@@ -99,16 +100,17 @@ def user_tokens(
     if json_out:
         print_json(rows)
         return
-    table = Table(title=f"{name} 的令牌 / tokens")
+    zone = dep.settings.timezone
+    table = Table(title=f"{name} 的令牌 / tokens（{zone_label(zone)}）")
     for col in ("id", "标签", "签发", "到期", "撤销"):
         table.add_column(col)
     for r in rows:
         table.add_row(
             str(r["id"]),
             str(r["label"]),
-            str(r["created_at"])[:19],
-            str(r["expires_at"])[:19],
-            str(r["revoked_at"] or "-")[:19],
+            _local(r["created_at"], zone),
+            _local(r["expires_at"], zone),
+            _local(r["revoked_at"], zone),
         )
     console.print(table)
 
@@ -192,12 +194,17 @@ def audit(
     if json_out:
         print_json([r.__dict__ for r in rows])
         return
+    zone = dep.settings.timezone
     table = Table(title="审计事件 / audit events")
-    for col in ("时间", "操作人", "操作", "对象", "结果", "说明"):
+    for col in (f"时间（{zone_label(zone)}）", "操作人", "操作", "对象", "结果", "说明"):
         table.add_column(col)
     for r in rows:
-        table.add_row(r.at.isoformat()[:19], r.actor, r.action, r.target, r.outcome, r.code or r.detail)
+        table.add_row(local_text(r.at, zone, seconds=True), r.actor, r.action, r.target, r.outcome, r.code or r.detail)
     console.print(table)
+
+
+def _local(iso: object, zone: str) -> str:
+    return local_text(dt.datetime.fromisoformat(str(iso)), zone) if iso else "-"
 
 
 def register(app: typer.Typer) -> None:

@@ -68,13 +68,37 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
 }
 
 
+#: What each permission lets one do, as the refusal says it (people never read a permission code).
+_PERMISSION_ZH: dict[Permission, str] = {
+    Permission.TOWNSHIP_VIEW: "查看乡镇",
+    Permission.TOWNSHIP_MANAGE: "管理乡镇",
+    Permission.CATALOG_MANAGE: "管理事项目录",
+    Permission.USER_MANAGE: "管理账号",
+    Permission.AUDIT_VIEW: "查看审计记录",
+    Permission.SEAL_VIEW: "查看印章",
+    Permission.SEAL_REQUEST: "申请刻制印章",
+    Permission.SEAL_DECIDE: "批准、暂停或注销印章",
+    Permission.LEGACY_SEAL_RECORD: "登记实物印章",
+    Permission.STAMP_REQUEST: "提交用印申请",
+    Permission.STAMP_APPROVE: "批准用印",
+    Permission.STAMP_VIEW: "查看用印申请",
+    Permission.REGISTER_VIEW: "查看用印登记",
+    Permission.OVERSIGHT_REGISTER: "查看用印台账",
+    Permission.OVERSIGHT_DASHBOARD: "查看监管看板",
+    Permission.OVERSIGHT_REFUSALS: "查看被拒绝的用印尝试",
+    Permission.OVERSIGHT_ANOMALIES: "查看用印异常报告",
+    Permission.FEED_READ: "读取部门信息推送",
+    Permission.FEED_MANAGE: "管理部门信息推送",
+}
+
+
 def authorize(actor: Actor, permission: Permission, *, township_id: int | None = None) -> None:
     """Raise unless ``actor`` holds ``permission`` (for ``township_id`` when the target has one)."""
     if actor.role is None:
         raise AuthError("请先登录或提供访问令牌。", "Authentication required.", code="unauthenticated")
     if actor.role not in PERMISSIONS[permission]:
         raise ForbiddenError(
-            f"角色“{actor.role.zh}”无权执行此操作（{permission.value}）。",
+            f"“{actor.role.zh}”角色无权{_PERMISSION_ZH.get(permission, '执行此操作')}。",
             f"Role {actor.role.value} may not do {permission.value}.",
             code="role_not_allowed",
             permission=permission.value,

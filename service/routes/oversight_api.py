@@ -34,6 +34,7 @@ from esign.oversight.rules import Finding
 from esign.registry import Permission, find_township
 from service.auth import CurrentActor
 from service.deps import Dep
+from service.labels import ERROR_ZH, error_zh
 from service.routes.oversight_common import FilterArgs, page_json, parse_day, to_filter
 
 __all__ = ["DATASETS", "anomaly_rows", "dashboard_json", "dataset_rows", "router"]
@@ -161,17 +162,7 @@ DATASETS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 #: Chinese names of the refusal codes the workflow and the authorization give.
-REFUSAL_REASONS = {
-    "seal_not_active": "印章未启用（已暂停或注销）",
-    "item_not_in_authority_list": "事项不在职权清单内",
-    "role_not_allowed": "角色无此权限",
-    "wrong_township": "跨乡镇操作",
-    "approver_is_user": "批准人与使用人相同",
-    "approver_required": "批准人不是批准人角色",
-    "unauthenticated": "未登录或令牌无效",
-    "request_decided": "申请已处理",
-    "invalid_state": "状态不允许",
-}
+REFUSAL_REASONS = ERROR_ZH
 
 
 def dataset_rows(board: Dashboard, name: str) -> list[Sequence[str | int]]:
@@ -183,7 +174,7 @@ def dataset_rows(board: Dashboard, name: str) -> list[Sequence[str | int]]:
     if name == "by-type":
         return [(c.name, c.count) for c in board.by_type]
     if name == "refusals":
-        return [(c.name, REFUSAL_REASONS.get(c.name, c.name), c.count) for c in board.refusals]
+        return [(c.name, error_zh(c.name), c.count) for c in board.refusals]
     raise NotFoundError(f"没有数据集“{name}”。", f"No data set {name!r}.", code="dataset_not_found")
 
 

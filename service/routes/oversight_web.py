@@ -21,7 +21,8 @@ from esign.registry import Actor, Permission, list_townships
 from service.auth import CurrentActor
 from service.deps import DbSession, Dep
 from service.errors import REFUSALS, record_refusal_of
-from service.routes.oversight_api import REFUSAL_REASONS, load_anomalies, load_dashboard
+from service.labels import error_zh
+from service.routes.oversight_api import load_anomalies, load_dashboard
 from service.routes.oversight_common import FilterArgs, page_json, to_filter
 from service.web import page
 
@@ -131,7 +132,7 @@ def _charts(board: Dashboard) -> dict[str, str]:
         "top_items": hbars([(c.name, c.count) for c in board.top_items], title="用印最多的事项", width=560),
         "by_type": donut([(c.name, c.count) for c in board.by_type], title="按事项类型统计", width=560),
         "refusals": hbars(
-            [(REFUSAL_REASONS.get(c.name, c.name), c.count) for c in board.refusals],
+            [(error_zh(c.name), c.count) for c in board.refusals],
             title="被拒绝的用印尝试（按原因）",
             color="#8a5a00",
             label_width=200,

@@ -6,6 +6,7 @@ No account is needed; requests are rate-limited per client address.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -14,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from esign.errors import EsignError, NotFoundError
 from esign.ledger import SqlLedger, prove_entry
+from esign.localtime import local_text
 from esign.registry import Actor
 from esign.registry.lifecycle import SealStatus
 from esign.registry.models import Seal
@@ -65,9 +67,11 @@ async def verify_upload(
     file: Annotated[UploadFile | None, File()] = None,
     entry_id: Annotated[str | None, Form()] = None,
 ) -> Response:
+    uploaded = None
     try:
         _limit(request)
         data = await read_upload(file, limit=dep.settings.max_upload_bytes)
+        uploaded = {"name": (file.filename if file else "") or "", "sha256": hashlib.sha256(data).hexdigest()}
         report = await run_in_threadpool(verify_document, dep, data, at=_now(), entry_id=entry_id or None)
         error = None
     except EsignError as exc:
@@ -79,7 +83,8 @@ async def verify_upload(
             session,
             "public/verify.html",
             Actor.public(),
-            report=report.to_dict() if report else None,
+            report=_report_view(report.to_dict(), dep.settings.timezone) if report else None,
+            uploaded=uploaded,
             entry=entry,
             indication_zh=_INDICATION_ZH,
             condition_zh=_CONDITION_ZH,
@@ -87,6 +92,16 @@ async def verify_upload(
             flash_kind="error",
             status_code=error.http_status if error else 200,
         )
+
+
+def _report_view(report: dict[str, Any], zone: str) -> dict[str, Any]:
+    """The JSON report with the times people read in the deployment's zone."""
+    for sig in report["signatures"]:
+        at = sig.get("trusted_signing_time")
+        sig["trusted_signing_time_local"] = (
+            local_text(dt.datetime.fromisoformat(at), zone, seconds=True) if at else None
+        )
+    return report
 
 
 def _entry_view(dep: Dep, entry_id: str) -> dict[str, Any]:
@@ -121,7 +136,7 @@ def _entry_view(dep: Dep, entry_id: str) -> dict[str, Any]:
             "document_type": entry.document_type.value,
             "document_title": entry.document_title,
             "signed_at": entry.signed_at,
-            "signed_at_cst": entry.signed_at.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M"),
+            "signed_at_local": local_text(entry.signed_at, dep.settings.timezone),
             "count": entry.count,
             "output_sha256": entry.output_sha256,
             "index": proof.stored.index,
