@@ -40,6 +40,7 @@ from esign.pki.sm2 import SM2_WITH_SM3_OID, Sm2KeyError, Sm2PrivateKey, Sm2Publi
 from esign.pki.status import CertState, CertStatus, RevocationReason
 
 __all__ = [
+    "ASN1_REASONS",
     "Sm2Certificate",
     "signing_key_usage",
     "sm2_certificate",
@@ -234,27 +235,27 @@ def sm2_crl(
         item: dict[str, object] = {"user_certificate": entry.serial, "revocation_date": _time(entry.revoked_at)}
         if reason is not None and reason is not RevocationReason.UNSPECIFIED:
             item["crl_entry_extensions"] = [
-                {"extn_id": "crl_reason", "critical": False, "extn_value": _CRL_REASONS[reason]}
+                {"extn_id": "crl_reason", "critical": False, "extn_value": ASN1_REASONS[reason]}
             ]
         revoked.append(item)
-    tbs = asn1_crl.TbsCertList(
-        {
-            "version": "v2",
-            "signature": sm2_signature_algorithm(),
-            "issuer": issuer.asn1["tbs_certificate"]["subject"],
-            "this_update": _time(at),
-            "next_update": _time(at + period),
-            "revoked_certificates": revoked or core.Void(),
-            "crl_extensions": [
-                {
-                    "extn_id": "authority_key_identifier",
-                    "critical": False,
-                    "extn_value": {"key_identifier": issuer.key_identifier},
-                },
-                {"extn_id": "crl_number", "critical": False, "extn_value": number},
-            ],
-        }
-    )
+    fields: dict[str, object] = {
+        "version": "v2",
+        "signature": sm2_signature_algorithm(),
+        "issuer": issuer.asn1["tbs_certificate"]["subject"],
+        "this_update": _time(at),
+        "next_update": _time(at + period),
+        "crl_extensions": [
+            {
+                "extn_id": "authority_key_identifier",
+                "critical": False,
+                "extn_value": {"key_identifier": issuer.key_identifier},
+            },
+            {"extn_id": "crl_number", "critical": False, "extn_value": number},
+        ],
+    }
+    if revoked:  # an empty SEQUENCE OF is not allowed here (RFC 5280 §5.1: absent when no entry)
+        fields["revoked_certificates"] = revoked
+    tbs = asn1_crl.TbsCertList(fields)
     return asn1_crl.CertificateList(
         {
             "tbs_cert_list": tbs,
@@ -264,7 +265,8 @@ def sm2_crl(
     ).dump()
 
 
-_CRL_REASONS = {
+#: RFC 5280 reason -> asn1crypto's name for it.
+ASN1_REASONS = {
     RevocationReason.KEY_COMPROMISE: "key_compromise",
     RevocationReason.CA_COMPROMISE: "ca_compromise",
     RevocationReason.AFFILIATION_CHANGED: "affiliation_changed",

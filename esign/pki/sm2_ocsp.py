@@ -19,7 +19,7 @@ from asn1crypto import core, ocsp
 from esign.pki._util import require_utc
 from esign.pki.ocsp import OCSP_VALIDITY, StatusLookup
 from esign.pki.sm2 import Sm2KeyError, Sm2PrivateKey, sm3
-from esign.pki.sm2_certs import _CRL_REASONS, Sm2Certificate, sm2_signature_algorithm
+from esign.pki.sm2_certs import ASN1_REASONS, Sm2Certificate, sm2_signature_algorithm
 from esign.pki.status import CertState, RevocationReason
 
 __all__ = ["sm2_ocsp_malformed", "sm2_ocsp_response"]
@@ -94,7 +94,7 @@ def sm2_ocsp_response(
         reason = RevocationReason.CERTIFICATE_HOLD if found.state is CertState.ON_HOLD else found.reason
         info: dict[str, object] = {"revocation_time": (found.revoked_at or at).replace(microsecond=0)}
         if reason is not None and reason is not RevocationReason.UNSPECIFIED:
-            info["revocation_reason"] = _CRL_REASONS[reason]
+            info["revocation_reason"] = ASN1_REASONS[reason]
         status = ocsp.CertStatus("revoked", ocsp.RevokedInfo(info))
     single = {"cert_id": cert_id, "cert_status": status, "this_update": at, "next_update": at + validity}
     responder_key_hash = hashlib.sha1(

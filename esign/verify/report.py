@@ -31,6 +31,7 @@ __all__ = [
     "RevocationCheck",
     "RevocationSource",
     "RevocationState",
+    "SealDataInfo",
     "SignatureReport",
     "SubIndication",
     "TimestampInfo",
@@ -457,6 +458,53 @@ class LegalCondition:
 
 
 @dataclass(frozen=True)
+class SealDataInfo:
+    """GB/T 38540 seal data (电子印章数据, SES_Seal) as read; set for national-standard seals and signatures."""
+
+    es_id: str
+    """esID: the seal's unique code."""
+    name: str
+    """The seal's name."""
+    seal_type: int
+    """1 单位印章, 2 个人印章."""
+    vid: str
+    """Who made the seal data (vendor id)."""
+    create_date: dt.datetime
+    """When the seal data was made (as it claims)."""
+    valid_start: dt.datetime
+    """Start of the seal's validity."""
+    valid_end: dt.datetime
+    """End of the seal's validity."""
+    maker: CertificateInfo | None
+    """The maker's (制章者) certificate."""
+    maker_chain: tuple[str, ...]
+    """Issuers above the maker certificate, nearest first, as far as found."""
+    maker_signature_valid: bool
+    """The maker's signature over SES_SealInfo verifies with the maker certificate."""
+    picture_type: str
+    """Picture type, e.g. ``PNG``."""
+    picture_mm: tuple[int, int]
+    """Picture width and height in millimetres."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form with the field names as keys."""
+        return {
+            "es_id": self.es_id,
+            "name": self.name,
+            "seal_type": self.seal_type,
+            "vid": self.vid,
+            "create_date": _t(self.create_date),
+            "valid_start": _t(self.valid_start),
+            "valid_end": _t(self.valid_end),
+            "maker": None if self.maker is None else self.maker.to_dict(),
+            "maker_chain": list(self.maker_chain),
+            "maker_signature_valid": self.maker_signature_valid,
+            "picture_type": self.picture_type,
+            "picture_mm": list(self.picture_mm),
+        }
+
+
+@dataclass(frozen=True)
 class SignatureReport:
     """The verdict on one signature (seal) in the document."""
 
@@ -504,6 +552,8 @@ class SignatureReport:
     """/Location of the signature dictionary."""
     registry: RegistryCheck = field(default_factory=RegistryCheck)
     """Seal registry check (not_checked offline)."""
+    seal: SealDataInfo | None = None
+    """For a GB/T 38540 signature or seal: the seal data (None for PAdES)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (see the module docstring)."""
@@ -530,6 +580,7 @@ class SignatureReport:
             "reason": self.reason,
             "location": self.location,
             "registry": self.registry.to_dict(),
+            "seal": None if self.seal is None else self.seal.to_dict(),
         }
 
 

@@ -62,6 +62,7 @@ SIG_KEYS = {
     "reason",
     "location",
     "registry",
+    "seal",
 }
 
 
@@ -86,6 +87,7 @@ def test_json_shape() -> None:
     assert sig["changes"]["category"] == "signatures_timestamps_validation_data"
     assert sig["revocation_at_signing"]["source"] == "embedded"
     assert sig["registry"]["status"] == "not_checked" and d["ledger"]["status"] == "not_checked"
+    assert sig["seal"] is None  # set only for GB/T 38540 seals and signatures
     assert [c["number"] for c in d["conditions"]] == [1, 2, 3, 4]
     assert d["conclusion_zh"] == "有效：该电子印章真实有效，文件自盖章后未被修改，与实物印章具有同等法律效力。"
 
