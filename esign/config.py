@@ -66,6 +66,19 @@ class Settings(BaseSettings):
         default="Asia/Shanghai",
         description="IANA zone of the times people read (pages, CLI), Beijing time by default; JSON keeps ISO 8601.",
     )
+    checkpoint_interval: float = Field(
+        default=5.0,
+        ge=0,
+        description="Seconds: the service signs a checkpoint of the usage register at most this long after "
+        "an append, idle or not (0: no timer).",
+    )
+    ledger_witnesses: str = Field(
+        default="",
+        description="Witnesses that cosign the register's checkpoints: '<url> <vkey>' entries separated by ';'.",
+    )
+    witness_quorum: int = Field(
+        default=1, ge=0, description="Cosignatures (k of the n witnesses) a checkpoint needs to count as witnessed."
+    )
 
     @property
     def keys_dir(self) -> Path:

@@ -21,6 +21,7 @@ from esign.errors import ConfigError
 
 if TYPE_CHECKING:
     from esign.ledger import Ed25519NoteSigner, NoteVerifier
+    from esign.ledger.cosigning import WitnessConfig
     from esign.pki.ca import CountyPKI
     from esign.pki.keystore.api import KeyStore
     from esign.pki.keystore.file import FileKeyStore
@@ -143,3 +144,10 @@ class Deployment:
         """Release database connections."""
         if "engine" in self.__dict__:
             self.engine.dispose()
+
+    @cached_property
+    def witnesses(self) -> tuple[WitnessConfig, ...]:
+        """The witnesses asked to cosign checkpoints (``ESIGN_LEDGER_WITNESSES``)."""
+        from esign.ledger.cosigning import WitnessConfig
+
+        return tuple(WitnessConfig.parse(w) for w in self.settings.ledger_witnesses.split(";") if w.strip())

@@ -114,16 +114,26 @@ def init_county(
     (settings.certs_dir / "root.crl").write_bytes(root_crl)
     # The reform office's key for the usage register's signed checkpoints (Ed25519, C2SP notes).
     dep.keystore.generate(LEDGER_KEY_ID, KeyAlgorithm.ED25519)
-    origin = ledger_origin(county)
+    origin = ledger_origin(settings.base_url)
     verifier = Ed25519NoteSigner(origin, dep.keystore.load_private(LEDGER_KEY_ID)).verifier  # type: ignore[arg-type]
     (settings.certs_dir / LEDGER_VKEY_FILE).write_text(verifier.vkey + "\n", encoding="utf-8")
     record_event(session, actor="cli", action="county.init", target=f"county:{county}", at=at)
     return {name: settings.certs_dir / f"{name}.crt" for name in ("root", "issuing", "tsa", "ocsp")}
 
 
-def ledger_origin(county: str) -> str:
-    """The usage register's log name (the checkpoint origin line)."""
-    return f"esign/{county}/用印登记"
+def ledger_origin(base_url: str) -> str:
+    """The usage register's log name (the checkpoint origin line and the note key's name).
+
+    A schema-less URL, as c2sp.org/tlog-checkpoint asks: the county service's host and path, then
+    ``/ledger`` (where the tlog-tiles are served): ``https://esign.xx.gov.cn/`` gives
+    ``esign.xx.gov.cn/ledger``.
+    """
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    host = (parts.netloc or parts.path).rsplit("@", 1)[-1]
+    path = parts.path.rstrip("/") if parts.netloc else ""
+    return f"{host}{path}/ledger".replace(" ", "").replace("+", "")
 
 
 def _algorithm(name: str) -> KeyAlgorithm:

@@ -42,12 +42,18 @@ _log = logging.getLogger(__name__)
 
 
 def create_app(
-    settings: Settings | None = None, *, deployment: Deployment | None = None, feed_interval: float | None = None
+    settings: Settings | None = None,
+    *,
+    deployment: Deployment | None = None,
+    feed_interval: float | None = None,
+    checkpoint_interval: float | None = None,
 ) -> FastAPI:
     """Build the service for one data home. ``deployment`` may be passed in by tests.
 
     ``feed_interval``: seconds between webhook delivery passes of the background loop; None (the
     default, and what tests get) runs no loop. :func:`app_from_env` turns it on.
+    ``checkpoint_interval``: seconds of the checkpoint timer (:mod:`esign.workflow.checkpoints`);
+    None runs none; :func:`app_from_env` uses ``ESIGN_CHECKPOINT_INTERVAL``.
     """
     dep = deployment or Deployment.open(settings)
     _purge_crash_leftovers(dep)
@@ -82,6 +88,8 @@ def create_app(
     app.include_router(feed_routes.router)
     if feed_interval:
         _run_feed_worker(app, dep, feed_interval)
+    if checkpoint_interval:
+        _run_checkpoint_timer(app, dep, checkpoint_interval)
     _run_batch_worker(app, app.state.batch_worker)
     return app
 
@@ -153,6 +161,27 @@ def _run_feed_worker(app: FastAPI, dep: Deployment, interval: float) -> None:
     app.router.lifespan_context = lifespan
 
 
+def _run_checkpoint_timer(app: FastAPI, dep: Deployment, interval: float) -> None:
+    """Checkpoint the register within ``interval`` seconds of any append, idle or not."""
+    from contextlib import asynccontextmanager
+
+    from esign.workflow.checkpoints import CheckpointTimer
+
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(a: FastAPI) -> AsyncIterator[Any]:
+        timer = CheckpointTimer(dep, interval=interval, clock=lambda: dt.datetime.now(dt.UTC))
+        timer.start()
+        try:
+            async with inner(a) as state:
+                yield state
+        finally:
+            await asyncio.to_thread(timer.stop)
+
+    app.router.lifespan_context = lifespan
+
+
 def app_from_env() -> FastAPI:
     """Factory for ``uvicorn --factory service.app:app_from_env`` (workers read ESIGN_* from the environment).
 
@@ -160,4 +189,7 @@ def app_from_env() -> FastAPI:
     every worker process; passes in several processes never send one delivery twice.
     """
     interval = float(os.environ.get("ESIGN_FEED_INTERVAL", "15") or 0)
-    return create_app(Settings(), feed_interval=interval or None)
+    settings = Settings()
+    return create_app(
+        settings, feed_interval=interval or None, checkpoint_interval=settings.checkpoint_interval or None
+    )

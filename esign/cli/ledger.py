@@ -8,7 +8,7 @@ session factory and the checkpoint key is the deployment's business: the lead wi
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session, sessionmaker
 
-from esign.cli.common import HomeOpt, JsonOpt, console, now, print_json
+from esign.cli.common import HomeOpt, JsonOpt, console, err_console, now, print_json
 from esign.db import session_scope
 from esign.errors import ConfigError
 from esign.ledger import (
@@ -28,6 +28,10 @@ from esign.ledger import (
     prove_entry,
     verify_log,
 )
+from esign.ledger.audit import AuditCheck
+from esign.ledger.cosigning import CosignOutcome
+from esign.ledger.kept import check_kept, load_kept
+from esign.ledger.mirror import mirror_log
 
 __all__ = ["LedgerHandle", "app", "open_ledger", "register", "set_opener"]
 
@@ -42,6 +46,10 @@ class LedgerHandle:
     """The reform office's checkpoint verifier key (published)."""
     signer: Ed25519NoteSigner | None = None
     """The checkpoint signing key; only ``checkpoint`` needs it."""
+    checks: tuple[AuditCheck, ...] = ()
+    """Checks of the tables derived from the log (township register views, counters)."""
+    cosign: Callable[[], Sequence[CosignOutcome]] | None = None
+    """Asks the configured witnesses to cosign the latest checkpoint."""
 
 
 def _not_wired(home: Path | None) -> LedgerHandle:
@@ -82,15 +90,31 @@ def _report_dict(r: AuditReport) -> dict[str, object]:
 
 
 @app.command()
-def verify(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
-    """全量审计台账 / recompute and audit the whole log (exit 1 if anything disagrees)."""
+def verify(
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+    kept: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--checkpoint",
+            help="部门保存的检查点：文件、镜像目录或 URL（可多次）/ a checkpoint kept outside: file, mirror dir or URL",
+        ),
+    ] = None,
+) -> None:
+    """全量审计台账及派生表 / recompute and audit the log and its derived tables (exit 1 if anything disagrees)."""
     handle = open_ledger(home)
+    outside = [load_kept(src, handle.verifier) for src in kept or ()]
+    checks: list[AuditCheck] = [*handle.checks]
+    for k in outside:
+        checks.append(lambda _s, tree, k=k: check_kept(tree, k))  # type: ignore[misc]
     with session_scope(handle.sessions) as s:
-        report = verify_log(s, verifier=handle.verifier)
+        report = verify_log(s, verifier=handle.verifier, checks=checks)
     if as_json:
         print_json(_report_dict(report))
     elif report.ok:
         console.print(f"[green]台账完整[/] log intact: {report.size} entries, {report.checkpoints_checked} checkpoints")
+        for k in outside:
+            console.print(f"[green]延续了保存的检查点[/] extends the kept checkpoint of size {k.checkpoint.size}")
     else:
         console.print(f"[bold red]台账被篡改[/] log tampered: first bad index {report.first_bad_index}")
         for p in report.problems:
@@ -109,11 +133,32 @@ def checkpoint(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
         ledger = SqlLedger(s)
         made = make_checkpoint(ledger, signer=handle.signer, at=now(), force=True)
         latest = made or ledger.latest_checkpoint()
+    outcomes = list(handle.cosign()) if handle.cosign is not None and latest is not None else []
     note = latest.note.decode() if latest else ""
     if as_json:
-        print_json({"new": made is not None, "size": latest.size if latest else 0, "note": note})
+        print_json(
+            {
+                "new": made is not None,
+                "size": latest.size if latest else 0,
+                "note": note,
+                "witnesses": [
+                    {
+                        "witness": o.witness,
+                        "cosigned": o.cosignature is not None,
+                        "status": o.status,
+                        "message": o.message,
+                    }
+                    for o in outcomes
+                ],
+            }
+        )
     else:
         typer.echo(note, nl=False)
+        for o in outcomes:
+            if o.cosignature is not None:
+                err_console.print(f"[green]见证人已联署[/] cosigned by {o.witness}")
+            else:
+                err_console.print(f"[bold red]见证人拒绝或不可达[/] {o.witness}: HTTP {o.status} {o.message}")
 
 
 @app.command()
@@ -149,6 +194,24 @@ def proof(
         console.print(f"[green]包含证明已验证[/] inclusion proof verified against size {result.checkpoint.size}")
         for h in proof_b64:
             typer.echo(h)
+
+
+@app.command()
+def mirror(
+    prefix: Annotated[str, typer.Argument(help="日志地址 / the log's tiles prefix, e.g. https://host/ledger")],
+    directory: Annotated[Path, typer.Argument(help="镜像目录 / mirror directory")],
+    vkey: Annotated[Path | None, typer.Option(help="日志公钥文件（首次）/ the log's vkey file (first run)")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """镜像台账瓦片并检查只增不改 / mirror the log's tiles, refusing a history that forks."""
+    key = vkey.read_text(encoding="utf-8").strip() if vkey is not None else None
+    got = mirror_log(prefix, directory, vkey=key)
+    if as_json:
+        print_json({"old_size": got.old_size, "size": got.checkpoint.size, "tiles": got.tiles})
+    else:
+        console.print(
+            f"[green]镜像已更新[/] mirrored {got.old_size} → {got.checkpoint.size} entries ({got.tiles} tiles)"
+        )
 
 
 def register(root: typer.Typer) -> None:

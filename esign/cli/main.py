@@ -55,6 +55,9 @@ def _register() -> None:
 
     for module in (county, catalog, seal, stamp, verify, ledger, user, serve):
         module.register(app)
+    from esign.cli import witness as witness_cli
+
+    witness_cli.register(app)
     from esign.cli import backup as backup_cli
     from esign.cli import feed as feed_cli
 
@@ -65,10 +68,18 @@ def _register() -> None:
 
 def _open_ledger(home: Path | None) -> LedgerHandle:
     from esign.cli.common import open_deployment
+    from esign.ledger.cosigning import collect_cosignatures, http_transport
+    from esign.oversight.audit import check_projection
 
     dep = open_deployment(home)
     signer = dep.ledger_signer if dep.has_pki else None
-    return LedgerHandle(sessions=dep.sessions, verifier=dep.ledger_verifier, signer=signer)
+    return LedgerHandle(
+        sessions=dep.sessions,
+        verifier=dep.ledger_verifier,
+        signer=signer,
+        checks=(check_projection,),
+        cosign=lambda: collect_cosignatures(dep.transaction, dep.witnesses, http_transport()),
+    )
 
 
 _register()

@@ -19,6 +19,7 @@ engine's ``BEGIN IMMEDIATE`` holds appends off while it runs.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -31,7 +32,7 @@ from esign.ledger.merkle import EMPTY_ROOT, MemoryTree, hash_leaf, span_node_ids
 from esign.ledger.models import LedgerCheckpointRow, LedgerEntryRow, LedgerHeadRow, LedgerNodeRow
 from esign.ledger.store import HEAD_ID
 
-__all__ = ["AuditProblem", "AuditReport", "verify_log"]
+__all__ = ["AuditCheck", "AuditProblem", "AuditReport", "verify_log"]
 
 _BATCH = 2000
 
@@ -44,7 +45,9 @@ class AuditProblem:
     """First entry index implicated; None for a defect of a checkpoint row that names no entry."""
     kind: str
     """``missing``, ``leaf_hash``, ``body``, ``column``, ``node``, ``node_missing``, ``node_extra``,
-    ``head``, ``checkpoint_signature``, ``checkpoint_row``, ``checkpoint_size``, ``checkpoint_root``."""
+    ``head``, ``checkpoint_signature``, ``checkpoint_row``, ``checkpoint_size``, ``checkpoint_root``;
+    against a kept checkpoint ``kept_leaf``, ``kept_missing``, ``kept_root``; for a derived table
+    ``derived_missing``, ``derived_extra``, ``derived_differs``."""
     detail: str
     """Human-readable explanation (English)."""
 
@@ -205,10 +208,18 @@ def _check_checkpoints(
     return count, latest
 
 
-def verify_log(session: Session, *, verifier: NoteVerifier, max_problems: int = 100) -> AuditReport:
+#: A further check run on the recomputed tree: a checkpoint kept outside
+#: (:func:`esign.ledger.kept.check_kept`) or a table derived from the log (``esign.oversight.audit``).
+AuditCheck = Callable[[Session, MemoryTree], Sequence["AuditProblem"]]
+
+
+def verify_log(
+    session: Session, *, verifier: NoteVerifier, max_problems: int = 100, checks: Sequence[AuditCheck] = ()
+) -> AuditReport:
     """Audit the stored log against itself and the checkpoints signed by ``verifier``'s key.
 
-    Reads only; run it in a session of its own.
+    ``checks`` run on the tree recomputed from the entry bodies, in the same snapshot; their
+    problems are reported with the others. Reads only; run it in a session of its own.
     """
     if not session.in_transaction() and session.get_bind().dialect.name == "postgresql":
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
@@ -217,6 +228,8 @@ def verify_log(session: Session, *, verifier: NoteVerifier, max_problems: int = 
     _check_nodes(session, tree, out)
     head_size = _check_head(session, tree, out)
     count, latest = _check_checkpoints(session, tree, verifier, out)
+    for check in checks:
+        out.items.extend(check(session, tree))
     problems = sorted(out.resolve(), key=lambda p: (p.index is None, p.index or 0))
     indices = [p.index for p in problems if p.index is not None]
     return AuditReport(

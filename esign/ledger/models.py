@@ -8,6 +8,8 @@
 * ``ledger_head``: one row (id 1): the size and the compact range (peaks) of the tree. Appends
   lock it, which serializes them on every backend.
 * ``ledger_checkpoints``: signed checkpoints, at most one per size.
+* ``ledger_cosignatures``: witnesses' ``cosignature/v1`` lines on those checkpoints, one per
+  (size, witness); the latest size per witness is what it last cosigned (the next request's old size).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from esign.db.base import Base, UTCDateTime
 
-__all__ = ["LedgerCheckpointRow", "LedgerEntryRow", "LedgerHeadRow", "LedgerNodeRow"]
+__all__ = ["LedgerCheckpointRow", "LedgerCosignatureRow", "LedgerEntryRow", "LedgerHeadRow", "LedgerNodeRow"]
 
 
 class LedgerEntryRow(Base):
@@ -70,3 +72,14 @@ class LedgerCheckpointRow(Base):
     root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     note: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class LedgerCosignatureRow(Base):
+    """A witness's cosignature line on the checkpoint of ``size`` entries."""
+
+    __tablename__ = "ledger_cosignatures"
+
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    witness: Mapped[str] = mapped_column(String(200), primary_key=True)
+    line: Mapped[str] = mapped_column(Text)
+    timestamp: Mapped[int] = mapped_column(BigInteger)

@@ -37,7 +37,14 @@ from esign.oversight.api import (
 from esign.oversight.models import RegisterIndexRow
 from esign.registry.models import AuthorityItem, CatalogItemRow
 
-__all__ = ["iter_register", "leading_type", "query_register", "scope_conditions", "sync_projection"]
+__all__ = [
+    "iter_register",
+    "leading_type",
+    "projected_row",
+    "query_register",
+    "scope_conditions",
+    "sync_projection",
+]
 
 _BATCH = 2000
 _INDEX = cast(Table, RegisterIndexRow.__table__)
@@ -77,6 +84,25 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) ->
     session.execute(stmt, rows)
 
 
+def projected_row(idx: int, en: LedgerEntry) -> dict[str, Any]:
+    """The ``oversight_register`` columns that follow from entry ``idx`` alone (all but the catalog's
+    item type and department, which are the catalog's at projection time)."""
+    return {
+        "idx": idx,
+        "entry_id": en.entry_id,
+        "township_id": int(en.township_id) if en.township_id.isdigit() else -1,
+        "signed_at": en.signed_at,
+        "local_day": local_day(en.signed_at),
+        "local_month": local_month(en.signed_at),
+        "item_number": en.item_number,
+        "item_name": en.item_name,
+        "user_name": en.user,
+        "approver": en.approver,
+        "document_type": en.document_type.value,
+        "count": en.count,
+    }
+
+
 def sync_projection(session: Session, *, batch: int = _BATCH) -> int:
     """Project every log entry not yet in ``oversight_register``; returns how many rows were added.
 
@@ -99,24 +125,7 @@ def sync_projection(session: Session, *, batch: int = _BATCH) -> int:
         rows = []
         for idx, en in entries:
             item_type, department = facts.get((en.township_id, en.item_number), ("", ""))
-            rows.append(
-                {
-                    "idx": idx,
-                    "entry_id": en.entry_id,
-                    "township_id": int(en.township_id) if en.township_id.isdigit() else -1,
-                    "signed_at": en.signed_at,
-                    "local_day": local_day(en.signed_at),
-                    "local_month": local_month(en.signed_at),
-                    "item_number": en.item_number,
-                    "item_name": en.item_name,
-                    "item_type": item_type,
-                    "department": department,
-                    "user_name": en.user,
-                    "approver": en.approver,
-                    "document_type": en.document_type.value,
-                    "count": en.count,
-                }
-            )
+            rows.append({**projected_row(idx, en), "item_type": item_type, "department": department})
         _insert_ignoring_duplicates(session, rows)
         added += len(rows)
         last = entries[-1][0]

@@ -1,6 +1,16 @@
-"""/api/v1/ledger: the usage register's checkpoint, entries with proofs and consistency proofs.
+"""/api/v1/ledger: the usage register's checkpoint, entries with proofs and consistency proofs;
+/ledger: the same log as C2SP tlog-tiles (``/ledger/checkpoint``, ``/ledger/tile/...``) for mirrors.
 
-The register as a table (用印登记台账, filters, CSV/XLSX) is served by ``/api/v1/oversight``."""
+The register as a table (用印登记台账, filters, CSV/XLSX) is served by ``/api/v1/oversight``.
+
+Privacy: these routes answer without a token. An entry's public view carries what a citizen or a
+department needs to check a document (hashes, time, township, seal, item, document type) and the
+leaf hash, which still binds the whole entry, 使用人 and 批准人 included; the names, the 事由 and
+the title are shown to signed-in staff only. For the same reason the entry bundles
+(``/ledger/tile/entries/...``, the full hashed entries) need the reform office's audit
+permission, while the hash tiles, which let anyone mirror the tree and check every proof, are
+public.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +18,13 @@ import base64
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from esign.errors import NotFoundError
 from esign.ledger import SqlLedger, prove_consistency, prove_entry
+from esign.ledger.cosign import cosigned_by
+from esign.ledger.cosigning import cosigned_note
+from esign.ledger.tiles import entry_bundle, parse_tile_path, read_tile
 from esign.registry import Permission, authorize
 from esign.workflow.requests import checkpoint_if_due
 from service.auth import CurrentActor
@@ -31,12 +44,18 @@ def checkpoint(dep: Dep) -> dict[str, Any]:
     checkpoint_if_due(dep, at=dt.datetime.now(dt.UTC))
     with dep.transaction() as session:
         latest = SqlLedger(session).latest_checkpoint()
-    if latest is None:
-        raise NotFoundError("台账尚无检查点。", "The register has no checkpoint yet.", code="no_checkpoint")
+        if latest is None:
+            raise NotFoundError("台账尚无检查点。", "The register has no checkpoint yet.", code="no_checkpoint")
+        note = cosigned_note(session, latest.size) or latest.note
+    cosigs = cosigned_by(note, [w.verifier for w in dep.witnesses])
     return {
         "size": latest.size,
         "root_hash": _b64(latest.root_hash),
         "note": latest.note.decode(),
+        "cosigned_note": note.decode(),
+        "cosignatures": [{"witness": c.witness, "time": c.at.isoformat()} for c in cosigs],
+        "witnesses": len(dep.witnesses),
+        "witness_quorum": dep.settings.witness_quorum,
         "created_at": latest.created_at.isoformat(),
         "verifier_key": dep.ledger_verifier.vkey,
     }
@@ -49,14 +68,25 @@ def checkpoint_now(actor: CurrentActor, dep: Dep) -> dict[str, Any]:
     return checkpoint(dep)
 
 
+def _public_view(full: dict[str, Any]) -> dict[str, Any]:
+    # What binds the staff names is the leaf hash; the names themselves stay with signed-in staff.
+    keep = ("v", "entry_id", "township", "seal", "item", "count", "input_sha256", "output_sha256", "signed_at")
+    out = {k: full[k] for k in keep}
+    out["document"] = {"type": full["document"]["type"]}
+    return out
+
+
 @router.get("/api/v1/ledger/entries/{entry_id}", summary="登记条目及其包含证明 / an entry with its inclusion proof")
-def entry(entry_id: str, dep: Dep) -> dict[str, Any]:
+def entry(entry_id: str, dep: Dep, actor: CurrentActor) -> dict[str, Any]:
     checkpoint_if_due(dep, at=dt.datetime.now(dt.UTC))
     with dep.transaction() as session:
         proof = prove_entry(SqlLedger(session), entry_id)
+    full = proof.stored.entry.to_dict()
+    staff = actor.role is not None
     return {
         "index": proof.stored.index,
-        "entry": proof.stored.entry.to_dict(),
+        "entry": full if staff else _public_view(full),
+        "redacted": not staff,
         "leaf_hash": _b64(proof.stored.leaf_hash),
         "pending": proof.pending,
         "checkpoint": proof.checkpoint.note.decode() if proof.checkpoint else None,
@@ -73,3 +103,37 @@ def consistency(
     with dep.transaction() as session:
         proof = prove_consistency(SqlLedger(session), first, second)
     return {"from": first, "to": second, "proof": [_b64(h) for h in proof]}
+
+
+_TEXT = "text/plain; charset=utf-8"
+
+
+@router.get("/ledger/checkpoint", summary="tlog-tiles 检查点（签名注记）/ the cosigned checkpoint as a signed note")
+def checkpoint_note(dep: Dep) -> Response:
+    with dep.transaction() as session:
+        note = cosigned_note(session)
+    if note is None:
+        raise NotFoundError("台账尚无检查点。", "The register has no checkpoint yet.", code="no_checkpoint")
+    return Response(note, media_type=_TEXT, headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/ledger/vkey", summary="检查点验证公钥 / the log's note verifier key")
+def verifier_key(dep: Dep) -> Response:
+    return Response(dep.ledger_verifier.vkey + "\n", media_type=_TEXT)
+
+
+@router.get("/ledger/tile/{path:path}", summary="tlog-tiles 瓦片 / a hash tile or an entry bundle")
+def tile(path: str, dep: Dep, actor: CurrentActor) -> Response:
+    ref = parse_tile_path(path)
+    if ref.level is None:
+        authorize(actor, Permission.AUDIT_VIEW)
+    with dep.transaction() as session:
+        ledger = SqlLedger(session)
+        size, _ = ledger.head()
+        if ref.level is None:
+            data = entry_bundle(ref, size, lambda a, b: [ledger.entry_at(i).entry.to_bytes() for i in range(a, b)])
+        else:
+            data = read_tile(ref, size, ledger.read_nodes)
+    return Response(
+        data, media_type="application/octet-stream", headers={"Cache-Control": "public, max-age=31536000, immutable"}
+    )

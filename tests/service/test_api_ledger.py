@@ -35,7 +35,7 @@ def test_checkpoint_inclusion_and_consistency_proofs_verify(demo):
     assert c2.size == c1.size + 1
 
     for entry_id in (first, second):
-        e = demo.client.get(f"/api/v1/ledger/entries/{entry_id}").json()
+        e = demo.client.get(f"/api/v1/ledger/entries/{entry_id}", headers=demo.headers("县审批局管理员")).json()
         assert not e["pending"]
         body = json.dumps(e["entry"], sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
         leaf = hash_leaf(LedgerEntry.from_bytes(body).to_bytes())  # the canonical bytes, re-derived here
