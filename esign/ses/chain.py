@@ -86,8 +86,13 @@ def validate_chain(
     intermediates: Sequence[Sm2Certificate] = (),
     at: dt.datetime,
     revocation: RevocationLookup | None = None,
+    revocation_at: dt.datetime | None = None,
 ) -> ChainResult:
-    """Build and check the path of ``leaf`` at time ``at`` (see the module docstring)."""
+    """Build and check the path of ``leaf`` at time ``at`` (see the module docstring).
+
+    Revocation is asked at ``revocation_at`` (default ``at``: a signature proven at ``at`` is judged
+    with what is known now); an issuer counts as revoked only if it was revoked at or before ``at``.
+    """
     path = [leaf]
     trusted = any(_same(leaf, r) for r in roots)
     pool = [*roots, *intermediates]
@@ -114,10 +119,12 @@ def validate_chain(
     revoked_issuers: list[Sm2Certificate] = []
     if revocation is not None:
         for i, cert in enumerate(path[:-1]):
-            status = revocation(cert, path[i + 1], at)
+            status = revocation(cert, path[i + 1], revocation_at or at)
             if i == 0:
                 leaf_status = status
-            elif status.state in (RevocationState.REVOKED, RevocationState.ON_HOLD):
+            elif status.state in (RevocationState.REVOKED, RevocationState.ON_HOLD) and (
+                status.revoked_at is None or status.revoked_at <= at
+            ):
                 revoked_issuers.append(cert)
     return ChainResult(tuple(path), trusted, expired, not_yet, bad_issuers, leaf_status, tuple(revoked_issuers))
 

@@ -155,11 +155,14 @@ class SealCheck:
         )
 
 
-def check_seal(seal: Seal, trust: SesTrust, *, time: dt.datetime, proven: bool, standalone: bool) -> SealCheck:
-    """Steps 2-5 of the module docstring for a parsed seal at ``time``.
+def check_seal(
+    seal: Seal, trust: SesTrust, *, time: dt.datetime, now: dt.datetime, proven: bool, standalone: bool
+) -> SealCheck:
+    """Steps 2-5 of the module docstring for a parsed seal at ``time``, revocation as known at ``now``.
 
     ``proven``: ``time`` is a fact (the validation time of a seal on its own, or a trusted time-stamp),
-    so an expired certificate is EXPIRED; otherwise OUT_OF_BOUNDS_NO_POE. ``standalone`` adds step 5.
+    so an expired certificate is EXPIRED and a revocation after ``time`` does not count; otherwise
+    OUT_OF_BOUNDS_NO_POE and REVOKED_NO_POE. ``standalone`` adds step 5.
     """
     try:
         maker = Sm2Certificate.from_der(seal.maker_cert)
@@ -170,7 +173,12 @@ def check_seal(seal: Seal, trust: SesTrust, *, time: dt.datetime, proven: bool, 
         return check
     valid = maker.public_key.verify(seal.signed_value, seal.seal_info_der)
     chain = validate_chain(
-        maker, roots=trust.roots, intermediates=trust.intermediates, at=time, revocation=trust.revocation
+        maker,
+        roots=trust.roots,
+        intermediates=trust.intermediates,
+        at=time,
+        revocation=trust.revocation,
+        revocation_at=now,
     )
     check = SealCheck(seal, valid, chain)
     subs, reasons = check.subs, check.reasons
@@ -190,7 +198,10 @@ def check_seal(seal: Seal, trust: SesTrust, *, time: dt.datetime, proven: bool, 
         subs.append(SubIndication.NOT_YET_VALID if proven else SubIndication.OUT_OF_BOUNDS_NO_POE)
         reasons.append(finding("maker_not_yet_valid"))
     status = chain.revocation
-    if status.state in (RevocationState.REVOKED, RevocationState.ON_HOLD) or chain.revoked_issuers:
+    revoked = status.state in (RevocationState.REVOKED, RevocationState.ON_HOLD)
+    if (revoked and not (proven and status.revoked_at is not None and status.revoked_at > time)) or (
+        chain.revoked_issuers
+    ):
         subs.append(SubIndication.REVOKED if proven else SubIndication.REVOKED_NO_POE)
         reasons.append(finding("maker_revoked", when=_t(status.revoked_at or time)))
     elif chain.trusted and status.state is RevocationState.UNKNOWN:
@@ -264,7 +275,7 @@ def verify_seal(data: bytes, trust: SesTrust, *, at: dt.datetime) -> Verificatio
     except SesFormatError as e:
         problem = Finding("ses_unreadable", e.message_zh, e.message_en)
         return _report(data, at, (), (problem,), _SEAL_PASSED)
-    check = check_seal(seal, trust, time=at, proven=True, standalone=True)
+    check = check_seal(seal, trust, time=at, now=at, proven=True, standalone=True)
     sub = worst(check.subs)
     chain = check.maker_chain
     report = SignatureReport(

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from PIL import Image, ImageDraw
 
-from esign.pki.sm2 import Sm2PrivateKey
+from esign.pki.sm2 import Sm2PrivateKey, sm3
 from esign.pki.sm2_certs import Sm2Certificate, signing_key_usage, sm2_certificate
+from esign.pki.sm2_tsp import sm2_timestamp_token
 from esign.ses.seal import SealPicture, make_seal
 from tests.pki.conftest import openssl  # noqa: F401  (the fixture, shared)
 
@@ -51,6 +53,14 @@ class Pki:
     signer_key: Sm2PrivateKey
     other_signer: Sm2Certificate
     other_key: Sm2PrivateKey
+    tsa: Sm2Certificate | None = None
+    tsa_key: Sm2PrivateKey | None = None
+
+    def timestamper(self, at: dt.datetime) -> Callable[[bytes], bytes]:
+        """Time-stamps a signature value at ``at`` with the county's SM2 TSA."""
+        assert self.tsa is not None and self.tsa_key is not None
+        tsa, key = self.tsa, self.tsa_key
+        return lambda value: sm2_timestamp_token(sm3(value), tsa=tsa, tsa_key=key, serial=7, at=at, policy="1.2.3.4")
 
     def leaf(self, cn: str, key: Sm2PrivateKey, serial: int, days: int = 700) -> Sm2Certificate:
         return Sm2Certificate.from_der(
@@ -96,6 +106,21 @@ def build_pki() -> Pki:
     pki.maker = pki.leaf("测试县机构编制委员会办公室（制章）", maker_key, 10, days=1800)
     pki.signer = pki.leaf("测试镇人民政府", signer_key, 11)
     pki.other_signer = pki.leaf("另一镇人民政府", other_key, 12)
+    pki.tsa_key = Sm2PrivateKey.generate()
+    pki.tsa = Sm2Certificate.from_der(
+        sm2_certificate(
+            name("测试县SM2时间戳服务"),
+            pki.tsa_key.public_key(),
+            issuer=issuing,
+            issuer_key=issuing_key,
+            serial=13,
+            extensions=[
+                _ext(x509.BasicConstraints(False, None), True),
+                _ext(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), True),
+            ],
+            **span,
+        )
+    )
     return pki
 
 
