@@ -25,7 +25,9 @@ if TYPE_CHECKING:
     from esign.pki.ca import CountyPKI
     from esign.pki.keystore.api import KeyStore
     from esign.pki.keystore.file import FileKeyStore
-    from esign.pki.seal_issuer import SealIssuer
+    from esign.pki.keystore.sm2 import Sm2KeyStore
+    from esign.pki.seal_issuer import SealDataMaker, SealIssuer
+    from esign.pki.sm2_ca import Sm2CountyPKI
 
 __all__ = ["Deployment"]
 
@@ -104,12 +106,42 @@ class Deployment:
         return CountyPKI.load(self.keystore, self.settings.certs_dir)
 
     @cached_property
-    def seal_ca(self) -> SealIssuer:
-        """Issues and revokes seal certificates for the registry."""
-        from esign.pki.keys import algorithm_of
-        from esign.pki.seal_issuer import SealIssuer
+    def sm2_keys(self) -> Sm2KeyStore:
+        """Where SM2 keys live: encrypted PKCS#8 in ``HOME/keys/sm2`` (an SDF/SKF module could take its place)."""
+        from esign.pki.keystore.sm2 import FileSm2KeyStore
 
-        return SealIssuer(self.pki, self.seal_keys, algorithm=algorithm_of(self.pki.issuing_key))
+        return FileSm2KeyStore(self.settings.keys_dir / "sm2", passphrase=self.settings.key_passphrase_bytes())
+
+    @property
+    def has_sm2_pki(self) -> bool:
+        """Whether this home has the SM2 hierarchy (``esign init``, or ``esign pki sm2-init`` for older homes)."""
+        from esign.pki.sm2_ca import Sm2CountyPKI
+
+        return Sm2CountyPKI.exists_in(self.settings.certs_dir)
+
+    @cached_property
+    def sm2_pki(self) -> Sm2CountyPKI:
+        """The SM2 county PKI; a clear error when this home has none yet."""
+        from esign.pki.sm2_ca import Sm2CountyPKI
+
+        return Sm2CountyPKI.load(self.sm2_keys, self.settings.certs_dir)
+
+    @property
+    def seal_data_maker(self) -> SealDataMaker | None:
+        """Makes GB/T 38540 seal data for a seal's SM2 certificate."""
+        return None
+
+    @cached_property
+    def seal_ca(self) -> SealIssuer:
+        """Issues and revokes seal certificates for the registry (ECDSA, and SM2 with seal data when
+        the home has an SM2 PKI)."""
+        from esign.pki.keys import algorithm_of
+        from esign.pki.seal_issuer import NationalSealIssuer, SealIssuer
+
+        national = None
+        if self.has_sm2_pki:
+            national = NationalSealIssuer(self.sm2_pki, self.sm2_keys, self.seal_data_maker)
+        return SealIssuer(self.pki, self.seal_keys, algorithm=algorithm_of(self.pki.issuing_key), national=national)
 
     @cached_property
     def ledger_verifier(self) -> NoteVerifier:

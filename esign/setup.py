@@ -21,6 +21,7 @@ from esign.pki.ca import CountyPKI
 from esign.pki.crl import build_crl, publish_crl
 from esign.pki.keys import KeyAlgorithm
 from esign.pki.profiles import CountyInfo
+from esign.pki.sm2_ca import SM2_DIR, Sm2CountyPKI
 from esign.registry import (
     Role,
     SealAction,
@@ -46,6 +47,7 @@ __all__ = [
     "create_demo",
     "demo_uscc",
     "init_county",
+    "init_sm2",
     "ledger_origin",
 ]
 
@@ -118,7 +120,56 @@ def init_county(
     verifier = Ed25519NoteSigner(origin, dep.keystore.load_private(LEDGER_KEY_ID)).verifier  # type: ignore[arg-type]
     (settings.certs_dir / LEDGER_VKEY_FILE).write_text(verifier.vkey + "\n", encoding="utf-8")
     record_event(session, actor="cli", action="county.init", target=f"county:{county}", at=at)
-    return {name: settings.certs_dir / f"{name}.crt" for name in ("root", "issuing", "tsa", "ocsp")}
+    _create_sm2(dep, session, at=at)
+    files = {name: settings.certs_dir / f"{name}.crt" for name in ("root", "issuing", "tsa", "ocsp")}
+    return files | {f"sm2-{n}": settings.certs_dir / SM2_DIR / f"{n}.crt" for n in ("root", "issuing", "maker")}
+
+
+def _create_sm2(dep: Deployment, session: Session, *, at: dt.datetime) -> Sm2CountyPKI:
+    county = session.scalars(select(County)).one()
+    info = CountyInfo(province=county.province, city=county.city, county=county.name, office=county.office)
+    pki = Sm2CountyPKI.create(dep.sm2_keys, dep.settings.certs_dir, info, base_url=dep.settings.base_url, at=at)
+    pki.record(session, at=at)
+    pki.publish_crl(session, at=at)
+    return pki
+
+
+def init_sm2(dep: Deployment, *, at: dt.datetime, actor: str = "cli") -> tuple[bool, list[str]]:
+    """Give an existing home its SM2 hierarchy and every open seal its SM2 certificate and seal data.
+
+    Idempotent: creates the hierarchy only when missing (False when it existed) and issues only what
+    a seal lacks; returns (created, codes of the seals that were given an SM2 certificate). One
+    transaction, one audit event.
+    """
+    from esign.registry.models import Seal
+    from esign.registry.seals import add_national_seal
+
+    if not dep.has_pki:
+        raise ConfigError(
+            "本数据目录尚未初始化县级证书体系，请先运行 esign init。",
+            "No county PKI in this data home: run `esign init` first.",
+            code="pki_not_initialized",
+        )
+    with dep.transaction() as session:
+        created = not dep.has_sm2_pki
+        if created:
+            _create_sm2(dep, session, at=at)
+            dep.__dict__.pop("seal_ca", None)  # made before the SM2 PKI existed
+        done = [
+            seal.code
+            for seal in session.scalars(select(Seal).order_by(Seal.id))
+            if add_national_seal(session, seal, at=at, ca=dep.seal_ca)
+        ]
+        if created or done:
+            record_event(
+                session,
+                actor=actor,
+                action="pki.sm2_init",
+                target="pki:sm2",
+                at=at,
+                detail=f"created={created}; seals={','.join(done) or '-'}",
+            )
+    return created, done
 
 
 def ledger_origin(base_url: str) -> str:

@@ -29,6 +29,7 @@ from service.routes import (
     oversight_api,
     oversight_web,
     pki,
+    pki_sm2,
     public_status,
     public_verify,
     web_admin,
@@ -75,6 +76,7 @@ def create_app(
     app.include_router(home.router)
     home.install_api_docs(app)
     app.include_router(pki.router)
+    app.include_router(pki_sm2.router)
     app.include_router(api_registry.router)
     app.include_router(api_stamp.router)
     app.include_router(api_batch.router)

@@ -71,6 +71,7 @@ class SealOut(BaseModel):
     status_zh: str
     status_since: dt.datetime
     cert_serial: str | None
+    sm2_cert_serial: str | None = None
     replaces_id: int | None
     history: list[SealEventOut] = []
 

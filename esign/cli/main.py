@@ -51,9 +51,9 @@ def version() -> None:
 
 
 def _register() -> None:
-    from esign.cli import catalog, county, ledger, seal, serve, stamp, user, verify
+    from esign.cli import catalog, county, ledger, pki, seal, serve, stamp, user, verify
 
-    for module in (county, catalog, seal, stamp, verify, ledger, user, serve):
+    for module in (county, catalog, seal, stamp, verify, ledger, user, serve, pki):
         module.register(app)
     from esign.cli import witness as witness_cli
 

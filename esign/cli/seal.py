@@ -37,6 +37,7 @@ def _seal_dict(session, seal, *, history: bool = False) -> dict[str, object]:
         "status_zh": SealStatus(seal.status).zh,
         "status_since": seal.status_since.isoformat(),
         "cert_serial": seal.cert_serial,
+        "sm2_cert_serial": seal.sm2_cert_serial,
         "replaces_id": seal.replaces_id,
     }
     if history:
@@ -190,6 +191,31 @@ def seal_image(
     else:
         raise InputError("输出文件须以 .png 或 .pdf 结尾。", "The output must end in .png or .pdf.", field="output")
     console.print(f"[green]已导出[/] {path}")
+
+
+@seal_app.command("ses")
+def seal_ses(
+    ref: SealRef,
+    output: Annotated[str, typer.Option("-o", "--output", help="输出文件 / output file (.esl)")],
+    home: HomeOpt = None,
+) -> None:
+    """导出国密电子印章数据（GB/T 38540 SES_Seal）/ export the seal's GB/T 38540 seal data (.esl)."""
+    from pathlib import Path
+    from zoneinfo import ZoneInfo
+
+    from esign.registry import find_seal
+    from esign.registry.seals import seal_data
+
+    dep = open_deployment(home)
+    with dep.transaction() as session:
+        row = seal_data(session, find_seal(session, ref))
+        der, es_id, start, end = row.der, row.es_id, row.valid_start, row.valid_end
+    Path(output).write_bytes(der)
+    bj = ZoneInfo("Asia/Shanghai")
+    console.print(
+        f"[green]已导出[/] {output}（esID {es_id}，有效期 {start.astimezone(bj):%Y-%m-%d %H:%M} 至 "
+        f"{end.astimezone(bj):%Y-%m-%d %H:%M} 北京时间）"
+    )
 
 
 @seal_app.command("legacy")

@@ -21,7 +21,7 @@ from esign.pki.ca import CountyPKI
 from esign.pki.keys import PrivateKey, signature_hash
 from esign.pki.status import CertState, CertStatus, RevocationReason
 
-__all__ = ["CRL_PERIOD", "CRL_REFRESH", "build_crl", "current_crl", "publish_crl"]
+__all__ = ["CRL_PERIOD", "CRL_REFRESH", "build_crl", "current_crl", "fresh_crl", "publish_crl"]
 
 #: Default distance between thisUpdate and nextUpdate.
 CRL_PERIOD = dt.timedelta(days=7)
@@ -91,12 +91,20 @@ def current_crl(
     refresh: dt.timedelta = CRL_REFRESH,
 ) -> bytes:
     """The latest stored CRL if it reflects every revocation and is not close to expiry; else a new one."""
+    stored = fresh_crl(session, pki.issuing, at=at, refresh=refresh)
+    return stored if stored is not None else publish_crl(session, pki, at=at, period=period)
+
+
+def fresh_crl(
+    session: Session, issuer: x509.Certificate, *, at: dt.datetime, refresh: dt.timedelta = CRL_REFRESH
+) -> bytes | None:
+    """The latest stored CRL of ``issuer`` if it reflects every revocation and is not close to expiry."""
     at = require_utc(at)
-    latest = store.latest_crl(session, pki.issuing)
+    latest = store.latest_crl(session, issuer)
     if (
         latest is not None
         and latest.epoch == store.revocation_epoch(session)
         and latest.this_update <= at < latest.next_update - refresh
     ):
         return latest.der
-    return publish_crl(session, pki, at=at, period=period)
+    return None

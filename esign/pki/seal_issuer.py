@@ -1,7 +1,9 @@
 """Seal keys and certificates for the registry (implements ``esign.registry.api.SealCertificateAuthority``).
 
-Every change of a certificate's status republishes the CRL in the same transaction, so CRL and
-OCSP (which reads the shared store) reflect a revocation at once in every worker.
+Every change of a certificate's status republishes its issuer's CRL in the same transaction, so CRL
+and OCSP (which read the shared store) reflect a revocation at once in every worker. With an SM2
+PKI (:class:`NationalSealIssuer`), issuing a seal also makes its SM2 key and certificate and its
+GB/T 38540 seal data, in the same transaction; the status methods take either certificate's serial.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Protocol
 
+from asn1crypto import x509 as ax
 from sqlalchemy.orm import Session
 
 from esign.pki import store
@@ -18,10 +21,12 @@ from esign.pki.ca import CountyPKI
 from esign.pki.crl import publish_crl
 from esign.pki.keys import KeyAlgorithm
 from esign.pki.keystore.api import KeyStore
+from esign.pki.keystore.sm2 import Sm2KeyStore
 from esign.pki.profiles import SealSubject
+from esign.pki.sm2_ca import Sm2CountyPKI, to_x509
 from esign.pki.status import CertKind, RevocationReason
 
-__all__ = ["IssuedKey", "SealIssuer"]
+__all__ = ["IssuedKey", "IssuedNational", "NationalSealIssuer", "SealDataMaker", "SealIssuer"]
 
 
 class _Identity(Protocol):
@@ -37,6 +42,36 @@ class _Identity(Protocol):
     def province(self) -> str: ...
     @property
     def locality(self) -> str: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+
+
+def _subject(identity: _Identity) -> SealSubject:
+    return SealSubject(
+        province=identity.province,
+        locality=identity.locality,
+        organization=identity.organisation,
+        common_name=identity.seal_name,
+        organization_identifier=identity.uscc,
+    )
+
+
+@dataclass(frozen=True)
+class IssuedNational:
+    """A seal's SM2 key, certificate and seal data."""
+
+    #: SM2 key-store id.
+    key_id: str
+    #: SM2 certificate serial, lower-case hex.
+    cert_serial: str
+    #: DER SES_Seal (GB/T 38540), the .esl file; None when no seal-data maker is configured.
+    seal_data: bytes | None
+    #: validStart of the seal data (the certificate's notBefore without seal data).
+    valid_start: dt.datetime
+    #: validEnd of the seal data (the certificate's notAfter without seal data).
+    valid_end: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -47,41 +82,86 @@ class IssuedKey:
     key_id: str
     #: Certificate serial, lower-case hex.
     cert_serial: str
+    #: The SM2 side, when the deployment has an SM2 PKI.
+    national: IssuedNational | None = None
+
+
+class SealDataMaker(Protocol):
+    """Makes a seal's GB/T 38540 seal data for its SM2 certificate: ``(der, valid_start, valid_end)``."""
+
+    def __call__(
+        self, identity: _Identity, certificate: ax.Certificate, *, at: dt.datetime
+    ) -> tuple[bytes, dt.datetime, dt.datetime]: ...
+
+
+class NationalSealIssuer:
+    """Issues a seal's SM2 certificate (GB/T 20518) and its seal data (GB/T 38540) from the SM2 PKI."""
+
+    def __init__(self, pki: Sm2CountyPKI, keystore: Sm2KeyStore, make_seal_data: SealDataMaker | None) -> None:
+        self.pki = pki
+        self.keystore = keystore
+        self.make_seal_data = make_seal_data
+
+    def issue(self, session: Session, identity: _Identity, *, key_id: str, at: dt.datetime) -> IssuedNational:
+        """Generate the SM2 key, certify it (recorded as good) and make the seal data."""
+        public_key = self.keystore.generate(key_id)
+        cert = self.pki.issue_seal_certificate(_subject(identity), public_key, at=at)
+        store.record_issued(session, to_x509(cert), kind=CertKind.SEAL, issuer=self.pki.issuing_x509, at=at)
+        serial = serial_hex(cert.serial_number)
+        if self.make_seal_data is None:
+            validity = cert["tbs_certificate"]["validity"]
+            return IssuedNational(key_id, serial, None, validity["not_before"].native, validity["not_after"].native)
+        der, start, end = self.make_seal_data(identity, cert, at=at)
+        return IssuedNational(key_id, serial, der, start, end)
 
 
 class SealIssuer:
     """Issues seal certificates from a county PKI and keeps their status in the store."""
 
-    def __init__(self, pki: CountyPKI, keystore: KeyStore, *, algorithm: KeyAlgorithm = KeyAlgorithm.EC_P256) -> None:
+    def __init__(
+        self,
+        pki: CountyPKI,
+        keystore: KeyStore,
+        *,
+        algorithm: KeyAlgorithm = KeyAlgorithm.EC_P256,
+        national: NationalSealIssuer | None = None,
+    ) -> None:
         self.pki = pki
         self.keystore = keystore
         self.algorithm = algorithm
+        self.national = national
 
     def issue(self, session: Session, identity: _Identity, *, key_id: str, at: dt.datetime) -> IssuedKey:
-        """Generate the seal key in the key store and certify it (recorded as good)."""
-        subject = SealSubject(
-            province=identity.province,
-            locality=identity.locality,
-            organization=identity.organisation,
-            common_name=identity.seal_name,
-            organization_identifier=identity.uscc,
-        )
+        """Generate the seal key in the key store and certify it (recorded as good); with an SM2
+        PKI also the SM2 key, certificate and seal data."""
         public_key = self.keystore.generate(key_id, self.algorithm)
-        cert = self.pki.issue_seal_certificate(subject, public_key, at=at)
+        cert = self.pki.issue_seal_certificate(_subject(identity), public_key, at=at)
         store.record_issued(session, cert, kind=CertKind.SEAL, issuer=self.pki.issuing, at=at)
-        return IssuedKey(key_id, serial_hex(cert))
+        return IssuedKey(key_id, serial_hex(cert), self.issue_national(session, identity, key_id=key_id, at=at))
+
+    def issue_national(
+        self, session: Session, identity: _Identity, *, key_id: str, at: dt.datetime
+    ) -> IssuedNational | None:
+        """Only the SM2 side; None without an SM2 PKI."""
+        if self.national is None:
+            return None
+        return self.national.issue(session, identity, key_id=key_id, at=at)
 
     def revoke(self, session: Session, cert_serial: str, *, reason: str, at: dt.datetime) -> None:
-        """Revoke for good and republish the CRL."""
-        store.revoke(session, cert_serial, RevocationReason.parse(reason), at=at)
-        publish_crl(session, self.pki, at=at)
+        """Revoke for good and republish the issuer's CRL."""
+        status = store.revoke(session, cert_serial, RevocationReason.parse(reason), at=at)
+        self._publish(session, status.issuer_serial, at)
 
     def hold(self, session: Session, cert_serial: str, *, at: dt.datetime) -> None:
-        """Suspend (certificateHold) and republish the CRL."""
-        store.hold(session, cert_serial, at=at)
-        publish_crl(session, self.pki, at=at)
+        """Suspend (certificateHold) and republish the issuer's CRL."""
+        self._publish(session, store.hold(session, cert_serial, at=at).issuer_serial, at)
 
     def release(self, session: Session, cert_serial: str, *, at: dt.datetime) -> None:
-        """Release a hold and republish the CRL."""
-        store.release_hold(session, cert_serial, at=at)
-        publish_crl(session, self.pki, at=at)
+        """Release a hold and republish the issuer's CRL."""
+        self._publish(session, store.release_hold(session, cert_serial, at=at).issuer_serial, at)
+
+    def _publish(self, session: Session, issuer_serial: int, at: dt.datetime) -> None:
+        if self.national is not None and issuer_serial == self.national.pki.issuing.serial_number:
+            self.national.pki.publish_crl(session, at=at)
+        else:
+            publish_crl(session, self.pki, at=at)

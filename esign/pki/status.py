@@ -25,6 +25,8 @@ class CertKind(enum.StrEnum):
     TSA = "tsa"
     OCSP = "ocsp"
     SEAL = "seal"
+    MAKER = "maker"
+    """The SM2 maker (制章者) certificate that signs GB/T 38540 seal data."""
 
 
 class CertState(enum.StrEnum):

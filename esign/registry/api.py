@@ -8,7 +8,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-__all__ = ["IssuedSealKey", "SealCertificateAuthority", "SealIdentity"]
+__all__ = ["IssuedNationalSeal", "IssuedSealKey", "SealCertificateAuthority", "SealIdentity"]
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,39 @@ class SealIdentity:
     province: str
     #: City and county (L).
     locality: str
+    #: The seal's unique code (GB/T 38540 esID of its seal data).
+    code: str = ""
+    #: The seal's title (行政审批服务专用章), for its picture.
+    title: str = ""
+
+
+class IssuedNationalSeal(Protocol):
+    """A seal's SM2 key, certificate and GB/T 38540 seal data (SES_Seal), made together."""
+
+    @property
+    def key_id(self) -> str:
+        """SM2 key-store id."""
+        ...
+
+    @property
+    def cert_serial(self) -> str:
+        """SM2 certificate serial, lower-case hex."""
+        ...
+
+    @property
+    def seal_data(self) -> bytes | None:
+        """DER SES_Seal (the .esl file); None when the deployment makes no seal data."""
+        ...
+
+    @property
+    def valid_start(self) -> dt.datetime:
+        """validStart of the seal data."""
+        ...
+
+    @property
+    def valid_end(self) -> dt.datetime:
+        """validEnd of the seal data."""
+        ...
 
 
 class IssuedSealKey(Protocol):
@@ -40,12 +73,25 @@ class IssuedSealKey(Protocol):
         """Certificate serial, lower-case hex."""
         ...
 
+    @property
+    def national(self) -> IssuedNationalSeal | None:
+        """The SM2 side, when the deployment has an SM2 PKI."""
+        ...
+
 
 class SealCertificateAuthority(Protocol):
-    """Creates seal keys and certificates and changes their revocation status, in ``session``."""
+    """Creates seal keys and certificates and changes their revocation status, in ``session``.
+
+    The status methods take any certificate serial the authority issued (ECDSA or SM2)."""
 
     def issue(self, session: Session, identity: SealIdentity, *, key_id: str, at: dt.datetime) -> IssuedSealKey:
         """Generate a key under ``key_id`` and certify it."""
+        ...
+
+    def issue_national(
+        self, session: Session, identity: SealIdentity, *, key_id: str, at: dt.datetime
+    ) -> IssuedNationalSeal | None:
+        """Only the SM2 side (for a seal issued before the SM2 PKI existed); None without an SM2 PKI."""
         ...
 
     def revoke(self, session: Session, cert_serial: str, *, reason: str, at: dt.datetime) -> None:

@@ -17,6 +17,7 @@ __all__ = [
     "LegacySeal",
     "Person",
     "Seal",
+    "SealData",
     "SealEvent",
     "Token",
     "Township",
@@ -92,11 +93,27 @@ class Seal(Base):
     status: Mapped[str] = mapped_column(String(16))
     key_id: Mapped[str | None] = mapped_column(String(64), default=None)
     cert_serial: Mapped[str | None] = mapped_column(String(64), default=None)
+    sm2_key_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    sm2_cert_serial: Mapped[str | None] = mapped_column(String(64), default=None)
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("seals.id"), default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     status_since: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
     township: Mapped[Township] = relationship(lazy="joined")
+
+
+class SealData(Base):
+    """A seal's GB/T 38540 seal data (SES_Seal, the ``.esl`` file), made when its SM2 certificate is."""
+
+    __tablename__ = "seal_data"
+
+    seal_id: Mapped[int] = mapped_column(ForeignKey("seals.id"), primary_key=True, autoincrement=False)
+    es_id: Mapped[str] = mapped_column(String(64), unique=True)
+    sm2_cert_serial: Mapped[str] = mapped_column(String(64))
+    der: Mapped[bytes] = mapped_column(LargeBinary)
+    valid_start: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    valid_end: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    made_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
 class SealEvent(Base):

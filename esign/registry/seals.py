@@ -12,12 +12,23 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from esign.errors import ConflictError, InputError, NotFoundError, StateError
-from esign.registry.api import SealCertificateAuthority, SealIdentity
+from esign.registry.api import IssuedNationalSeal, IssuedSealKey, SealCertificateAuthority, SealIdentity
 from esign.registry.lifecycle import SealAction, SealStatus, next_status
-from esign.registry.models import Seal, SealEvent, Township
+from esign.registry.models import Seal, SealData, SealEvent, Township
 from esign.registry.townships import organisation_name, seal_full_name
 
-__all__ = ["SealHistory", "change_seal", "find_seal", "list_seals", "request_seal", "seal_history", "transition"]
+__all__ = [
+    "SealHistory",
+    "add_national_seal",
+    "change_seal",
+    "find_seal",
+    "list_seals",
+    "request_seal",
+    "seal_data",
+    "seal_data_validity",
+    "seal_history",
+    "transition",
+]
 
 _OPEN = (SealStatus.REQUESTED, SealStatus.APPROVED, SealStatus.ACTIVE, SealStatus.SUSPENDED)
 
@@ -75,7 +86,72 @@ def identity_of(seal: Seal) -> SealIdentity:
         uscc=township.uscc,
         province=county.province,
         locality=f"{county.city}{county.name}",
+        code=seal.code,
+        title=seal.title,
     )
+
+
+def _keep_issued(session: Session, seal: Seal, issued: IssuedSealKey, at: dt.datetime) -> None:
+    seal.key_id, seal.cert_serial = issued.key_id, issued.cert_serial
+    if issued.national is not None:
+        _keep_national(session, seal, issued.national, at)
+
+
+def _keep_national(session: Session, seal: Seal, national: IssuedNationalSeal, at: dt.datetime) -> None:
+    seal.sm2_key_id, seal.sm2_cert_serial = national.key_id, national.cert_serial
+    if national.seal_data is None:
+        return
+    session.add(
+        SealData(
+            seal_id=seal.id,
+            es_id=seal.code,
+            sm2_cert_serial=national.cert_serial,
+            der=national.seal_data,
+            valid_start=national.valid_start,
+            valid_end=national.valid_end,
+            made_at=at,
+        )
+    )
+
+
+def add_national_seal(session: Session, seal: Seal, *, at: dt.datetime, ca: SealCertificateAuthority) -> bool:
+    """Give a seal issued before the SM2 PKI existed its SM2 certificate and seal data.
+
+    A suspended seal's new certificate is put on hold at once. False (nothing done) when the seal
+    has no ECDSA certificate yet, is revoked or replaced, already has an SM2 certificate, or the
+    authority has no SM2 PKI. The caller records the audit event.
+    """
+    status = SealStatus(seal.status)
+    if seal.cert_serial is None or seal.sm2_cert_serial is not None or status not in _OPEN:
+        return False
+    national = ca.issue_national(session, identity_of(seal), key_id=f"seal-{seal.code}", at=at)
+    if national is None:
+        return False
+    _keep_national(session, seal, national, at)
+    if status is SealStatus.SUSPENDED:
+        ca.hold(session, national.cert_serial, at=at)
+    session.flush()
+    return True
+
+
+def seal_data_validity(session: Session, seal_ids: list[int]) -> dict[int, tuple[dt.datetime, dt.datetime]]:
+    """(validStart, validEnd) of the seal data of each of ``seal_ids`` that has some (blobs not loaded)."""
+    rows = session.execute(
+        select(SealData.seal_id, SealData.valid_start, SealData.valid_end).where(SealData.seal_id.in_(seal_ids))
+    )
+    return {r.seal_id: (r.valid_start, r.valid_end) for r in rows}
+
+
+def seal_data(session: Session, seal: Seal) -> SealData:
+    """The seal's GB/T 38540 seal data; NotFoundError when it has none."""
+    row = session.get(SealData, seal.id)
+    if row is None:
+        raise NotFoundError(
+            f"印章“{seal.name}”尚无国密电子印章数据（SM2）。",
+            f"Seal {seal.code} has no GB/T 38540 seal data (no SM2 certificate).",
+            code="seal_data_not_found",
+        )
+    return row
 
 
 def transition(
@@ -94,22 +170,25 @@ def transition(
     target = next_status(current, action)
     new_seal: Seal | None = None
     if action is SealAction.APPROVE:
-        issued = ca.issue(session, identity_of(seal), key_id=f"seal-{seal.code}", at=at)
-        seal.key_id, seal.cert_serial = issued.key_id, issued.cert_serial
+        _keep_issued(session, seal, ca.issue(session, identity_of(seal), key_id=f"seal-{seal.code}", at=at), at)
     elif action is SealAction.SUSPEND:
-        ca.hold(session, _serial(seal), at=at)
+        for serial in _serials(seal):
+            ca.hold(session, serial, at=at)
     elif action is SealAction.RESUME:
-        ca.release(session, _serial(seal), at=at)
+        for serial in _serials(seal):
+            ca.release(session, serial, at=at)
     elif action is SealAction.REVOKE:
-        ca.revoke(session, _serial(seal), reason="cessationOfOperation", at=at)
+        for serial in _serials(seal):
+            ca.revoke(session, serial, reason="cessationOfOperation", at=at)
     elif action is SealAction.REPLACE:
-        ca.revoke(session, _serial(seal), reason="superseded", at=at)
+        for serial in _serials(seal):
+            ca.revoke(session, serial, reason="superseded", at=at)
         new_seal = _new_seal(
             session, seal.township, name=seal.name, title=seal.title, actor=actor, reason=reason, at=at
         )
         new_seal.replaces_id = seal.id
         issued = ca.issue(session, identity_of(new_seal), key_id=f"seal-{new_seal.code}", at=at)
-        new_seal.key_id, new_seal.cert_serial = issued.key_id, issued.cert_serial
+        _keep_issued(session, new_seal, issued, at)
         for status in (SealStatus.APPROVED, SealStatus.ACTIVE):
             session.add(
                 SealEvent(
@@ -158,10 +237,11 @@ def change_seal(
     return result
 
 
-def _serial(seal: Seal) -> str:
+def _serials(seal: Seal) -> list[str]:
+    """The seal's certificates: ECDSA first, then SM2 when it has one."""
     if not seal.cert_serial:
         raise StateError("印章尚无证书。", "The seal has no certificate.", code="seal_without_certificate")
-    return seal.cert_serial
+    return [seal.cert_serial, *([seal.sm2_cert_serial] if seal.sm2_cert_serial else [])]
 
 
 def find_seal(session: Session, ref: str | int) -> Seal:

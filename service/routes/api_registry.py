@@ -38,6 +38,7 @@ from esign.registry import (
     visible_township_ids,
 )
 from esign.registry.models import Person, Seal
+from esign.registry.seals import seal_data
 from service.auth import CurrentActor
 from service.deps import DbSession, Dep
 from service.schemas import (
@@ -76,6 +77,7 @@ def _seal_out(session: DbSession, seal: Seal, *, history: bool = False) -> SealO
         status_zh=SealStatus(seal.status).zh,
         status_since=seal.status_since,
         cert_serial=seal.cert_serial,
+        sm2_cert_serial=seal.sm2_cert_serial,
         replaces_id=seal.replaces_id,
         history=[SealEventOut(**h.__dict__) for h in seal_history(session, seal)] if history else [],
     )
@@ -177,6 +179,18 @@ def seal_action(
     at = _now()
     result = change_seal(session, seal, action, actor=actor.name, reason=body.reason, at=at, ca=dep.seal_ca)
     return _seal_out(session, result, history=True)
+
+
+@router.get("/seals/{ref}/seal.esl", summary="国密电子印章数据 / the seal's GB/T 38540 seal data (SES_Seal, DER)")
+def seal_esl(ref: str, actor: CurrentActor, session: DbSession) -> Response:
+    seal = find_seal(session, ref)
+    authorize(actor, Permission.SEAL_VIEW, township_id=seal.township_id)
+    row = seal_data(session, seal)
+    return Response(
+        row.der,
+        media_type="application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="{row.es_id}.esl"'},
+    )
 
 
 @router.get("/seals/{ref}/image.{fmt}", summary="印章图样 / the seal image (PNG or vector PDF)")

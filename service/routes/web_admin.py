@@ -27,6 +27,7 @@ from esign.registry import (
     visible_township_ids,
 )
 from esign.registry.lifecycle import _TRANSITIONS
+from esign.registry.seals import seal_data_validity
 from service.auth import CurrentActor
 from service.deps import DbSession, Dep
 from service.errors import REFUSALS, record_refusal_of
@@ -108,7 +109,9 @@ def sealspage(request: Request, actor: CurrentActor, session: DbSession) -> Resp
             flash_kind="error",
         )
     rows = []
-    for seal in list_seals(session, only_townships=visible_township_ids(actor)):
+    seals = list_seals(session, only_townships=visible_township_ids(actor))
+    esl = seal_data_validity(session, [s.id for s in seals])
+    for seal in seals:
         status = SealStatus(seal.status)
         rows.append(
             {
@@ -120,6 +123,7 @@ def sealspage(request: Request, actor: CurrentActor, session: DbSession) -> Resp
                 "status_zh": status.zh,
                 "status_since": seal.status_since,
                 "replaces_id": seal.replaces_id,
+                "esl": esl.get(seal.id),
                 "actions": [a for (s, a) in _TRANSITIONS if s is status],
             }
         )

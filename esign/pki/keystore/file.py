@@ -12,7 +12,7 @@ from esign.errors import ConfigError, InputError, NotFoundError
 from esign.pki.keys import KeyAlgorithm, PrivateKey, PublicKey, algorithm_of, generate_private_key
 from esign.pki.keystore.api import key_exists, validate_key_id
 
-__all__ = ["FileKeyStore"]
+__all__ = ["FileKeyStore", "write_secret_file"]
 
 _SUFFIX = ".key.pem"
 
@@ -60,26 +60,7 @@ class FileKeyStore:
             serialization.PrivateFormat.PKCS8,
             serialization.BestAvailableEncryption(self._passphrase),
         )
-        self._dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if path.exists():
-            raise key_exists(key_id)
-        tmp = self._dir / f".{key_id}.{secrets.token_hex(8)}.tmp"
-        # O_EXCL + 0600 at creation: the file is never readable by others, not even briefly.
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(pem)
-                fh.flush()
-                os.fsync(fh.fileno())
-            # link() fails if the target exists, unlike rename(): two concurrent generators
-            # cannot overwrite each other's key.
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                raise key_exists(key_id) from None
-        finally:
-            tmp.unlink(missing_ok=True)
-        _fsync_dir(self._dir)
+        write_secret_file(self._dir, key_id, path, pem)
 
     def load_private(self, key_id: str) -> PrivateKey:
         """Decrypt and return the key; a wrong passphrase raises :class:`esign.errors.ConfigError`."""
@@ -114,6 +95,30 @@ class FileKeyStore:
                 f"密钥 {key_id} 的类型不受支持。", f"Key {key_id!r} has an unsupported type.", code="bad_key"
             ) from e
         return key  # type: ignore[return-value]
+
+
+def write_secret_file(directory: Path, key_id: str, path: Path, data: bytes) -> None:
+    """Create ``path`` (in ``directory``) holding ``data``, mode 0600, atomically; refuses an existing file."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.exists():
+        raise key_exists(key_id)
+    tmp = directory / f".{key_id}.{secrets.token_hex(8)}.tmp"
+    # O_EXCL + 0600 at creation: the file is never readable by others, not even briefly.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        # link() fails if the target exists, unlike rename(): two concurrent generators
+        # cannot overwrite each other's key.
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise key_exists(key_id) from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    _fsync_dir(directory)
 
 
 def _fsync_dir(directory: Path) -> None:
