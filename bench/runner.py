@@ -32,6 +32,7 @@ SECTIONS = {
     "sm2": "bench.sm2",
     "service": "bench.service",
     "ledger": "bench.ledger",
+    "hostile": "bench.hostile",
 }
 
 

@@ -26,13 +26,18 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 @contextmanager
-def serve(port: int, env: dict[str, str], *, workers: int = 1, log: Path) -> Iterator[str]:
-    """Run ``esign serve`` on ``127.0.0.1:port`` with ``env`` added; yields the base URL."""
+def serve(
+    port: int, env: dict[str, str], *, workers: int = 1, log: Path, pids: list[int] | None = None
+) -> Iterator[str]:
+    """Run ``esign serve`` on ``127.0.0.1:port`` with ``env`` added; yields the base URL. The server's
+    process id is appended to ``pids`` when given (for its figures in /proc)."""
     base = f"http://127.0.0.1:{port}"
     environ = {**os.environ, "PYTHONPATH": str(REPO), **env}
     cmd = [sys.executable, "-m", "esign", "serve", "--port", str(port), "--workers", str(workers)]
     with log.open("ab") as out:
         proc = subprocess.Popen(cmd, env=environ, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
+    if pids is not None:
+        pids.append(proc.pid)
     try:
         deadline = time.monotonic() + 60
         while True:

@@ -19,6 +19,7 @@ __all__ = [
     "InputError",
     "NotFoundError",
     "StateError",
+    "TooComplexError",
     "TooLargeError",
 ]
 
@@ -74,6 +75,14 @@ class TooLargeError(InputError):
 
     http_status = 413
     default_code = "too_large"
+
+
+class TooComplexError(InputError):
+    """A document within the size limit needs more work or memory than its budget allows
+    (:mod:`esign.budget`): 422, the upload itself was fine but its content cannot be processed."""
+
+    http_status = 422
+    default_code = "too_complex"
 
 
 class AuthError(EsignError):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["free_port", "live_server"]
+__all__ = ["free_port", "live_server", "live_server_process"]
 
 
 def free_port() -> int:
@@ -26,6 +26,15 @@ def free_port() -> int:
 @contextmanager
 def live_server(home: Path, *, env: dict[str, str] | None = None, workers: int = 1) -> Iterator[str]:
     """Run ``esign serve`` on ``home``; yields the base URL and stops the server afterwards."""
+    with live_server_process(home, env=env, workers=workers) as (base, _proc):
+        yield base
+
+
+@contextmanager
+def live_server_process(
+    home: Path, *, env: dict[str, str] | None = None, workers: int = 1
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """:func:`live_server`, also yielding the server process (e.g. to read its memory in /proc)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     environ = {**os.environ, "ESIGN_PUBLIC_BASE_URL": base, **(env or {})}
@@ -46,7 +55,7 @@ def live_server(home: Path, *, env: dict[str, str] | None = None, workers: int =
                 out = Path(log.name).read_text(errors="replace")
                 raise RuntimeError(f"esign serve did not start:\n{out}")
             time.sleep(0.2)
-        yield base
+        yield base, proc
     finally:
         proc.terminate()
         try:

@@ -13,6 +13,7 @@ not a hang or an escaping ``RecursionError``. Not verified: whether existing sig
 
 from __future__ import annotations
 
+import contextlib
 import decimal
 import io
 import math
@@ -25,7 +26,8 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.crypt import AuthStatus, StandardSecurityHandler
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from esign.errors import EsignError, InputError, TooLargeError
+from esign import budget
+from esign.errors import EsignError, InputError, TooComplexError, TooLargeError
 from esign.stamp.geometry import Box, PageGeometry
 
 __all__ = [
@@ -40,8 +42,8 @@ __all__ = [
     "require_stampable",
 ]
 
-MAX_PAGES = 10_000
-"""More pages than this is refused as ``pdf_too_complex``: no township decision is that long."""
+MAX_PAGES = budget.MAX_PAGES
+"""More pages than this is refused as ``too_complex`` (:mod:`esign.budget`)."""
 
 MAX_TREE_DEPTH = 64
 """Deepest page tree or form-field tree accepted."""
@@ -178,15 +180,15 @@ def _malformed(detail: str) -> InputError:
     )
 
 
-def _too_complex(detail: str) -> InputError:
-    return InputError(
+def _too_complex(detail: str) -> TooComplexError:
+    return TooComplexError(
         f"PDF 文件结构过于复杂，拒绝处理（{detail}）",
         f"the PDF's structure is too complex to process ({detail})",
-        code="pdf_too_complex",
+        field="file",
     )
 
 
-def _check_stream(stream: BinaryIO, max_bytes: int) -> None:
+def _check_stream(stream: BinaryIO, max_bytes: int) -> int:
     size = stream.seek(0, io.SEEK_END)
     stream.seek(0)
     if not size:
@@ -203,6 +205,7 @@ def _check_stream(stream: BinaryIO, max_bytes: int) -> None:
     stream.seek(0)
     if b"%PDF-" not in head:
         raise InputError("上传的文件不是 PDF 文件", "the input is not a PDF file", code="not_pdf")
+    return size
 
 
 def open_reader(source: bytes | BinaryIO, *, password: str | None = None, max_bytes: int) -> PdfFileReader:
@@ -210,19 +213,23 @@ def open_reader(source: bytes | BinaryIO, *, password: str | None = None, max_by
 
     An encrypted file without a password is tried with the empty user password (files that only
     restrict permissions open that way in every viewer). A file is read as needed, not loaded.
+    Everything read through the reader is charged to a per-document :class:`esign.budget.Meter`.
 
-    :raises InputError: ``empty_input``, ``not_pdf``, ``pdf_malformed``, ``pdf_too_complex``,
+    :raises InputError: ``empty_input``, ``not_pdf``, ``pdf_malformed``,
         ``pdf_encrypted``, ``pdf_wrong_password``, ``pdf_encryption_unsupported``.
+    :raises TooComplexError: ``too_complex`` (:mod:`esign.budget`).
     :raises TooLargeError: ``too_large``.
     """
     stream = io.BytesIO(source) if isinstance(source, bytes | bytearray) else source
-    _check_stream(stream, max_bytes)
-    with _wrapped("reading the cross-reference data"):
+    size = _check_stream(stream, max_bytes)
+    meter = budget.Meter.for_size(size)
+    with meter.active(), _wrapped("reading the cross-reference data"):
         # strict=False: real producers write slightly irregular files that every viewer accepts
-        reader = PdfFileReader(stream, strict=False)
+        reader = budget.open_reader(stream, strict=False, meter=meter)
         encrypted = reader.encrypted
     if encrypted:
-        _decrypt(reader, password)
+        with meter.active():
+            _decrypt(reader, password)
     return reader
 
 
@@ -262,6 +269,7 @@ class _wrapped:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
         if exc is None or isinstance(exc, EsignError) or not isinstance(exc, Exception):
             return None
+        budget.checkpoint()  # a budget crossed inside the parser is the reason, not what it broke
         if isinstance(exc, RecursionError):
             raise _too_complex(f"objects nested too deeply while {self.what}") from exc
         if isinstance(exc, MemoryError):
@@ -300,8 +308,17 @@ def describe(reader: PdfFileReader) -> PdfInfo:
     """Describe the document ``reader`` holds (from :func:`open_reader`). The objects it reads stay
     in the reader's cache, so a writer made from the same reader does not parse them again.
 
-    :raises InputError: ``pdf_malformed``, ``pdf_too_complex``, ``pdf_no_pages``.
+    :raises InputError: ``pdf_malformed``, ``pdf_no_pages``.
+    :raises TooComplexError: ``too_complex``.
     """
+    meter = budget.meter_of(reader)
+    with meter.active() if meter is not None else contextlib.nullcontext():
+        info = _describe(reader)
+        budget.checkpoint()
+    return info
+
+
+def _describe(reader: PdfFileReader) -> PdfInfo:
     with _wrapped("reading the page tree"):
         root = reader.root
         if not isinstance(root, generic.DictionaryObject):
@@ -415,6 +432,8 @@ def _read_pages(reader: PdfFileReader, root: generic.DictionaryObject) -> tuple[
             continue
         if len(pages) >= MAX_PAGES:
             raise _too_complex(f"more than {MAX_PAGES} pages")
+        if len(pages) % 64 == 0:
+            budget.checkpoint()
         index = len(pages)
         object_id = (ref.idnum, ref.generation) if isinstance(ref, generic.IndirectObject) else None
         pages.append(_page_info(index, node, attrs, object_id))

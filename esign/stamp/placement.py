@@ -18,13 +18,15 @@ Guarantees: a resolved seal lies entirely inside the visible page; page numbers 
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from esign import budget
 from esign.errors import InputError
 from esign.stamp.geometry import Box, PageGeometry
-from esign.stamp.inputs import PageInfo, PdfInfo, inspect_pdf
+from esign.stamp.inputs import PageInfo, PdfInfo, inspect_pdf, open_reader
 from esign.stamp.textpos import TextHit, TextIndex, normalise
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
     "ResolvedPlacement",
     "RidingStrip",
     "SealSpot",
+    "check_budget",
     "default_keywords",
     "resolve",
 ]
@@ -312,11 +315,11 @@ def resolve(
     else:
         raise TypeError(f"not a placement: {placement!r}")
 
-    also = tuple(
-        _at_visible(info.pages[i], *result.centre_mm, size)
-        for i in dict.fromkeys(info.page_index(n) for n in placement.also_on_pages)
-        if i != result.page_index
-    )
+    also_pages = [
+        i for i in dict.fromkeys(info.page_index(n) for n in placement.also_on_pages) if i != result.page_index
+    ]
+    budget.check_impressions(1 + len(also_pages) + (info.page_count if placement.riding_seal else 0))
+    also = tuple(_at_visible(info.pages[i], *result.centre_mm, size) for i in also_pages)
     riding = _riding(info, size, placement.riding_y_mm) if placement.riding_seal else ()
     return ResolvedPlacement(
         result.page_index,
@@ -354,8 +357,9 @@ def _at_visible(page: PageInfo, x_mm: float, y_mm: float, size: float) -> SealSp
 def _resolve_keyword(
     info: PdfInfo, data: bytes | Path, placement: AtKeyword, size: float, password: str | None
 ) -> ResolvedPlacement:
-    index = TextIndex(data, password=password)
     pages = None if placement.page is None else [info.page_index(placement.page)]
+    _vet_for_text_search(info, data, pages, password)
+    index = TextIndex(data, password=password)
     hit = None
     for keyword in placement.candidates:
         hit = index.last(keyword, pages)
@@ -391,6 +395,37 @@ def _resolve_keyword(
     spot = _at_visible(page, nx, ny, size)
     adjusted = abs(nx - x) > _EPS or abs(ny - y) > _EPS
     return ResolvedPlacement(*_fields(spot), seal_size_mm=size, keyword_hit=hit, adjusted=adjusted)
+
+
+def _impressions(info: PdfInfo, placement: Placement) -> int:
+    """Seal images a placement asks for: the seal, its repeats, one riding strip per page."""
+    return 1 + len(set(placement.also_on_pages)) + (info.page_count if placement.riding_seal else 0)
+
+
+def check_budget(info: PdfInfo, placement: Placement, data: bytes | Path, *, password: str | None = None) -> None:
+    """What :func:`resolve` would refuse under the per-document budget (:mod:`esign.budget`), without
+    resolving: too many seal images, or (keyword placement) page content too large to search.
+
+    :raises TooComplexError: ``too_complex``.
+    """
+    budget.check_impressions(_impressions(info, placement))
+    if isinstance(placement, AtKeyword):
+        pages = None if placement.page is None else [info.page_index(placement.page)]
+        _vet_for_text_search(info, data, pages, password)
+
+
+def _vet_for_text_search(info: PdfInfo, data: bytes | Path, pages: list[int] | None, password: str | None) -> None:
+    """PDFium decodes page content, forms and fonts without limits of its own: measure first.
+
+    :raises TooComplexError: past :attr:`esign.budget.Budget.text_content_bytes`.
+    """
+    searched = [info.pages[i].object_id for i in (range(info.page_count) if pages is None else pages)]
+    with data.open("rb") if isinstance(data, Path) else contextlib.nullcontext(data) as source:
+        reader = open_reader(source, password=password, max_bytes=info.size_bytes)
+        meter = budget.meter_of(reader)
+        assert meter is not None
+        with meter.active():
+            budget.check_text_content(reader, searched, meter)
 
 
 def _resolve_field(info: PdfInfo, placement: InField, size: float) -> ResolvedPlacement:

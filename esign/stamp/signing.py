@@ -13,6 +13,7 @@ offline; B-LTA adds a document timestamp over everything in one more revision.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -39,6 +40,7 @@ from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.stamp import StaticStampStyle
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from esign import budget
 from esign.appearance.artwork import Artwork
 from esign.errors import EsignError, InputError
 from esign.pki.keys import PrivateKey
@@ -293,11 +295,15 @@ def sign_pdf(
         )
     if spec.level.long_term and validation is None:
         raise InputError("该签名级别需要验证数据。", f"{spec.level} needs validation data.", code="validation_required")
+    meter = budget.meter_of(reader)
     try:
-        asyncio.run(_sign(reader, credentials, spec, output, timestamper, validation, password, page_ids))
+        with meter.active() if meter is not None else contextlib.nullcontext():
+            asyncio.run(_sign(reader, credentials, spec, output, timestamper, validation, password, page_ids))
     except EsignError:
         raise
     except (SigningError, PdfError, ValueError, KeyError, TypeError) as exc:
+        if meter is not None:  # a budget crossed while pyHanko read the input is the reason
+            meter.check(cpu=False)
         raise InputError(
             f"无法在该文件上盖章：{exc}", f"Could not stamp this file: {exc}", code="stamp_failed"
         ) from exc

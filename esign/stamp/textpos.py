@@ -158,7 +158,7 @@ class TextIndex:
 def find_text(data: bytes, needle: str, *, password: str | None = None) -> list[TextHit]:
     """Every occurrence of ``needle`` in the document, in document order.
 
-    :raises InputError: ``pdf_malformed``/``pdf_too_complex`` when PDFium cannot read the file.
+    :raises InputError: ``pdf_malformed`` when PDFium cannot read the file.
     """
     index = TextIndex(data, password=password)
     try:

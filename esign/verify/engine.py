@@ -10,7 +10,9 @@ What is not verified: whether the seal image on the page matches the certificate
 pictures), the content of the document, and, offline, the registry and ledger (``not_checked``).
 
 Bad input never raises past this module except for caller errors (:class:`InputError`: naive
-``at``, no trust roots; :class:`TooLargeError` above ``max_size``): a file that is not a PDF, is
+``at``, no trust roots; :class:`TooLargeError` above ``max_size``; :class:`TooComplexError` past
+the per-document budget of :mod:`esign.budget`, which bounds every decoded byte, object and CPU
+second of the reading): a file that is not a PDF, is
 broken, encrypted or unsigned gives a report. pyHanko calls are guarded; size, revision and
 signature counts are bounded.
 """
@@ -29,11 +31,13 @@ from typing import Any
 
 from cryptography import x509
 from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.decode_limits import DecodePurpose
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, DiffResult, ModificationLevel
 from pyhanko.sign.fields import enumerate_sig_fields
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature, extract_contents
 
+from esign import budget
 from esign.errors import InputError, TooLargeError
 from esign.verify import online
 from esign.verify._pdf import dget
@@ -72,6 +76,7 @@ MAX_REVISIONS = 200
 #: More signatures than this are refused.
 MAX_SIGNATURES = 64
 _MAX_DSS_ITEMS = 2000
+_PURPOSES = {"c": DecodePurpose.CERTIFICATE, "r": DecodePurpose.CRL, "o": DecodePurpose.OCSP_RESPONSE}
 
 
 def _utc(at: dt.datetime) -> dt.datetime:
@@ -189,31 +194,40 @@ async def async_verify_pdf(
         return fail("not_a_pdf")
     if header > 0:
         return fail("junk_before_header")
-    try:
-        reader = PdfFileReader(BytesIO(data), strict=True)
-        revisions = reader.xrefs.total_revisions
-        encrypted = reader.encrypted
-        if not encrypted:
-            _ = reader.root
-    except RecursionError:
-        return fail("malformed_pdf", detail="objects nested too deeply")
-    except Exception as e:  # pyHanko raises PdfReadError, PdfStrictReadError, ValueError, KeyError ...
-        return fail("malformed_pdf", detail=str(e)[:200] or type(e).__name__)
-    if encrypted:
-        return fail("encrypted")
-    if revisions > MAX_REVISIONS:
-        return fail("too_many_revisions", count=revisions)
-    try:
-        return await _verify_parsed(
-            data, reader, roots, at, registry, ledger, allow_fetching, crls, ocsps, entry_id, revisions
-        )
-    except RecursionError:
-        return fail("malformed_pdf", detail="objects nested too deeply")
-    except (InputError, TooLargeError):
-        raise
-    except Exception as e:  # a document pyHanko chokes on is a broken document, not a crash
-        _log.warning("verification failed on a malformed document", exc_info=e)
-        return fail("malformed_pdf", detail=f"{type(e).__name__}: {str(e)[:200]}")
+    meter = budget.Meter.for_size(len(data))
+    with meter.active():
+        try:
+            reader = budget.open_reader(BytesIO(data), strict=True, meter=meter)
+            revisions = reader.xrefs.total_revisions
+            encrypted = reader.encrypted
+            if not encrypted:
+                _ = reader.root
+        except RecursionError:
+            return fail("malformed_pdf", detail="objects nested too deeply")
+        except InputError:
+            raise
+        except Exception as e:  # pyHanko raises PdfReadError, PdfStrictReadError, ValueError, KeyError ...
+            meter.check(cpu=False)
+            return fail("malformed_pdf", detail=str(e)[:200] or type(e).__name__)
+        if encrypted:
+            return fail("encrypted")
+        if revisions > MAX_REVISIONS:
+            return fail("too_many_revisions", count=revisions)
+        try:
+            report = await _verify_parsed(
+                data, reader, roots, at, registry, ledger, allow_fetching, crls, ocsps, entry_id, revisions
+            )
+        except RecursionError:
+            return fail("malformed_pdf", detail="objects nested too deeply")
+        except InputError:
+            raise
+        except Exception as e:  # a document pyHanko chokes on is a broken document, not a crash
+            meter.check(cpu=False)
+            _log.warning("verification failed on a malformed document", exc_info=e)
+            return fail("malformed_pdf", detail=f"{type(e).__name__}: {str(e)[:200]}")
+        # A limit crossed inside pyHanko that it caught (diff analysis, DSS) still refuses the document.
+        meter.check(cpu=False)
+        return report
 
 
 async def _verify_parsed(
@@ -262,6 +276,7 @@ async def _verify_parsed(
     # Parse every signature field; keep the unreadable ones for the report.
     parsed: list[tuple[str, generic.DictionaryObject, generic.Reference | None, EmbeddedPdfSignature | None, str]] = []
     for name, value, field_ref in fields:
+        budget.checkpoint()
         sig_ref = value.reference if isinstance(value, generic.IndirectObject) else None
         try:
             sig_obj = value.get_object()
@@ -334,6 +349,7 @@ async def _verify_parsed(
 
     reports: list[SignatureReport] = []
     for i in order:
+        budget.checkpoint()
         name, sig_obj, _ref, emb, error = parsed[i]
         if dget(sig_obj, "/Type") == "/DocTimeStamp":
             continue
@@ -405,6 +421,7 @@ def _overall(
 def _deltas(reader: PdfFileReader, revisions: int) -> dict[int, RevisionDelta]:
     out: dict[int, RevisionDelta] = {}
     for k in range(1, revisions):
+        budget.checkpoint()
         try:
             out[k] = classify_revision(reader, k)
         except RecursionError:
@@ -434,6 +451,7 @@ def _changes_after(
     stray: list[ChangeInfo],
     emb: EmbeddedPdfSignature | None,
 ) -> ChangesAfterSigning:
+    budget.checkpoint()
     later = [deltas[k] for k in range(rev + 1, revisions) if k in deltas]
     other = [c for d in later for c in d.other] + [c for c in stray if c.revision > rev]
     sigs = tuple(n for d in later for n in d.signatures)
@@ -485,15 +503,19 @@ def _changes_after(
     )
 
 
-def _stream_bytes(resolver: object, item: object) -> bytes | None:
+def _stream_bytes(item: object, purpose: DecodePurpose) -> bytes | None:
+    """The decoded stream, or None when it is not one or cannot be decoded; a limit crossed
+    (:mod:`esign.budget`) is remembered by the meter and refuses the document."""
+    budget.checkpoint()
     try:
         obj = item.get_object() if isinstance(item, generic.IndirectObject) else item
     except Exception:
         return None
     if isinstance(obj, generic.StreamObject):
         try:
-            return bytes(obj.data)
+            return bytes(obj.read_data(purpose))
         except Exception:
+            budget.checkpoint()
             return None
     return None
 
@@ -530,8 +552,9 @@ def _read_dss(reader: PdfFileReader) -> tuple[tuple[x509.Certificate, ...], list
             arr = dget(c, key)
             if not isinstance(arr, generic.ArrayObject):
                 continue
-            for item in list(arr)[:_MAX_DSS_ITEMS]:
-                raw = _stream_bytes(reader, item)
+            purpose = _PURPOSES[sink]
+            for i in range(min(len(arr), _MAX_DSS_ITEMS)):
+                raw = _stream_bytes(arr.raw_get(i), purpose)
                 if raw is None:
                     continue
                 if sink == "c":

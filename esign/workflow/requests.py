@@ -36,6 +36,7 @@ from esign.registry import (
 from esign.registry.models import Person
 from esign.registry.townships import organisation_name
 from esign.stamp.inputs import inspect_pdf, require_stampable
+from esign.stamp.placement import check_budget
 from esign.stamp.plan import default_keywords, placement_from_dict, plan_stamp
 from esign.stamp.signing import PadesLevel
 from esign.workflow.commit import (
@@ -176,7 +177,8 @@ def _submit(dep: Deployment, actor: Actor, data: bytes, spec: StampRequestSpec, 
             level = pades_level(spec.level)
             info = inspect_pdf(data, password=spec.password, max_bytes=dep.settings.max_upload_bytes)
             require_stampable(info)
-            placement_from_dict(spec.placement)  # refuses a malformed placement before anything is kept
+            # a malformed placement, or one past the document's budget, is refused before anything is kept
+            check_budget(info, placement_from_dict(spec.placement), data, password=spec.password)
             digest = blobs.put(data, durable=False)
             row = StampRequestRow(
                 idempotency_key=key,
