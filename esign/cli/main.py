@@ -63,6 +63,9 @@ def _register() -> None:
 
     feed_cli.register(app)
     backup_cli.register(app)
+    from esign.cli import ses as ses_cli
+
+    ses_cli.register(app)
     ledger.set_opener(_open_ledger)
 
 

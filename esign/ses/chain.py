@@ -17,12 +17,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from asn1crypto import crl as asn1_crl
+from asn1crypto import x509 as asn1_x509
 
 from esign.pki.sm2 import SM2_WITH_SM3_OID
 from esign.pki.sm2_certs import ASN1_REASONS, Sm2Certificate
 from esign.verify.report import UNKNOWN_REVOCATION, RevocationCheck, RevocationSource, RevocationState
 
-__all__ = ["ChainResult", "RevocationLookup", "crl_lookup", "load_sm2_certificates", "validate_chain"]
+__all__ = ["ChainResult", "RevocationLookup", "crl_lookup", "load_sm2_certificates", "name_text", "validate_chain"]
 
 #: (certificate, its issuer, time) -> its status at that time as far as the caller knows.
 RevocationLookup = Callable[[Sm2Certificate, Sm2Certificate, dt.datetime], RevocationCheck]
@@ -57,7 +58,33 @@ class ChainResult:
     @property
     def top_issuer(self) -> str:
         """The issuer name of the last certificate found (who a stranger's chain claims to come from)."""
-        return self.path[-1].asn1.issuer.human_friendly
+        return name_text(self.path[-1].asn1["tbs_certificate"]["issuer"].dump())
+
+    @property
+    def issuer_subjects(self) -> tuple[str, ...]:
+        """Subjects of the issuers found, nearest first (RFC 4514)."""
+        return tuple(name_text(c.subject_der) for c in self.path[1:])
+
+
+_SHORT = {
+    "common_name": "CN",
+    "organization_name": "O",
+    "organizational_unit_name": "OU",
+    "country_name": "C",
+    "state_or_province_name": "ST",
+    "locality_name": "L",
+    "organization_identifier": "organizationIdentifier",
+}
+
+
+def name_text(name_der: bytes) -> str:
+    """A DER Name as RFC 4514-style text, most specific first (``CN=...,O=...,C=CN``)."""
+    parts = []
+    for rdn in reversed(list(asn1_x509.Name.load(name_der).chosen)):
+        for atv in rdn:
+            key = _SHORT.get(atv["type"].native, atv["type"].dotted)
+            parts.append(f"{key}={atv['value'].native}")
+    return ",".join(parts)
 
 
 def load_sm2_certificates(data: bytes) -> tuple[Sm2Certificate, ...]:

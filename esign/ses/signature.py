@@ -35,7 +35,7 @@ from esign.pki.sm2 import SM2_WITH_SM3_OID, Sm2PrivateKey, sm3
 from esign.pki.sm2_certs import Sm2Certificate
 from esign.pki.sm2_tsp import read_sm2_timestamp
 from esign.ses.asn1 import SES_Seal, SES_Signature, TBS_Sign
-from esign.ses.chain import validate_chain
+from esign.ses.chain import name_text, validate_chain
 from esign.ses.findings import finding
 from esign.ses.seal import (
     SEAL_VERSION,
@@ -48,7 +48,7 @@ from esign.ses.seal import (
     bit_string_octets,
     parse_seal,
 )
-from esign.ses.verify import SesTrust, _report, _t, cert_info, check_seal, worst
+from esign.ses.verify import SesTrust, _report, _t, by_severity, cert_info, check_seal, worst
 from esign.verify.report import (
     UNKNOWN_REVOCATION,
     ChangeCategory,
@@ -283,10 +283,10 @@ def verify_signature(
         field_name=parsed.property_info,
         indication=indication_of(sub),
         subindication=sub,
-        reasons=tuple(reasons),
+        reasons=by_severity(subs, reasons),
         warnings=tuple(warnings),
         signer=cert_info(parsed.signer_cert),
-        chain=tuple(c.asn1.subject.human_friendly for c in chain.path[1:]),
+        chain=chain.issuer_subjects,
         trusted_signing_time=poe,
         claimed_signing_time=parsed.time_info,
         timestamp=token,
@@ -309,7 +309,7 @@ def _timestamp(
         warnings.append(finding("no_trusted_time"))
         return None, None
     ts = read_sm2_timestamp(parsed.timestamp, parsed.signature)
-    tsa_name = None if ts.tsa is None else ts.tsa.asn1.subject.human_friendly
+    tsa_name = None if ts.tsa is None else name_text(ts.tsa.subject_der)
     problem = ts.problem
     trusted = False
     if ts.intact and ts.valid and ts.tsa is not None and ts.gen_time is not None:

@@ -27,7 +27,7 @@ from cryptography import x509
 
 from esign.errors import InputError
 from esign.pki.sm2_certs import Sm2Certificate
-from esign.ses.chain import ChainResult, RevocationLookup, validate_chain
+from esign.ses.chain import ChainResult, RevocationLookup, name_text, validate_chain
 from esign.ses.findings import finding
 from esign.ses.seal import Seal, SesFormatError, parse_seal
 from esign.verify.certs import certificate_info
@@ -75,6 +75,14 @@ PRIORITY = [
 def worst(subs: Sequence[SubIndication]) -> SubIndication | None:
     """The most serious sub-indication of ``subs`` (None when empty)."""
     return min(subs, key=PRIORITY.index) if subs else None
+
+
+def by_severity(subs: Sequence[SubIndication], reasons: Sequence[Finding]) -> tuple[Finding, ...]:
+    """``reasons`` (one per entry of ``subs``) most serious first, so the first one explains the verdict."""
+    if len(subs) != len(reasons):
+        return tuple(reasons)
+    pairs = sorted(zip(subs, reasons, strict=True), key=lambda p: PRIORITY.index(p[0]))
+    return tuple(r for _, r in pairs)
 
 
 def _t(value: dt.datetime) -> str:
@@ -138,7 +146,6 @@ class SealCheck:
     def info(self) -> SealDataInfo:
         """The report's view of the seal."""
         s = self.seal
-        chain = () if self.maker_chain is None else self.maker_chain.path[1:]
         return SealDataInfo(
             es_id=s.es_id,
             name=s.name,
@@ -148,7 +155,7 @@ class SealCheck:
             valid_start=s.valid_start,
             valid_end=s.valid_end,
             maker=cert_info(s.maker_cert),
-            maker_chain=tuple(c.asn1.subject.human_friendly for c in chain),
+            maker_chain=() if self.maker_chain is None else self.maker_chain.issuer_subjects,
             maker_signature_valid=self.maker_valid,
             picture_type=s.picture.type,
             picture_mm=(s.picture.width_mm, s.picture.height_mm),
@@ -221,11 +228,8 @@ def check_seal(
                 continue
             if _not_after(signer) < time:
                 subs.append(SubIndication.EXPIRED)
-                reasons.append(
-                    finding(
-                        "signer_cert_expired", subject=signer.asn1.subject.human_friendly, until=_t(_not_after(signer))
-                    )
-                )
+                subject = name_text(signer.subject_der)
+                reasons.append(finding("signer_cert_expired", subject=subject, until=_t(_not_after(signer))))
     return check
 
 
@@ -283,10 +287,10 @@ def verify_seal(data: bytes, trust: SesTrust, *, at: dt.datetime) -> Verificatio
         field_name=f"esID:{seal.es_id}",
         indication=indication_of(sub),
         subindication=sub,
-        reasons=tuple(check.reasons),
+        reasons=by_severity(check.subs, check.reasons),
         warnings=(),
         signer=cert_info(seal.maker_cert),
-        chain=() if chain is None else tuple(c.asn1.subject.human_friendly for c in chain.path[1:]),
+        chain=() if chain is None else chain.issuer_subjects,
         trusted_signing_time=None,
         claimed_signing_time=seal.create_date,
         timestamp=None,

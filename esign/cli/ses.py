@@ -1,0 +1,127 @@
+"""``esign ses verify FILE.esl``: is this GB/T 38540 seal (电子印章数据) genuine, trusted and in force?
+
+Exit code 0 only for TOTAL_PASSED, 1 otherwise; bad options are usage errors (2) and unreadable trust
+files input errors (2), never a traceback. ``--trust`` names the SM2 root the maker certificate must
+chain to (the county's SM2 root); ``--intermediate`` and ``--crl`` complete the path and its status.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from esign.cli.common import JsonOpt, console, now, print_json, print_uncut
+
+__all__ = ["register"]
+
+app = typer.Typer(name="ses", help="国标电子印章（GB/T 38540）/ national-standard seal data.", no_args_is_help=True)
+
+_COLOR = {"TOTAL_PASSED": "green", "TOTAL_FAILED": "red", "INDETERMINATE": "yellow"}
+_BEIJING = dt.timezone(dt.timedelta(hours=8))
+
+
+def _bj(value: dt.datetime | None) -> str:
+    return "-" if value is None else value.astimezone(_BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _read_certs(paths: list[Path], what: str) -> list[bytes]:
+    from esign.errors import InputError
+    from esign.ses.chain import load_sm2_certificates
+
+    out: list[bytes] = []
+    for path in paths:
+        try:
+            out.extend(c.der for c in load_sm2_certificates(path.read_bytes()))
+        except (InputError, ValueError) as e:
+            raise InputError(
+                f"无法读取{what}“{path}”：不是 SM2 证书。",
+                f"Cannot read {what} {path}: not an SM2 certificate.",
+                code="bad_trust_roots",
+            ) from e
+    return out
+
+
+@app.command("verify")
+def verify(
+    file: Annotated[
+        Path, typer.Argument(help="电子印章数据文件（.esl，DER 编码的 SES_Seal）", exists=True, dir_okay=False)
+    ],
+    trust: Annotated[
+        list[Path], typer.Option("--trust", help="SM2 根证书（PEM/DER，可多次给出）：制章者证书须链到它", exists=True)
+    ],
+    intermediate: Annotated[
+        list[Path] | None, typer.Option("--intermediate", help="中间证书（签发 CA），可多次给出", exists=True)
+    ] = None,
+    crl: Annotated[
+        list[Path] | None, typer.Option("--crl", help="SM2 证书吊销列表（DER），可多次给出", exists=True)
+    ] = None,
+    at: Annotated[
+        dt.datetime | None, typer.Option("--at", help="核验时间（ISO 8601，默认现在；无时区按北京时间）")
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """验证国标电子印章数据 / verify GB/T 38540 seal data on its own (exit 0 only when it passes)."""
+    from esign.ses.chain import crl_lookup
+    from esign.ses.verify import SesTrust, verify_seal
+
+    when = now() if at is None else (at if at.tzinfo else at.replace(tzinfo=_BEIJING)).astimezone(dt.UTC)
+    roots = _read_certs(trust, "信任根证书")
+    middle = _read_certs(intermediate or [], "中间证书")
+    crls = [p.read_bytes() for p in crl or []]
+    ses_trust = SesTrust.of(roots, middle, crl_lookup(crls) if crls else None)
+    report = verify_seal(file.read_bytes(), ses_trust, at=when)
+    if json_out:
+        print_json(report.to_dict())
+    else:
+        _print(report)
+    raise typer.Exit(0 if report.passed else 1)
+
+
+def _print(report: object) -> None:
+    from esign.verify.report import VerificationReport
+
+    assert isinstance(report, VerificationReport)
+    color = _COLOR.get(report.indication.value, "white")
+    sub = f" / {report.subindication.value}" if report.subindication else ""
+    console.print(f"[bold {color}]{report.indication.value}{sub}[/]")
+    console.print(f"[{color}]{escape(report.conclusion_zh)}[/]\n{escape(report.conclusion_en)}")
+    for problem in report.problems:
+        console.print(f"  [red]✗[/] {escape(problem.message_zh)}")
+    for sig in report.signatures:
+        seal = sig.seal
+        table = Table(title="电子印章数据 / seal data", show_header=False)
+        table.add_column("项目")
+        table.add_column("内容")
+        if seal is not None:
+            maker = seal.maker
+            rows = [
+                ("印章名称 name", seal.name),
+                ("印章编码 esID", seal.es_id),
+                ("印章类型 type", {1: "1 单位印章", 2: "2 个人印章"}.get(seal.seal_type, str(seal.seal_type))),
+                ("厂商标识 vid", seal.vid),
+                ("制作时间 created", _bj(seal.create_date)),
+                ("有效期 validity", f"{_bj(seal.valid_start)} 至 {_bj(seal.valid_end)}（北京时间）"),
+                ("图像 picture", f"{seal.picture_type}，{seal.picture_mm[0]}×{seal.picture_mm[1]} 毫米"),
+                ("制章者 maker", maker.subject if maker else "-"),
+                ("制章者证书有效期", f"{_bj(maker.not_before)} 至 {_bj(maker.not_after)}" if maker else "-"),
+                ("证书链 chain", " ← ".join(seal.maker_chain) or "（未找到签发者）"),
+                ("制章者签名 maker signature", "有效 valid" if seal.maker_signature_valid else "无效 INVALID"),
+            ]
+            for key, value in rows:
+                table.add_row(key, escape(value))
+        print_uncut(table)
+        for f in sig.reasons:
+            console.print(f"  [red]✗[/] {escape(f.message_zh)}")
+        for f in sig.warnings:
+            console.print(f"  [yellow]![/] {escape(f.message_zh)}")
+    for cond in report.conditions:
+        console.print(escape(f"  {cond.number}. [{cond.state.value}] {cond.text_zh}（{cond.evidence_zh}）"))
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="ses")

@@ -1,0 +1,75 @@
+"""``esign ses verify`` in a subprocess: Chinese verdicts, JSON, exit codes, never a traceback."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.cli.test_main import _esign
+from tests.ses.conftest import SAMPLES, build_pki, make_test_seal
+from tests.ses.test_seal import _crl
+
+
+def _pem(der: bytes) -> str:
+    return "-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(der).decode() + "-----END CERTIFICATE-----\n"
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("ses")
+    pki = build_pki()
+    (d / "seal.esl").write_bytes(make_test_seal(pki))
+    (d / "root.pem").write_text(_pem(pki.root.der))
+    (d / "issuing.pem").write_text(_pem(pki.issuing.der))
+    (d / "crl.der").write_bytes(_crl(pki))
+    (d / "junk.esl").write_bytes(b"\x30\x82\x01\x00not a seal")
+    (d / "notcert.pem").write_text("hello")
+    return d
+
+
+_OURS = ("--trust", "root.pem", "--intermediate", "issuing.pem", "--crl", "crl.der", "--at", "2026-03-01T18:00:00")
+
+
+def test_our_seal_passes(files: Path) -> None:
+    got = _esign("ses", "verify", "seal.esl", *_OURS, cwd=files)
+    assert got.returncode == 0, got.stdout + got.stderr
+    assert "TOTAL_PASSED" in got.stdout and "有效：电子印章数据真实有效" in got.stdout
+    assert "测试镇人民政府行政审批服务专用章" in got.stdout and "42×42 毫米" in got.stdout
+    assert "Traceback" not in got.stderr
+
+
+def test_json_output(files: Path) -> None:
+    got = _esign("ses", "verify", "seal.esl", *_OURS, "--json", cwd=files)
+    assert got.returncode == 0, got.stderr
+    data = json.loads(got.stdout)
+    assert data["indication"] == "TOTAL_PASSED"
+    assert data["signatures"][0]["seal"]["es_id"] == "14102610000000001"
+
+
+def test_ofdrw_seal_is_refused_with_reasons(files: Path) -> None:
+    if not (SAMPLES / "UserV4.esl").exists():
+        pytest.skip("the shared samples are not mounted")
+    got = _esign("ses", "verify", str(SAMPLES / "UserV4.esl"), "--trust", "root.pem", cwd=files)
+    assert got.returncode == 1 and "Traceback" not in got.stderr
+    out = " ".join(got.stdout.split())
+    assert "TOTAL_FAILED / EXPIRED" in out and "制章者证书已过期" in out and "电子印章已过有效期" in out
+    assert "OFD Reader and WriterROOT Certificate" in out and "制章者签名 maker signature │ 有效 valid" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "text"),
+    [
+        (("ses", "verify", "junk.esl", "--trust", "root.pem"), 1, "FORMAT_FAILURE"),
+        (("ses", "verify", "seal.esl", "--trust", "notcert.pem"), 2, "不是 SM2 证书"),
+        (("ses", "verify", "seal.esl"), 2, "用法错误"),
+        (("ses", "verify", "missing.esl", "--trust", "root.pem"), 2, "用法错误"),
+    ],
+    ids=["junk", "bad-trust", "no-trust", "no-file"],
+)
+def test_bad_input(files: Path, args: tuple[str, ...], code: int, text: str) -> None:
+    got = _esign(*args, cwd=files)
+    assert got.returncode == code, got.stdout + got.stderr
+    assert text in got.stdout + got.stderr and "Traceback" not in got.stdout + got.stderr
