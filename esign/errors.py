@@ -21,6 +21,7 @@ __all__ = [
     "StateError",
     "TooComplexError",
     "TooLargeError",
+    "TooManyAttemptsError",
 ]
 
 
@@ -90,6 +91,13 @@ class AuthError(EsignError):
 
     http_status = 401
     default_code = "unauthenticated"
+
+
+class TooManyAttemptsError(AuthError):
+    """Too many failed sign-ins for this account or from this address; ``retry_after`` (seconds) in data."""
+
+    http_status = 429
+    default_code = "too_many_attempts"
 
 
 class ForbiddenError(EsignError):

@@ -186,23 +186,37 @@ def revoke_token(session: Session, token_id: int, *, at: dt.datetime) -> None:
     row.revoked_at = at
 
 
+def _scrypt(password: str, salt: bytes) -> bytes:
+    """The password hash (scrypt, N=2^14, r=8, p=1): about 50 ms, the cost of every sign-in attempt."""
+    return hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)
+
+
+#: Hashed against when there is no password to check (an unknown name, a person without a web
+#: password, a deactivated one), so that those answers take as long as a wrong password.
+_NO_PASSWORD = (secrets.token_bytes(16), secrets.token_bytes(64))
+
+
 def set_password(person: Person, password: str) -> None:
     """Set a person's web password (scrypt)."""
     if len(password) < 8:
         raise InputError("密码至少8个字符。", "Password must be at least 8 characters.", field="password")
     salt = secrets.token_bytes(16)
-    derived = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)
-    person.password_hash = f"scrypt${salt.hex()}${derived.hex()}"
+    person.password_hash = f"scrypt${salt.hex()}${_scrypt(password, salt).hex()}"
 
 
 def authenticate_password(session: Session, name: str, password: str) -> Actor:
-    """The actor for a name and password (web login)."""
+    """The actor for a name and password (web login).
+
+    Every refusal costs one password hash, whether the name exists or not: the time of the answer
+    does not tell which names are accounts.
+    """
     person = session.scalar(select(Person).where(Person.name == name.strip()))
-    ok = False
-    if person is not None and person.password_hash and person.active:
+    salt, want = _NO_PASSWORD
+    usable = person is not None and bool(person.password_hash) and person.active
+    if usable and person is not None and person.password_hash:
         _, salt_hex, want_hex = person.password_hash.split("$")
-        got = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt_hex), n=2**14, r=8, p=1)
-        ok = hmac.compare_digest(got, bytes.fromhex(want_hex))
+        salt, want = bytes.fromhex(salt_hex), bytes.fromhex(want_hex)
+    ok = hmac.compare_digest(_scrypt(password, salt), want) and usable
     if not ok or person is None:
         raise AuthError("用户名或密码错误。", "Wrong name or password.", code="bad_credentials")
     return Actor.from_person(person)

@@ -15,12 +15,14 @@ __all__ = [
     "CatalogItemRow",
     "County",
     "LegacySeal",
+    "LoginFailure",
     "Person",
     "Seal",
     "SealData",
     "SealEvent",
     "Token",
     "Township",
+    "WebSession",
 ]
 
 
@@ -189,3 +191,29 @@ class AuditEvent(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     code: Mapped[str] = mapped_column(String(64), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class WebSession(Base):
+    """A browser signed in to the web pages; only the SHA-256 of its random id is stored."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    person: Mapped[Person] = relationship(lazy="joined")
+
+
+class LoginFailure(Base):
+    """One failed sign-in, counted per account (SHA-256 of the name typed) and per client address."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[bytes | None] = mapped_column(LargeBinary(32), index=True, default=None)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)

@@ -6,21 +6,18 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
-from esign.errors import EsignError
+from esign.errors import EsignError, TooManyAttemptsError
 from esign.registry import (
     Actor,
     Permission,
     SealAction,
     SealStatus,
-    authenticate_password,
-    authenticate_token,
     authorize,
     change_seal,
-    find_person,
     find_seal,
-    issue_token,
     list_seals,
     list_townships,
     township_summary,
@@ -28,17 +25,22 @@ from esign.registry import (
 )
 from esign.registry.lifecycle import _TRANSITIONS
 from esign.registry.seals import seal_data_validity
+from esign.registry.signin import end_session, session_actor, sign_in_with_password, sign_in_with_token
 from service.auth import CurrentActor
 from service.deps import DbSession, Dep
 from service.errors import REFUSALS, record_refusal_of
 from service.web import back, page
+from service.websession import (
+    SESSION_COOKIE,
+    check_csrf,
+    check_login_csrf,
+    clear_session_cookie,
+    set_session_cookie,
+)
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
-
-_COOKIE = "esign_token"
-_WEB_SESSION = dt.timedelta(hours=8)
 
 
 def _now() -> dt.datetime:
@@ -50,44 +52,66 @@ def loginpage(request: Request, session: DbSession) -> HTMLResponse:
     return page(request, session, "admin/login.html", Actor.public())
 
 
+_HOME = {
+    "clerk": "/desk/new",
+    "approver": "/desk/requests",
+    "custodian": "/desk/requests",
+    "department": "/oversight/register",
+    "reform_admin": "/admin/seals",
+}
+
+
 @router.post("/login")
 def login(
-    session: DbSession,
+    request: Request,
+    dep: Dep,
     name: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     token: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    at = _now()
-    try:
-        if token.strip():
-            authenticate_token(session, token, at=at)
-            value = token.strip()
-        else:
-            actor = authenticate_password(session, name, password)
-            value = issue_token(
-                session, find_person(session, actor.person_id or 0), at=at, valid_for=_WEB_SESSION, label="web"
-            )
-    except EsignError as exc:
-        return back("/admin/login", f"登录失败：{exc.message_zh}", error=True)
-    home = {
-        "clerk": "/desk/new",
-        "approver": "/desk/requests",
-        "custodian": "/desk/requests",
-        "department": "/oversight/register",
-        "reform_admin": "/admin/seals",
-    }
-    with_role = authenticate_token(session, value, at=at)
-    target = home.get(with_role.role.value if with_role.role else "", "/admin/seals")
-    response = RedirectResponse(target, status_code=303)
-    # SameSite=Strict keeps the cookie off cross-site form posts (CSRF); HttpOnly keeps it from scripts.
-    response.set_cookie(_COOKIE, value, httponly=True, samesite="strict", max_age=int(_WEB_SESSION.total_seconds()))
+    """Sign in with a password or an API token; the browser gets a session id of its own."""
+    check_login_csrf(request, csrf_token)
+    at, address = _now(), request.client.host if request.client else "unknown"
+    with dep.transaction() as session:  # a failure is recorded (and committed) with the refusal
+        try:
+            if token.strip():
+                session_id = sign_in_with_token(session, token, address=address, at=at)
+            else:
+                session_id = sign_in_with_password(session, name, password, address=address, at=at)
+            actor = session_actor(session, session_id, at=at)
+        except TooManyAttemptsError as exc:
+            return _throttled(request, session, exc)
+        except EsignError as exc:
+            return back("/admin/login", f"登录失败：{exc.message_zh}", error=True)
+    response = RedirectResponse(_HOME.get(actor.role.value if actor.role else "", "/admin/seals"), status_code=303)
+    set_session_cookie(request, response, session_id)
     return response
 
 
+def _throttled(request: Request, session: Session, exc: TooManyAttemptsError) -> Response:
+    """429 with the sign-in page for a browser, the error model for any other client."""
+    headers = {"Retry-After": str(exc.data.get("retry_after", 60))}
+    if "text/html" in request.headers.get("accept", ""):
+        message = f"登录失败：{exc.message_zh} / {exc.message_en}"
+        response = page(
+            request, session, "admin/login.html", Actor.public(), status_code=429, flash=message, flash_kind="error"
+        )
+        response.headers.update(headers)
+        return response
+    return JSONResponse({"error": exc.to_dict()}, status_code=exc.http_status, headers=headers)
+
+
 @router.post("/logout")
-def logout() -> Response:
+def logout(request: Request, dep: Dep, csrf_token: Annotated[str, Form()] = "") -> Response:
+    """Sign out: the session is ended in the database, not only forgotten by this browser."""
+    session_id = request.cookies.get(SESSION_COOKIE, "")
+    if session_id:
+        check_csrf(request, session_id, csrf_token)
+        with dep.transaction() as session:
+            end_session(session, session_id, at=_now())
     response = RedirectResponse("/admin/login", status_code=303)
-    response.delete_cookie(_COOKIE)
+    clear_session_cookie(request, response)
     return response
 
 

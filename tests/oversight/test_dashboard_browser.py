@@ -32,11 +32,18 @@ def live_data(live_demo):
     return live_demo
 
 
+def _sign_in(page, base: str, token: str) -> None:
+    page.goto(f"{base}/admin/login")
+    page.fill("#token", token)
+    page.click("#login")
+    page.wait_for_load_state()
+
+
 def test_dashboard_in_chromium(live_data, browser, tmp_path):
     base, tokens, _home = live_data
     context = browser.new_context(viewport={"width": 1280, "height": 900}, device_scale_factor=1, locale="zh-CN")
-    context.add_cookies([{"name": "esign_token", "value": tokens["县审批局管理员"], "url": base}])
     page = context.new_page()
+    _sign_in(page, base, tokens["县审批局管理员"])
     page.goto(f"{base}/oversight/dashboard")
     assert page.locator("h1").inner_text().startswith("“一枚印章管审批”用印监管看板")
     for chart in ("per-month", "by-type", "top-items", "refusals"):
@@ -53,7 +60,8 @@ def test_dashboard_in_chromium(live_data, browser, tmp_path):
     # The numbers behind a chart download with the same sign-in.
     href = page.locator("#chart-top-items h2 a").get_attribute("href")
     assert href is not None
-    got = httpx.get(base + href, cookies={"esign_token": tokens["县审批局管理员"]})
+    session = {c["name"]: c["value"] for c in context.cookies() if c["name"] == "esign_session"}
+    got = httpx.get(base + href, cookies=session)
     assert got.status_code == 200 and got.content.decode("utf-8-sig").startswith("事项,用印次数")
     shot = tmp_path / "dashboard.png"
     page.screenshot(path=str(shot), full_page=True)
@@ -63,7 +71,7 @@ def test_dashboard_in_chromium(live_data, browser, tmp_path):
 
     # A township's custodian sees only the township's slice, and the register page works in the browser.
     context.clear_cookies()
-    context.add_cookies([{"name": "esign_token", "value": tokens["克城镇保管人"], "url": base}])
+    _sign_in(page, base, tokens["克城镇保管人"])
     page.goto(f"{base}/oversight/dashboard")
     assert "古县乡" not in page.locator("#chart-per-month").inner_text()
     page.goto(f"{base}/oversight/register")
