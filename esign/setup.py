@@ -7,6 +7,7 @@ township-level service items, which becomes every demo township's authority list
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -36,6 +37,7 @@ from esign.registry import (
     request_seal,
 )
 from esign.registry.catalog import load_catalog
+from esign.registry.departments import read_mapping
 from esign.registry.models import County
 from esign.registry.uscc import make_uscc, org_code_check_char
 
@@ -72,6 +74,8 @@ LEDGER_VKEY_FILE = "ledger.vkey"
 #: Validity of the offline root's CRL.
 ROOT_CRL_PERIOD = dt.timedelta(days=365)
 DEMO_CATALOG_FILE = "puxian_provincial.json"
+#: The county department of each demo item (the list names none): see esign.registry.departments.
+DEMO_DEPARTMENTS_FILE = "puxian_departments.csv"
 
 
 def demo_uscc(region6: str, n: int) -> str:
@@ -218,6 +222,10 @@ def create_demo(dep: Deployment, *, at: dt.datetime) -> list[tuple[str, str, str
             f"未找到演示用事项目录 {catalog_path}。", f"Demo catalog {catalog_path} is missing.", code="no_demo_catalog"
         )
     items = load_catalog(catalog_path.read_bytes(), filename=catalog_path.name)
+    mapping_path = catalog_path.with_name(DEMO_DEPARTMENTS_FILE)
+    if mapping_path.exists():  # department viewers see the items of their department
+        departments = read_mapping(mapping_path.read_bytes())
+        items = [dataclasses.replace(i, department=departments.get(i.number, i.department)) for i in items]
     tokens: list[tuple[str, str, str, str]] = []
     valid = dt.timedelta(days=90)
     with dep.transaction() as session:

@@ -18,7 +18,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from esign.cli.common import HomeOpt, JsonOpt, console, now, open_deployment, print_json, settings_for
+from esign.cli.common import HomeOpt, JsonOpt, console, now, open_deployment, print_json, print_uncut, settings_for
 
 __all__ = ["register"]
 
@@ -203,7 +203,7 @@ def _worker_stamp(job: _BatchItem, seal: str, user: str, approver: str, level: s
         shutil.copyfile(BlobStore(dep.settings.home / "documents").path(outcome.output_sha256), target)
         return {"file": job.source.name, "ok": "1", "entry": outcome.entry_id, "message": ""}
     except EsignError as exc:
-        return {"file": job.source.name, "ok": "", "entry": "", "message": f"{exc.code}: {exc.message_zh}"}
+        return {"file": job.source.name, "ok": "", "entry": "", "message": f"{exc.message_zh}（{exc.code}）"}
     except OSError as exc:
         return {"file": job.source.name, "ok": "", "entry": "", "message": f"io_error: {exc}"}
 
@@ -252,7 +252,7 @@ def stamp_batch(
             table.add_column(col)
         for r in sorted(results, key=lambda r: (bool(r["ok"]), r["file"])):
             table.add_row(r["file"], "[green]成功[/]" if r["ok"] else "[red]失败[/]", r["entry"] or r["message"])
-        console.print(table)
+        print_uncut(table)  # a failure's reason is read whole, whatever the terminal's width
     if failed:
         raise typer.Exit(1)
 

@@ -43,8 +43,23 @@ def _parsed() -> dict[str, tuple[str, ParsedCatalog]]:
     return out
 
 
+def _committed() -> dict[str, ParsedCatalog]:
+    """The catalogs as committed in samples/catalogs (what a fresh parse wrote there)."""
+    out = {}
+    for path in sorted(SAMPLES.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        items = tuple(load_catalog(path.read_bytes(), filename=path.name))
+        fields = {k: data[k] for k in ("key", "county", "document", "annex", "title")}
+        out[data["key"]] = ParsedCatalog(**fields, items=items, notes=tuple(data["notes"]))
+    return out
+
+
 @pytest.fixture(scope="module")
 def parsed() -> dict[str, ParsedCatalog]:
+    """The seed documents parsed, where they are mounted; else the committed catalogs, which
+    test_committed_samples_equal_a_fresh_parse holds equal to a fresh parse wherever the seeds are."""
+    if not all(len(sorted(SEEDS.glob(f"{prefix}_*.txt"))) == 1 for prefix in SEED_PARSERS):
+        return _committed()
     return {key: cat for key, (_, cat) in _parsed().items()}
 
 
