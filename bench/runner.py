@@ -33,6 +33,7 @@ SECTIONS = {
     "service": "bench.service",
     "ledger": "bench.ledger",
     "hostile": "bench.hostile",
+    "witness": "bench.witness",
 }
 
 

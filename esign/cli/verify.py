@@ -93,6 +93,13 @@ def _print(report: VerificationReport) -> None:
         for key, value in rows:
             table.add_row(key, value)
         console.print(table)
+    led = report.ledger
+    if led.cosignatures is not None and led.witnesses:
+        ok = "[green]已见证[/]" if led.witnessed else "[red]见证不足[/]"
+        console.print(
+            f"台账 ledger: {ok} 检查点由 {led.cosignatures}/{led.witnesses} 个见证人联署（要求 {led.witness_quorum}）"
+            f" / checkpoint cosigned by {led.cosignatures} of {led.witnesses} witnesses (policy {led.witness_quorum})"
+        )
     for cond in report.conditions:
         console.print(escape(f"  {cond.number}. [{cond.state.value}] {cond.text_zh}  ({cond.evidence_zh})"))
 

@@ -84,6 +84,12 @@ class LedgerAnswer:
     """The inclusion proof against the latest signed checkpoint verified (None: not yet covered)."""
     detail: str | None = None
     """Free text shown to people."""
+    cosignatures: int | None = None
+    """Configured witnesses whose valid cosignature is on that checkpoint (None: not covered yet)."""
+    witnesses: int = 0
+    """Witnesses configured (n)."""
+    witness_quorum: int = 0
+    """Cosignatures the policy asks for (k)."""
 
 
 @runtime_checkable

@@ -141,6 +141,9 @@ async def ledger_check(
         seal_matches=seal_ok,
         proof_valid=answer.proof_valid,
         detail=answer.detail,
+        cosignatures=answer.cosignatures,
+        witnesses=answer.witnesses,
+        witness_quorum=answer.witness_quorum,
     )
 
 

@@ -414,6 +414,19 @@ class LedgerCheck:
     """The inclusion proof against a signed checkpoint verifies; None while pending."""
     detail: str | None = None
     """Free text."""
+    cosignatures: int | None = None
+    """Witnesses (of ``witnesses``) that cosigned the checkpoint covering the entry; None if none covers it."""
+    witnesses: int = 0
+    """Witnesses the county has configured (n)."""
+    witness_quorum: int = 0
+    """Cosignatures the policy asks for (k)."""
+
+    @property
+    def witnessed(self) -> bool | None:
+        """The entry is covered by a checkpoint cosigned by k of the n witnesses (None: no policy or not covered)."""
+        if self.cosignatures is None or self.witness_quorum == 0:
+            return None
+        return self.cosignatures >= self.witness_quorum
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form with the field names as keys."""
@@ -425,6 +438,10 @@ class LedgerCheck:
             "seal_matches": self.seal_matches,
             "proof_valid": self.proof_valid,
             "detail": self.detail,
+            "cosignatures": self.cosignatures,
+            "witnesses": self.witnesses,
+            "witness_quorum": self.witness_quorum,
+            "witnessed": self.witnessed,
         }
 
 

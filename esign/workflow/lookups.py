@@ -14,6 +14,8 @@ from sqlalchemy import select
 from esign.deployment import Deployment
 from esign.errors import EsignError
 from esign.ledger import SqlLedger, prove_entry
+from esign.ledger.cosign import cosigned_by
+from esign.ledger.cosigning import cosigned_note
 from esign.pki import store as pki_store
 from esign.registry.lifecycle import SealStatus
 from esign.registry.models import Seal, SealEvent
@@ -85,7 +87,15 @@ class DatabaseLedgerLookup:
                 proof = prove_entry(SqlLedger(session), entry_id)
             except EsignError:
                 return LedgerAnswer(False, entry_id=entry_id, detail="用印登记台账中没有该登记编号")
+            note = cosigned_note(session, proof.checkpoint.size) if proof.checkpoint and not proof.pending else None
         entry = proof.stored.entry
+        witnesses = self.dep.witnesses
+        cosigs: int | None = None
+        if note is not None:
+            try:
+                cosigs = len(cosigned_by(note, [w.verifier for w in witnesses]))
+            except EsignError:
+                cosigs = 0
         valid: bool | None
         if proof.pending:
             valid = None
@@ -102,4 +112,7 @@ class DatabaseLedgerLookup:
             cert_serial_hex=entry.cert_serial,
             proof_valid=valid,
             detail=f"{entry.township_name} · {entry.item_name} · {entry.document_title}",
+            cosignatures=cosigs,
+            witnesses=len(witnesses),
+            witness_quorum=self.dep.settings.witness_quorum if witnesses else 0,
         )
