@@ -130,7 +130,7 @@ def test_http_add_checkpoint(witness_dir, signer):
 def test_cosignature_key_format_is_the_spec_one():
     key = Ed25519PrivateKey.generate()
     v = Cosigner("w.example/x", key).verifier
-    name, key_id, b64 = v.vkey.split("+")
+    name, key_id, b64 = v.vkey.split("+", 2)
     assert name == "w.example/x" and len(key_id) == 8
     assert CosignatureVerifier.from_vkey(v.vkey).key_id == v.key_id
     import base64
