@@ -18,6 +18,7 @@ from esign.errors import EsignError
 from esign.workflow.batch_runner import BatchWorker
 from esign.workflow.engine import StampEngine
 from service.errors import install_error_handlers
+from service.guard import InputGuard
 from service.ratelimit import RateLimiter
 from service.routes import (
     api_batch,
@@ -72,6 +73,7 @@ def create_app(
         dep, app.state.stamp_engine, clock=lambda: dt.datetime.now(dt.UTC), threads=dep.settings.batch_threads
     )
     install_error_handlers(app)
+    app.add_middleware(InputGuard)
     app.include_router(health.router)
     app.include_router(home.router)
     home.install_api_docs(app)

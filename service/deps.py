@@ -19,10 +19,19 @@ def get_deployment(request: Request) -> Deployment:
     return dep
 
 
-def get_session(dep: Annotated[Deployment, Depends(get_deployment)]) -> Iterator[Session]:
-    """One transaction per request: committed when the route returns, rolled back on error."""
+def get_session(request: Request, dep: Annotated[Deployment, Depends(get_deployment)]) -> Iterator[Session]:
+    """One transaction per request: committed when the route returns, rolled back on error.
+
+    While it is open it is ``request.state.db``: a refusal the route answers itself is recorded in
+    it (:func:`service.errors.record_refusal_of`), never in a second session that would wait for
+    this one's write lock on SQLite.
+    """
     with dep.transaction() as session:
-        yield session
+        request.state.db = session
+        try:
+            yield session
+        finally:
+            request.state.db = None
 
 
 Dep = Annotated[Deployment, Depends(get_deployment)]

@@ -12,6 +12,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from esign.errors import AuthError, EsignError, ForbiddenError, StateError
@@ -35,23 +36,39 @@ REFUSALS = (AuthError, ForbiddenError, StateError)
 
 
 def record_refusal_of(request: Request, exc: EsignError) -> None:
-    """Record a refused attempt in a transaction of its own (the refused one was rolled back)."""
+    """Record a refused attempt, committed before the answer goes out.
+
+    The request's own session, when it is still open (a page that answers the refusal itself), is
+    the one owner of the transaction: its refused work is rolled back and the refusal written and
+    committed in it. Otherwise (the route's session is already closed) in a transaction of its own.
+    A second session beside an open one would wait for its write lock on SQLite and lose the record.
+    """
     if exc.audited:
         return
     actor = getattr(request.state, "actor", None)
     route = request.scope.get("route")
     action = f"{request.method} {getattr(route, 'path', request.url.path)}"
+
+    def write(session: Session) -> None:
+        record_refusal(
+            session,
+            actor=actor.name if actor else "public",
+            action=action,
+            target=request.url.path,
+            error=exc,
+            at=dt.datetime.now(dt.UTC),
+            township_id=actor.township_id if actor else None,
+        )
+
     try:
-        with request.app.state.deployment.transaction() as session:
-            record_refusal(
-                session,
-                actor=actor.name if actor else "public",
-                action=action,
-                target=request.url.path,
-                error=exc,
-                at=dt.datetime.now(dt.UTC),
-                township_id=actor.township_id if actor else None,
-            )
+        open_session: Session | None = getattr(request.state, "db", None)
+        if open_session is not None:
+            open_session.rollback()
+            write(open_session)
+            open_session.commit()
+        else:
+            with request.app.state.deployment.transaction() as session:
+                write(session)
         exc.audited = True
     except Exception:  # the refusal itself must still reach the client
         _log.exception("could not record a refused attempt")

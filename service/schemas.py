@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from esign.registry import Role
+
 __all__ = [
     "AuditOut",
     "AuthorityItemOut",
@@ -94,7 +96,7 @@ class LegacySealIn(BaseModel):
 
 class UserIn(BaseModel):
     name: str
-    role: str = Field(description="clerk | approver | custodian | reform_admin | department")
+    role: Role = Field(description="clerk | approver | custodian | reform_admin | department")
     township: str | None = None
     department: str = ""
 

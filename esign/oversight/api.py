@@ -17,12 +17,15 @@ from esign.ledger.api import RegisterRow
 
 __all__ = [
     "BEIJING",
+    "FIRST_DAY",
+    "LAST_DAY",
     "Cursor",
     "OversightPage",
     "OversightRow",
     "RegisterFilter",
     "Scope",
     "beijing_day_start",
+    "check_day",
     "local_day",
     "local_month",
     "month_bounds",
@@ -42,6 +45,24 @@ def local_month(at: dt.datetime) -> str:
     return at.astimezone(BEIJING).strftime("%Y-%m")
 
 
+#: Days a filter may name: wide enough for any register, narrow enough that a day's bounds
+#: (the next day, UTC) stay inside what Python's datetime and the databases hold.
+FIRST_DAY = dt.date(1970, 1, 1)
+LAST_DAY = dt.date(9998, 12, 31)
+
+
+def check_day(day: dt.date, field: str) -> dt.date:
+    """``day`` when it lies within FIRST_DAY..LAST_DAY; a clear error otherwise."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InputError(
+            f"日期 {day.isoformat()} 超出范围（{FIRST_DAY.isoformat()} 至 {LAST_DAY.isoformat()}）。",
+            f"Date {day.isoformat()} is outside {FIRST_DAY.isoformat()}..{LAST_DAY.isoformat()}.",
+            code="date_out_of_range",
+            field=field,
+        )
+    return day
+
+
 def beijing_day_start(day: dt.date) -> dt.datetime:
     """00:00 Beijing time of ``day``, as aware UTC."""
     return dt.datetime.combine(day, dt.time(), BEIJING).astimezone(dt.UTC)
@@ -53,6 +74,7 @@ def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
         first = dt.datetime.strptime(month, "%Y-%m").date()
     except ValueError:
         raise InputError(f"月份格式应为 YYYY-MM：{month}", f"Months are YYYY-MM: {month!r}", field="month") from None
+    check_day(first, "month")
     following = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
     return beijing_day_start(first), beijing_day_start(following)
 
@@ -97,8 +119,12 @@ class Cursor:
             at = dt.datetime.fromisoformat(when)
             if at.tzinfo is None:
                 raise ValueError("naive")
-            return cls(at.astimezone(dt.UTC), int(idx))
-        except (ValueError, UnicodeDecodeError):
+            index = int(idx)
+            if not 0 <= index <= 2**63 - 1:
+                raise ValueError("index out of range")
+            check_day(at.date(), "cursor")
+            return cls(at.astimezone(dt.UTC), index)
+        except (ValueError, UnicodeDecodeError, InputError, OverflowError):
             raise InputError("分页游标无效。", "Invalid paging cursor.", field="cursor") from None
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from esign.errors import AuthError, ConflictError, InputError, NotFoundError
 from esign.registry.models import Person, Token, Township
+from esign.text import as_id, bad_character, clean_text, optional_text
 
 __all__ = [
     "Actor",
@@ -102,9 +103,8 @@ def add_person(
     department: str = "",
 ) -> Person:
     """Add a person; township roles need a township, department viewers a department."""
-    name = name.strip()
-    if not name or len(name) > 64:
-        raise InputError("姓名不能为空且不超过64个字符。", "Name must be 1 to 64 characters.", field="name")
+    name = clean_text(name, field="name", zh="姓名", limit=64)
+    department = optional_text(department, field="department", zh="部门", limit=100)
     if role.township_bound and township is None:
         raise InputError(
             f"角色“{role.zh}”必须属于一个乡镇（--township）。",
@@ -141,10 +141,11 @@ def add_person(
 
 def find_person(session: Session, ref: str | int) -> Person:
     """A person by id or name."""
-    person: Person | None
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-        person = session.get(Person, int(ref))
-    else:
+    person: Person | None = None
+    row_id = as_id(ref)
+    if row_id is not None:
+        person = session.get(Person, row_id)
+    elif isinstance(ref, str) and bad_character(ref) is None:  # no stored name holds a control character
         person = session.scalar(select(Person).where(Person.name == ref.strip()))
     if person is None:
         raise NotFoundError(f"用户“{ref}”不存在。", f"No user {ref!r}.", code="user_not_found")

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from esign.errors import ForbiddenError, InputError, NotFoundError
 from esign.registry.catalog import CatalogItem
 from esign.registry.models import AuthorityItem, CatalogItemRow, Township
+from esign.text import as_id, bad_character
 
 __all__ = ["authority_list", "catalog_names", "catalog_rows", "grant_items", "import_catalog", "resolve_item"]
 
@@ -97,11 +98,13 @@ def resolve_item(session: Session, township: Township, ref: str | int) -> Author
     """
     text = str(ref).strip()
     query = select(AuthorityItem).join(CatalogItemRow).where(AuthorityItem.township_id == township.id)
-    if text.isdigit():
-        query = query.where(AuthorityItem.number == int(text))
+    number = as_id(text)
+    if number is not None:
+        query = query.where(AuthorityItem.number == number)
     else:
         query = query.where(CatalogItemRow.name == text)
-    found = session.scalars(query).first()
+    # No listed item has a control character in its name: such a ref finds nothing (and never reaches SQL).
+    found = session.scalars(query).first() if bad_character(text) is None else None
     if found is None:
         raise ForbiddenError(
             f"事项“{text}”不在{township.name}的职权清单内，不能使用行政审批服务专用章。",

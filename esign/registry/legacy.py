@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from esign.errors import InputError
 from esign.registry.models import LegacySeal, Township
+from esign.text import clean_text, optional_text
 
 __all__ = ["Disposition", "list_legacy_seals", "record_legacy_seal"]
 
@@ -34,8 +35,8 @@ def record_legacy_seal(
     approval_ref: str = "",
 ) -> LegacySeal:
     """Record what happened to one old seal; keeping one needs the county approval's reference."""
-    if not name.strip():
-        raise InputError("旧印章名称不能为空。", "The old seal's name is required.", field="name")
+    name = clean_text(name, field="name", zh="旧印章名称", limit=100)
+    approval_ref = optional_text(approval_ref, field="approval_ref", zh="批准文号", limit=100)
     if disposition is Disposition.KEPT and not approval_ref.strip():
         raise InputError(
             "保留旧印章须经县级批准，请填写批准文号。",

@@ -8,14 +8,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from esign.errors import ConflictError, InputError, NotFoundError, StateError
+from esign.errors import ConflictError, NotFoundError, StateError
 from esign.registry.api import IssuedNationalSeal, IssuedSealKey, SealCertificateAuthority, SealIdentity
 from esign.registry.lifecycle import SealAction, SealStatus, next_status
 from esign.registry.models import Seal, SealData, SealEvent, Township
 from esign.registry.townships import organisation_name, seal_full_name
+from esign.text import REASON_LIMIT, as_id, bad_character, clean_text
 
 __all__ = [
     "SealHistory",
@@ -39,7 +40,7 @@ def request_seal(
     """Request the township's one seal. A township has at most one seal that is not revoked or replaced."""
     title = title or township.county.seal_title
     name = seal_full_name(township, title)
-    _require_reason(reason)
+    reason = _require_reason(reason)
     existing = session.scalar(
         select(Seal).where(Seal.township_id == township.id, Seal.status.in_([s.value for s in _OPEN]))
     )
@@ -55,12 +56,11 @@ def request_seal(
 def _new_seal(
     session: Session, township: Township, *, name: str, title: str, actor: str, reason: str, at: dt.datetime
 ) -> Seal:
-    count = session.scalar(select(func.count()).select_from(Seal).where(Seal.township_id == township.id)) or 0
     seal = Seal(
         township_id=township.id,
         name=name,
         title=title,
-        code=f"{township.region_code[:9]}{count + 1:03d}",
+        code=_next_code(session, township),
         status=SealStatus.REQUESTED.value,
         created_at=at,
         status_since=at,
@@ -71,9 +71,25 @@ def _new_seal(
     return seal
 
 
-def _require_reason(reason: str) -> None:
-    if not reason.strip():
-        raise InputError("必须填写事由。", "A reason is required.", code="reason_required", field="reason")
+def _next_code(session: Session, township: Township) -> str:
+    """The next seal code: the township's 9-digit region prefix and a 3-digit serial counted over every
+    seal with that prefix (not per township), so two townships whose 12-digit region codes share their
+    first 9 digits number their seals in one sequence instead of colliding."""
+    prefix = township.region_code[:9]
+    codes = session.scalars(select(Seal.code).where(Seal.code.startswith(prefix, autoescape=True)))
+    serials = [int(c[len(prefix) :]) for c in codes if len(c) == len(prefix) + 3 and c[len(prefix) :].isdigit()]
+    serial = max(serials, default=0) + 1
+    if serial > 999:
+        raise ConflictError(
+            f"区划代码 {prefix} 下的印章编码已用完（999 枚）。",
+            f"No seal code left under region prefix {prefix} (999 used).",
+            code="seal_codes_exhausted",
+        )
+    return f"{prefix}{serial:03d}"
+
+
+def _require_reason(reason: str) -> str:
+    return clean_text(reason, field="reason", zh="事由", limit=REASON_LIMIT)
 
 
 def identity_of(seal: Seal) -> SealIdentity:
@@ -165,7 +181,7 @@ def transition(
     ca: SealCertificateAuthority,
 ) -> Seal:
     """Apply ``action`` to ``seal``; returns the seal (for REPLACE, the new seal)."""
-    _require_reason(reason)
+    reason = _require_reason(reason)
     current = SealStatus(seal.status)
     target = next_status(current, action)
     new_seal: Seal | None = None
@@ -248,8 +264,11 @@ def find_seal(session: Session, ref: str | int) -> Seal:
     """A seal by id, by seal code, or by township name (its current seal)."""
     seal: Seal | None = None
     text = str(ref).strip()
-    if text.isdigit() and len(text) < 9:
-        seal = session.get(Seal, int(text))
+    if bad_character(text) is not None:  # no stored code or name holds a control character
+        raise NotFoundError(f"印章“{ref}”不存在。", f"No seal {ref!r}.", code="seal_not_found")
+    row_id = as_id(text)
+    if row_id is not None and len(text) < 9:
+        seal = session.get(Seal, row_id)
     if seal is None:
         seal = session.scalar(select(Seal).where(Seal.code == text))
     if seal is None:

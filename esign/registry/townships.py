@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from esign.errors import ConflictError, InputError, NotFoundError
 from esign.registry.models import County, Township
 from esign.registry.uscc import validate_uscc
+from esign.text import as_id, bad_character, clean_text, optional_text
 
 __all__ = [
     "SEAL_TITLES",
@@ -28,6 +29,8 @@ __all__ = [
 SEAL_TITLES = ("行政审批服务专用章", "行政审批（服务）专用章", "政务服务专用章")
 
 _KINDS = ("乡", "镇", "街道")
+#: Longest township name accepted (the longest real ones, e.g. 城关回族镇 or a 街道办事处, are far shorter).
+_NAME_LIMIT = 20
 _REGION_RE = re.compile(r"^\d{6}(\d{3}(\d{3})?)?$")
 
 
@@ -89,7 +92,11 @@ def add_township(
 ) -> Township:
     """Add a township of the county; its kind (乡/镇/街道) follows from its name."""
     county = get_county(session)
-    name = name.strip()
+    name = clean_text(name, field="name", zh="乡镇名称", limit=_NAME_LIMIT)
+    address = optional_text(address, field="address", zh="地址", limit=200)
+    phone = optional_text(phone, field="phone", zh="电话", limit=40)
+    uscc = clean_text(uscc, field="uscc", zh="统一社会信用代码", limit=18)
+    region_code = clean_text(region_code, field="region_code", zh="区划代码", limit=12)
     kind = next((k for k in _KINDS if name.endswith(k) and len(name) > len(k)), None)
     if kind is None:
         raise InputError(
@@ -129,10 +136,11 @@ def add_township(
 
 def find_township(session: Session, ref: str | int) -> Township:
     """A township by id or by name (克城镇)."""
-    township: Township | None
-    if isinstance(ref, int) or ref.strip().isdigit():
-        township = session.get(Township, int(ref))
-    else:
+    township: Township | None = None
+    row_id = as_id(ref)
+    if row_id is not None:
+        township = session.get(Township, row_id)
+    elif isinstance(ref, str) and bad_character(ref) is None:  # no stored name holds a control character
         township = session.scalar(select(Township).where(Township.name == ref.strip()))
     if township is None:
         raise NotFoundError(f"乡镇“{ref}”不存在。", f"No township {ref!r}.", code="township_not_found")

@@ -39,6 +39,7 @@ from esign.stamp.inputs import inspect_pdf, require_stampable
 from esign.stamp.placement import check_budget
 from esign.stamp.plan import default_keywords, placement_from_dict, plan_stamp
 from esign.stamp.signing import PadesLevel
+from esign.text import REASON_LIMIT, TITLE_LIMIT, bad_character
 from esign.workflow.commit import (
     PENDING,
     REJECTED,
@@ -147,7 +148,7 @@ def reject_request(dep: Deployment, actor: Actor, request_id: int, reason: str, 
 def _submit(dep: Deployment, actor: Actor, data: bytes, spec: StampRequestSpec, *, at: dt.datetime) -> StampRequestRow:
     """Record a clerk's request (the document is checked and kept); idempotent per key."""
     key = spec.idempotency_key.strip() or secrets.token_hex(16)
-    if len(key) > 128:
+    if len(key) > 128 or bad_character(key) is not None:
         raise InputError("幂等键过长。", "Idempotency key too long.", field="idempotency_key")
     blobs = blobs_of(dep)
     fresh = not blobs.exists(hashlib.sha256(data).hexdigest())
@@ -171,9 +172,9 @@ def _submit(dep: Deployment, actor: Actor, data: bytes, spec: StampRequestSpec, 
             require_clerk(actor, seal)
             require_active(seal)
             item = resolve_item(session, seal.township, spec.item)
-            reason = check_text(spec.reason, "reason", "事由", 500)
-            title = check_text(spec.title or DocumentType(spec.document_type).value, "title", "文书标题", 200)
+            reason = check_text(spec.reason, "reason", "事由", REASON_LIMIT)
             doc_type = document_type(spec.document_type)
+            title = check_text(spec.title or doc_type.value, "title", "文书标题", TITLE_LIMIT)
             level = pades_level(spec.level)
             info = inspect_pdf(data, password=spec.password, max_bytes=dep.settings.max_upload_bytes)
             require_stampable(info)
@@ -245,7 +246,7 @@ def _reject(dep: Deployment, actor: Actor, request_id: int, reason: str, *, at: 
             raise StateError("该申请已处理。", "The request was already decided.", code="request_decided")
         row.status = REJECTED
         row.approver_id = actor.person_id
-        row.decision_reason = check_text(reason, "reason", "不予批准的理由", 500)
+        row.decision_reason = check_text(reason, "reason", "不予批准的理由", REASON_LIMIT)
         row.decided_at = at
         record_event(
             session,

@@ -24,6 +24,7 @@ from esign.registry import (
 )
 from esign.registry.models import Seal
 from esign.stamp.signing import PadesLevel
+from esign.text import clean_text
 
 __all__ = [
     "Decidable",
@@ -54,14 +55,8 @@ def audit_refusal(dep: Deployment, actor: Actor, action: str, target: str, exc: 
 
 
 def check_text(value: str, field_name: str, zh: str, limit: int) -> str:
-    value = value.strip()
-    if not value:
-        raise InputError(
-            f"必须填写{zh}。", f"{field_name} is required.", code=f"{field_name}_required", field=field_name
-        )
-    if len(value) > limit:
-        raise InputError(f"{zh}过长。", f"{field_name} is too long.", field=field_name)
-    return value
+    """A required text field, by the one rule of :func:`esign.text.clean_text` (what the register accepts)."""
+    return clean_text(value, field=field_name, zh=zh, limit=limit)
 
 
 def require_active(seal: Seal) -> None:

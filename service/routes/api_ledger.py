@@ -26,6 +26,7 @@ from esign.ledger.cosign import cosigned_by
 from esign.ledger.cosigning import cosigned_note
 from esign.ledger.tiles import entry_bundle, parse_tile_path, read_tile
 from esign.registry import Permission, authorize
+from esign.text import MAX_ID
 from esign.workflow.requests import checkpoint_if_due
 from service.auth import CurrentActor
 from service.deps import Dep
@@ -97,8 +98,8 @@ def entry(entry_id: str, dep: Dep, actor: CurrentActor) -> dict[str, Any]:
 @router.get("/api/v1/ledger/proof/consistency", summary="一致性证明 / consistency proof between two sizes")
 def consistency(
     dep: Dep,
-    first: Annotated[int, Query(alias="from", ge=0)],
-    second: Annotated[int, Query(alias="to", ge=0)],
+    first: Annotated[int, Query(alias="from", ge=0, le=MAX_ID)],
+    second: Annotated[int, Query(alias="to", ge=0, le=MAX_ID)],
 ) -> dict[str, Any]:
     with dep.transaction() as session:
         proof = prove_consistency(SqlLedger(session), first, second)

@@ -96,7 +96,7 @@ def placement_json(text: str) -> dict[str, Any]:
         value: dict[str, Any] = json.loads(text)
         if not isinstance(value, dict):
             raise ValueError
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested too deep to read
         raise InputError(
             "placement 必须是 JSON 对象。", "placement must be a JSON object.", code="bad_placement", field="placement"
         ) from None

@@ -28,6 +28,7 @@ from esign.feed import (
 )
 from esign.feed.events import MAX_PAGE
 from esign.registry import Permission, Role, authorize
+from esign.text import MAX_ID
 from service.auth import CurrentActor
 from service.deps import DbSession, Dep
 
@@ -56,7 +57,7 @@ def _sub_out(info: SubscriptionInfo) -> dict[str, Any]:
 def pull(
     actor: CurrentActor,
     session: DbSession,
-    after: Annotated[int, Query(ge=0, description="上次返回的 next_cursor")] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_ID, description="上次返回的 next_cursor")] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
 ) -> dict[str, Any]:
     scope = feed_scope(session, actor)

@@ -32,6 +32,7 @@ from esign.oversight import (
 )
 from esign.oversight.rules import Finding
 from esign.registry import Permission, find_township
+from esign.text import MAX_ID
 from service.auth import CurrentActor
 from service.deps import Dep
 from service.labels import ERROR_ZH, error_zh
@@ -85,7 +86,7 @@ _User = Annotated[str | None, Query(description="使用人")]
 _Approver = Annotated[str | None, Query(description="批准人")]
 _DocType = Annotated[str | None, Query(description="文书类型，如 受理通知书")]
 _Cursor = Annotated[str | None, Query(description="上一页返回的 next_cursor（键集分页）")]
-_Offset = Annotated[int, Query(ge=0, description="偏移量（仅适合前几页）")]
+_Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="偏移量（仅适合前几页）")]
 _Limit = Annotated[int, Query(ge=1, le=1000)]
 _Order = Annotated[str, Query(pattern="^(asc|desc)$", description="asc：最早在前（纸质台账顺序）；desc：最新在前")]
 _Format = Annotated[str, Query(pattern="^(json|csv|xlsx)$")]

@@ -10,8 +10,10 @@ from sqlalchemy.orm import Session
 from esign.errors import InputError
 from esign.ledger.export import REGISTER_COLUMNS, register_values
 from esign.oversight import Cursor, OversightPage, RegisterFilter, beijing_day_start
+from esign.oversight.api import check_day
 from esign.registry import find_township
 from esign.registry.models import Township
+from esign.workflow.rules import document_type
 
 __all__ = ["FilterArgs", "page_json", "parse_day", "to_filter"]
 
@@ -24,7 +26,7 @@ def parse_day(value: str | None, field: str, *, end: bool = False) -> dt.datetim
         day = dt.date.fromisoformat(value)
     except ValueError:
         raise InputError(f"日期格式应为 YYYY-MM-DD：{value}", f"Dates are YYYY-MM-DD: {value!r}", field=field) from None
-    return beijing_day_start(day + dt.timedelta(days=1 if end else 0))
+    return beijing_day_start(check_day(day, field) + dt.timedelta(days=1 if end else 0))
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ def to_filter(session: Session, args: FilterArgs) -> tuple[RegisterFilter, Towns
             item=(args.item or "").strip() or None,
             user=(args.user or "").strip() or None,
             approver=(args.approver or "").strip() or None,
-            document_type=(args.document_type or "").strip() or None,
+            document_type=_document_type(args.document_type),
             after=Cursor.decode(args.cursor) if args.cursor else None,
             offset=args.offset,
             limit=args.limit,
@@ -77,6 +79,12 @@ def to_filter(session: Session, args: FilterArgs) -> tuple[RegisterFilter, Towns
         ),
         township,
     )
+
+
+def _document_type(value: str | None) -> str | None:
+    """A known document type (refused with the list of them otherwise), or None for any."""
+    value = (value or "").strip()
+    return document_type(value).value if value else None
 
 
 def page_json(page: OversightPage) -> dict[str, object]:

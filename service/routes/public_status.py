@@ -24,11 +24,11 @@ def _at(value: str | None) -> dt.datetime | None:
         return None
     try:
         parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
+        if parsed.tzinfo is None:  # a bare local time is Beijing time, as people enter it
+            parsed = parsed.replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))
+        return parsed.astimezone(dt.UTC)
+    except (ValueError, OverflowError):  # OverflowError: 0001-01-01 in a zone east of UTC
         raise InputError("时间格式应为 ISO 8601。", "The time must be ISO 8601.", field="at") from None
-    if parsed.tzinfo is None:  # a bare local time is Beijing time, as people enter it
-        parsed = parsed.replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))
-    return parsed.astimezone(dt.UTC)
 
 
 @router.get("/api/v1/seal-status", summary="电子印章状态查询 / seal status (by seal code or certificate serial)")

@@ -16,6 +16,7 @@ import openpyxl
 import pytest
 
 from tests.oversight.demo_data import populate
+from tests.refusals import assert_refusal_audited, newest_refusal
 
 ACTORS = {
     "public": None,
@@ -72,12 +73,15 @@ CASES = [
 def test_permission_matrix(demo, stamped, role, route, whose):
     path, allowed, scoped = route
     url = path.replace("{t}", "克城镇" if whose == "own" else "古县乡")
+    before = newest_refusal(demo)
     response = demo.client.get(url, headers=demo.headers(ACTORS[role]), follow_redirects=False)
     want = _expected(role, path, allowed, scoped, whose)
     assert response.status_code == want, response.text[:300]
     if want >= 400 and url.startswith("/api"):
         error = response.json()["error"]
         assert error["code"] and error["message_zh"] and error["message_en"]
+    if want in (401, 403):  # pages that answer a refusal themselves record it too, at once
+        assert_refusal_audited(demo, before, actor=ACTORS[role] or "public", method="GET", path=url)
 
 
 def _rows(demo, who: str, **params) -> list[dict]:

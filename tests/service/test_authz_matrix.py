@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.refusals import assert_refusal_audited, newest_refusal
+
 # Who acts. "own" township is 克城镇, "other" is 古县乡.
 ACTORS = {
     "public": None,
@@ -80,14 +82,16 @@ def test_authorization_matrix(demo, role, route, whose):
     seal = demo.client.get("/api/v1/seals", headers=demo.headers("县审批局管理员")).json()
     seal_id = next(s["id"] for s in seal if s["township"] == township and s["status"] == "active")
     method, path, body, _allowed, _ok = route
-    response = demo.client.request(
-        method, _fill(path, township, seal_id), json=_fill(body, township, seal_id), headers=demo.headers(ACTORS[role])
-    )
+    before = newest_refusal(demo)
+    url = _fill(path, township, seal_id)
+    response = demo.client.request(method, url, json=_fill(body, township, seal_id), headers=demo.headers(ACTORS[role]))
     want = _expected(role, route, whose)
     assert response.status_code == want, response.text
     if want >= 400:
         error = response.json()["error"]
         assert error["code"] and error["message_zh"] and error["message_en"]
+    if want in (401, 403):  # every refused attempt is on the audit record, whoever tried
+        assert_refusal_audited(demo, before, actor=ACTORS[role] or "public", method=method, path=url)
 
 
 def test_township_staff_list_only_their_own_township_and_seal(demo):
