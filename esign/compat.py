@@ -10,11 +10,17 @@ their depth, and a stamp that takes 0.1 s took 5-15 s. The bytes produced are th
 The fix keeps asn1crypto's own code: before its ``dump`` runs, a header whose lengths are all
 definite (the value has no end-of-contents trailer, which every indefinite length leaves) is
 dropped, so asn1crypto computes the same header again instead of re-encoding the contents.
+
+cryptography (51) bounds commonName by UTF-8 *bytes* (64) where X.520 bounds it by characters
+(ub-common-name 64; RFC 5280 Appendix A.1), and warns each time it reads a longer one. A seal
+name of 22 Chinese characters is 66 bytes: esign writes such names (:mod:`esign.pki.profiles`
+checks the character bound) and reading them back must not print a warning to every user.
 """
 
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -51,7 +57,8 @@ def quiet_dsa_warning() -> None:
 
 
 def apply() -> None:
-    """Patch asn1crypto's ``dump`` methods (idempotent)."""
+    """Patch asn1crypto's ``dump`` methods and quiet cryptography's byte count of names (idempotent)."""
+    warnings.filterwarnings("ignore", message="Attribute's length must be >= 1 and <= 64", category=UserWarning)
     for cls in (core.Asn1Value, core.Choice, core.Primitive, core.Sequence, core.SequenceOf):
         dump = cls.__dict__.get("dump")
         if dump is not None and not getattr(dump, _PATCHED, False):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+import warnings
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -87,6 +88,21 @@ def _text(value: str, field: str, limit: int) -> None:
         )
 
 
+def _common_name(value: str) -> x509.NameAttribute[str]:
+    """commonName as X.520 bounds it: at most ub-common-name (64) *characters* of a DirectoryString,
+    encoded as UTF8String (RFC 5280 section 4.1.2.6 and Appendix A.1, ``X520CommonName ::=
+    DirectoryString (SIZE (1..ub-common-name))``; the SIZE of a character string counts characters).
+
+    cryptography counts UTF-8 bytes instead, so a 22-character Chinese seal name (66 bytes) would be
+    refused; the character bound is checked here by :func:`_text` and cryptography's byte check is
+    turned into a warning, which is silenced. OpenSSL, BouncyCastle and pyHanko read such names.
+    """
+    _text(value, "common_name", 64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return x509.NameAttribute(NameOID.COMMON_NAME, value, _validate=False)
+
+
 def _country(value: str) -> None:
     if not (isinstance(value, str) and len(value) == 2 and value.isascii() and value.isupper()):
         raise InputError("国家代码须为两位大写字母。", "country must be two upper-case letters.", field="country")
@@ -123,7 +139,7 @@ class CountyInfo:
                 x509.NameAttribute(NameOID.STATE_OR_PROVINCE_NAME, self.province),
                 x509.NameAttribute(NameOID.LOCALITY_NAME, self.city),
                 x509.NameAttribute(NameOID.ORGANIZATION_NAME, self.office),
-                x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+                _common_name(common_name),
             ]
         )
 
@@ -187,7 +203,7 @@ class SealSubject:
                 x509.NameAttribute(NameOID.ORGANIZATION_NAME, self.organization),
                 x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, self.organizational_unit),
                 x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, self.organization_identifier),
-                x509.NameAttribute(NameOID.COMMON_NAME, self.common_name),
+                _common_name(self.common_name),
             ]
         )
 

@@ -103,15 +103,22 @@ class NationalSealIssuer:
         self.make_seal_data = make_seal_data
 
     def issue(self, session: Session, identity: _Identity, *, key_id: str, at: dt.datetime) -> IssuedNational:
-        """Generate the SM2 key, certify it (recorded as good) and make the seal data."""
+        """Generate the SM2 key, certify it (recorded as good) and make the seal data; on any failure
+        the SM2 key is removed again."""
+        subject = _subject(identity)
+        subject.to_name()
         public_key = self.keystore.generate(key_id)
-        cert = self.pki.issue_seal_certificate(_subject(identity), public_key, at=at)
-        store.record_issued(session, to_x509(cert), kind=CertKind.SEAL, issuer=self.pki.issuing_x509, at=at)
-        serial = serial_hex(cert.serial_number)
-        if self.make_seal_data is None:
-            validity = cert["tbs_certificate"]["validity"]
-            return IssuedNational(key_id, serial, None, validity["not_before"].native, validity["not_after"].native)
-        der, start, end = self.make_seal_data(identity, cert, at=at)
+        try:
+            cert = self.pki.issue_seal_certificate(subject, public_key, at=at)
+            store.record_issued(session, to_x509(cert), kind=CertKind.SEAL, issuer=self.pki.issuing_x509, at=at)
+            serial = serial_hex(cert.serial_number)
+            if self.make_seal_data is None:
+                validity = cert["tbs_certificate"]["validity"]
+                return IssuedNational(key_id, serial, None, validity["not_before"].native, validity["not_after"].native)
+            der, start, end = self.make_seal_data(identity, cert, at=at)
+        except BaseException:
+            self.keystore.discard(key_id)
+            raise
         return IssuedNational(key_id, serial, der, start, end)
 
 
@@ -133,11 +140,19 @@ class SealIssuer:
 
     def issue(self, session: Session, identity: _Identity, *, key_id: str, at: dt.datetime) -> IssuedKey:
         """Generate the seal key in the key store and certify it (recorded as good); with an SM2
-        PKI also the SM2 key, certificate and seal data."""
+        PKI also the SM2 key, certificate and seal data. On any failure no key is left behind."""
+        subject = _subject(identity)
+        subject.to_name()  # a name the profile cannot hold is refused before any key exists
         public_key = self.keystore.generate(key_id, self.algorithm)
-        cert = self.pki.issue_seal_certificate(_subject(identity), public_key, at=at)
-        store.record_issued(session, cert, kind=CertKind.SEAL, issuer=self.pki.issuing, at=at)
-        return IssuedKey(key_id, serial_hex(cert), self.issue_national(session, identity, key_id=key_id, at=at))
+        try:
+            cert = self.pki.issue_seal_certificate(subject, public_key, at=at)
+            store.record_issued(session, cert, kind=CertKind.SEAL, issuer=self.pki.issuing, at=at)
+            national = self.issue_national(session, identity, key_id=key_id, at=at)
+        except BaseException:
+            # No certificate, no key: a key left behind would also block the seal's next attempt (key_exists).
+            self.keystore.discard(key_id)
+            raise
+        return IssuedKey(key_id, serial_hex(cert), national)
 
     def issue_national(
         self, session: Session, identity: _Identity, *, key_id: str, at: dt.datetime

@@ -29,7 +29,9 @@ __all__ = [
 SEAL_TITLES = ("行政审批服务专用章", "行政审批（服务）专用章", "政务服务专用章")
 
 _KINDS = ("乡", "镇", "街道")
-#: Longest township name accepted (the longest real ones, e.g. 城关回族镇 or a 街道办事处, are far shorter).
+#: Longest county and township name accepted (real ones, e.g. 融水苗族自治县, 城关回族镇, are far shorter).
+#: With the longest title and 人民政府, a seal's full name stays within X.520's 64-character
+#: commonName (20 + 20 + 4 + 11 = 55 characters), its organisation within 64.
 _NAME_LIMIT = 20
 _REGION_RE = re.compile(r"^\d{6}(\d{3}(\d{3})?)?$")
 
@@ -49,6 +51,7 @@ def create_county(
         raise ConflictError(
             "本数据目录已经初始化了一个县。", "This data home already has a county.", code="county_exists"
         )
+    name = clean_text(name, field="county", zh="县名", limit=_NAME_LIMIT)
     if not name.endswith(("县", "区", "市", "旗")):
         raise InputError(
             f"县名“{name}”应以“县”“区”“市”或“旗”结尾。", f"County name {name!r} looks wrong.", field="county"

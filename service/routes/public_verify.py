@@ -19,9 +19,11 @@ from esign.localtime import local_text
 from esign.registry import Actor
 from esign.registry.lifecycle import SealStatus
 from esign.registry.models import Seal
+from esign.verify import VerificationReport
 from esign.workflow.requests import checkpoint_if_due
 from esign.workflow.verification import verify_document
 from service.deps import Dep
+from service.ratelimit import RateLimitedError
 from service.uploads import read_upload
 from service.web import page
 
@@ -67,16 +69,23 @@ async def verify_upload(
     file: Annotated[UploadFile | None, File()] = None,
     entry_id: Annotated[str | None, Form()] = None,
 ) -> Response:
-    uploaded = None
+    report: VerificationReport | None = None
+    entry: dict[str, Any] | None = None
+    error: EsignError | None = None
+    uploaded: dict[str, str] | None = None
     try:
         _limit(request)
-        data = await read_upload(file, limit=dep.settings.max_upload_bytes)
-        uploaded = {"name": (file.filename if file else "") or "", "sha256": hashlib.sha256(data).hexdigest()}
-        report = await run_in_threadpool(verify_document, dep, data, at=_now(), entry_id=entry_id or None)
-        error = None
+        if file is not None or not entry_id:  # an entry number alone looks the entry up
+            data = await read_upload(file, limit=dep.settings.max_upload_bytes)
+            uploaded = {"name": (file.filename if file else "") or "", "sha256": hashlib.sha256(data).hexdigest()}
+            report = await run_in_threadpool(verify_document, dep, data, at=_now(), entry_id=entry_id or None)
     except EsignError as exc:
-        report, error = None, exc
-    entry = _entry_view(dep, entry_id) if entry_id else None
+        error = exc
+    if entry_id and not isinstance(error, RateLimitedError):
+        try:  # an unknown entry is said on the page, in Chinese, like any other refusal
+            entry = await run_in_threadpool(_entry_view, dep, entry_id)
+        except EsignError as exc:
+            error = error or exc
     with dep.transaction() as session:
         return page(
             request,

@@ -53,6 +53,15 @@ def test_bad_uploads_get_a_report_or_a_4xx_never_a_500(demo, payload):
     assert body.get("indication", "TOTAL_FAILED") != "TOTAL_PASSED"
 
 
+@pytest.mark.parametrize("with_file", [True, False])
+def test_the_verify_page_says_an_unknown_entry_in_chinese_not_json(demo, with_file):
+    files = {"file": ("x.pdf", decision_pdf(number="第202号"))} if with_file else None
+    r = demo.client.post("/verify", data={"entry_id": "no-such-entry-000000000"}, files=files)
+    assert r.status_code == 404
+    assert r.headers["content-type"].startswith("text/html")
+    assert "用印登记台账中没有该登记编号" in r.text
+
+
 def test_the_public_routes_are_rate_limited(tmp_path):
     dep = Deployment.open(Settings(home=tmp_path, public_rate_per_minute=3))
     create_demo(dep, at=dt.datetime.now(dt.UTC))

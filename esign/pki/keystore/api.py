@@ -65,6 +65,11 @@ class KeyStore(Protocol):
         """Whether a key ``key_id`` exists."""
         ...
 
+    def discard(self, key_id: str) -> None:
+        """Remove a key that was just generated and never certified (its certificate could not be
+        made); nothing happens if there is none. Never called for a key in use."""
+        ...
+
 
 @runtime_checkable
 class TokenKeyStore(KeyStore, Protocol):

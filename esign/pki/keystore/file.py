@@ -62,6 +62,11 @@ class FileKeyStore:
         )
         write_secret_file(self._dir, key_id, path, pem)
 
+    def discard(self, key_id: str) -> None:
+        """Remove the key file ``key_id`` (a key generated for a certificate that was never made)."""
+        self._path(key_id).unlink(missing_ok=True)
+        _fsync_dir(self._dir)
+
     def load_private(self, key_id: str) -> PrivateKey:
         """Decrypt and return the key; a wrong passphrase raises :class:`esign.errors.ConfigError`."""
         path = self._path(key_id)

@@ -36,6 +36,11 @@ class MemoryKeyStore:
                 raise key_exists(key_id)
             self._keys[key_id] = key
 
+    def discard(self, key_id: str) -> None:
+        """Forget ``key_id`` (if held)."""
+        with self._lock:
+            self._keys.pop(validate_key_id(key_id), None)
+
     def load_private(self, key_id: str) -> PrivateKey:
         """The key ``key_id``."""
         try:

@@ -99,6 +99,15 @@ class Pkcs11KeyStore:
         exponent = int.from_bytes(public[Attribute.PUBLIC_EXPONENT], "big")
         return rsa.RSAPublicNumbers(exponent, modulus).public_key()
 
+    def discard(self, key_id: str) -> None:
+        """Destroy the key pair labelled ``key_id`` on the token (generated for a certificate never made)."""
+        from pkcs11 import Attribute
+
+        validate_key_id(key_id)
+        with self._lock:
+            for obj in list(self._session.get_objects({Attribute.LABEL: key_id})):
+                obj.destroy()
+
     def _require(self, key_id: str) -> None:
         if not self.exists(key_id):
             raise NotFoundError(

@@ -58,6 +58,10 @@ class Sm2KeyStore(Protocol):
         """Whether ``key_id`` exists."""
         ...
 
+    def discard(self, key_id: str) -> None:
+        """Remove a key just generated for a certificate that could not be made (no-op if absent)."""
+        ...
+
     def public_key(self, key_id: str) -> Sm2PublicKey:
         """The public key of ``key_id``; :class:`esign.errors.NotFoundError` if there is none."""
         ...
@@ -116,6 +120,12 @@ class FileSm2KeyStore:
         with self._lock:
             self._cache[key_id] = _KeySigner(key)
         return key.public_key()
+
+    def discard(self, key_id: str) -> None:
+        """Remove the key file ``key_id`` (a key generated for a certificate that was never made)."""
+        with self._lock:
+            self._cache.pop(key_id, None)
+        self._path(key_id).unlink(missing_ok=True)
 
     def public_key(self, key_id: str) -> Sm2PublicKey:
         """The public key of ``key_id``."""
