@@ -245,3 +245,41 @@ def test_behind_a_tls_proxy_the_cookies_are_secure(live_demo):
             r = client.post("/admin/login", data=data, headers={"Cookie": presession})
             assert r.status_code == 303, r.text
             assert ("secure" in _set_cookie(r).lower().split("; ")) is secure
+
+
+def _api_routes(routes):
+    """Every APIRoute, also inside included routers (FastAPI 0.16x keeps those as their own objects)."""
+    from fastapi.routing import APIRoute
+
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        elif (included := getattr(route, "original_router", None)) is not None:
+            yield from _api_routes(included.routes)
+
+
+def _calls(dependant) -> set:
+    found = {dependant.call}
+    for sub in dependant.dependencies:
+        found |= _calls(sub)
+    return found
+
+
+def test_every_cookie_authenticated_route_that_changes_state_refuses_a_post_without_the_token(site):
+    """A sweep over the app: each POST/PUT/PATCH/DELETE route that takes its caller from the session
+    cookie (it depends on get_actor) answers 403 csrf_failed to a signed-in browser without the token."""
+    from service.auth import get_actor
+
+    client = browser(site)
+    sign_in(client)
+    checked = []
+    for route in _api_routes(site.client.app.routes):
+        if get_actor not in _calls(route.dependant):
+            continue
+        for method in sorted(route.methods & {"POST", "PUT", "PATCH", "DELETE"}):
+            path = re.sub(r"\{[^}]+\}", "1", route.path)
+            r = client.request(method, path, data={"reason": "x"})
+            assert r.status_code == 403 and r.json()["error"]["code"] == "csrf_failed", (method, route.path, r.text)
+            checked.append(route.path)
+    assert {"/desk/requests", "/admin/seals/{seal_id}/{action}", "/desk/requests/{request_id}/approve"} <= set(checked)
+    assert len(checked) > 15, checked
