@@ -201,7 +201,10 @@ def _check_checkpoints(
             out.add(tree.size, "checkpoint_size", f"a checkpoint covers {cp.size} entries but {tree.size} exist")
             continue
         if tree.root(cp.size) != cp.root_hash:
-            detail = f"entries before {cp.size} no longer match the signed root"
+            detail = (
+                f"an entry in [{good_size}, {cp.size}) no longer matches the signed root; a checkpoint kept"
+                " outside with its tiles (esign ledger verify --checkpoint DIR) names the exact entry"
+            )
             out.add_aggregate(good_size, cp.size, "checkpoint_root", detail)
         else:
             good_size = cp.size

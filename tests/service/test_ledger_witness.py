@@ -207,3 +207,39 @@ def test_go_x_mod_checks_notes_cosignatures_proofs_and_tiles(demo, tmp_path):
     (out / "checkpoint").write_text("\n".join(forged))
     bad = subprocess.run([str(build / "checklog"), str(out)], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1 and "cosignature" in bad.stdout
+
+
+def test_witness_cli_fetches_cosigns_and_refuses_loudly(demo, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from esign.cli import witness as wcli
+    from esign.ledger import Checkpoint, Ed25519NoteSigner, sign_checkpoint
+    from esign.ledger.witness import add_checkpoint_body
+
+    monkeypatch.setenv("ESIGN_WITNESS_PASSPHRASE", "cli test passphrase")
+    monkeypatch.setattr(wcli, "http_get", lambda url: demo.client.get(url.replace("http://testserver", "")).content)
+    runner = CliRunner()
+    wdir = str(tmp_path / "w")
+    vkey = runner.invoke(wcli.app, ["init", wdir, "--name", "dept.example/cli"])
+    assert vkey.exit_code == 0 and vkey.stdout.startswith("dept.example/cli+")
+    assert runner.invoke(wcli.app, ["watch", wdir, demo.client.get("/ledger/vkey").text.strip()]).exit_code == 0
+    admin = demo.headers("县审批局管理员")
+    _fill(demo, 3)
+    demo.client.post("/api/v1/ledger/checkpoint", headers=admin)
+    first = runner.invoke(wcli.app, ["fetch", wdir, "http://testserver"])
+    assert first.exit_code == 0 and first.stdout.startswith("— dept.example/cli "), first.output
+    _fill(demo, 4)
+    demo.client.post("/api/v1/ledger/checkpoint", headers=admin)
+    second = runner.invoke(wcli.app, ["fetch", wdir, "http://testserver"])  # with a consistency proof this time
+    assert second.exit_code == 0, second.output
+    status = json.loads(runner.invoke(wcli.app, ["status", wdir, "--json"]).stdout)
+    size = status["logs"][0]["size"]
+    # A note signed with the county's real key over another history of the same size: refused.
+    signer = demo.deployment.ledger_signer
+    assert isinstance(signer, Ed25519NoteSigner)
+    forged = sign_checkpoint(Checkpoint(signer.name, size, bytes(32)), signer)
+    req = tmp_path / "req"
+    req.write_bytes(add_checkpoint_body(size, [], forged))
+    refused = runner.invoke(wcli.app, ["add", wdir, str(req)])
+    assert refused.exit_code != 0 and isinstance(refused.exception, WitnessRefusal)
+    assert refused.exception.http_status == 422 and "分叉" in refused.exception.message_zh
