@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from esign.cli.common import JsonOpt, console, now, print_json, print_uncut
+from esign.cli.common import HomeOpt, JsonOpt, console, now, open_deployment, print_json, print_uncut, settings_for
 
 __all__ = ["register"]
 
@@ -52,8 +52,11 @@ def verify(
         Path, typer.Argument(help="电子印章数据文件（.esl，DER 编码的 SES_Seal）", exists=True, dir_okay=False)
     ],
     trust: Annotated[
-        list[Path], typer.Option("--trust", help="SM2 根证书（PEM/DER，可多次给出）：制章者证书须链到它", exists=True)
-    ],
+        list[Path] | None,
+        typer.Option(
+            "--trust", help="SM2 根证书（PEM/DER，可多次给出）；默认取数据目录的 certs/sm2/root.crt", exists=True
+        ),
+    ] = None,
     intermediate: Annotated[
         list[Path] | None, typer.Option("--intermediate", help="中间证书（签发 CA），可多次给出", exists=True)
     ] = None,
@@ -63,6 +66,7 @@ def verify(
     at: Annotated[
         dt.datetime | None, typer.Option("--at", help="核验时间（ISO 8601，默认现在；无时区按北京时间）")
     ] = None,
+    home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """验证国标电子印章数据 / verify GB/T 38540 seal data on its own (exit 0 only when it passes)."""
@@ -70,9 +74,14 @@ def verify(
     from esign.ses.verify import SesTrust, verify_seal
 
     when = now() if at is None else (at if at.tzinfo else at.replace(tzinfo=_BEIJING)).astimezone(dt.UTC)
-    roots = _read_certs(trust, "信任根证书")
-    middle = _read_certs(intermediate or [], "中间证书")
     crls = [p.read_bytes() for p in crl or []]
+    if trust:
+        roots = _read_certs(trust, "信任根证书")
+        middle = _read_certs(intermediate or [], "中间证书")
+    else:
+        roots, middle, home_crls = _home_trust(home, when)
+        middle += _read_certs(intermediate or [], "中间证书")
+        crls += home_crls
     ses_trust = SesTrust.of(roots, middle, crl_lookup(crls) if crls else None)
     report = verify_seal(file.read_bytes(), ses_trust, at=when)
     if json_out:
@@ -80,6 +89,30 @@ def verify(
     else:
         _print(report)
     raise typer.Exit(0 if report.passed else 1)
+
+
+def _home_trust(home: Path | None, when: dt.datetime) -> tuple[list[bytes], list[bytes], list[bytes]]:
+    """The home's SM2 root and issuing CA, the root's CRL and the issuing CA's current CRL."""
+    from esign.errors import ConfigError
+    from esign.pki.sm2_ca import SM2_DIR
+
+    folder = settings_for(home).certs_dir / SM2_DIR
+    if not (folder / "root.crt").exists():
+        raise ConfigError(
+            "请用 --trust 指定 SM2 根证书（数据目录中没有县级 SM2 证书体系）。",
+            "Give the SM2 root certificate with --trust (this home has no SM2 hierarchy).",
+            code="no_trust_anchor",
+        )
+    roots = _read_certs([folder / "root.crt"], "信任根证书")
+    middle = _read_certs([folder / "issuing.crt"], "中间证书") if (folder / "issuing.crt").exists() else []
+    crls = [(folder / "root.crl").read_bytes()] if (folder / "root.crl").exists() else []
+    dep = open_deployment(home)
+    try:
+        with dep.transaction() as session:
+            crls.append(dep.sm2_pki.current_crl(session, at=when))
+    finally:
+        dep.close()
+    return roots, middle, crls
 
 
 def _print(report: object) -> None:

@@ -64,7 +64,7 @@ def test_ofdrw_seal_is_refused_with_reasons(files: Path) -> None:
     [
         (("ses", "verify", "junk.esl", "--trust", "root.pem"), 1, "FORMAT_FAILURE"),
         (("ses", "verify", "seal.esl", "--trust", "notcert.pem"), 2, "不是 SM2 证书"),
-        (("ses", "verify", "seal.esl"), 2, "用法错误"),
+        (("ses", "verify", "seal.esl", "--home", "."), 6, "请用 --trust 指定 SM2 根证书"),
         (("ses", "verify", "missing.esl", "--trust", "root.pem"), 2, "用法错误"),
     ],
     ids=["junk", "bad-trust", "no-trust", "no-file"],

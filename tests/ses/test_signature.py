@@ -12,7 +12,7 @@ import pytest
 from asn1crypto import core
 
 from esign.errors import InputError
-from esign.pki.sm2 import sm3
+from esign.pki.sm2 import DEFAULT_USER_ID, Sm2PrivateKey, Sm2PublicKey, sm3
 from esign.pki.sm2_tsp import read_sm2_timestamp
 from esign.pki.status import CertState
 from esign.ses.asn1 import SES_Signature
@@ -161,3 +161,32 @@ def test_ofdrw_signature_arithmetic(pki: Pki) -> None:
     assert report.indication is not Indication.TOTAL_PASSED
     r = verify_signature(der, _trust(pki), at=AT, data=signature_xml.replace(b"Sign", b"Sigh", 1))
     assert r.signatures[0].intact is False and r.subindication is SubIndication.HASH_FAILURE
+
+
+class _Signer:
+    """The county TSA's signer interface over a key held in memory."""
+
+    def __init__(self, key: Sm2PrivateKey) -> None:
+        self._key = key
+
+    @property
+    def public_key(self) -> Sm2PublicKey:
+        return self._key.public_key()
+
+    def sign(self, data: bytes, *, user_id: bytes = DEFAULT_USER_ID) -> bytes:
+        return self._key.sign(data, user_id=user_id)
+
+
+def test_the_county_sm2_tsa_proves_the_time(pki: Pki, seal_der: bytes) -> None:
+    """Tokens from the county's SM2 TSA (esign.pki.sm2_tsa, a separate implementation) are read here."""
+    from esign.pki.sm2_tsa import Sm2TimeStampAuthority, Sm2TimeStamper
+
+    assert pki.tsa is not None and pki.tsa_key is not None
+    authority = Sm2TimeStampAuthority(pki.tsa.asn1, _Signer(pki.tsa_key), chain=(pki.issuing.asn1,))
+    stamper = Sm2TimeStamper(authority, lambda at: (42, at), clock=lambda: AT + dt.timedelta(seconds=5))
+    der = _sign(pki, seal_der, timestamper=stamper.timestamp)
+    report = verify_signature(der, _trust(pki), at=AT + dt.timedelta(days=1), data=DOC)
+    sig = report.signatures[0]
+    assert report.indication is Indication.TOTAL_PASSED, report.to_dict()
+    assert sig.trusted_signing_time == AT + dt.timedelta(seconds=5) and sig.timestamp is not None
+    assert sig.timestamp.trusted and sig.timestamp.tsa == "CN=测试县SM2时间戳服务,O=测试县人民政府,C=CN"
