@@ -34,6 +34,8 @@ class StampRequestRow(Base):
     input_sha256: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))
     decision_reason: Mapped[str] = mapped_column(Text, default="")
+    #: Error code of a request that ended ``failed`` (its Chinese message is the decision_reason).
+    failure_code: Mapped[str] = mapped_column(String(64), default="", server_default="")
     entry_id: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
     output_sha256: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
     signed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)

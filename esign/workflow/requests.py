@@ -52,6 +52,7 @@ from esign.workflow.commit import (
     stamp_and_commit,
 )
 from esign.workflow.engine import StampEngine
+from esign.workflow.failures import ends_request, record_failure
 from esign.workflow.models import StampRequestRow
 from esign.workflow.rules import (
     audit_refusal,
@@ -128,11 +129,14 @@ def approve_request(
     at: dt.datetime,
     password: str | None = None,
 ) -> StampOutcome:
-    """Approve and stamp; a request that was already stamped returns its outcome again. Refusals are audited."""
+    """Approve and stamp; a request that was already stamped returns its outcome again. Refusals are audited;
+    one that shows the request can never be stamped (:mod:`esign.workflow.failures`) ends it as ``failed``."""
     try:
         return _approve(dep, engine, actor, request_id, at=at, password=password)
     except EsignError as exc:
         audit_refusal(dep, actor, "stamp.approve", f"stamp_request:{request_id}", exc, at=at)
+        if ends_request(exc):
+            record_failure(dep, actor, request_id, exc, at=at)
         raise
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Header, Request, UploadFile
 from fastapi.responses import FileResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from esign.errors import InputError
@@ -34,7 +34,7 @@ router = APIRouter(prefix="/api/v1/stamp-requests", tags=["stamping"])
 
 class StampRequestOut(BaseModel):
     id: int
-    status: str
+    status: str = Field(description="pending | stamped | rejected | failed（文件无法盖章，原因见 decision_reason）")
     township: str
     seal_code: str
     item: str
@@ -48,7 +48,8 @@ class StampRequestOut(BaseModel):
     input_sha256: str
     created_at: dt.datetime
     decided_at: dt.datetime | None
-    decision_reason: str
+    decision_reason: str = Field(description="不予批准的理由，或无法盖章（failed）的原因")
+    failure_code: str | None = Field(description="status 为 failed 时的错误代码，如 keyword_not_found")
     entry_id: str | None
     output_sha256: str | None
     signed_at: dt.datetime | None
@@ -82,6 +83,7 @@ def request_out(row: StampRequestRow, base_url: str) -> StampRequestOut:
         created_at=row.created_at,
         decided_at=row.decided_at,
         decision_reason=row.decision_reason,
+        failure_code=row.failure_code or None,
         entry_id=row.entry_id,
         output_sha256=row.output_sha256,
         signed_at=row.signed_at,

@@ -35,7 +35,7 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
 
-STATUS_ZH = {"pending": "待批准", "stamped": "已盖章", "rejected": "不予批准"}
+STATUS_ZH = {"pending": "待批准", "stamped": "已盖章", "rejected": "不予批准", "failed": "无法盖章"}
 BATCH_STATUS_ZH = {"open": "上传中", "pending": "待批准", "running": "盖章中", "done": "已完成", "rejected": "不予批准"}
 ITEM_STATUS_ZH = {
     "refused": "未受理",
