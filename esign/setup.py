@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 from pathlib import Path
 
+from cryptography import x509
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,11 +19,13 @@ from esign.deployment import Deployment
 from esign.errors import ConfigError, ConflictError
 from esign.ledger.checkpoint import Ed25519NoteSigner
 from esign.pki import store as pki_store
-from esign.pki.ca import CountyPKI
+from esign.pki.ca import CERT_FILES, CountyPKI
+from esign.pki.certio import certificate_pem, write_public_file
 from esign.pki.crl import build_crl, publish_crl
 from esign.pki.keys import KeyAlgorithm
-from esign.pki.profiles import CountyInfo
+from esign.pki.profiles import CountyInfo, reissued_issuing_ca_certificate
 from esign.pki.sm2_ca import SM2_DIR, Sm2CountyPKI
+from esign.pki.status import CertKind
 from esign.registry import (
     Role,
     SealAction,
@@ -51,6 +54,7 @@ __all__ = [
     "init_county",
     "init_sm2",
     "ledger_origin",
+    "reissue_issuing_ca",
 ]
 
 #: The repository's samples/ folder (catalogs parsed from the seed documents).
@@ -189,6 +193,34 @@ def ledger_origin(base_url: str) -> str:
     host = (parts.netloc or parts.path).rsplit("@", 1)[-1]
     path = parts.path.rstrip("/") if parts.netloc else ""
     return f"{host}{path}/ledger".replace(" ", "").replace("+", "")
+
+
+def reissue_issuing_ca(dep: Deployment, session: Session, *, at: dt.datetime) -> Path:
+    """Issue the issuing CA certificate again under today's profile (the root's CRL distribution
+    point and caIssuers), same name and key, for homes created before it had them. Needs the root
+    key back in ``keys/``; every seal, the TSA and OCSP certificates and the CRLs stay valid. Running
+    servers must be restarted to serve the new ``certs/issuing.crt``."""
+    pki = dep.pki
+    try:
+        pki.issuing.extensions.get_extension_for_class(x509.CRLDistributionPoints)
+        raise ConflictError(
+            "签发CA证书已含吊销信息指向，无需重新签发。",
+            "The issuing CA certificate already carries its revocation pointers.",
+            code="issuing_current",
+        )
+    except x509.ExtensionNotFound:
+        pass
+    root_key = dep.keystore.load_private("root")
+    new = reissued_issuing_ca_certificate(
+        pki.issuing, issuer_cert=pki.root, issuer_key=root_key, base_url=pki.base_url, at=at
+    )
+    pki_store.record_issued(session, new, kind=CertKind.ISSUING, issuer=pki.root, at=at)
+    pki_store.transfer_issuer(session, pki.issuing, new)
+    record_event(session, actor="cli", action="pki.reissue_issuing", target=f"cert:{new.serial_number:x}", at=at)
+    certs = dep.settings.certs_dir
+    write_public_file(certs / f"issuing-{pki.issuing.serial_number:x}.crt", certificate_pem(pki.issuing))
+    write_public_file(certs / CERT_FILES["issuing"], certificate_pem(new), overwrite=True)
+    return certs / CERT_FILES["issuing"]
 
 
 def _algorithm(name: str) -> KeyAlgorithm:

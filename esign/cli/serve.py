@@ -9,8 +9,10 @@ from typing import Annotated
 
 import typer
 
+from esign.addresses import serve_warnings
 from esign.cli.common import HomeOpt, console, settings_for
 from esign.errors import ConfigError
+from esign.pki.ca import published_base_url
 
 __all__ = ["register"]
 
@@ -29,6 +31,12 @@ def serve(
 
     settings = settings_for(home)
     _check_free(host, port)
+    if demo and "ESIGN_PUBLIC_BASE_URL" not in os.environ and published_base_url(settings.certs_dir) is None:
+        # A new demo county is served where it is created: its certificates and QR codes name this port.
+        local = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - comparing, not binding
+        local = f"[{local}]" if ":" in local else local
+        os.environ["ESIGN_PUBLIC_BASE_URL"] = f"http://{local}:{port}"
+        settings = settings.model_copy(update={"public_base_url": os.environ["ESIGN_PUBLIC_BASE_URL"]})
     if demo:
         from esign.cli.county import ensure_demo
 
@@ -36,6 +44,10 @@ def serve(
     # Workers are separate processes: hand the settings over through the environment.
     os.environ["ESIGN_HOME"] = str(settings.home.resolve())
     console.print(f"esign 服务启动 / serving on http://{host}:{port}  (数据目录 home: {settings.home.resolve()})")
+    console.print(f"公共地址 public base URL: {settings.base_url}")
+    published = published_base_url(settings.certs_dir)
+    for zh, en in serve_warnings(base_url=settings.base_url, certificate_base_url=published, host=host, port=port):
+        console.print(f"[bold yellow]警告 warning[/]: {zh}\n  {en}", soft_wrap=True)
     uvicorn.run("service.app:app_from_env", factory=True, host=host, port=port, workers=workers)
 
 

@@ -25,7 +25,7 @@ from esign.pki.ocsp import OCSP_CACHE_FOR, OCSP_VALIDITY, OcspResponder
 from esign.pki.profiles import CountyInfo, SealSubject
 from esign.pki.tsa import TimeStampAuthority
 
-__all__ = ["CERT_FILES", "KEY_IDS", "CountyPKI"]
+__all__ = ["CERT_FILES", "KEY_IDS", "CountyPKI", "published_base_url"]
 
 #: Key ids of the county PKI in its key store.
 KEY_IDS = ("root", "issuing", "tsa", "ocsp")
@@ -61,6 +61,14 @@ def _base_url_of(cert: x509.Certificate) -> str:
     if not isinstance(url, str) or not url.endswith(suffix):
         raise _broken("the TSA certificate has no esign CRL distribution point")
     return url[: -len(suffix)]
+
+
+def published_base_url(certs_dir: str | os.PathLike[str]) -> str | None:
+    """The public base URL the county's certificates carry (from ``tsa.crt``), or None without a PKI."""
+    path = Path(certs_dir) / CERT_FILES["tsa"]
+    if not path.exists():
+        return None
+    return _base_url_of(load_certificate(path.read_bytes()))
 
 
 @dataclass(frozen=True, eq=False)
@@ -125,7 +133,13 @@ class CountyPKI:
         issuing_key = keystore.load_private("issuing")
         root = profiles.root_ca_certificate(county, root_key, at=at, validity=root_validity)
         issuing = profiles.issuing_ca_certificate(
-            county, publics["issuing"], issuer_cert=root, issuer_key=root_key, at=at, validity=issuing_validity
+            county,
+            publics["issuing"],
+            issuer_cert=root,
+            issuer_key=root_key,
+            base_url=base_url,
+            at=at,
+            validity=issuing_validity,
         )
         tsa = profiles.tsa_certificate(
             county,

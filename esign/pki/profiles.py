@@ -4,6 +4,20 @@ Two tiers: an offline-style root CA (pathlen 1) certifies one online issuing CA 
 certifies the time-stamping unit, the delegated OCSP signer and every township seal. Each builder
 takes the signing time ``at``; ``notBefore`` is backdated a few minutes for clock skew and
 ``notAfter`` never exceeds the issuer's.
+
+Every certificate below the root says where its revocation status is published (RFC 5280
+4.2.1.13 CRL distribution points, 4.2.2.1 authority information access): the issuing CA points at
+the root's CRL and the root certificate, so validators that require revocation data for every CA
+in the path (``pyhanko sign validate --force-revinfo``, EU DSS) find it in the document's DSS or
+online.
+
+The seal's organizationIdentifier (2.5.4.97) follows ETSI EN 319 412-1 clause 5.1.4: three
+characters of identity type, the ISO 3166 country code, a hyphen-minus, then the identifier;
+"NTR" is an identifier from a national trade register. The 统一社会信用代码 (GB 32100-2015) is
+the national register number of every organisation in China, public bodies included, so seals
+carry ``NTRCN-`` + the 18-character code (the CA/Browser Forum's EV guidelines, 7.1.4.2.8 and
+appendix H, use the same form, e.g. ``NTRGB-12345678``). Validators that read the attribute
+back strip the prefix with :func:`uscc_of_identifier`.
 """
 
 from __future__ import annotations
@@ -37,9 +51,13 @@ __all__ = [
     "ocsp_signer_certificate",
     "ocsp_url",
     "random_serial",
+    "reissued_issuing_ca_certificate",
     "root_ca_certificate",
+    "root_crl_url",
+    "root_url",
     "seal_certificate",
     "tsa_certificate",
+    "uscc_of_identifier",
     "validate_uscc",
 ]
 
@@ -75,6 +93,17 @@ def validate_uscc(code: str) -> str:
         code="invalid_uscc",
         field="organization_identifier",
     )
+
+
+#: ETSI EN 319 412-1 5.1.4 semantics prefix of a national trade register number issued in China.
+NTR_CN_PREFIX = "NTRCN-"
+
+
+def uscc_of_identifier(value: str | None) -> str | None:
+    """The 统一社会信用代码 in an organizationIdentifier value (``NTRCN-`` prefix removed, if present)."""
+    if value is not None and value.startswith(NTR_CN_PREFIX):
+        return value[len(NTR_CN_PREFIX) :]
+    return value
 
 
 def _text(value: str, field: str, limit: int) -> None:
@@ -157,7 +186,8 @@ class SealSubject:
     common_name: str
     """The seal's full name (commonName), e.g. ``蒲县克城镇人民政府行政审批服务专用章``."""
     organization_identifier: str
-    """The township's 统一社会信用代码 (organizationIdentifier, 2.5.4.97); checked per GB 32100-2015."""
+    """The township's 统一社会信用代码, checked per GB 32100-2015; written into organizationIdentifier
+    (2.5.4.97) as ``NTRCN-`` + the code (ETSI EN 319 412-1 5.1.4)."""
     organizational_unit: str = "便民服务中心"
     """The unit using the seal (organizationalUnitName)."""
     country: str = "CN"
@@ -202,7 +232,7 @@ class SealSubject:
                 x509.NameAttribute(NameOID.LOCALITY_NAME, self.locality),
                 x509.NameAttribute(NameOID.ORGANIZATION_NAME, self.organization),
                 x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, self.organizational_unit),
-                x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, self.organization_identifier),
+                x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, NTR_CN_PREFIX + self.organization_identifier),
                 _common_name(self.common_name),
             ]
         )
@@ -229,6 +259,16 @@ def ocsp_url(base_url: str) -> str:
 def issuing_url(base_url: str) -> str:
     """Where the issuing CA certificate is published (caIssuers)."""
     return f"{base_url.rstrip('/')}/pki/issuing.crt"
+
+
+def root_url(base_url: str) -> str:
+    """Where the root CA certificate is published (caIssuers of the issuing CA)."""
+    return f"{base_url.rstrip('/')}/pki/root.crt"
+
+
+def root_crl_url(base_url: str) -> str:
+    """Where the root's CRL (covering the issuing CA) is published."""
+    return f"{base_url.rstrip('/')}/pki/root.crl"
 
 
 def _check_base_url(base_url: str) -> str:
@@ -332,20 +372,58 @@ def issuing_ca_certificate(
     *,
     issuer_cert: x509.Certificate,
     issuer_key: PrivateKey,
+    base_url: str,
     at: dt.datetime,
     validity: dt.timedelta = ISSUING_VALIDITY,
 ) -> x509.Certificate:
-    """The online issuing CA: pathLen 0, keyCertSign + cRLSign, the seal and TSA policies.
+    """The online issuing CA: pathLen 0, keyCertSign + cRLSign, the seal and TSA policies, the
+    root's CRL as its distribution point and the root certificate as caIssuers.
 
-    It carries no CRL pointer: the root is offline-style, and a compromised issuing CA is handled
-    by replacing the trust anchor, not by a root CRL.
+    The root key is offline: its CRL is made at ``esign init`` for a year (``root.crl``).
     """
-    b = _builder(
-        county.name(f"{county.county}电子印章签发CA"), public_key, issuer=issuer_cert, at=at, validity=validity
-    )
+    subject = county.name(f"{county.county}电子印章签发CA")
+    return _issuing_ca(subject, public_key, issuer_cert, issuer_key, base_url, at, validity)
+
+
+def reissued_issuing_ca_certificate(
+    current: x509.Certificate, *, issuer_cert: x509.Certificate, issuer_key: PrivateKey, base_url: str, at: dt.datetime
+) -> x509.Certificate:
+    """``current`` issued again under today's profile: same subject, key and end of validity, a new
+    serial. Everything it certified (seals, TSA, OCSP signer, CRLs) chains to the new one, as names
+    and key identifiers are unchanged."""
+    validity = current.not_valid_after_utc - require_utc(at)
+    return _issuing_ca(current.subject, current.public_key(), issuer_cert, issuer_key, base_url, at, validity)  # type: ignore[arg-type]
+
+
+def _issuing_ca(
+    subject: x509.Name,
+    public_key: PublicKey,
+    issuer_cert: x509.Certificate,
+    issuer_key: PrivateKey,
+    base_url: str,
+    at: dt.datetime,
+    validity: dt.timedelta,
+) -> x509.Certificate:
+    b = _builder(subject, public_key, issuer=issuer_cert, at=at, validity=validity)
     b = b.add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
     b = b.add_extension(_ku(ca=True), critical=True)
     b = b.add_extension(_policies(SEAL_POLICY, TSA_POLICY), critical=False)
+    base = _check_base_url(base_url)
+    b = b.add_extension(
+        x509.CRLDistributionPoints(
+            [x509.DistributionPoint([x509.UniformResourceIdentifier(root_crl_url(base))], None, None, None)]
+        ),
+        critical=False,
+    ).add_extension(
+        x509.AuthorityInformationAccess(
+            [
+                x509.AccessDescription(
+                    x509.oid.AuthorityInformationAccessOID.CA_ISSUERS, x509.UniformResourceIdentifier(root_url(base))
+                )
+            ]
+        ),
+        critical=False,
+    )
     return _sign(b, issuer_key)
 
 

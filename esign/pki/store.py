@@ -46,6 +46,7 @@ __all__ = [
     "revoked_list",
     "save_crl",
     "status",
+    "transfer_issuer",
     "tsa_next",
 ]
 
@@ -136,6 +137,26 @@ def record_issued(
     session.add(row)
     session.flush()
     return row.to_status()
+
+
+def transfer_issuer(session: Session, old: x509.Certificate, new: x509.Certificate) -> int:
+    """Everything recorded under ``old`` (certificates, CRLs) now belongs to ``new``, the same CA
+    re-issued (same name and key); returns how many certificates moved. The caller commits."""
+    if old.subject != new.subject or old.public_key() != new.public_key():
+        raise InputError("新旧签发CA证书不是同一CA。", "The two certificates are not the same CA.", code="not_same_ca")
+    moved = session.execute(  # type: ignore[attr-defined]
+        update(PkiCertificate)
+        .where(PkiCertificate.issuer_serial == serial_hex(old))
+        .values(issuer_serial=serial_hex(new))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.execute(
+        update(PkiCrl)
+        .where(PkiCrl.issuer_serial == serial_hex(old))
+        .values(issuer_serial=serial_hex(new))
+        .execution_options(synchronize_session=False)
+    )
+    return int(moved or 0)
 
 
 def record_county_pki(session: Session, pki: CountyPKI, *, at: dt.datetime) -> None:

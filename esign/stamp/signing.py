@@ -4,17 +4,23 @@ What is prepared once per seal (:class:`SealCredentials`) and once per revocatio
 (:class:`ValidationMaterial`) is passed in, so signing a document reloads nothing.
 
 Guarantees: the input bytes are not modified; every seal image (the signature's own appearance,
-repeated seals and cross-page strips) is part of the signed revision; for B-LT and B-LTA the
-certificates, OCSP response and CRLs are written into the document security store (DSS) of the
-signed revision itself, so the signature covers the whole file (B-B, B-T, B-LT) and validates
-offline; B-LTA adds a document timestamp over everything in one more revision.
+repeated seals and cross-page strips) is part of the signed revision. The signature's seal is both
+the widget's appearance (its /BBox the exact drawing, no rounding) and, on a document not signed
+before, page content, so renderers that draw no annotations show it too. For B-LT and B-LTA the
+validation data goes into the document security store (DSS) in one incremental update *after*
+the signed revision, as ETSI EN 319 142-1 (5.4, PAdES-B-LT) describes it: the certificates, the
+CRLs and an OCSP answer for the seal certificate produced after the signature time-stamp
+(thisUpdate at or after its genTime), so validators that want revocation data fresher than the
+best signature time (EU DSS, pyHanko's AdES validation) accept it offline; a VRI entry ties the
+data to the signature (ISO 32000-2 12.8.4.4). B-LTA adds a document timestamp over everything in
+that same last revision.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import BinaryIO
@@ -25,19 +31,19 @@ from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
-from pyhanko.pdf_utils import generic, layout
-from pyhanko.pdf_utils.content import RawContent
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.layout import BoxConstraints
 from pyhanko.pdf_utils.metadata.model import VENDOR
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.writer import BasePdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko.sign.validation.dss import DocumentSecurityStore
-from pyhanko.stamp import StaticStampStyle
+from pyhanko.stamp import BaseStampStyle
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from esign import budget
@@ -112,14 +118,17 @@ class SealCredentials:
 
 @dataclass(frozen=True)
 class ValidationMaterial:
-    """Revocation data embedded at B-LT and B-LTA (DSS); refreshed when a revocation happens."""
+    """Validation data embedded at B-LT and B-LTA (DSS); refreshed when a revocation happens."""
 
     certificates: tuple[bytes, ...]
     """DER certificates: seal, issuing CA, root, TSA, OCSP signer."""
     ocsp_responses: tuple[bytes, ...]
-    """DER OCSP responses (the seal certificate's 'good' answer)."""
+    """DER OCSP responses known before signing (usually none: see :attr:`fresh_ocsp`)."""
     crls: tuple[bytes, ...]
     """DER CRLs (the issuing CA's and the root's)."""
+    fresh_ocsp: Callable[[], bytes] | None = None
+    """Called once per document after it was signed: the seal certificate's OCSP answer (DER),
+    with thisUpdate at or after the signature time-stamp's genTime."""
 
 
 @dataclass(frozen=True)
@@ -147,7 +156,7 @@ class SignatureSpec:
     field_name: str
     """Name of the new signature field."""
     widget: PageArt
-    """The signature's own appearance (seal and QR code)."""
+    """The signature's own appearance (seal and QR code), also drawn into the page's content."""
     level: PadesLevel
     """PAdES level."""
     reason: str
@@ -204,10 +213,11 @@ def draw_on_pages(writer: IncrementalPdfFileWriter, arts: tuple[PageArt, ...]) -
     for page_ix, items in by_page.items():
         xobjects = generic.DictionaryObject()
         ops = [b"Q"]
-        for n, item in enumerate(items):
+        for item in items:
             stream, _bw, _bh, (ax, ay) = _form_xobject(item.artwork, item.rotate)
-            name = f"/EsignSeal{n}"
-            xobjects[pdf_name(name)] = writer.add_object(stream)
+            ref = writer.add_object(stream)
+            name = f"/EsignSeal{ref.idnum}"  # unique in the file: a later stamp on the same page adds its own
+            xobjects[pdf_name(name)] = ref
             clip = b""
             if item.clip is not None:
                 x0, y0, x1, y1 = item.clip
@@ -219,13 +229,31 @@ def draw_on_pages(writer: IncrementalPdfFileWriter, arts: tuple[PageArt, ...]) -
         writer.add_stream_to_page(page_ix, body, resources=generic.DictionaryObject({pdf_name("/XObject"): xobjects}))
 
 
-#: The appearance fills the widget exactly: no margins, no scaling.
-_EXACT = layout.SimpleBoxLayoutRule(
-    x_align=layout.AxisAlignment.ALIGN_MID,
-    y_align=layout.AxisAlignment.ALIGN_MID,
-    margins=layout.Margins(),
-    inner_content_scaling=layout.InnerScaling.NO_SCALING,
-)
+class _Appearance:
+    """The widget's normal appearance: the artwork's form XObject with its exact /BBox.
+
+    pyHanko's stamp styles size the box through ``BoxConstraints``, which truncates to whole points
+    (a 190.952 x 119.055 pt field got ``/BBox [0 119 190 0]``, so viewers stretched the seal)."""
+
+    def __init__(self, writer: BasePdfFileWriter, art: PageArt) -> None:
+        self._writer = writer
+        self._art = art
+
+    def apply_appearance(self, annot: generic.DictionaryObject) -> None:
+        stream, _bw, _bh, _anchor = _form_xobject(self._art.artwork, self._art.rotate)
+        annot["/AP"] = generic.DictionaryObject({pdf_name("/N"): self._writer.add_object(stream)})
+        annot.pop("/AS", None)
+
+
+@dataclass(frozen=True)
+class _ExactAppearance(BaseStampStyle):
+    """A pyHanko stamp style that gives the widget :class:`_Appearance`."""
+
+    art: PageArt | None = None
+
+    def create_stamp(self, writer: BasePdfFileWriter, box: BoxConstraints, text_params: dict) -> _Appearance:  # type: ignore[override]
+        assert self.art is not None
+        return _Appearance(writer, self.art)
 
 
 class _Writer(IncrementalPdfFileWriter):
@@ -261,11 +289,17 @@ class _Writer(IncrementalPdfFileWriter):
 
 
 def _supply_dss(writer: IncrementalPdfFileWriter, material: ValidationMaterial) -> None:
+    """The DSS in a revision after the signature, with a VRI entry for it (the signature is the
+    last one of the revision before)."""
+    ocsps = material.ocsp_responses
+    if material.fresh_ocsp is not None:
+        ocsps = (*ocsps, material.fresh_ocsp())
+    signature = writer.prev.embedded_regular_signatures[-1]
     DocumentSecurityStore.supply_dss_in_writer(
         writer,
-        None,
+        signature.pkcs7_content.hex().encode("ascii"),  # the VRI key, computed as pyHanko's LTV tools do
         certs=[asn1_x509.Certificate.load(c) for c in material.certificates],
-        ocsps=[asn1_ocsp.OCSPResponse.load(o) for o in material.ocsp_responses],
+        ocsps=[asn1_ocsp.OCSPResponse.load(o) for o in ocsps],
         crls=[asn1_crl.CertificateList.load(c) for c in material.crls],
     )
 
@@ -321,24 +355,19 @@ async def _sign(
 ) -> None:
     writer = _Writer(reader.stream, prev=reader)
     writer.page_ids = page_ids
-    if spec.extra:
-        draw_on_pages(writer, spec.extra)
-    if spec.level.long_term and validation is not None:
-        _supply_dss(writer, validation)
-
     widget = spec.widget
-    m, bw, bh, (ax, ay) = _art_matrix(widget.artwork, widget.rotate)
+    # The signature's seal is page content too (with the repeated seals and strips): renderers that
+    # skip annotations (PDFium's plain render, thumbnailers, some print paths) and viewers that hide
+    # signature widgets still show it; the widget's own appearance is the same drawing. Not on a
+    # document signed before: a change of page content would void the earlier signatures' claim
+    # that only signatures were added since (ISO 32000-2 12.8.2.2), so there the widget alone shows it.
+    in_content = (widget,) if not reader.embedded_signatures else ()
+    if spec.extra or in_content:
+        draw_on_pages(writer, (*spec.extra, *in_content))
+    _m, bw, bh, (ax, ay) = _art_matrix(widget.artwork, widget.rotate)
     x0, y0 = widget.x - ax, widget.y - ay
     box = (x0, y0, x0 + bw, y0 + bh)
-    appearance = RawContent(
-        b"q " + _cm(m) + b" " + widget.artwork.content + b" Q", box=BoxConstraints(width=bw, height=bh)
-    )
-    style = StaticStampStyle(
-        background=appearance,
-        border_width=0,
-        background_opacity=1.0,
-        background_layout=_EXACT,  # pyHanko's default 5 pt margins would shrink the seal below 42 mm
-    )
+    style = _ExactAppearance(art=widget)
     meta = signers.PdfSignatureMetadata(
         field_name=spec.field_name,
         md_algorithm="sha256",
@@ -362,12 +391,18 @@ async def _sign(
         new_field_spec=field_spec,
     )
     await pdf_signer.async_sign_pdf(writer, bytes_reserved=SIGNATURE_BYTES_RESERVED, output=output)
+    if not spec.level.long_term:
+        return
+    assert validation is not None
+    output.seek(0)
+    after = IncrementalPdfFileWriter(output, strict=False)
+    if after.security_handler is not None:
+        after.encrypt((password or "").encode())
+    _supply_dss(after, validation)
     if spec.level is PadesLevel.B_LTA:
         assert timestamper is not None
-        output.seek(0)
-        ts_writer = IncrementalPdfFileWriter(output, strict=False)
-        if ts_writer.security_handler is not None:
-            ts_writer.encrypt((password or "").encode())
         await signers.PdfTimeStamper(timestamper).async_timestamp_pdf(
-            ts_writer, md_algorithm="sha256", bytes_reserved=TIMESTAMP_BYTES_RESERVED, in_place=True
+            after, md_algorithm="sha256", bytes_reserved=TIMESTAMP_BYTES_RESERVED, in_place=True
         )
+    else:
+        after.write_in_place()

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
 from esign.errors import InputError
+from esign.pki.profiles import uscc_of_identifier
 from esign.verify.report import CertificateInfo
 
 __all__ = ["certificate_info", "from_asn1", "load_trust_roots", "name_attr", "to_asn1"]
@@ -48,7 +49,7 @@ def certificate_info(cert: x509.Certificate) -> CertificateInfo:
         subject=_rfc4514(cert.subject),
         common_name=name_attr(cert.subject, NameOID.COMMON_NAME),
         organization=name_attr(cert.subject, NameOID.ORGANIZATION_NAME),
-        organization_identifier=name_attr(cert.subject, NameOID.ORGANIZATION_IDENTIFIER),
+        organization_identifier=uscc_of_identifier(name_attr(cert.subject, NameOID.ORGANIZATION_IDENTIFIER)),
         serial_hex=format(cert.serial_number, "x"),
         sha256_fingerprint=hashlib.sha256(cert.public_bytes(Encoding.DER)).hexdigest(),
         issuer=_rfc4514(cert.issuer),

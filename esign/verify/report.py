@@ -185,7 +185,7 @@ class CertificateInfo:
     organization: str | None
     """O: the township government."""
     organization_identifier: str | None
-    """organizationIdentifier (2.5.4.97): the 统一社会信用代码 (USCC)."""
+    """organizationIdentifier (2.5.4.97): the 统一社会信用代码 (USCC), its ``NTRCN-`` prefix removed."""
     serial_hex: str
     """Serial number, lower-case hex without leading zeros."""
     sha256_fingerprint: str

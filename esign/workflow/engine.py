@@ -1,9 +1,11 @@
 """The per-process stamping engine: everything a stamp needs, prepared once and reused.
 
 Per seal it keeps the signer and the seal artwork; per revocation epoch the validation data
-(OCSP answer and CRLs) embedded at B-LT. A revocation anywhere bumps the epoch in the shared
-database, so no worker embeds a stale 'good' answer after a seal was revoked. Nothing here holds
-a database transaction while signing.
+(certificates and CRLs) embedded at B-LT. A revocation anywhere bumps the epoch in the shared
+database, so no worker embeds stale data after a seal was revoked. The seal certificate's OCSP
+answer is made per document, after it was signed: its thisUpdate is the first whole second at or
+after the signature time-stamp's genTime (OCSP times have whole seconds), and its status is read
+from the database then. Nothing here holds a database transaction while signing.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from esign.errors import StateError
 from esign.pki import store as pki_store
 from esign.pki.crl import current_crl
 from esign.pki.keystore.api import TokenKeyStore
+from esign.pki.ocsp import OcspResponder
 from esign.pki.timestamper import InProcessTimeStamper
 from esign.pki.tsa import TimeStampAuthority
 from esign.registry.models import Seal
@@ -35,6 +38,16 @@ from esign.stamp.signing import SealCredentials, ValidationMaterial
 __all__ = ["SealMaterial", "StampEngine"]
 
 _VALIDATION_REFRESH = dt.timedelta(hours=1)
+_SECOND = dt.timedelta(seconds=1)
+
+
+def _whole_second_after(gen_time: dt.datetime | None, now: dt.datetime) -> dt.datetime:
+    """The first whole second at or after ``gen_time``, or ``now`` (to the second) if later."""
+    floor_now = now.replace(microsecond=0)
+    if gen_time is None:
+        return floor_now
+    ceil_gen = gen_time.replace(microsecond=0) + (_SECOND if gen_time.microsecond else dt.timedelta(0))
+    return max(ceil_gen, floor_now)
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,6 +72,7 @@ class StampEngine:
         self._root_crl: bytes | None = None
         self._local = threading.local()
         self._tsa: TimeStampAuthority | None = None
+        self._responder: OcspResponder | None = None
 
     # -- seal material -----------------------------------------------------------------------
 
@@ -115,11 +129,15 @@ class StampEngine:
         pki = self.dep.pki
         cert = self.material(seal).credentials.certificate
         request = x509_ocsp.OCSPRequestBuilder().add_certificate(cert, pki.issuing, hashes.SHA256()).build()
+        request_der = request.public_bytes(Encoding.DER)
+        responder = self._ocsp_responder()
 
-        def lookup(serial: int) -> pki_store.CertStatus | None:
-            return pki_store.status(session, serial)
+        def fresh_ocsp() -> bytes:
+            gen_time: dt.datetime | None = getattr(self._local, "last_gen_time", None)
+            when = _whole_second_after(gen_time, self.clock())
+            with self.dep.transaction() as s:
+                return responder.respond(request_der, lambda serial: pki_store.status(s, serial), at=when)
 
-        answer = pki.ocsp_responder().respond(request.public_bytes(Encoding.DER), lookup, at=at)
         crls = [current_crl(session, pki, at=at)]
         root_crl = self._root_crl_der()
         if root_crl:
@@ -127,9 +145,15 @@ class StampEngine:
         certs = (cert, pki.issuing, pki.root, pki.tsa, pki.ocsp)
         return ValidationMaterial(
             certificates=tuple(c.public_bytes(Encoding.DER) for c in certs),
-            ocsp_responses=(answer,),
+            ocsp_responses=(),
             crls=tuple(crls),
+            fresh_ocsp=fresh_ocsp,
         )
+
+    def _ocsp_responder(self) -> OcspResponder:
+        if self._responder is None:
+            self._responder = self.dep.pki.ocsp_responder()
+        return self._responder
 
     def _root_crl_der(self) -> bytes | None:
         if self._root_crl is None:

@@ -43,6 +43,13 @@ def test_ca_profiles(pki: CountyPKI) -> None:
         == ext(root, x509.SubjectKeyIdentifier).value.digest
     )
     assert root.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "蒲县电子印章根CA"
+    # the issuing CA says where the root publishes its CRL and its certificate (RFC 5280 4.2.1.13, 4.2.2.1)
+    dp = ext(issuing, x509.CRLDistributionPoints).value
+    assert [n.value for d in dp for n in d.full_name or ()] == [f"{BASE_URL}/pki/root.crl"]
+    aia = ext(issuing, x509.AuthorityInformationAccess).value
+    assert [(a.access_method, a.access_location.value) for a in aia] == [
+        (x509.oid.AuthorityInformationAccessOID.CA_ISSUERS, f"{BASE_URL}/pki/root.crt")
+    ]
     assert root.not_valid_after_utc - root.not_valid_before_utc > dt.timedelta(days=19 * 365)
 
 
@@ -69,7 +76,7 @@ def test_seal_profile(pki: CountyPKI) -> None:
         NameOID.LOCALITY_NAME: "蒲县",
         NameOID.ORGANIZATION_NAME: "蒲县克城镇人民政府",
         NameOID.ORGANIZATIONAL_UNIT_NAME: "便民服务中心",
-        NameOID.ORGANIZATION_IDENTIFIER: USCC,
+        NameOID.ORGANIZATION_IDENTIFIER: "NTRCN-" + USCC,  # ETSI EN 319 412-1 5.1.4
         NameOID.COMMON_NAME: "蒲县克城镇人民政府行政审批服务专用章",
     }
     assert cert.issuer == pki.issuing.subject
