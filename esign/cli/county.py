@@ -131,23 +131,7 @@ def township_show(
         console.print(f"{key}: {value}")
 
 
-pki_app = typer.Typer(help="县级证书体系 / the county PKI", no_args_is_help=True)
-
-
-@pki_app.command("reissue-issuing")
-def reissue_issuing(home: HomeOpt = None) -> None:
-    """重新签发签发CA证书（加入根CA吊销列表和证书地址）/ re-issue the issuing CA certificate with its
-    revocation pointers (same key; needs keys/root.key.pem)."""
-    from esign.setup import reissue_issuing_ca
-
-    dep = open_deployment(home)
-    with dep.transaction() as session:
-        path = reissue_issuing_ca(dep, session, at=now())
-    console.print(f"[green]已重新签发[/] issuing CA re-issued: {path}（请重启服务 / restart the service）")
-
-
 def register(app: typer.Typer) -> None:
     app.command()(init)
     app.command()(demo)
-    app.add_typer(pki_app, name="pki")
     app.add_typer(township_app, name="township")

@@ -1,4 +1,5 @@
-"""``esign pki ...``: the county PKI's upgrade steps (the SM2 hierarchy for an existing home)."""
+"""``esign pki ...``: the county PKI's upgrade steps (the SM2 hierarchy for an existing home, the
+issuing CA re-issued with its revocation pointers)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,18 @@ def sm2_init(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     else:
         console.print("SM2 证书体系已存在 / the SM2 PKI exists")
     console.print(f"新签发 SM2 证书的印章 / seals given an SM2 certificate: {', '.join(seals) or '-'}")
+
+
+@pki_app.command("reissue-issuing")
+def reissue_issuing(home: HomeOpt = None) -> None:
+    """重新签发签发CA证书（加入根CA吊销列表和证书地址）/ re-issue the issuing CA certificate with its
+    revocation pointers (same key; needs keys/root.key.pem)."""
+    from esign.setup import reissue_issuing_ca
+
+    dep = open_deployment(home)
+    with dep.transaction() as session:
+        path = reissue_issuing_ca(dep, session, at=now())
+    console.print(f"[green]已重新签发[/] issuing CA re-issued: {path}（请重启服务 / restart the service）")
 
 
 def register(app: typer.Typer) -> None:
