@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.test_main import _esign
-from tests.ses.conftest import SAMPLES, build_pki, make_test_seal
-from tests.ses.test_seal import _crl
+from tests.ses.conftest import SAMPLES, build_pki, crl_of, make_test_seal
 
 
 def _pem(der: bytes) -> str:
@@ -24,7 +23,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (d / "seal.esl").write_bytes(make_test_seal(pki))
     (d / "root.pem").write_text(_pem(pki.root.der))
     (d / "issuing.pem").write_text(_pem(pki.issuing.der))
-    (d / "crl.der").write_bytes(_crl(pki))
+    (d / "crl.der").write_bytes(crl_of(pki))
     (d / "junk.esl").write_bytes(b"\x30\x82\x01\x00not a seal")
     (d / "notcert.pem").write_text("hello")
     return d

@@ -15,8 +15,9 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from PIL import Image, ImageDraw
 
 from esign.pki.sm2 import Sm2PrivateKey, sm3
-from esign.pki.sm2_certs import Sm2Certificate, signing_key_usage, sm2_certificate
+from esign.pki.sm2_certs import Sm2Certificate, signing_key_usage, sm2_certificate, sm2_crl
 from esign.pki.sm2_tsp import sm2_timestamp_token
+from esign.pki.status import CertKind, CertState, CertStatus, RevocationReason
 from esign.ses.seal import SealPicture, make_seal
 from tests.pki.conftest import openssl  # noqa: F401  (the fixture, shared)
 
@@ -157,3 +158,21 @@ def make_test_seal(pki: Pki, **overrides: object) -> bytes:
 @pytest.fixture(scope="session")
 def seal_der(pki: Pki) -> bytes:
     return make_test_seal(pki)
+
+
+def crl_of(pki: Pki, revoked: dict[int, CertState] | None = None) -> bytes:
+    entries = [
+        CertStatus(
+            serial=s,
+            kind=CertKind.SEAL,
+            issuer_serial=2,
+            state=st,
+            not_after=AT + dt.timedelta(days=900),
+            revoked_at=AT - dt.timedelta(days=1),
+            reason=RevocationReason.KEY_COMPROMISE,
+        )
+        for s, st in (revoked or {}).items()
+    ]
+    return sm2_crl(
+        pki.issuing, pki.issuing_key, entries, number=1, at=AT - dt.timedelta(hours=1), period=dt.timedelta(days=7)
+    )

@@ -10,39 +10,20 @@ from pathlib import Path
 import pytest
 from asn1crypto import core
 
-from esign.pki.sm2_certs import sm2_crl
-from esign.pki.status import CertKind, CertState, CertStatus, RevocationReason
+from esign.pki.status import CertState
 from esign.ses.asn1 import SES_Seal
 from esign.ses.chain import crl_lookup
 from esign.ses.seal import SealPicture, SesFormatError, parse_seal
 from esign.ses.verify import SesTrust, verify_seal
 from esign.verify.report import Indication, SubIndication
 from tests.pki.conftest import Run
-from tests.ses.conftest import AT, SAMPLES, Pki, build_pki, seal_png
+from tests.ses.conftest import AT, SAMPLES, Pki, build_pki, crl_of, seal_png
 
 USER_V4 = SAMPLES / "UserV4.esl"
 
 
-def _crl(pki: Pki, revoked: dict[int, CertState] | None = None) -> bytes:
-    entries = [
-        CertStatus(
-            serial=s,
-            kind=CertKind.SEAL,
-            issuer_serial=2,
-            state=st,
-            not_after=AT + dt.timedelta(days=900),
-            revoked_at=AT - dt.timedelta(days=1),
-            reason=RevocationReason.KEY_COMPROMISE,
-        )
-        for s, st in (revoked or {}).items()
-    ]
-    return sm2_crl(
-        pki.issuing, pki.issuing_key, entries, number=1, at=AT - dt.timedelta(hours=1), period=dt.timedelta(days=7)
-    )
-
-
 def _trust(pki: Pki, crls: list[bytes] | None = None) -> SesTrust:
-    return SesTrust.of([pki.root], [pki.issuing], crl_lookup(crls if crls is not None else [_crl(pki)]))
+    return SesTrust.of([pki.root], [pki.issuing], crl_lookup(crls if crls is not None else [crl_of(pki)]))
 
 
 def test_made_seal_reads_back_field_by_field(pki: Pki, seal_der: bytes) -> None:
@@ -84,7 +65,7 @@ def test_seal_refusals(pki: Pki, seal_der: bytes) -> None:
     r = verify_seal(seal_der, _trust(pki), at=AT + dt.timedelta(days=400))
     assert r.subindication is SubIndication.EXPIRED and "seal_expired" in {f.code for f in r.signatures[0].reasons}
     # The maker certificate revoked.
-    r = verify_seal(seal_der, _trust(pki, [_crl(pki, {pki.maker.asn1.serial_number: CertState.REVOKED})]), at=AT)
+    r = verify_seal(seal_der, _trust(pki, [crl_of(pki, {pki.maker.asn1.serial_number: CertState.REVOKED})]), at=AT)
     assert r.subindication is SubIndication.REVOKED
     # No revocation information: cannot tell yet.
     r = verify_seal(seal_der, SesTrust.of([pki.root], [pki.issuing]), at=AT)

@@ -21,14 +21,13 @@ from esign.ses.signature import parse_signature, sign, verify_signature
 from esign.ses.verify import SesTrust
 from esign.verify.report import Indication, SubIndication
 from tests.pki.conftest import Run
-from tests.ses.conftest import AT, SAMPLES, Pki
-from tests.ses.test_seal import _crl
+from tests.ses.conftest import AT, SAMPLES, Pki, crl_of
 
 DOC = "县人民政府关于印发某某办法的通知".encode() * 100
 
 
 def _trust(pki: Pki, crls: list[bytes] | None = None) -> SesTrust:
-    return SesTrust.of([pki.root], [pki.issuing], crl_lookup(crls if crls is not None else [_crl(pki)]))
+    return SesTrust.of([pki.root], [pki.issuing], crl_lookup(crls if crls is not None else [crl_of(pki)]))
 
 
 def _sign(pki: Pki, seal_der: bytes, **kw: object) -> bytes:
@@ -90,7 +89,7 @@ def test_what_verification_catches(pki: Pki, seal_der: bytes) -> None:
     codes = {f.code for f in r.signatures[0].reasons}
     assert r.subindication is SubIndication.SIG_CRYPTO_FAILURE and {"signature_invalid", "signer_not_in_seal"} <= codes
     # 5: revoked before the proven time / after it
-    revoked = _trust(pki, [_crl(pki, {pki.signer.asn1.serial_number: CertState.REVOKED})])
+    revoked = _trust(pki, [crl_of(pki, {pki.signer.asn1.serial_number: CertState.REVOKED})])
     r = verify_signature(der, revoked, at=AT + dt.timedelta(days=1), data=DOC)
     assert r.subindication is SubIndication.REVOKED
     late = _sign(pki, seal_der, at=AT - dt.timedelta(days=5), timestamper=pki.timestamper(AT - dt.timedelta(days=5)))
