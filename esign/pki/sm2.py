@@ -126,6 +126,16 @@ def _z(user_id: bytes, x: bytes, y: bytes, *, a: int = _A, b: int = _B, gx: int 
     return sm3(entl + user_id + b"".join(v.to_bytes(32, "big") for v in parts) + x + y)
 
 
+def _curve_of(algorithm: keys.PublicKeyAlgorithm | keys.PrivateKeyAlgorithm) -> str:
+    """The curve an EC key AlgorithmIdentifier names (id-ecPublicKey + named curve), else its own OID
+    (some writers put the SM2 OID itself in the algorithm field)."""
+    oid = str(algorithm["algorithm"].dotted)
+    params = algorithm["parameters"]
+    if oid == "1.2.840.10045.2.1" and params.name == "named":
+        return str(params.chosen.dotted)
+    return oid
+
+
 def _on_curve(x: int, y: int) -> bool:
     return x < _P and y < _P and (y * y - x * x * x - _A * x - _B) % _P == 0
 
@@ -198,13 +208,7 @@ class Sm2PublicKey:
         """From a DER SubjectPublicKeyInfo: id-ecPublicKey with the SM2 curve (or the SM2 OID itself)."""
         try:
             info = keys.PublicKeyInfo.load(der, strict=True)
-            algorithm = info["algorithm"]
-            oid = algorithm["algorithm"].dotted
-            params = algorithm["parameters"]
-            if oid == "1.2.840.10045.2.1":  # id-ecPublicKey
-                ok = params.name == "named" and params.chosen.dotted == SM2_CURVE_OID
-            else:
-                ok = oid == SM2_CURVE_OID
+            ok = _curve_of(info["algorithm"]) == SM2_CURVE_OID
             point = bytes(info["public_key"])
         except (ValueError, TypeError, KeyError) as e:
             raise _key_error("无法解析公钥信息。", "cannot parse the SubjectPublicKeyInfo.") from e
@@ -305,10 +309,7 @@ class Sm2PrivateKey:
     def _from_private_key_info(cls, der: bytes) -> Sm2PrivateKey:
         try:
             info = keys.PrivateKeyInfo.load(der, strict=True)
-            alg = info["private_key_algorithm"]
-            oid = alg["algorithm"].dotted
-            params = alg["parameters"]
-            curve = params.chosen.dotted if oid == "1.2.840.10045.2.1" and params.name == "named" else oid
+            curve = _curve_of(info["private_key_algorithm"])
             ec_key = keys.ECPrivateKey.load(info["private_key"].contents)
             scalar = ec_key["private_key"].native
             embedded = ec_key["public_key"]

@@ -33,6 +33,7 @@ from esign.ses.seal import Seal, SesFormatError, parse_seal
 from esign.verify.certs import certificate_info
 from esign.verify.conclusion import conclusion, legal_conditions
 from esign.verify.report import (
+    SUBINDICATION_PRIORITY,
     UNKNOWN_REVOCATION,
     CertificateInfo,
     ChangeCategory,
@@ -46,42 +47,23 @@ from esign.verify.report import (
     SubIndication,
     VerificationReport,
     indication_of,
+    worst_subindication,
 )
 
 __all__ = ["SealCheck", "SesTrust", "cert_info", "check_seal", "verify_seal", "worst"]
 
-#: Most serious first (the same order as the PAdES verifier's).
-PRIORITY = [
-    SubIndication.FORMAT_FAILURE,
-    SubIndication.HASH_FAILURE,
-    SubIndication.SIG_CRYPTO_FAILURE,
-    SubIndication.NO_SIGNING_CERTIFICATE_FOUND,
-    SubIndication.REVOKED,
-    SubIndication.EXPIRED,
-    SubIndication.NOT_YET_VALID,
-    SubIndication.NO_CERTIFICATE_CHAIN_FOUND,
-    SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE,
-    SubIndication.CHAIN_CONSTRAINTS_FAILURE,
-    SubIndication.CRYPTO_CONSTRAINTS_FAILURE,
-    SubIndication.OUT_OF_BOUNDS_NO_POE,
-    SubIndication.REVOKED_NO_POE,
-    SubIndication.TRY_LATER,
-    SubIndication.SIG_CONSTRAINTS_FAILURE,
-    SubIndication.SIGNED_DATA_NOT_FOUND,
-    SubIndication.GENERIC,
-]
-
 
 def worst(subs: Sequence[SubIndication]) -> SubIndication | None:
-    """The most serious sub-indication of ``subs`` (None when empty)."""
-    return min(subs, key=PRIORITY.index) if subs else None
+    """The most serious sub-indication of ``subs`` (the PAdES verifier's order)."""
+    return worst_subindication(subs)
 
 
 def by_severity(subs: Sequence[SubIndication], reasons: Sequence[Finding]) -> tuple[Finding, ...]:
     """``reasons`` (one per entry of ``subs``) most serious first, so the first one explains the verdict."""
     if len(subs) != len(reasons):
         return tuple(reasons)
-    pairs = sorted(zip(subs, reasons, strict=True), key=lambda p: PRIORITY.index(p[0]))
+    rank = {s: i for i, s in enumerate(SUBINDICATION_PRIORITY)}
+    pairs = sorted(zip(subs, reasons, strict=True), key=lambda p: rank.get(p[0], len(rank)))
     return tuple(r for _, r in pairs)
 
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "SUBINDICATION_PRIORITY",
     "CertificateInfo",
     "ChangeCategory",
     "ChangeInfo",
@@ -37,6 +39,7 @@ __all__ = [
     "TimestampInfo",
     "VerificationReport",
     "indication_of",
+    "worst_subindication",
 ]
 
 
@@ -84,6 +87,35 @@ _FAILED = {
     SubIndication.NOT_YET_VALID,
     SubIndication.NO_SIGNATURE_FOUND,
 }
+
+
+#: Most serious first: when several things are wrong, the first of these decides the sub-indication
+#: (structure, integrity, the certificate at the proven time, then revocation; every finding is kept).
+SUBINDICATION_PRIORITY = (
+    SubIndication.FORMAT_FAILURE,
+    SubIndication.HASH_FAILURE,
+    SubIndication.SIG_CRYPTO_FAILURE,
+    SubIndication.NO_SIGNING_CERTIFICATE_FOUND,
+    SubIndication.REVOKED,
+    SubIndication.EXPIRED,
+    SubIndication.NOT_YET_VALID,
+    SubIndication.NO_CERTIFICATE_CHAIN_FOUND,
+    SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE,
+    SubIndication.CHAIN_CONSTRAINTS_FAILURE,
+    SubIndication.CRYPTO_CONSTRAINTS_FAILURE,
+    SubIndication.OUT_OF_BOUNDS_NO_POE,
+    SubIndication.REVOKED_NO_POE,
+    SubIndication.TRY_LATER,
+    SubIndication.SIG_CONSTRAINTS_FAILURE,
+    SubIndication.SIGNED_DATA_NOT_FOUND,
+    SubIndication.GENERIC,
+)
+
+
+def worst_subindication(subs: Sequence[SubIndication]) -> SubIndication | None:
+    """The most serious of ``subs`` per :data:`SUBINDICATION_PRIORITY` (None when empty)."""
+    rank = {s: i for i, s in enumerate(SUBINDICATION_PRIORITY)}
+    return min(subs, key=lambda s: rank.get(s, len(rank))) if subs else None
 
 
 def indication_of(sub: SubIndication | None) -> Indication:

@@ -42,6 +42,7 @@ from esign.verify.report import (
     SubIndication,
     TimestampInfo,
     indication_of,
+    worst_subindication,
 )
 from esign.verify.revocation import collect_evidence, decide
 from esign.verify.timestamps import RevocationData, check_token, validation_context
@@ -49,24 +50,6 @@ from esign.verify.timestamps import RevocationData, check_token, validation_cont
 __all__ = ["SignatureContext", "evaluate_signature", "unreadable_signature"]
 
 _SUBFILTERS = {"/ETSI.CAdES.detached", "/adbe.pkcs7.detached"}
-_PRIORITY = [
-    SubIndication.FORMAT_FAILURE,
-    SubIndication.HASH_FAILURE,
-    SubIndication.SIG_CRYPTO_FAILURE,
-    SubIndication.NO_SIGNING_CERTIFICATE_FOUND,
-    SubIndication.REVOKED,
-    SubIndication.EXPIRED,
-    SubIndication.NOT_YET_VALID,
-    SubIndication.NO_CERTIFICATE_CHAIN_FOUND,
-    SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE,
-    SubIndication.CHAIN_CONSTRAINTS_FAILURE,
-    SubIndication.CRYPTO_CONSTRAINTS_FAILURE,
-    SubIndication.OUT_OF_BOUNDS_NO_POE,
-    SubIndication.REVOKED_NO_POE,
-    SubIndication.TRY_LATER,
-    SubIndication.SIG_CONSTRAINTS_FAILURE,
-    SubIndication.GENERIC,
-]
 
 
 @dataclass(frozen=True)
@@ -88,10 +71,7 @@ class SignatureContext:
 
 
 def _worst(subs: Sequence[SubIndication]) -> SubIndication | None:
-    for s in _PRIORITY:
-        if s in subs:
-            return s
-    return subs[0] if subs else None
+    return worst_subindication(subs)
 
 
 def _t(value: dt.datetime | None) -> str:
