@@ -144,15 +144,25 @@ def run(ctx: Context) -> Section:
 
         for label, (data, placement) in files.items():
             ctx.progress(f"hostile: {label}")
-            routes = {
-                "verify": lambda data=data: client.post("/api/v1/verify", files={"file": ("x.pdf", data)}),
-                "stamp": lambda data=data, placement=placement: stamp(data, placement),
-            }
-            for route, call in routes.items():
+            normal = label.startswith("normal")
+            outputs: list[bytes] = []
+
+            def stamp_route(
+                data: bytes = data, placement: str | None = placement, outputs: list[bytes] = outputs
+            ) -> httpx.Response:
+                r = stamp(data, placement)
+                if r.status_code == 200 and r.json().get("result_url"):
+                    outputs.append(client.get(r.json()["result_url"], headers=clerk).content)
+                return r
+
+            def verify_route(data: bytes = data, outputs: list[bytes] = outputs) -> httpx.Response:
+                # a normal document is verified as stamped (its signature checked), a hostile one as it is
+                return client.post("/api/v1/verify", files={"file": ("x.pdf", outputs[-1] if outputs else data)})
+
+            for route, call in (("stamp", stamp_route), ("verify", verify_route)):
                 r, grown, kept, cpu = measured(call)
                 answer = _answer(r)
-                hostile_doc = not label.startswith("normal")
-                if hostile_doc:
+                if not normal:
                     worst["grown"] = max(worst["grown"], grown)
                     if "too_complex" in answer:
                         worst["cpu"] = max(worst["cpu"], cpu)
@@ -213,7 +223,8 @@ def run(ctx: Context) -> Section:
         "answer: HTTP status and error code (verify answers 200 with a report when the document is merely unsigned "
         "or broken; verification never decodes page content, so content, font and image bombs cost it nothing).",
         "stamp: the clerk's submission with keyword placement unless the row needs another (position for the DSS "
-        "bomb and the scan, riding or repeated seals); a request accepted at submission is approved (signed).",
+        "bomb and the scan, riding or repeated seals); a request accepted at submission is approved (signed); "
+        "the normal documents are then verified as stamped.",
         "RSS kept: resident size after the request minus before it (memory given back when small).",
         "before: a child process doing the same work without the budget (pyHanko's default limits for the DSS; "
         "PDFium's text extraction for the content bomb), capped at 4 GiB of address space and 20 s of CPU.",

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from esign import __version__
+from esign.budget import tune_allocator
 from esign.config import Settings
 from esign.deployment import Deployment
 from esign.errors import EsignError
@@ -193,6 +194,7 @@ def app_from_env() -> FastAPI:
     every worker process; passes in several processes never send one delivery twice.
     """
     interval = float(os.environ.get("ESIGN_FEED_INTERVAL", "15") or 0)
+    tune_allocator()  # buffers of a large document go back to the system afterwards (esign.budget)
     settings = Settings()
     return create_app(
         settings, feed_interval=interval or None, checkpoint_interval=settings.checkpoint_interval or None
