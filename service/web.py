@@ -15,7 +15,7 @@ from esign.errors import EsignError
 from esign.localtime import DEFAULT_ZONE, local_text, zone_label
 from esign.registry import Actor, Permission, Role, get_county
 from service import labels
-from service.websession import CSRF_FIELD, csrf_input, finish_page, prepare_csrf
+from service.websession import csrf_input, finish_page
 
 __all__ = ["MENUS", "back", "menu_for", "page", "templates"]
 
@@ -69,9 +69,9 @@ def menu_for(actor: Actor) -> list[tuple[str, str]]:
 def page(
     request: Request, session: Session, name: str, actor: Actor, *, status_code: int = 200, **context: object
 ) -> HTMLResponse:
-    """Render ``name`` with the county, the actor, a flash message taken from the query string, the
-    CSRF token its forms carry and ``local(at)``, which writes an instant in the deployment's zone
-    (``tz`` names it: 北京时间)."""
+    """Render ``name`` with the county, the actor, a flash message taken from the query string and
+    ``local(at)``, which writes an instant in the deployment's zone (``tz`` names it: 北京时间); a
+    page with a form that posts sets the pre-session cookie its CSRF token needs."""
     zone = _zone(request)
     try:
         county = get_county(session).name
@@ -85,7 +85,6 @@ def page(
         "flash_kind": "error" if request.query_params.get("kind") == "error" else "ok",
         "local": partial(local_text, zone=zone),
         "tz": zone_label(zone),
-        CSRF_FIELD: prepare_csrf(request),
     }
     response = templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
     finish_page(request, response)

@@ -80,7 +80,7 @@ def prepare_csrf(request: Request) -> str:
     session_id = request.cookies.get(SESSION_COOKIE, "")
     if session_id:
         return _token(session_id)
-    secret = request.cookies.get(_PRESESSION_COOKIE, "")
+    secret = request.cookies.get(_PRESESSION_COOKIE, "") or getattr(request.state, "new_csrf_secret", "")
     if not secret:
         secret = secrets.token_urlsafe(32)
         request.state.new_csrf_secret = secret
@@ -98,8 +98,10 @@ def finish_page(request: Request, response: Response) -> None:
 
 @pass_context
 def csrf_input(context: Context) -> Markup:
-    """Jinja global: ``{{ csrf_input() }}`` inside every ``<form method="post">``."""
-    return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, escape(context.get(CSRF_FIELD, "")))
+    """Jinja global: ``{{ csrf_input() }}`` inside every ``<form method="post">``. Only a page with
+    such a form gives an anonymous browser the pre-session cookie (see :func:`finish_page`)."""
+    token = prepare_csrf(context["request"])
+    return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, escape(token))
 
 
 async def submitted_csrf_token(request: Request) -> str:

@@ -283,3 +283,12 @@ def test_every_cookie_authenticated_route_that_changes_state_refuses_a_post_with
             checked.append(route.path)
     assert {"/desk/requests", "/admin/seals/{seal_id}/{action}", "/desk/requests/{request_id}/approve"} <= set(checked)
     assert len(checked) > 15, checked
+
+
+def test_only_a_page_with_a_form_that_posts_gives_a_visitor_the_pre_session_cookie(site):
+    client = browser(site)
+    assert "set-cookie" not in client.get("/status").headers  # a public page without such a form
+    login = client.get("/admin/login")
+    assert login.headers["set-cookie"].startswith("esign_csrf=")
+    assert "set-cookie" not in client.get("/admin/login").headers  # kept, not replaced on every page
+    assert csrf_of(client.get("/admin/login").text) == csrf_of(login.text)
