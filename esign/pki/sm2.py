@@ -47,6 +47,7 @@ __all__ = [
     "Sm2PrivateKey",
     "Sm2PublicKey",
     "Sm3Hasher",
+    "signature_from_raw",
     "sm3",
 ]
 
@@ -166,6 +167,15 @@ def _raw_signature(signature_der: bytes) -> bytes | None:
     if i != len(sig) or not (0 < r < _N and 0 < s < _N):
         return None
     return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
+def signature_from_raw(raw: bytes) -> bytes:
+    """DER ``SEQUENCE {r, s}`` from the 64-byte ``r || s`` that SDF/SKF devices return (GM/T 0018, 0016)."""
+    if not isinstance(raw, bytes) or len(raw) != 64:
+        raise InputError(
+            "r||s 签名必须是 64 字节。", "A raw r||s signature must be 64 bytes.", code="sm2_bad_signature"
+        )
+    return _der_signature(raw)
 
 
 def _der_signature(raw: bytes) -> bytes:

@@ -47,7 +47,8 @@ BouncyCastle), whose files are the foreign samples the tests read::
         extDatas        [0] EXPLICIT ExtensionDatas OPTIONAL }
 
 Two encoding choices follow ofdrw/BouncyCastle, which read the fields positionally: ``critical`` is
-always written (a reader that skips DEFAULT values would lose its place), and the SES_CertList CHOICE,
+always written (a reader that skips DEFAULT values would lose its place; an absent one is read as
+FALSE), and the SES_CertList CHOICE,
 whose two alternatives share the SEQUENCE tag, is kept as :class:`asn1crypto.core.Any` and read as the
 alternative ``certListType`` names (:func:`cert_list`).
 """
@@ -82,7 +83,7 @@ class ExtData(core.Sequence):
 
     _fields: ClassVar = [
         ("extnID", core.ObjectIdentifier),
-        ("critical", core.Boolean),
+        ("critical", core.Boolean, {"optional": True}),
         ("extnValue", core.OctetString),
     ]
 

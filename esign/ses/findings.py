@@ -54,6 +54,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "签章者证书不在电子印章的证书列表中，签章者无权使用该印章。",
         "The signer certificate is not in the seal's certificate list: the signer may not use this seal.",
     ),
+    "signature_raw_rs": (
+        "{what}签名值是 64 字节的 r||s 裸格式，不是 GB/T 35276 规定的 DER 编码；已按 r||s 验证。",
+        "The {what_en} signature is a bare 64-byte r||s, not the DER that GB/T 35276 specifies; checked as r||s.",
+    ),
     "signature_invalid": (
         "电子签章的签名值无效，签章数据可能被伪造或篡改。",
         "The signature value does not verify: the signature data may be forged or altered.",

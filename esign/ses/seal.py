@@ -61,8 +61,11 @@ PERSONAL_SEAL = 2
 
 _DIGESTS = {
     "sm3": sm3,
+    "1.2.156.10197.1.401": sm3,
     "sha256": lambda d: hashlib.sha256(d).digest(),
+    "2.16.840.1.101.3.4.2.1": lambda d: hashlib.sha256(d).digest(),
     "sha1": lambda d: hashlib.sha1(d, usedforsecurity=False).digest(),
+    "1.3.14.3.2.26": lambda d: hashlib.sha1(d, usedforsecurity=False).digest(),
 }
 
 
@@ -146,7 +149,7 @@ class Seal:
         if self.cert_list_type == 1:
             return cert_der in self.signer_certs
         for algorithm, digest in self.cert_digests:
-            fn = _DIGESTS.get(algorithm.lower().replace("-", ""))
+            fn = _DIGESTS.get(algorithm.strip().lower().replace("-", ""))
             if fn is not None and fn(cert_der) == digest:
                 return True
         return False

@@ -48,7 +48,7 @@ from esign.ses.seal import (
     bit_string_octets,
     parse_seal,
 )
-from esign.ses.verify import SesTrust, _report, _t, by_severity, cert_info, check_seal, worst
+from esign.ses.verify import SesTrust, _report, _t, by_severity, cert_info, check_seal, verify_value, worst
 from esign.verify.report import (
     UNKNOWN_REVOCATION,
     ChangeCategory,
@@ -223,7 +223,9 @@ def verify_signature(
         return _report(der, at, (), (problem,), _SIGNATURE_PASSED)
 
     # 2. the signature value
-    crypto_valid = signer.public_key.verify(parsed.signature, parsed.tbs_der)
+    crypto_valid, bare = verify_value(signer.public_key, parsed.signature, parsed.tbs_der)
+    if crypto_valid and bare:
+        warnings.append(finding("signature_raw_rs", what="签章者", what_en="signer's"))
     if not crypto_valid:
         subs.append(SubIndication.SIG_CRYPTO_FAILURE)
         reasons.append(finding("signature_invalid"))
@@ -238,6 +240,7 @@ def verify_signature(
     seal_check = check_seal(parsed.seal, trust, time=time, now=at, proven=poe is not None, standalone=False)
     subs += seal_check.subs
     reasons += seal_check.reasons
+    warnings += seal_check.warnings
     # 5. the signer certificate
     chain = validate_chain(signer, roots=trust.roots, intermediates=trust.intermediates, at=time)
     if not chain.trusted:

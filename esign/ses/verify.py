@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from cryptography import x509
 
 from esign.errors import InputError
+from esign.pki.sm2 import Sm2PublicKey, signature_from_raw
 from esign.pki.sm2_certs import Sm2Certificate
 from esign.ses.chain import ChainResult, RevocationLookup, name_text, validate_chain
 from esign.ses.findings import finding
@@ -50,7 +51,16 @@ from esign.verify.report import (
     worst_subindication,
 )
 
-__all__ = ["SealCheck", "SesTrust", "cert_info", "check_seal", "verify_seal", "worst"]
+__all__ = [
+    "SealCheck",
+    "SesTrust",
+    "by_severity",
+    "cert_info",
+    "check_seal",
+    "verify_seal",
+    "verify_value",
+    "worst",
+]
 
 
 def worst(subs: Sequence[SubIndication]) -> SubIndication | None:
@@ -97,6 +107,16 @@ class SesTrust:
         return cls(load(roots), load(intermediates), revocation)
 
 
+def verify_value(public_key: Sm2PublicKey, signature: bytes, data: bytes) -> tuple[bool, bool]:
+    """(valid, bare): an SM2 signature in DER, or else a bare 64-byte ``r || s`` (what some devices and
+    seal makers write; GB/T 38540 v4 means DER). ``bare`` says the second form was needed."""
+    if public_key.verify(signature, data):
+        return True, False
+    if len(signature) == 64:
+        return public_key.verify(signature_from_raw(signature), data), True
+    return False, False
+
+
 def cert_info(der: bytes) -> CertificateInfo | None:
     """What a report shows of a certificate (None if cryptography cannot read it)."""
     try:
@@ -124,6 +144,8 @@ class SealCheck:
     """Sub-indications found."""
     reasons: list[Finding] = field(default_factory=list)
     """What was found wrong."""
+    warnings: list[Finding] = field(default_factory=list)
+    """What is worth knowing but decides nothing."""
 
     def info(self) -> SealDataInfo:
         """The report's view of the seal."""
@@ -160,7 +182,7 @@ def check_seal(
         check.subs.append(SubIndication.FORMAT_FAILURE)
         check.reasons.append(finding("ses_unreadable", detail="制章者证书不是 SM2 证书 / maker certificate is not SM2"))
         return check
-    valid = maker.public_key.verify(seal.signed_value, seal.seal_info_der)
+    valid, bare = verify_value(maker.public_key, seal.signed_value, seal.seal_info_der)
     chain = validate_chain(
         maker,
         roots=trust.roots,
@@ -171,6 +193,8 @@ def check_seal(
     )
     check = SealCheck(seal, valid, chain)
     subs, reasons = check.subs, check.reasons
+    if valid and bare:
+        check.warnings.append(finding("signature_raw_rs", what="制章者", what_en="maker's"))
     if not valid:
         subs.append(SubIndication.SIG_CRYPTO_FAILURE)
         reasons.append(finding("maker_signature_invalid"))
@@ -270,7 +294,7 @@ def verify_seal(data: bytes, trust: SesTrust, *, at: dt.datetime) -> Verificatio
         indication=indication_of(sub),
         subindication=sub,
         reasons=by_severity(check.subs, check.reasons),
-        warnings=(),
+        warnings=tuple(check.warnings),
         signer=cert_info(seal.maker_cert),
         chain=() if chain is None else chain.issuer_subjects,
         trusted_signing_time=None,

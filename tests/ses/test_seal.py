@@ -4,16 +4,18 @@ judged exactly (maker signature good, certificates expired in 2022, a root that 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
 import pytest
-from asn1crypto import core
+from asn1crypto import algos, core
 
+from esign.pki.sm2 import sm3
 from esign.pki.status import CertState
-from esign.ses.asn1 import SES_Seal
+from esign.ses.asn1 import ExtensionDatas, SES_Seal
 from esign.ses.chain import crl_lookup
-from esign.ses.seal import SealPicture, SesFormatError, parse_seal
+from esign.ses.seal import SealPicture, SesFormatError, _extensions, parse_seal
 from esign.ses.verify import SesTrust, verify_seal
 from esign.verify.report import Indication, SubIndication
 from tests.pki.conftest import Run
@@ -157,3 +159,27 @@ def test_openssl_checks_the_maker_signature(openssl: Run, pki: Pki, seal_der: by
         assert out.returncode == 0 and "Verified Successfully" in out.stdout, (name, out.stdout, out.stderr)
         (tmp_path / "info").write_bytes(seal.seal_info_der[:-1] + bytes([seal.seal_info_der[-1] ^ 1]))
         assert openssl(*args).returncode != 0
+
+
+def test_foreign_variants_are_read(pki: Pki, seal_der: bytes) -> None:
+    """What other makers write: a bare r||s maker signature (device output), ExtData without its
+    DEFAULT critical, a certListType 2 digest list."""
+    seal = parse_seal(seal_der)
+    rs = algos.DSASignature.load(seal.signed_value)
+    r, s = rs["r"].native, rs["s"].native
+    bare = SES_Seal.load(seal_der)
+    bare["signedValue"] = core.OctetBitString(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
+    report = verify_seal(bare.dump(force=True), _trust(pki), at=AT)
+    assert report.indication is Indication.TOTAL_PASSED, report.to_dict()
+    assert [w.code for w in report.signatures[0].warnings] == ["signature_raw_rs"]
+    bad = SES_Seal.load(seal_der)
+    bad["signedValue"] = core.OctetBitString((r ^ 1).to_bytes(32, "big") + s.to_bytes(32, "big"))
+    assert verify_seal(bad.dump(force=True), _trust(pki), at=AT).subindication is SubIndication.SIG_CRYPTO_FAILURE
+
+    ext = ExtensionDatas.load(bytes.fromhex("300b3009060355040104020501"))  # SEQUENCE { OID 2.5.4.1, OCTET STRING }
+    assert ext[0]["critical"].native is None and _extensions(ext)[0].critical is False
+
+    by_digest = dataclasses.replace(
+        seal, cert_list_type=2, signer_certs=(), cert_digests=(("SM3", sm3(pki.signer.der)),)
+    )
+    assert by_digest.lists_signer(pki.signer.der) and not by_digest.lists_signer(pki.other_signer.der)
