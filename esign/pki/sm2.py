@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 import os
 from dataclasses import dataclass
+from typing import Protocol
 
 from asn1crypto import algos, core, keys, pem
 from cryptography.hazmat.primitives import hashes, padding
@@ -46,6 +47,7 @@ __all__ = [
     "Sm2KeyError",
     "Sm2PrivateKey",
     "Sm2PublicKey",
+    "Sm2Signing",
     "Sm3Hasher",
     "signature_from_raw",
     "sm3",
@@ -74,6 +76,15 @@ _PRF: dict[str, type[hashes.HashAlgorithm]] = {
     "sha384": hashes.SHA384,
     "sha512": hashes.SHA512,
 }
+
+
+class Sm2Signing(Protocol):
+    """Anything that makes SM2 signatures: :class:`Sm2PrivateKey`, or a key store's signer (a file, an
+    SDF/SKF device) that never hands its private key out."""
+
+    def sign(self, data: bytes, *, user_id: bytes = DEFAULT_USER_ID) -> bytes:
+        """The DER SM2 signature over ``data`` (``e = SM3(Z_A || data)``)."""
+        ...
 
 
 class Sm2KeyError(InputError):

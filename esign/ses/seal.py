@@ -23,7 +23,7 @@ from asn1crypto import core
 
 from esign.errors import InputError
 from esign.pki._util import require_utc
-from esign.pki.sm2 import SM2_WITH_SM3_OID, Sm2PrivateKey, sm3
+from esign.pki.sm2 import SM2_WITH_SM3_OID, Sm2KeyError, Sm2Signing, sm3
 from esign.pki.sm2_certs import Sm2Certificate
 from esign.ses.asn1 import (
     CertDigestList,
@@ -253,7 +253,7 @@ def make_seal(
     valid_end: dt.datetime,
     picture: SealPicture,
     maker_cert: bytes,
-    maker_key: Sm2PrivateKey,
+    maker_key: Sm2Signing,
     vid: str = "esign",
     seal_type: int = ORGANIZATION_SEAL,
     ext_datas: Sequence[SesExtension] = (),
@@ -261,7 +261,8 @@ def make_seal(
     """A DER SES_Seal v4 signed by the maker (制章者).
 
     ``signer_certs`` are the DER SM2 certificates that may sign with the seal (certListType 1);
-    ``maker_key`` must match ``maker_cert``. Times are aware UTC and stored to the second.
+    ``maker_key`` (a key or a key store's signer) must match ``maker_cert``: the signature is checked
+    with the certificate before the seal is returned. Times are aware UTC and stored to the second.
     """
     _ia5(es_id, "esID")
     _ia5(vid, "vid")
@@ -279,8 +280,6 @@ def make_seal(
     if not picture.data or picture.width_mm <= 0 or picture.height_mm <= 0:
         raise InputError("印章图像为空或尺寸无效。", "The picture is empty or has no size.", field="picture")
     maker = Sm2Certificate.from_der(maker_cert)
-    if maker.public_key != maker_key.public_key():
-        raise InputError("制章者密钥与证书不匹配。", "The maker key does not match the maker certificate.")
     prop = SES_ESPropertyInfo(
         {
             "type": seal_type,
@@ -306,11 +305,14 @@ def make_seal(
         )
     info = SES_SealInfo(fields)
     info_der = info.dump()
+    signed_value = maker_key.sign(info_der)
+    if not maker.public_key.verify(signed_value, info_der):  # never hand out a seal that does not verify
+        raise Sm2KeyError("制章者密钥与证书不匹配。", "The maker key does not match the maker certificate.")
     return SES_Seal(
         {
             "eSealInfo": info,
             "cert": maker_cert,
             "signAlgID": SM2_WITH_SM3_OID,
-            "signedValue": maker_key.sign(info_der),
+            "signedValue": signed_value,
         }
     ).dump()

@@ -31,7 +31,7 @@ from asn1crypto import core
 
 from esign.errors import InputError
 from esign.pki._util import require_utc
-from esign.pki.sm2 import SM2_WITH_SM3_OID, Sm2PrivateKey, sm3
+from esign.pki.sm2 import SM2_WITH_SM3_OID, Sm2KeyError, Sm2Signing, sm3
 from esign.pki.sm2_certs import Sm2Certificate
 from esign.pki.sm2_tsp import read_sm2_timestamp
 from esign.ses.asn1 import SES_Seal, SES_Signature, TBS_Sign
@@ -138,7 +138,7 @@ def sign(
     data_hash: bytes | None = None,
     property_info: str,
     seal: bytes,
-    signer_key: Sm2PrivateKey,
+    signer_key: Sm2Signing,
     signer_cert: bytes,
     timestamper: Timestamper | None,
     at: dt.datetime,
@@ -147,7 +147,8 @@ def sign(
     """A DER SES_Signature v4 over ``data`` (or its SM3 ``data_hash``; give exactly one).
 
     ``seal`` is the DER SES_Seal, kept byte for byte; ``signer_cert`` must be in its certList and match
-    ``signer_key``. ``timestamper`` None leaves timeStamp out (then nothing proves the signing time).
+    ``signer_key`` (a key, or a key store's signer: anything with ``sign(data) -> DER``).
+    ``timestamper`` None leaves timeStamp out (then nothing proves the signing time).
     """
     if (data is None) == (data_hash is None):
         raise InputError("须提供原文或其杂凑值之一。", "Give exactly one of data and data_hash.", field="data")
@@ -157,8 +158,6 @@ def sign(
     _ia5(property_info, "propertyInfo")
     parsed = parse_seal(seal)
     cert = Sm2Certificate.from_der(signer_cert)
-    if cert.public_key != signer_key.public_key():
-        raise InputError("签章者密钥与证书不匹配。", "The signer key does not match the signer certificate.")
     if not parsed.lists_signer(signer_cert):
         raise InputError(
             "签章者证书不在该电子印章的证书列表中。",
@@ -175,7 +174,10 @@ def sign(
     if ext_datas:
         fields["extDatas"] = [{"extnID": e.oid, "critical": e.critical, "extnValue": e.value} for e in ext_datas]
     tbs = TBS_Sign(fields)
-    signature = signer_key.sign(tbs.dump())
+    tbs_der = tbs.dump()
+    signature = signer_key.sign(tbs_der)
+    if not cert.public_key.verify(signature, tbs_der):  # a key store's signer is checked like a key
+        raise Sm2KeyError("签章者密钥与证书不匹配。", "The signer key does not match the signer certificate.")
     out: dict[str, object] = {
         "toSign": tbs,
         "cert": signer_cert,

@@ -21,7 +21,7 @@ from esign.ses.signature import parse_signature, sign, verify_signature
 from esign.ses.verify import SesTrust
 from esign.verify.report import Indication, SubIndication
 from tests.pki.conftest import Run
-from tests.ses.conftest import AT, SAMPLES, Pki, crl_of
+from tests.ses.conftest import AT, SAMPLES, Pki, crl_of, make_test_seal
 
 DOC = "县人民政府关于印发某某办法的通知".encode() * 100
 
@@ -174,6 +174,15 @@ class _Signer:
 
     def sign(self, data: bytes, *, user_id: bytes = DEFAULT_USER_ID) -> bytes:
         return self._key.sign(data, user_id=user_id)
+
+
+def test_a_key_stores_signer_signs_like_a_key(pki: Pki, seal_der: bytes) -> None:
+    """What the county's key store hands out (a signer, never the key) makes seals and signatures."""
+    seal = make_test_seal(pki, maker_key=_Signer(pki.maker_key))
+    der = _sign(pki, seal, signer_key=_Signer(pki.signer_key))
+    assert verify_signature(der, _trust(pki), at=AT, data=DOC).indication is Indication.TOTAL_PASSED
+    with pytest.raises(InputError):
+        make_test_seal(pki, maker_key=_Signer(pki.signer_key))
 
 
 def test_the_county_sm2_tsa_proves_the_time(pki: Pki, seal_der: bytes) -> None:
