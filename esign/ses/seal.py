@@ -39,6 +39,7 @@ from esign.ses.asn1 import (
 
 __all__ = [
     "HEADER_ID",
+    "MAX_SES_SIZE",
     "ORGANIZATION_SEAL",
     "PERSONAL_SEAL",
     "SEAL_VERSION",
@@ -55,6 +56,8 @@ __all__ = [
 HEADER_ID = "ES"
 #: SES_Header.version and TBS_Sign.version of GB/T 38540-2020.
 SEAL_VERSION = 4
+#: Largest seal or signature data read (a seal's picture is tens of KB; ofdrw's sample is 17 KB).
+MAX_SES_SIZE = 16 * 1024 * 1024
 #: SES_ESPropertyInfo.type: 1 单位印章, 2 个人印章 (GB/T 38540-2020 §6.2).
 ORGANIZATION_SEAL = 1
 PERSONAL_SEAL = 2
@@ -178,6 +181,8 @@ def _extensions(value: ExtensionDatas | core.Void) -> tuple[SesExtension, ...]:
 
 def parse_seal(der: bytes) -> Seal:
     """Read a DER SES_Seal v4 field by field; :class:`SesFormatError` for anything malformed."""
+    if len(der) > MAX_SES_SIZE:
+        raise _bad(f"数据超过 {MAX_SES_SIZE // 2**20} MB。", f"the data exceeds {MAX_SES_SIZE // 2**20} MB.")
     try:
         seal = SES_Seal.load(der, strict=True)
         info = seal["eSealInfo"]

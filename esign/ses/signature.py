@@ -38,6 +38,7 @@ from esign.ses.asn1 import SES_Seal, SES_Signature, TBS_Sign
 from esign.ses.chain import name_text, validate_chain
 from esign.ses.findings import finding
 from esign.ses.seal import (
+    MAX_SES_SIZE,
     SEAL_VERSION,
     Seal,
     SesExtension,
@@ -97,6 +98,8 @@ class SesSignature:
 
 def parse_signature(der: bytes) -> SesSignature:
     """Read a DER SES_Signature v4 field by field; :class:`SesFormatError` for anything malformed."""
+    if len(der) > MAX_SES_SIZE:
+        raise _bad(f"数据超过 {MAX_SES_SIZE // 2**20} MB。", f"the data exceeds {MAX_SES_SIZE // 2**20} MB.")
     try:
         sig = SES_Signature.load(der, strict=True)
         tbs = sig["toSign"]

@@ -76,8 +76,8 @@ def test_seal_refusals(pki: Pki, seal_der: bytes) -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [b"", b"\x30\x00", b"garbage", b"\x30\x82\xff\xff" + b"\0" * 10],
-    ids=["empty", "empty-seq", "garbage", "truncated"],
+    [b"", b"\x30\x00", b"garbage", b"\x30\x82\xff\xff" + b"\0" * 10, b"\x30\x84\x01\x00\x00\x01" + bytes(2**24)],
+    ids=["empty", "empty-seq", "garbage", "truncated", "too-large"],
 )
 def test_malformed_input_is_a_format_failure(pki: Pki, data: bytes) -> None:
     r = verify_seal(data, _trust(pki), at=AT)
