@@ -1,4 +1,5 @@
 """``esign ses verify FILE.esl``: is this GB/T 38540 seal (电子印章数据) genuine, trusted and in force?
+Given a signature (SES_Signature, e.g. an OFD's SignedValue.dat) and ``--data``, the same for it.
 
 Exit code 0 only for TOTAL_PASSED, 1 otherwise; bad options are usage errors (2) and unreadable trust
 files input errors (2), never a traceback. ``--trust`` names the SM2 root the maker certificate must
@@ -67,9 +68,16 @@ def verify(
         dt.datetime | None, typer.Option("--at", help="核验时间（ISO 8601，默认现在；无时区按北京时间）")
     ] = None,
     home: HomeOpt = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data", help="FILE 为电子签章数据（SES_Signature）时：被保护的原文（如 Signature.xml）", exists=True
+        ),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """验证国标电子印章数据 / verify GB/T 38540 seal data on its own (exit 0 only when it passes)."""
+    """验证国标电子印章数据或电子签章数据 / verify GB/T 38540 seal data, or a signature (SES_Signature)
+    with --data (exit 0 only when it passes)."""
     from esign.ses.chain import crl_lookup
     from esign.ses.verify import SesTrust, verify_seal
 
@@ -83,12 +91,31 @@ def verify(
         middle += _read_certs(intermediate or [], "中间证书")
         crls += home_crls
     ses_trust = SesTrust.of(roots, middle, crl_lookup(crls) if crls else None)
-    report = verify_seal(file.read_bytes(), ses_trust, at=when)
+    content = file.read_bytes()
+    if _is_signature(content):
+        from esign.ses.signature import verify_signature
+
+        protected = None if data is None else data.read_bytes()
+        report = verify_signature(content, ses_trust, at=when, data=protected)
+    else:
+        report = verify_seal(content, ses_trust, at=when)
     if json_out:
         print_json(report.to_dict())
     else:
         _print(report)
     raise typer.Exit(0 if report.passed else 1)
+
+
+def _is_signature(content: bytes) -> bool:
+    """Whether ``content`` reads as an SES_Signature (its first element is a TBS_Sign, not a SES_SealInfo)."""
+    from esign.ses.seal import SesFormatError
+    from esign.ses.signature import parse_signature
+
+    try:
+        parse_signature(content)
+    except SesFormatError:
+        return False
+    return True
 
 
 def _home_trust(home: Path | None, when: dt.datetime) -> tuple[list[bytes], list[bytes], list[bytes]]:
@@ -148,6 +175,16 @@ def _print(report: object) -> None:
             for key, value in rows:
                 table.add_row(key, escape(value))
         print_uncut(table)
+        if sig.field_name and not sig.field_name.startswith("esID:"):
+            signer = sig.signer.subject if sig.signer else "-"
+            when = (
+                _bj(sig.trusted_signing_time)
+                if sig.trusted_signing_time
+                else f"{_bj(sig.claimed_signing_time)}（自报）"
+            )
+            console.print(escape(f"  签章者 signer: {signer}；保护对象 {sig.field_name}；签章时间 {when}（北京时间）"))
+            intact = {True: "一致", False: "不一致", None: "未核对"}[sig.intact]
+            console.print(escape(f"  签名值: {'有效' if sig.crypto_valid else '无效'}；原文杂凑值: {intact}"))
         for f in sig.reasons:
             console.print(f"  [red]✗[/] {escape(f.message_zh)}")
         for f in sig.warnings:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,24 @@ def test_bad_input(files: Path, args: tuple[str, ...], code: int, text: str) -> 
     got = _esign(*args, cwd=files)
     assert got.returncode == code, got.stdout + got.stderr
     assert text in got.stdout + got.stderr and "Traceback" not in got.stdout + got.stderr
+
+
+def test_a_signature_with_its_data(files: Path) -> None:
+    """An OFD's SignedValue.dat (SES_Signature) with --data Signature.xml: checked as a signature."""
+    ofd = SAMPLES / "SESV4SignDoc.ofd"
+    if not ofd.exists():
+        pytest.skip("the shared samples are not mounted")
+    with zipfile.ZipFile(ofd) as z:
+        (files / "SignedValue.dat").write_bytes(z.read("Doc_0/Signs/Sign_0/SignedValue.dat"))
+        xml = z.read("Doc_0/Signs/Sign_0/Signature.xml")
+    (files / "Signature.xml").write_bytes(xml)
+    (files / "changed.xml").write_bytes(xml.replace(b"Sign", b"Sigh", 1))
+    got = _esign("ses", "verify", "SignedValue.dat", "--data", "Signature.xml", "--trust", "root.pem", cwd=files)
+    assert got.returncode == 1 and "Traceback" not in got.stderr
+    out = " ".join(got.stdout.split())
+    assert "签名值: 有效；原文杂凑值: 一致" in out and "签章者证书不是由受信任的证书机构签发的" in out
+    got = _esign(
+        "ses", "verify", "SignedValue.dat", "--data", "changed.xml", "--trust", "root.pem", "--json", cwd=files
+    )
+    data = json.loads(got.stdout)
+    assert data["subindication"] == "HASH_FAILURE" and data["signatures"][0]["intact"] is False
