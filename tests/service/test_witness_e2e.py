@@ -114,6 +114,8 @@ def test_witnessed_register_end_to_end(tmp_path):
 
             report = verify_document(dep, pdf, at=dt.datetime.now(dt.UTC))
             assert report.ledger.cosignatures == 1 and report.ledger.witnessed is True
+            page = client.post("/verify", files={"file": ("stamped.pdf", pdf, "application/pdf")})
+            assert "1/1 个县直部门见证人联署" in page.text and "已见证" in page.text
             doc = tmp_path / "stamped.pdf"
             doc.write_bytes(pdf)
             shown = _esign(
