@@ -75,6 +75,8 @@ class CheckpointTimer:
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
+            if not self.dep.has_pki:  # no `esign init` yet: no key to sign with, nothing logged
+                continue
             try:
                 checkpoint_tick(self.dep, at=self.clock())
             except EsignError as e:
