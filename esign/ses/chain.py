@@ -83,7 +83,11 @@ def name_text(name_der: bytes) -> str:
     for rdn in reversed(list(asn1_x509.Name.load(name_der).chosen)):
         for atv in rdn:
             key = _SHORT.get(atv["type"].native, atv["type"].dotted)
-            parts.append(f"{key}={atv['value'].native}")
+            try:
+                value = atv["value"].native
+            except ValueError:  # a value not of its attribute's type (seen in other makers' certificates)
+                value = "#" + atv.contents[-64:].hex()
+            parts.append(f"{key}={value}")
     return ",".join(parts)
 
 

@@ -36,6 +36,7 @@ __all__ = [
     "FETCH_TIMEOUT",
     "fetch_revocation",
     "ledger_check",
+    "ledger_check_hashes",
     "online_findings",
     "online_subindications",
     "registry_check",
@@ -113,7 +114,6 @@ async def ledger_check(
     """Ask the ledger about this document (``not_checked`` when offline)."""
     if ledger is None:
         return LedgerCheck()
-    doc = hashlib.sha256(data).hexdigest()
     revs = []
     for r in reports:
         rev = r.coverage.signed_revision
@@ -121,8 +121,21 @@ async def ledger_check(
             for end in {layout.eof_ends[rev], layout.line_ends[rev]}:
                 if end is not None:
                     revs.append(hashlib.sha256(data[:end]).hexdigest())
+    return await ledger_check_hashes(ledger, hashlib.sha256(data).hexdigest(), tuple(revs), reports, entry_id)
+
+
+async def ledger_check_hashes(
+    ledger: LedgerLookup | None,
+    doc: str,
+    revision_sha256s: tuple[str, ...],
+    reports: Sequence[SignatureReport],
+    entry_id: str | None,
+) -> LedgerCheck:
+    """:func:`ledger_check` for a document whose hashes are known (an OFD has no revisions)."""
+    if ledger is None:
+        return LedgerCheck()
     serials = tuple(r.signer.serial_hex for r in reports if r.signer is not None)
-    query = LedgerQuery(doc, tuple(dict.fromkeys(revs)), entry_id, serials)
+    query = LedgerQuery(doc, tuple(dict.fromkeys(revision_sha256s)), entry_id, serials)
     try:
         answer = ledger.lookup(query)
     except Exception as e:
