@@ -17,6 +17,7 @@ from esign.errors import InputError
 from esign.ofd import OfdPackage, write_package
 from esign.ofd.layout import occupied, pages
 from esign.ofd.stamp import OfdSigner, stamp_ofd
+from esign.ofd.verify import entry_ids, verify_ofd
 from esign.ofd.xml import q
 from esign.pki.sm2 import sm3
 from esign.ses.chain import crl_lookup
@@ -27,7 +28,8 @@ from esign.verify.report import Indication
 from tests.ses.conftest import AT, Pki, crl_of
 
 SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "ofd-samples"
-URL = "https://esign.example/v/ENTRY1"
+ENTRY = "E2026030100000001abc"
+URL = f"https://esign.example/v/{ENTRY}"
 
 
 def _signer(ofd_pki: Pki, ofd_seal: bytes) -> OfdSigner:
@@ -40,7 +42,7 @@ def _stamp(ofd_pki: Pki, ofd_seal: bytes, data: bytes, placement: dict[str, obje
         placement_from_dict(placement),
         _signer(ofd_pki, ofd_seal),
         at=AT,
-        entry_id="ENTRY1",
+        entry_id=ENTRY,
         verify_url=URL,
         qr_png=(lambda: qr_artwork(URL).png(dpi=200)) if qr else None,
     )
@@ -74,7 +76,7 @@ def _overlaps(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
     return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
 
 
-def test_helloworld_stamped_by_position(ofd_pki: Pki, ofd_seal: bytes) -> None:
+def test_helloworld_stamped_by_position(ofd_pki: Pki, ofd_seal: bytes, trust: SesTrust) -> None:
     data = (SAMPLES / "helloworld.ofd").read_bytes()
     out = _stamp(ofd_pki, ofd_seal, data, {"mode": "position", "page": 1, "x_mm": 150, "y_mm": 240})
     pkg = OfdPackage.from_bytes(out.data)
@@ -103,7 +105,7 @@ def test_helloworld_stamped_by_position(ofd_pki: Pki, ofd_seal: bytes) -> None:
     _verify_ses(ofd_pki, pkg, sig_path)
     # the QR annotation: the entry id, the URL, on free space, beside the seal
     annot = pkg.xml("Doc_0/Annots/Page_0/Annotation.xml").find(q("Annot"))
-    assert annot is not None and annot.findtext(q("Remark")) == "esign:entry=ENTRY1"
+    assert annot is not None and annot.findtext(q("Remark")) == f"esign:entry={ENTRY}"
     assert annot.findtext(f"{q('Parameters')}/{q('Parameter')}") == URL
     box = tuple(float(v) for v in annot.find(q("Appearance")).get("Boundary").split())  # type: ignore[union-attr]
     page = pages(pkg, "Doc_0/Document.xml")[0]
@@ -111,6 +113,10 @@ def test_helloworld_stamped_by_position(ofd_pki: Pki, ofd_seal: bytes) -> None:
     assert not _overlaps(box, (129, 219, 42, 42))
     media = pkg.xml("Doc_0/DocumentRes.xml").find(f".//{q('MediaFile')}")
     assert media is not None and pkg.read(f"Doc_0/Res/{media.text}").startswith(b"\x89PNG")
+    # and esign's OFD verifier (written apart from the stamper) agrees, and finds the register entry
+    report = verify_ofd(out.data, trust=trust, at=AT + dt.timedelta(days=1))
+    assert report.indication is Indication.TOTAL_PASSED, report.to_dict()
+    assert entry_ids(pkg) == (ENTRY,)
 
 
 def test_a_second_seal_keeps_ofdrws_signature_and_protects_it(ofd_pki: Pki, ofd_seal: bytes) -> None:
