@@ -22,6 +22,9 @@ def verify(
     trust: Annotated[Path | None, typer.Option(help="县级根证书（PEM/DER）；默认取数据目录的 certs/root.crt")] = None,
     offline: Annotated[bool, typer.Option("--offline", help="只用文件内的数据，不查询登记簿和台账")] = False,
     entry: Annotated[str | None, typer.Option(help="登记编号（二维码中的编号）")] = None,
+    password: Annotated[
+        str | None, typer.Option(help="加密 PDF 的打开密码（空用户密码的文件不需要）/ password of an encrypted PDF")
+    ] = None,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="显示异常堆栈 / show tracebacks")] = False,
@@ -45,7 +48,7 @@ def verify(
 
         dep = Deployment.open(settings)
         try:
-            report = verify_document(dep, data, at=at, entry_id=entry)
+            report = verify_document(dep, data, at=at, entry_id=entry, password=password)
         finally:
             dep.close()
     else:
@@ -62,7 +65,7 @@ def verify(
         root_crl = root.with_name("root.crl")
         if root_crl.exists():
             crls.append(root_crl.read_bytes())
-        report = verify_pdf(data, trust_roots=root.read_bytes(), at=at, crls=crls, entry_id=entry)
+        report = verify_pdf(data, trust_roots=root.read_bytes(), at=at, crls=crls, entry_id=entry, password=password)
     if json_out:
         print_json(report.to_dict())
     else:

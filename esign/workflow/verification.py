@@ -14,9 +14,16 @@ __all__ = ["verify_document"]
 
 
 def verify_document(
-    dep: Deployment, data: bytes, *, at: dt.datetime, entry_id: str | None = None, online: bool = True
+    dep: Deployment,
+    data: bytes,
+    *,
+    at: dt.datetime,
+    entry_id: str | None = None,
+    online: bool = True,
+    password: str | None = None,
 ) -> VerificationReport:
-    """Verify ``data`` against this county's root; online also checks registry, register and live CRL."""
+    """Verify ``data`` against this county's root; online also checks registry, register and live CRL.
+    ``password`` opens an encrypted document that does not open with the empty user password."""
     pki = dep.pki
     crls: list[bytes] = []
     root_crl = dep.settings.certs_dir / "root.crl"
@@ -36,4 +43,5 @@ def verify_document(
         crls=crls,
         entry_id=entry_id,
         max_size=dep.settings.max_upload_bytes,
+        password=password,
     )

@@ -49,10 +49,13 @@ async def verify_api(
     dep: Dep,
     file: Annotated[UploadFile | None, File()] = None,
     entry_id: Annotated[str | None, Form()] = None,
+    password: Annotated[str | None, Form(description="打开加密文件的密码 / the password of an encrypted PDF")] = None,
 ) -> dict[str, Any]:
     _limit(request)
     data = await read_upload(file, limit=dep.settings.max_upload_bytes)
-    report = await run_in_threadpool(verify_document, dep, data, at=_now(), entry_id=entry_id)
+    report = await run_in_threadpool(
+        verify_document, dep, data, at=_now(), entry_id=entry_id, password=password or None
+    )
     return report.to_dict()
 
 
@@ -68,6 +71,7 @@ async def verify_upload(
     dep: Dep,
     file: Annotated[UploadFile | None, File()] = None,
     entry_id: Annotated[str | None, Form()] = None,
+    password: Annotated[str | None, Form()] = None,
 ) -> Response:
     report: VerificationReport | None = None
     entry: dict[str, Any] | None = None
@@ -78,7 +82,9 @@ async def verify_upload(
         if file is not None or not entry_id:  # an entry number alone looks the entry up
             data = await read_upload(file, limit=dep.settings.max_upload_bytes)
             uploaded = {"name": (file.filename if file else "") or "", "sha256": hashlib.sha256(data).hexdigest()}
-            report = await run_in_threadpool(verify_document, dep, data, at=_now(), entry_id=entry_id or None)
+            report = await run_in_threadpool(
+                verify_document, dep, data, at=_now(), entry_id=entry_id or None, password=password or None
+            )
     except EsignError as exc:
         error = exc
     if entry_id and not isinstance(error, RateLimitedError):
