@@ -67,8 +67,8 @@ def _verify_ofd(
     crls: list[bytes] = []
     if dep.has_sm2_pki:  # without an SM2 hierarchy nothing is trusted, and the report says so
         sm2 = dep.sm2_pki
-        roots.append(sm2.root.dump())
-        middle.append(sm2.issuing.dump())
+        roots.append(sm2.root.der)
+        middle.append(sm2.issuing.der)
         root_crl = dep.settings.certs_dir / SM2_DIR / "root.crl"
         if root_crl.exists():
             crls.append(root_crl.read_bytes())
