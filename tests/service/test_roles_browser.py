@@ -162,7 +162,8 @@ def test_the_public_pages(site, browser, tmp_path):
     assert page.inner_text("#file-name").startswith("低保受理通知书.pdf")
     assert len(page.inner_text("#file-sha256").strip()) == 64
     assert page.get_attribute("#entry-link", "href") == f"/v/{done['entry_id']}"
-    assert "无改动" in page.inner_text("#result")
+    changes = page.locator("#result tr", has_text="盖章后改动").first.inner_text()
+    assert any(label in changes for label in CHANGES_ZH.values()), changes
     _check_current(page, "public-verified", shots)
     # the API docs render from the service's own assets (no network beyond it)
     page.goto(f"{base}/docs")
