@@ -57,8 +57,8 @@ def _placement(
 
 
 def stamp(
-    input_pdf: Annotated[Path, typer.Argument(help="待盖章 PDF", exists=True, dir_okay=False)],
-    output: Annotated[Path, typer.Option("-o", "--output", help="输出 PDF")],
+    input_pdf: Annotated[Path, typer.Argument(help="待盖章文件（PDF 或 OFD，按内容识别）", exists=True, dir_okay=False)],
+    output: Annotated[Path, typer.Option("-o", "--output", help="输出文件（与输入同格式）")],
     seal: Annotated[str, typer.Option(help="印章：id、编码或乡镇名称")],
     item: Annotated[str, typer.Option(help="事项：职权清单中的序号或名称")],
     reason: Annotated[str, typer.Option(help="事由")],
@@ -79,7 +79,7 @@ def stamp(
     home: HomeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """盖章：在 PDF 上加盖印章和二维码并签名 / stamp and sign one PDF."""
+    """盖章：在 PDF 或 OFD 上加盖印章和二维码并签名 / stamp and sign one PDF or OFD."""
     from esign.workflow.blobs import BlobStore
     from esign.workflow.engine import StampEngine
     from esign.workflow.requests import StampRequestSpec, stamp_directly
@@ -110,13 +110,10 @@ def stamp(
                 "output_sha256": outcome.output_sha256,
                 "signed_at": outcome.signed_at.isoformat(),
                 "verify_url": outcome.verify_url,
-                "notes": list(outcome.notes),
             }
         )
         return
     console.print(f"[green]已盖章[/] {output}  登记编号 entry {outcome.entry_id}\n  验证 verify: {outcome.verify_url}")
-    for note in outcome.notes:
-        console.print(f"  [yellow]注意 note[/]: {note}", soft_wrap=True)
 
 
 @dataclass(frozen=True)

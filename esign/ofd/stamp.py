@@ -46,7 +46,7 @@ from esign.pki.sm2 import SM2_WITH_SM3_OID, SM3_OID, Sm2Signing, sm3
 from esign.ses.signature import Timestamper, sign
 from esign.stamp.placement import AtKeyword, AtPosition, Placement
 
-__all__ = ["SEAL_MM", "OfdSigner", "OfdStamped", "stamp_ofd"]
+__all__ = ["SEAL_MM", "OfdSigner", "OfdStamped", "check_ofd", "stamp_ofd"]
 
 SEAL_MM = 42.0
 """Diameter of the township seal (GB/T 38540 picture 42 mm × 42 mm)."""
@@ -150,7 +150,7 @@ def _resolve(pkg: OfdPackage, doc_pages: list[OfdPage], placement: Placement) ->
             )
         return page, box
     if isinstance(placement, AtKeyword):
-        texts = (placement.text,) if isinstance(placement.text, str) else tuple(placement.text)
+        texts = placement.candidates
         where = _page_index(placement.page, count) if placement.page is not None else None
         hit = find_keyword(pkg, doc_pages, texts, where)
         if hit is None:
@@ -318,6 +318,31 @@ def _add_qr(
     parts.put_xml(doc, doc_root)
 
 
+_Impression = tuple[OfdPage, Rect, Rect | None]
+_Prepared = tuple[_Parts, str, list[OfdPage], tuple[str, etree._Element], set[str], list[_Impression]]
+
+
+def _prepare(data: bytes, placement: Placement, budget: Budget | Meter | None) -> _Prepared:
+    """The package read, the document's pages, its signature list, what earlier signatures protect,
+    and every impression resolved — all the refusals happen here."""
+    pkg = OfdPackage.from_bytes(data, budget=budget)
+    parts = _Parts(pkg)
+    roots = pkg.doc_roots()
+    doc = roots[0] if roots else ""
+    if doc not in pkg:
+        raise _refuse("ofd_missing_part", "OFD.xml 未指向文档。", "OFD.xml names no document.")
+    doc_pages = pages(pkg, doc)
+    sig_list, sigs = _signature_list(parts, doc)
+    protected = _protected(parts, sig_list, sigs)
+    stamps = _impressions(doc_pages, placement, _resolve(pkg, doc_pages, placement))
+    return parts, doc, doc_pages, (sig_list, sigs), protected, stamps
+
+
+def check_ofd(data: bytes, placement: Placement, *, budget: Budget | Meter | None = None) -> int:
+    """Refuse what :func:`stamp_ofd` would refuse, before anything is kept; returns the page count."""
+    return len(_prepare(data, placement, budget)[2])
+
+
 def stamp_ofd(
     data: bytes,
     placement: Placement,
@@ -330,16 +355,9 @@ def stamp_ofd(
     budget: Budget | Meter | None = None,
 ) -> OfdStamped:
     """Stamp the first document of the OFD ``data`` (see the module docstring)."""
-    pkg = OfdPackage.from_bytes(data, budget=budget)
-    parts = _Parts(pkg)
-    doc = pkg.doc_roots()[0] if pkg.doc_roots() else ""
-    if doc not in pkg:
-        raise _refuse("ofd_missing_part", "OFD.xml 未指向文档。", "OFD.xml names no document.")
-    doc_pages = pages(pkg, doc)
-    sig_list, sigs = _signature_list(parts, doc)
-    protected = _protected(parts, sig_list, sigs)
-    main = _resolve(pkg, doc_pages, placement)
-    stamps = _impressions(doc_pages, placement, main)
+    parts, doc, _pages, (sig_list, sigs), protected, stamps = _prepare(data, placement, budget)
+    main = (stamps[0][0], stamps[0][1])
+    pkg = parts.pkg
 
     with_qr = qr_png is not None and doc not in protected
     if with_qr and qr_png is not None:

@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Protocol
 
+from asn1crypto import x509 as ax
 from sqlalchemy.orm import Session
 
 from esign.pki import store
@@ -23,7 +24,6 @@ from esign.pki.keystore.api import KeyStore
 from esign.pki.keystore.sm2 import Sm2KeyStore
 from esign.pki.profiles import SealSubject
 from esign.pki.sm2_ca import Sm2CountyPKI, to_x509
-from esign.pki.sm2_certs import Sm2Certificate
 from esign.pki.status import CertKind, RevocationReason
 
 __all__ = ["IssuedKey", "IssuedNational", "NationalSealIssuer", "SealDataMaker", "SealIssuer"]
@@ -90,8 +90,8 @@ class SealDataMaker(Protocol):
     """Makes a seal's GB/T 38540 seal data for its SM2 certificate: ``(der, valid_start, valid_end)``."""
 
     def __call__(
-        self, identity: _Identity, certificate: Sm2Certificate, *, at: dt.datetime
-    ) -> tuple[bytes, dt.datetime, dt.datetime] | None: ...
+        self, identity: _Identity, certificate: ax.Certificate, *, at: dt.datetime
+    ) -> tuple[bytes, dt.datetime, dt.datetime]: ...
 
 
 class NationalSealIssuer:
@@ -111,25 +111,15 @@ class NationalSealIssuer:
         try:
             cert = self.pki.issue_seal_certificate(subject, public_key, at=at)
             store.record_issued(session, to_x509(cert), kind=CertKind.SEAL, issuer=self.pki.issuing_x509, at=at)
-            made = None if self.make_seal_data is None else self.make_seal_data(identity, cert, at=at)
+            serial = serial_hex(cert.serial_number)
+            if self.make_seal_data is None:
+                validity = cert["tbs_certificate"]["validity"]
+                return IssuedNational(key_id, serial, None, validity["not_before"].native, validity["not_after"].native)
+            der, start, end = self.make_seal_data(identity, cert, at=at)
         except BaseException:
             self.keystore.discard(key_id)
             raise
-        serial = serial_hex(cert.asn1.serial_number)
-        if made is None:
-            validity = cert.asn1["tbs_certificate"]["validity"]
-            return IssuedNational(key_id, serial, None, validity["not_before"].native, validity["not_after"].native)
-        return IssuedNational(key_id, serial, *made)
-
-    def seal_data_for(
-        self, session: Session, identity: _Identity, *, key_id: str, cert_serial: str, at: dt.datetime
-    ) -> IssuedNational | None:
-        """Seal data for an SM2 certificate issued earlier (None without a seal-data maker)."""
-        row = session.get(store.PkiCertificate, cert_serial)
-        if self.make_seal_data is None or row is None:
-            return None
-        made = self.make_seal_data(identity, Sm2Certificate.from_der(row.der), at=at)
-        return None if made is None else IssuedNational(key_id, cert_serial, *made)
+        return IssuedNational(key_id, serial, der, start, end)
 
 
 class SealIssuer:
@@ -172,14 +162,6 @@ class SealIssuer:
             return None
         return self.national.issue(session, identity, key_id=key_id, at=at)
 
-    def seal_data_for(
-        self, session: Session, identity: _Identity, *, key_id: str, cert_serial: str, at: dt.datetime
-    ) -> IssuedNational | None:
-        """Seal data for a seal's existing SM2 certificate; None without an SM2 PKI."""
-        if self.national is None:
-            return None
-        return self.national.seal_data_for(session, identity, key_id=key_id, cert_serial=cert_serial, at=at)
-
     def revoke(self, session: Session, cert_serial: str, *, reason: str, at: dt.datetime) -> None:
         """Revoke for good and republish the issuer's CRL."""
         status = store.revoke(session, cert_serial, RevocationReason.parse(reason), at=at)
@@ -194,7 +176,7 @@ class SealIssuer:
         self._publish(session, store.release_hold(session, cert_serial, at=at).issuer_serial, at)
 
     def _publish(self, session: Session, issuer_serial: int, at: dt.datetime) -> None:
-        if self.national is not None and issuer_serial == self.national.pki.issuing.asn1.serial_number:
+        if self.national is not None and issuer_serial == self.national.pki.issuing.serial_number:
             self.national.pki.publish_crl(session, at=at)
         else:
             publish_crl(session, self.pki, at=at)

@@ -38,6 +38,7 @@ from esign.stamp.signing import PadesLevel, SignatureSpec, sign_pdf
 from esign.workflow.blobs import BlobStore, file_sha256
 from esign.workflow.engine import StampEngine
 from esign.workflow.models import StampRequestRow
+from esign.workflow.ofd_job import is_ofd, sign_ofd
 from esign.workflow.rules import require_active
 
 __all__ = [
@@ -73,8 +74,6 @@ class StampOutcome:
     signed_at: dt.datetime
     #: The URL in the QR code.
     verify_url: str
-    #: What was mended in the input while stamping (Chinese / English), e.g. malformed XMP metadata.
-    notes: tuple[str, ...] = ()
 
 
 def blobs_of(dep: Deployment) -> BlobStore:
@@ -146,7 +145,22 @@ def stamp_and_commit(
     """Stamp the job's stored input, store the result, and record it (see the module docstring)."""
     entry_id = new_entry_id()
     url = verify_url(dep, entry_id)
-    output_sha, signed_at, count, notes = sign_job(dep, engine, job, url, at=at, password=password)
+    if _is_ofd_blob(dep, job.input_sha256):
+        output_sha, signed_at, count = sign_ofd(
+            dep,
+            blobs_of(dep),
+            seal=job.seal,
+            input_sha256=job.input_sha256,
+            placement=job.placement,
+            township_name=job.township_name,
+            organisation=job.organisation,
+            qr_png=engine.qr(url).png(dpi=300),
+            entry_id=entry_id,
+            url=url,
+            at=at,
+        )
+    else:
+        output_sha, signed_at, count = sign_job(dep, engine, job, url, at=at, password=password)
     blobs = blobs_of(dep)
     already: StampOutcome | None = None
     try:
@@ -171,7 +185,7 @@ def stamp_and_commit(
         blobs.discard(output_sha)
         return already
     checkpoint_if_due(dep, at=at)
-    return StampOutcome(job.request_id or 0, entry_id, output_sha, signed_at, url, notes)
+    return StampOutcome(job.request_id or 0, entry_id, output_sha, signed_at, url)
 
 
 def _record(
@@ -225,6 +239,14 @@ def _record(
     )
 
 
+def _is_ofd_blob(dep: Deployment, digest: str) -> bool:
+    """Whether the stored input is an OFD (by content: a PDF never starts with a ZIP header)."""
+    with blobs_of(dep).path(digest).open("rb") as fh:
+        if fh.read(4) != b"PK\x03\x04":
+            return False
+    return is_ofd(blobs_of(dep).get(digest))
+
+
 def checkpoint_if_due(dep: Deployment, *, at: dt.datetime, force: bool = False) -> None:
     """Sign a checkpoint of the register when the policy says so (every 100 entries or 5 minutes).
 
@@ -249,10 +271,10 @@ def sign_job(
     *,
     at: dt.datetime,
     password: str | None,
-) -> tuple[str, dt.datetime, int, tuple[str, ...]]:
-    """Stamp the stored input into a new stored file; returns its SHA-256, the signing time, the
-    number of pages that carry the seal and notes on what was mended in the input. The documents are
-    streamed, not held in memory, and the input is parsed once for the placement and the signature."""
+) -> tuple[str, dt.datetime, int]:
+    """Stamp the stored input into a new stored file; returns its SHA-256, the signing time and the
+    number of pages that carry the seal. The documents are streamed, not held in memory, and the
+    input is parsed once for the placement and the signature together."""
     material = engine.material(job.seal)
     blobs = blobs_of(dep)
     source = blobs.path(job.input_sha256)
@@ -286,7 +308,7 @@ def sign_job(
         )
         validation = engine.validation(job.seal, at=at) if job.level.long_term else None
         timestamper = engine.timestamper() if job.level.timestamped else None
-        notes = sign_pdf(
+        sign_pdf(
             reader,
             material.credentials,
             spec,
@@ -298,4 +320,4 @@ def sign_job(
         )
         output_sha = out.commit()
     signed_at = engine.take_last_timestamp_time() or at
-    return output_sha, signed_at, placed.impressions, notes
+    return output_sha, signed_at, placed.impressions

@@ -19,7 +19,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from esign.appearance import SealSpec
 from esign.deployment import Deployment
 from esign.errors import ConflictError, EsignError, ForbiddenError, InputError, NotFoundError, StateError
 from esign.ledger import (
@@ -34,10 +33,10 @@ from esign.registry import (
     record_event,
     resolve_item,
 )
-from esign.registry.models import Person, Seal
+from esign.registry.models import Person
 from esign.registry.townships import organisation_name
-from esign.stamp.inputs import PdfInfo, inspect_pdf, require_stampable
-from esign.stamp.placement import Placement, check_budget, resolve
+from esign.stamp.inputs import inspect_pdf, require_stampable
+from esign.stamp.placement import check_budget
 from esign.stamp.plan import default_keywords, placement_from_dict, plan_stamp
 from esign.stamp.signing import PadesLevel
 from esign.text import REASON_LIMIT, TITLE_LIMIT, bad_character
@@ -54,7 +53,8 @@ from esign.workflow.commit import (
 )
 from esign.workflow.engine import StampEngine
 from esign.workflow.failures import ends_request, record_failure
-from esign.workflow.models import StampBatchItemRow, StampRequestRow
+from esign.workflow.models import StampRequestRow
+from esign.workflow.ofd_job import check_ofd_request, is_ofd
 from esign.workflow.rules import (
     audit_refusal,
     check_text,
@@ -69,12 +69,9 @@ __all__ = [
     "StampOutcome",
     "StampRequestSpec",
     "approve_request",
-    "check_placement",
     "checkpoint_if_due",
     "find_request",
     "list_requests",
-    "placement_of",
-    "preview_document",
     "preview_request",
     "reject_request",
     "stamp_directly",
@@ -184,13 +181,14 @@ def _submit(dep: Deployment, actor: Actor, data: bytes, spec: StampRequestSpec, 
             doc_type = document_type(spec.document_type)
             title = check_text(spec.title or doc_type.value, "title", "文书标题", TITLE_LIMIT)
             level = pades_level(spec.level)
-            info = inspect_pdf(data, password=spec.password, max_bytes=dep.settings.max_upload_bytes)
-            require_stampable(info)
-            # a malformed placement, or one past the document's budget, is refused before anything is kept
-            check_budget(info, placement_from_dict(spec.placement), data, password=spec.password)
-            # and so is one this document does not allow (no keyword, a scan without text, a page it does
-            # not have): the clerk learns why now, not after the approval
-            check_placement(info, data, seal, spec.placement, password=spec.password)
+            if is_ofd(data):  # by content, whatever the file is called
+                page_count = check_ofd_request(dep, seal, data, spec.placement)
+            else:
+                info = inspect_pdf(data, password=spec.password, max_bytes=dep.settings.max_upload_bytes)
+                require_stampable(info)
+                # a malformed placement, or one past the document's budget, is refused before anything is kept
+                check_budget(info, placement_from_dict(spec.placement), data, password=spec.password)
+                page_count = info.page_count
             digest = blobs.put(data, durable=False)
             row = StampRequestRow(
                 idempotency_key=key,
@@ -204,7 +202,7 @@ def _submit(dep: Deployment, actor: Actor, data: bytes, spec: StampRequestSpec, 
                 placement=json.dumps(spec.placement, ensure_ascii=False, sort_keys=True),
                 level=level.value,
                 certify=spec.certify,
-                pages=info.page_count,
+                pages=page_count,
                 input_sha256=digest,
                 status=PENDING,
                 created_at=at,
@@ -227,21 +225,6 @@ def _submit(dep: Deployment, actor: Actor, data: bytes, spec: StampRequestSpec, 
         raise
 
 
-def placement_of(seal: Seal, placement: dict[str, Any]) -> Placement:
-    """``placement`` (the request's dict) with the seal's township's default keywords."""
-    township = seal.township
-    return placement_from_dict(placement, default_text=default_keywords(township.name, organisation_name(township)))
-
-
-def check_placement(
-    info: PdfInfo, data: bytes, seal: Seal, placement: dict[str, Any], *, password: str | None = None
-) -> None:
-    """Raise the placement's error (``keyword_not_found``, ``page_out_of_range`` …) unless the seal
-    can go where ``placement`` says on this document."""
-    diameter = SealSpec(name=organisation_name(seal.township), title=seal.title, code=seal.code).diameter_mm
-    resolve(info, placement_of(seal, placement), seal_size_mm=diameter, data=data, password=password)
-
-
 def find_request(session: Session, request_id: int, actor: Actor) -> StampRequestRow:
     """A request visible to ``actor`` (its township's people and the reform office)."""
     row = session.get(StampRequestRow, request_id)
@@ -251,16 +234,10 @@ def find_request(session: Session, request_id: int, actor: Actor) -> StampReques
     return row
 
 
-def list_requests(
-    session: Session, actor: Actor, *, status: str | None = None, single_only: bool = False
-) -> list[StampRequestRow]:
-    """Requests of the actor's township (all for the reform office), newest first; ``single_only``
-    leaves out the documents of batches (listed, and approved, with their batch)."""
+def list_requests(session: Session, actor: Actor, *, status: str | None = None) -> list[StampRequestRow]:
+    """Requests of the actor's township (all for the reform office), newest first."""
     authorize(actor, Permission.STAMP_VIEW)
     query = select(StampRequestRow).order_by(StampRequestRow.id.desc()).limit(500)
-    if single_only:
-        batched = select(StampBatchItemRow.id).where(StampBatchItemRow.request_id == StampRequestRow.id)
-        query = query.where(~batched.exists())
     if actor.role is not None and actor.role.township_bound:
         query = query.where(StampRequestRow.township_id == actor.township_id)
     if status:
@@ -351,54 +328,18 @@ def preview_request(dep: Deployment, engine: StampEngine, actor: Actor, request_
     with dep.transaction() as session:
         row = find_request(session, request_id, actor)
         seal = row.seal
-        placement = placement_of(seal, json.loads(row.placement))  # reads the township: inside the session
+        placement = json.loads(row.placement)
+        township_name, organisation = row.township.name, organisation_name(row.township)
         input_sha, output_sha = row.input_sha256, row.output_sha256
     blobs = blobs_of(dep)
     data = blobs.get(input_sha)
     material = engine.material(seal)
     plan = plan_stamp(
         data,
-        placement,
+        placement_from_dict(placement, default_text=default_keywords(township_name, organisation)),
         seal=material.seal,
         qr=lambda: engine.qr(f"{dep.settings.base_url}/v/preview"),
     )
     if output_sha is not None:  # stamping adds no pages: the same page of the stamped file
         return render_page(blobs.get(output_sha), plan.widget.page_index, dpi=dpi)
     return preview_png(data, plan, dpi=dpi)
-
-
-def preview_document(
-    dep: Deployment,
-    engine: StampEngine,
-    actor: Actor,
-    seal_ref: str,
-    data: bytes,
-    placement: dict[str, Any],
-    *,
-    password: str | None = None,
-    dpi: int = 60,
-) -> bytes:
-    """A PNG of where the seal and its QR code would go on ``data``, before the clerk submits it.
-
-    The same checks as a submission (the clerk's township, a stampable PDF, a placement the document
-    allows) raise the same errors; nothing is kept or recorded.
-    """
-    from esign.stamp.preview import preview_png
-
-    authorize(actor, Permission.STAMP_REQUEST)
-    with dep.transaction() as session:
-        seal = find_seal(session, seal_ref)
-        require_clerk(actor, seal)
-        info = inspect_pdf(data, password=password, max_bytes=dep.settings.max_upload_bytes)
-        require_stampable(info)
-        where = placement_of(seal, placement)
-    material = engine.material(seal)
-    plan = plan_stamp(
-        data,
-        where,
-        seal=material.seal,
-        qr=lambda: engine.qr(f"{dep.settings.base_url}/v/preview"),
-        password=password,
-        info=info,
-    )
-    return preview_png(data, plan, dpi=dpi, password=password)

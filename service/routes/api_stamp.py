@@ -55,10 +55,6 @@ class StampRequestOut(BaseModel):
     signed_at: dt.datetime | None
     verify_url: str | None
     result_url: str | None
-    notes: list[str] = Field(
-        default_factory=list,
-        description="盖章时对原文件的修正（如不合法的 XMP 元数据），仅在批准的应答中 / what stamping mended",
-    )
 
 
 class RejectIn(BaseModel):
@@ -122,7 +118,7 @@ async def submit(
     seal: Annotated[str, Form(description="印章 id、编码或乡镇名称")],
     item: Annotated[str, Form(description="事项：职权清单序号或名称")],
     reason: Annotated[str, Form(description="事由")],
-    file: Annotated[UploadFile | None, File(description="PDF")] = None,
+    file: Annotated[UploadFile | None, File(description="PDF 或 OFD")] = None,
     document_type: Annotated[str, Form()] = "受理通知书",
     title: Annotated[str, Form()] = "",
     placement: Annotated[str, Form(description='JSON, e.g. {"mode":"keyword"}')] = '{"mode": "keyword"}',
@@ -164,10 +160,9 @@ def show(request_id: int, actor: CurrentActor, dep: Dep) -> StampRequestOut:
 
 @router.post("/{request_id}/approve", response_model=StampRequestOut, summary="批准并盖章 / approve and stamp")
 async def approve(request_id: int, request: Request, actor: CurrentActor, dep: Dep) -> StampRequestOut:
-    outcome = await run_in_threadpool(approve_request, dep, engine_of(request), actor, request_id, at=_now())
+    await run_in_threadpool(approve_request, dep, engine_of(request), actor, request_id, at=_now())
     with dep.transaction() as session:
-        out = request_out(find_request(session, request_id, actor), dep.settings.base_url)
-    return out.model_copy(update={"notes": list(outcome.notes)})
+        return request_out(find_request(session, request_id, actor), dep.settings.base_url)
 
 
 @router.post("/{request_id}/reject", response_model=StampRequestOut, summary="不予批准 / reject")
@@ -183,10 +178,13 @@ def _document(dep: Dep, actor: CurrentActor, request_id: int, which: str) -> Res
         digest = row.output_sha256 if which == "result" else row.input_sha256
     if digest is None:
         raise InputError("该申请尚未盖章。", "The request has not been stamped yet.", code="not_stamped")
+    path = BlobStore(dep.settings.home / "documents").path(digest)
+    with path.open("rb") as fh:  # an OFD (a ZIP package) is served as one, whatever the URL says
+        ofd = fh.read(4) == b"PK\x03\x04"
     return FileResponse(  # streamed from the store, not loaded
-        BlobStore(dep.settings.home / "documents").path(digest),
-        media_type="application/pdf",
-        filename=f"{which}-{request_id}.pdf",
+        path,
+        media_type="application/ofd" if ofd else "application/pdf",
+        filename=f"{which}-{request_id}.{'ofd' if ofd else 'pdf'}",
     )
 
 

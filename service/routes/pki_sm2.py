@@ -17,7 +17,8 @@ from starlette.concurrency import run_in_threadpool
 from esign.deployment import Deployment
 from esign.errors import NotFoundError
 from esign.pki import store
-from esign.pki.sm2_ca import SM2_DIR, Sm2OcspResponder
+from esign.pki.sm2_ca import SM2_DIR
+from esign.pki.sm2_status import Sm2OcspResponder
 from esign.pki.sm2_tsa import Sm2TimeStampAuthority
 from service.deps import Dep
 from service.routes.pki import (
@@ -61,19 +62,19 @@ def _authority(dep: Deployment) -> Sm2TimeStampAuthority:
 @router.get("/root.crt", summary="SM2 根证书 / SM2 root CA certificate (DER)")
 def root_certificate(dep: Dep) -> Response:
     """The SM2 trust anchor, DER."""
-    return Response(dep.sm2_pki.root.der, media_type=CERT_TYPE)
+    return Response(dep.sm2_pki.root.dump(), media_type=CERT_TYPE)
 
 
 @router.get("/issuing.crt", summary="SM2 签发CA证书 / SM2 issuing CA certificate (DER)")
 def issuing_certificate(dep: Dep) -> Response:
     """The SM2 issuing CA certificate, DER (the caIssuers URL of SM2 seal certificates)."""
-    return Response(dep.sm2_pki.issuing.der, media_type=CERT_TYPE)
+    return Response(dep.sm2_pki.issuing.dump(), media_type=CERT_TYPE)
 
 
 @router.get("/maker.crt", summary="制章者证书 / the seal maker's SM2 certificate (DER)")
 def maker_certificate(dep: Dep) -> Response:
     """The county reform office's maker certificate, which signs GB/T 38540 seal data."""
-    return Response(dep.sm2_pki.maker.der, media_type=CERT_TYPE)
+    return Response(dep.sm2_pki.maker.dump(), media_type=CERT_TYPE)
 
 
 @router.get("/root.crl", summary="SM2 根CA吊销列表 / the SM2 root's CRL (DER)")
@@ -125,7 +126,7 @@ def ocsp_get(encoded: str, dep: Dep) -> Response:
 
 @router.post("/tsa", summary="SM2 时间戳 / GB/T 20520 time-stamping (SM3/SM2)")
 async def tsa(request: Request, dep: Dep, content_type: Annotated[str | None, Header()] = None) -> Response:
-    """A TimeStampReq (SM3 imprint) in the body; answers a TimeStampResp signed with SM2."""
+    """A TimeStampReq (SM3 or SHA-256 imprint) in the body; answers a TimeStampResp signed with SM2."""
     authority = _authority(dep)
     body = await _body(request)
     if body is None:
