@@ -42,3 +42,35 @@ def signed_ofd(ofd_pki: Pki, ofd_seal: bytes) -> bytes:
         at=SIGNED_AT,
         timestamper=ofd_pki.timestamper(SIGNED_AT),
     )
+
+
+STAMP_ENTRY = "E2026030100000002tamper"
+
+
+def stamp_helloworld(ofd_pki: Pki, ofd_seal: bytes, *, x_mm: float = 150) -> bytes:
+    """helloworld.ofd stamped by esign.ofd.stamp (seal on page 1, the register QR annotation beside it)."""
+    from pathlib import Path
+
+    from esign.appearance import qr_artwork
+    from esign.ofd.stamp import OfdSigner, stamp_ofd
+    from esign.stamp.plan import placement_from_dict
+
+    sample = Path(__file__).resolve().parents[2].parent / "shared" / "ofd-samples" / "helloworld.ofd"
+    if not sample.exists():
+        pytest.skip("the shared OFD samples are not mounted")
+    url = f"https://esign.example/v/{STAMP_ENTRY}"
+    return stamp_ofd(
+        sample.read_bytes(),
+        placement_from_dict({"mode": "position", "page": 1, "x_mm": x_mm, "y_mm": 240}),
+        OfdSigner(ofd_seal, ofd_pki.signer_key, ofd_pki.signer.der, ofd_pki.timestamper(SIGNED_AT), "测试县"),
+        at=SIGNED_AT,
+        entry_id=STAMP_ENTRY,
+        verify_url=url,
+        qr_png=lambda: qr_artwork(url).png(dpi=200),
+    ).data
+
+
+@pytest.fixture(scope="session")
+def stamped_ofd(ofd_pki: Pki, ofd_seal: bytes) -> bytes:
+    """helloworld.ofd stamped by esign.ofd.stamp at (150, 240) mm on page 1."""
+    return stamp_helloworld(ofd_pki, ofd_seal)
