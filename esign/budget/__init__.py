@@ -31,9 +31,14 @@ What is bounded, for a file of ``n`` bytes (the constants below are the fixed ce
 * **CPU time** of the thread reading the document, checked at every decode and page:
   ``min(1.5 s + 0.25 s per MiB, 4 s)``, so a refused document is refused within 5 s of CPU.
 
-Images are not decoded by either path (pyHanko copies them, PDFium's text extraction skips them),
-so their declared size is not charged; their compressed filters, like any stream's, are bounded
-when something does decode them. Standards followed: ISO 32000-1 §7.3.8 (stream filters), §7.5.4
+Image XObjects are not decoded by either path (pyHanko copies them, PDFium's text extraction
+skips them), so their declared size is not charged; an inline image inside page content is (PDFium
+decodes a filtered one to find where it ends). Not covered: the clerk's preview, which renders a
+page with poppler's ``pdftocairo`` in a child process (30 s timeout; the server's memory is not
+involved). A refusal is remembered by the meter, so a limit crossed inside pyHanko code that
+catches the error still refuses the document. :func:`tune_allocator` (called by the service at
+start) keeps glibc's mmap threshold fixed so that large decoded buffers go back to the system.
+Standards followed: ISO 32000-1 §7.3.8 (stream filters), §7.5.4
 and §7.5.8 (cross-reference tables and streams), §7.8.2 (content streams), §9.9 (embedded fonts).
 """
 
