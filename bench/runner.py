@@ -34,6 +34,7 @@ SECTIONS = {
     "ledger": "bench.ledger",
     "hostile": "bench.hostile",
     "witness": "bench.witness",
+    "ofd": "bench.ofd",
 }
 
 
