@@ -1,4 +1,4 @@
-"""8. Hostile documents (issue 14): what each costs a real ``esign serve`` under the per-document
+"""9. Hostile documents (issue 14): what each costs a real ``esign serve`` under the per-document
 budget (:mod:`esign.budget`), beside the file's size, and what the same file cost before.
 
 Each file of :mod:`tests.hostile` (built by code, at the sizes of the issue) is sent to
@@ -103,7 +103,7 @@ def run(ctx: Context) -> Section:
         before[second] = _before("text", files[second][0])
 
     section = Section(
-        "8. Hostile documents against a live server (/proc figures)",
+        "9. Hostile documents against a live server (/proc figures)",
         [
             "document",
             "file",
@@ -225,7 +225,8 @@ def run(ctx: Context) -> Section:
         "stamp: the clerk's submission with keyword placement unless the row needs another (position for the DSS "
         "bomb and the scan, riding or repeated seals); a request accepted at submission is approved (signed); "
         "the normal documents are then verified as stamped.",
-        "RSS kept: resident size after the request minus before it (memory given back when small).",
+        "RSS kept: resident size after the request minus before it; what a first large request leaves is "
+        "allocator space the next one reuses (tests/service/test_budget_live.py: two in a row leave ≤ 128 MB).",
         "before: a child process doing the same work without the budget (pyHanko's default limits for the DSS; "
         "PDFium's text extraction for the content bomb), capped at 4 GiB of address space and 20 s of CPU.",
     ]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import threading
+import time
 import zlib
 
 import pytest
@@ -177,3 +179,16 @@ def test_intermediate_filters_are_charged_too() -> None:
         budget.measure_stream(spaces, lambda _c: None, spend)
     a85 = _stream(["/ASCII85Decode", "/FlateDecode"], base64.a85encode(zlib.compress(b"x" * 100_000)) + b"~>")
     assert budget.measure_stream(a85, lambda _c: None) == 100_000
+
+
+def test_cpu_time_is_counted_per_thread() -> None:
+    # A meter made on a fresh thread and checked on a long-lived one (pyHanko hands work to other
+    # threads, which carry the meter in their context) must not read one clock against the other.
+    limit = budget.Budget.for_size(0).cpu_seconds
+    while time.thread_time() < limit + 0.1:  # this thread has spent more than a document may
+        pass
+    made: list[budget.Meter] = []
+    worker = threading.Thread(target=lambda: made.append(budget.Meter.for_size(0)))
+    worker.start()
+    worker.join()
+    made[0].check()  # no refusal: this thread has spent nothing on the document yet

@@ -9,6 +9,7 @@ import contextlib
 import contextvars
 import ctypes
 import ctypes.util
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -115,8 +116,10 @@ class Meter:
     decoded: int = 0
     objects: int = 0
     text_content: int = 0
-    exceeded: TooComplexError | None = None
-    _cpu_start: float = field(default_factory=time.thread_time)
+    exceeded: tuple[str, str, dict[str, Any]] | None = None
+    """The first limit crossed: Chinese and English reason and data (kept as text, not as an
+    exception, whose traceback would hold the reader and its decoded streams alive in a cycle)."""
+    _cpu_starts: dict[int, float] = field(default_factory=lambda: {threading.get_ident(): time.thread_time()})
 
     @classmethod
     def for_size(cls, size: int) -> Meter:
@@ -125,19 +128,22 @@ class Meter:
 
     @property
     def cpu_seconds(self) -> float:
-        """CPU time of this thread since the meter was made."""
-        return time.thread_time() - self._cpu_start
+        """CPU time of the calling thread since it first used the meter (pyHanko may hand work to
+        other threads, which carry the meter in their context; thread clocks are not comparable)."""
+        now = time.thread_time()
+        return now - self._cpu_starts.setdefault(threading.get_ident(), now)
 
     def refuse(self, what_zh: str, what_en: str, **data: Any) -> TooComplexError:
-        """Remember and return the refusal (the first one is kept)."""
+        """Remember the refusal (the first one is kept) and return it as a new exception."""
         if self.exceeded is None:
-            self.exceeded = TooComplexError(
-                f"文件内容过于复杂，超出单个文件的处理限额（{what_zh}），拒绝处理。",
-                f"The document is too complex to process: {what_en}.",
-                field="file",
-                **data,
-            )
-        return self.exceeded
+            self.exceeded = (what_zh, what_en, data)
+        zh, en, kept = self.exceeded
+        return TooComplexError(
+            f"文件内容过于复杂，超出单个文件的处理限额（{zh}），拒绝处理。",
+            f"The document is too complex to process: {en}.",
+            field="file",
+            **kept,
+        )
 
     @contextlib.contextmanager
     def active(self) -> Iterator[Meter]:
@@ -152,7 +158,7 @@ class Meter:
     def check(self, *, cpu: bool = True) -> None:
         """Raise the remembered refusal, and (``cpu``) refuse when the CPU time is spent."""
         if self.exceeded is not None:
-            raise self.exceeded
+            raise self.refuse(*self.exceeded[:2])
         if not cpu:
             return
         spent = self.cpu_seconds
@@ -165,9 +171,10 @@ class Meter:
             )
 
     def charge_decoded(self, n: int) -> None:
-        """Count ``n`` decoded bytes; refuse past the document total."""
+        """Count ``n`` decoded bytes; refuse past the document total (and at it, when ``n`` is 0:
+        nothing more may be decoded)."""
         self.decoded += n
-        if self.decoded > self.budget.decoded_bytes:
+        if self.decoded > self.budget.decoded_bytes or (n == 0 and self.decoded >= self.budget.decoded_bytes):
             raise self.refuse(
                 f"解压后数据超过 {self.budget.decoded_bytes // MiB} MB",
                 f"its streams decode to more than {self.budget.decoded_bytes // MiB} MiB",

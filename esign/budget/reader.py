@@ -20,7 +20,7 @@ from pyhanko.pdf_utils.decode_limits import DecodeContext, DecodeLimits
 from pyhanko.pdf_utils.misc import PdfDecodeLimitError
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from esign.budget.limits import Meter, MiB, active_meter
+from esign.budget.limits import Meter, active_meter
 
 __all__ = ["meter_of", "open_reader"]
 
@@ -44,11 +44,7 @@ class _MeteredContext(DecodeContext):
         remaining = self.remaining_budget
         assert remaining is not None
         if remaining <= 0:  # pyHanko asks zlib for cap + 1 bytes; max_length 0 would mean unlimited
-            raise self.meter.refuse(
-                f"解压后数据超过 {self.meter.budget.decoded_bytes // MiB} MB",
-                f"its streams decode to more than {self.meter.budget.decoded_bytes // MiB} MiB",
-                limit="decoded_bytes",
-            )
+            self.meter.charge_decoded(0)
         return remaining if stream_cap is None else min(stream_cap, remaining)
 
     def record_output(self, size: int) -> None:
