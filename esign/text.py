@@ -7,9 +7,10 @@ U+2066-U+2069, zero-width characters), surrogates, private-use and unassigned co
 approval would refuse is refused when it is asked for, and PostgreSQL never sees a NUL (its
 ``text`` type cannot hold one). Every field has a bound in characters (``text_too_long``).
 
-Identifiers are 64-bit: a reference made only of ASCII digits is an id when it fits a signed 64-bit
-integer (SQLite ``INTEGER``, PostgreSQL ``bigint``); :func:`as_id` answers None otherwise, so a
-lookup by a longer number finds nothing instead of overflowing the driver.
+Row ids and list numbers are SQL ``integer`` columns, 32-bit on PostgreSQL (SQLite's hold 64
+bits): a reference made only of ASCII digits is an id when it lies within 1..:data:`MAX_ID`;
+:func:`as_id` answers None otherwise, so a lookup by a larger (or negative) number finds nothing
+instead of overflowing the driver or the server. No number anywhere may exceed :data:`MAX_INT64`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from esign.errors import InputError
 
 __all__ = [
     "MAX_ID",
+    "MAX_INT64",
     "REASON_LIMIT",
     "REFUSED_CATEGORIES",
     "TITLE_LIMIT",
@@ -29,8 +31,10 @@ __all__ = [
     "optional_text",
 ]
 
-#: The largest id a database row can have (signed 64-bit).
-MAX_ID = 2**63 - 1
+#: The largest id a database row can have (PostgreSQL ``integer``: signed 32-bit).
+MAX_ID = 2**31 - 1
+#: The largest integer any database column holds (signed 64-bit).
+MAX_INT64 = 2**63 - 1
 
 #: Longest reason (事由, grounds of a refusal) in characters.
 REASON_LIMIT = 500
@@ -88,7 +92,7 @@ def as_id(ref: object) -> int | None:
         return ref if 0 < ref <= MAX_ID else None
     if isinstance(ref, str):
         text = ref.strip()
-        if text.isascii() and text.isdigit() and len(text) <= 19:
+        if text.isascii() and text.isdigit() and len(text) <= 10:
             value = int(text)
             return value if 0 < value <= MAX_ID else None
     return None

@@ -1,11 +1,12 @@
-"""The service's outer check of every URL: no control characters, no identifier past 64 bits.
+"""The service's outer check of every URL: no control characters, no number past 64 bits.
 
 One place, before any route runs (so before any SQL): a path or query string holding a control
 character (``%00`` above all: PostgreSQL's ``text`` cannot hold a NUL, and psycopg refuses to send
 one) is answered ``400 invalid_text``; a path segment made only of digits that does not fit a signed
-64-bit integer (every row id is one) is answered ``400 number_out_of_range``. Query values are not
-checked for size here (a certificate serial may be longer); integer query parameters carry their
-own bounds. Text in bodies and forms is checked by :func:`esign.text.clean_text` where it is used.
+64-bit integer is answered ``400 number_out_of_range``. Row ids are narrower (32-bit): a larger one
+finds nothing (:func:`esign.text.as_id`). Query values are not checked for size here (a certificate
+serial may be longer); integer query parameters carry their own bounds. Text in bodies and forms is
+checked by :func:`esign.text.clean_text` where it is used.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from esign.text import MAX_ID
+from esign.text import MAX_INT64
 
 __all__ = ["InputGuard", "url_problem"]
 
@@ -37,7 +38,7 @@ def url_problem(path: str, query_string: bytes) -> tuple[str, str, str] | None:
             "The URL contains a control character.",
         )
     for segment in path.split("/"):
-        if segment.isascii() and segment.isdigit() and int(segment) > MAX_ID:
+        if segment.isascii() and segment.isdigit() and int(segment) > MAX_INT64:
             return (
                 "number_out_of_range",
                 f"编号 {segment[:30]} 超出范围。",

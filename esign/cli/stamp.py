@@ -52,7 +52,13 @@ def _placement(
     if riding:
         out["riding_seal"] = True
     if also.strip():
-        out["also_on_pages"] = [int(p) for p in also.split(",") if p.strip()]
+        try:
+            out["also_on_pages"] = [int(p) for p in also.split(",") if p.strip()]
+        except ValueError:
+            raise InputError(
+                f"--also-pages 应为逗号分隔的页码：{also}", f"--also-pages takes page numbers separated by commas: {also!r}",
+                code="bad_placement", field="also",
+            ) from None  # fmt: skip
     return out
 
 
@@ -150,12 +156,19 @@ def _read_manifest(path: Path, default_item: str | None, default_reason: str | N
             if rec.get("keyword"):
                 placement["text"] = rec["keyword"]
             if rec.get("page") and rec.get("x_mm") and rec.get("y_mm"):
-                placement = {
-                    "mode": "position",
-                    "page": int(rec["page"]),
-                    "x_mm": float(rec["x_mm"]),
-                    "y_mm": float(rec["y_mm"]),
-                }
+                try:
+                    placement = {
+                        "mode": "position",
+                        "page": int(rec["page"]),
+                        "x_mm": float(rec["x_mm"]),
+                        "y_mm": float(rec["y_mm"]),
+                    }
+                except ValueError:
+                    raise InputError(
+                        f"清单第 {n} 行的 page、x_mm、y_mm 应为数字。",
+                        f"Manifest row {n}: page, x_mm and y_mm must be numbers.",
+                        code="manifest_row_invalid",
+                    ) from None
             rows.append(
                 _BatchItem(
                     (path.parent / file).resolve(),

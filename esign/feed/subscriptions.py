@@ -28,6 +28,7 @@ from esign.feed.models import FeedAttemptRow, FeedDeliveryRow, FeedSubscriptionI
 from esign.feed.secretbox import SecretBox, new_webhook_secret
 from esign.registry.audit import record_event
 from esign.registry.models import CatalogItemRow
+from esign.text import as_id
 
 __all__ = [
     "AttemptInfo",
@@ -200,7 +201,8 @@ def deactivate_subscription(session: Session, subscription_id: int, *, actor: st
 
 
 def _find(session: Session, subscription_id: int) -> FeedSubscriptionRow:
-    sub = session.get(FeedSubscriptionRow, subscription_id)
+    row_id = as_id(subscription_id)
+    sub = session.get(FeedSubscriptionRow, row_id) if row_id is not None else None
     if sub is None:
         raise NotFoundError("订阅不存在。", "No such subscription.", code="feed_subscription_not_found")
     return sub

@@ -29,6 +29,7 @@ from esign.deployment import Deployment
 from esign.errors import EsignError, ForbiddenError, InputError, NotFoundError, StateError
 from esign.registry import Actor, Permission, authorize, find_seal, record_event, resolve_item, visible_township_ids
 from esign.stamp.plan import placement_from_dict
+from esign.text import as_id
 from esign.workflow.commit import PENDING, REJECTED, STAMPED
 from esign.workflow.models import StampBatchItemRow, StampBatchRow, StampRequestRow
 from esign.workflow.requests import StampRequestSpec, reject_request, submit_request
@@ -402,7 +403,8 @@ def _reject(dep: Deployment, actor: Actor, batch_id: int, reason: str, *, at: dt
 def find_batch(session: Session, batch_id: int, actor: Actor) -> StampBatchRow:
     """A batch visible to ``actor`` (its township's people and the reform office)."""
     authorize(actor, Permission.STAMP_VIEW)  # who may not see any batch does not learn which ids exist
-    row = session.get(StampBatchRow, batch_id)
+    row_id = as_id(batch_id)
+    row = session.get(StampBatchRow, row_id) if row_id is not None else None
     if row is None:
         raise NotFoundError("批量用印申请不存在。", "No such stamp batch.", code="stamp_batch_not_found")
     authorize(actor, Permission.STAMP_VIEW, township_id=row.township_id)

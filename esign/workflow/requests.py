@@ -39,7 +39,7 @@ from esign.stamp.inputs import inspect_pdf, require_stampable
 from esign.stamp.placement import check_budget
 from esign.stamp.plan import default_keywords, placement_from_dict, plan_stamp
 from esign.stamp.signing import PadesLevel
-from esign.text import REASON_LIMIT, TITLE_LIMIT, bad_character
+from esign.text import REASON_LIMIT, TITLE_LIMIT, as_id, bad_character
 from esign.workflow.commit import (
     PENDING,
     REJECTED,
@@ -227,7 +227,8 @@ def _submit(dep: Deployment, actor: Actor, data: bytes, spec: StampRequestSpec, 
 
 def find_request(session: Session, request_id: int, actor: Actor) -> StampRequestRow:
     """A request visible to ``actor`` (its township's people and the reform office)."""
-    row = session.get(StampRequestRow, request_id)
+    row_id = as_id(request_id)
+    row = session.get(StampRequestRow, row_id) if row_id is not None else None
     if row is None:
         raise NotFoundError("用印申请不存在。", "No such stamp request.", code="stamp_request_not_found")
     authorize(actor, Permission.STAMP_VIEW, township_id=row.township_id)

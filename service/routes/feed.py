@@ -28,7 +28,7 @@ from esign.feed import (
 )
 from esign.feed.events import MAX_PAGE
 from esign.registry import Permission, Role, authorize
-from esign.text import MAX_ID
+from esign.text import MAX_ID, as_id
 from service.auth import CurrentActor
 from service.deps import DbSession, Dep
 
@@ -112,6 +112,8 @@ def deliveries(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
     authorize(actor, Permission.FEED_READ)
+    if as_id(subscription_id) is None:  # no row has it; the database is not asked
+        return []
     if actor.role is Role.DEPARTMENT and subscription_id not in {
         s.id for s in list_subscriptions(session, department=actor.department)
     }:

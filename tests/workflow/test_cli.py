@@ -9,6 +9,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from esign.config import Settings
 from esign.deployment import Deployment
 from esign.registry.accounts import authenticate_token
@@ -100,3 +102,24 @@ def test_demo_tokens_are_printed_whole_into_a_log_file(tmp_path):
                 assert authenticate_token(session, token, at=dt.datetime.now(dt.UTC)).name == name
     finally:
         dep.close()
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (("--also-pages", "a,b"), "bad_placement"),
+        (("--page", str(2**63), "--x", "10", "--y", "10"), "bad_placement"),
+        (("--x", "1e999", "--y", "10"), "bad_placement"),
+        (("--reason", "受理\u202e申请"), "invalid_text"),
+    ],
+    ids=["also-words", "page-2^63", "x-inf", "reason-bidi"],
+)
+def test_hostile_options_are_one_clear_error(county, tmp_path, args, code):
+    src = tmp_path / "in.pdf"
+    src.write_bytes(decision_pdf(number="第778号"))
+    options = list(_stamp_options(county))
+    if "--reason" in args:
+        i = options.index("--reason")
+        del options[i : i + 2]
+    r = _esign("stamp", str(src), "-o", str(tmp_path / "o.pdf"), *options, *args)
+    assert r.returncode == 2 and code in r.stderr and "Traceback" not in r.stderr, r.stderr
