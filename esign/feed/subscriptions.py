@@ -28,7 +28,7 @@ from esign.feed.models import FeedAttemptRow, FeedDeliveryRow, FeedSubscriptionI
 from esign.feed.secretbox import SecretBox, new_webhook_secret
 from esign.registry.audit import record_event
 from esign.registry.models import CatalogItemRow
-from esign.text import as_id
+from esign.text import as_id, clean_text
 
 __all__ = [
     "AttemptInfo",
@@ -91,11 +91,17 @@ class AttemptInfo:
 
 
 def _check_url(url: str, *, unsafe_allow_http: bool) -> str:
-    url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2048:
+    url = clean_text(url, field="url", zh="推送地址", limit=2048)
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:  # e.g. an unclosed IPv6 bracket or a port that is not a number
+        hostname = None
+    if not hostname:
         raise InputError(f"推送地址无效：{url}", f"Invalid webhook URL {url!r}.", code="bad_webhook_url", field="url")
-    if parts.scheme == "http" and parts.hostname not in _LOOPBACK:
+    if parts.scheme not in ("http", "https"):
+        raise InputError(f"推送地址无效：{url}", f"Invalid webhook URL {url!r}.", code="bad_webhook_url", field="url")
+    if parts.scheme == "http" and hostname not in _LOOPBACK:
         if not unsafe_allow_http:
             raise InputError(
                 "推送地址必须使用 HTTPS（本机地址除外）。",
@@ -108,6 +114,15 @@ def _check_url(url: str, *, unsafe_allow_http: bool) -> str:
 
 
 def _catalog_items(session: Session, catalog: str | None, numbers: Sequence[int]) -> list[CatalogItemRow]:
+    if catalog is not None:
+        catalog = clean_text(catalog, field="catalog", zh="事项目录名称", limit=200)
+    if any(as_id(n) is None for n in numbers) or len(numbers) > 10_000:
+        raise InputError(
+            "事项序号应为正整数。",
+            "Item numbers must be positive integers.",
+            code="catalog_item_not_found",
+            field="items",
+        )
     catalogs = list(session.scalars(select(CatalogItemRow.catalog).distinct()))
     if catalog is None:
         if len(catalogs) != 1:
@@ -152,11 +167,7 @@ def subscribe(
     items whose catalog department is this department". Past events are not delivered: the pull
     feed serves them.
     """
-    department = department.strip()
-    if not department or len(department) > 128:
-        raise InputError(
-            "部门名称不能为空且不超过128个字符。", "Department must be 1 to 128 characters.", field="department"
-        )
+    department = clean_text(department, field="department", zh="部门名称", limit=128)
     checked = _check_url(url, unsafe_allow_http=unsafe_allow_http) if url else None
     rows = _catalog_items(session, catalog, items) if items else []
     sub = FeedSubscriptionRow(

@@ -244,3 +244,19 @@ def test_every_text_field_is_bounded(county):
         "/api/v1/seals/克城镇/suspend", json={"reason": "停" * 100_000}, headers=county.headers(ADMIN)
     )
     _refused(r, 400, "text_too_long")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"department": "蒲县\x00民政局"},
+        {"department": "蒲县民政局", "url": "https://example.org/\x00hook"},
+        {"department": "蒲县民政局", "url": "https://[::1/hook"},
+        {"department": "蒲县民政局", "items": [2**40]},
+        {"department": "蒲县民政局", "items": [-1]},
+        {"department": "蒲县民政局", "items": [1], "catalog": "目录\x00"},
+    ],
+    ids=lambda b: json.dumps(b, ensure_ascii=True)[:50],
+)
+def test_a_hostile_subscription_is_refused(county, body):
+    _refused(county.client.post("/api/v1/feed/subscriptions", json=body, headers=county.headers(ADMIN)), 400)
