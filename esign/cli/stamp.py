@@ -56,9 +56,11 @@ def _placement(
             out["also_on_pages"] = [int(p) for p in also.split(",") if p.strip()]
         except ValueError:
             raise InputError(
-                f"--also-pages 应为逗号分隔的页码：{also}", f"--also-pages takes page numbers separated by commas: {also!r}",
-                code="bad_placement", field="also",
-            ) from None  # fmt: skip
+                f"--also-pages 应为逗号分隔的页码：{also}",
+                f"--also-pages takes page numbers separated by commas: {also!r}",
+                code="bad_placement",
+                field="also",
+            ) from None
     return out
 
 
