@@ -130,12 +130,13 @@ def verify_ofd(
             return _report(data, at, SubIndication.NO_SIGNATURE_FOUND, (), (pdf_findings.finding("no_signature"),))
         signatures_xmls = {s for _, s in docs if s is not None}
         reports: list[SignatureReport] = []
+        digest = _Digests(pkg)
         for i, (doc, sig) in enumerate(listed):
             _budget.checkpoint()
             later = {p for _, s in listed[i + 1 :] for p in (s.path, s.signed_value_path, s.seal_path) if p}
             later_ids = tuple(s.path for _, s in listed[i + 1 :])
-            changes = _changes(pkg, sig, layouts, later, later_ids, signatures_xmls)
-            reports.append(_judge(pkg, sig, layouts[doc], changes, i, trust, tsa_trust, at))
+            changes = _changes(pkg, digest, sig, layouts, later, later_ids, signatures_xmls)
+            reports.append(_judge(pkg, digest, sig, layouts[doc], changes, i, trust, tsa_trust, at))
         meter.check()
     reports = [_sync(online.registry_check(registry, r, at)) for r in reports]
     ids = entry_ids(pkg)
@@ -195,12 +196,26 @@ def _where(page: int | None) -> tuple[str, str]:
     return ("", "") if page is None else (f"（第 {page} 页）", f" (page {page})")
 
 
-def _digest(method: str, data: bytes) -> bytes:
-    return sm3(data) if method == "sm3" else hashlib.sha256(data).digest()
+class _Digests:
+    """Each file hashed at most once per method, however many References name it (a hostile
+    Signature.xml may name one large file thousands of times); the CPU budget is checked as it goes."""
+
+    def __init__(self, pkg: OfdPackage) -> None:
+        self._pkg = pkg
+        self._done: dict[tuple[str, str], bytes] = {}
+
+    def __call__(self, method: str, path: str) -> bytes:
+        key = (method, path)
+        if key not in self._done:
+            _budget.checkpoint()
+            data = self._pkg.read(path)
+            self._done[key] = sm3(data) if method == "sm3" else hashlib.sha256(data).digest()
+        return self._done[key]
 
 
 def _changes(
     pkg: OfdPackage,
+    digest: _Digests,
     sig: OfdSignature,
     layouts: dict[str, DocumentLayout],
     later: set[str],
@@ -217,7 +232,7 @@ def _changes(
         kind, page = _role(ref.path, layouts)
         if ref.path not in pkg:
             other.append(ChangeInfo(0, "file_removed", None, page, f"{ref.path} removed"))
-        elif method and ref.check_value is not None and _digest(method, pkg.read(ref.path)) != ref.check_value:
+        elif method and ref.check_value is not None and digest(method, ref.path) != ref.check_value:
             label = "page_content" if kind == "page" else f"{kind}_changed"
             where = "" if page is None else f" (page {page})"
             other.append(ChangeInfo(0, label, None, page, f"{ref.path} changed{where}"))
@@ -245,6 +260,7 @@ def _changes(
 
 def _judge(
     pkg: OfdPackage,
+    digest: _Digests,
     sig: OfdSignature,
     layout: DocumentLayout,
     changes: ChangesAfterSigning,
@@ -281,7 +297,7 @@ def _judge(
         elif ref.check_value is None:
             structure.append(finding("ofd_reference_no_value", path=ref.path))
             refs_ok = False
-        elif _digest(method, pkg.read(ref.path)) != ref.check_value:
+        elif digest(method, ref.path) != ref.check_value:
             subs.append(SubIndication.HASH_FAILURE)
             reasons.append(finding("ofd_reference_mismatch", path=ref.path, where=zh, where_en=en))
             refs_ok = False

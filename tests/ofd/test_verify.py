@@ -229,3 +229,30 @@ def test_hostile_refused(case: str, trust: SesTrust) -> None:
     with pytest.raises(InputError) as info:
         _verify(build(), trust)
     assert info.value.code == code
+
+
+def test_repeated_references_hash_each_file_once(
+    signed_ofd: bytes, trust: SesTrust, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hostile Signature.xml naming the same file 20 000 times costs one SM3 of it, not 20 000."""
+    import esign.ofd.verify as ofd_verify
+
+    files = OfdPackage.from_bytes(signed_ofd).files()
+    sig_path = "Doc_0/Signs/Sign_0/Signature.xml"
+    one = files[sig_path].split(b"<ofd:Reference ", 2)[1].split(b"</ofd:Reference>", 1)[0]
+    many = b"".join(b"<ofd:Reference " + one + b"</ofd:Reference>" for _ in range(20_000))
+    files[sig_path] = files[sig_path].replace(
+        b'<ofd:References CheckMethod="SM3">', b'<ofd:References CheckMethod="SM3">' + many
+    )
+    calls: list[int] = []
+    real = ofd_verify.sm3
+
+    def counting(data: bytes) -> bytes:
+        calls.append(len(data))
+        return real(data)
+
+    monkeypatch.setattr(ofd_verify, "sm3", counting)
+    report = _verify(write_package(files), trust)
+    assert report.subindication is SubIndication.HASH_FAILURE  # Signature.xml no longer matches dataHash
+    assert "ofd_signature_xml_changed" in _codes(report)
+    assert len(calls) <= len(files)
