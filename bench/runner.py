@@ -30,6 +30,7 @@ SECTIONS = {
     "verify": "bench.verification",
     "crypto": "bench.crypto",
     "sm2": "bench.sm2",
+    "sm2pki": "bench.sm2_pki",
     "service": "bench.service",
     "ledger": "bench.ledger",
     "hostile": "bench.hostile",

@@ -7,7 +7,8 @@ everything that changes lives in the database, so several workers (and hosts) ca
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import datetime as dt
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from esign.pki.keystore.sm2 import Sm2KeyStore
     from esign.pki.seal_issuer import SealDataMaker, SealIssuer
     from esign.pki.sm2_ca import Sm2CountyPKI
+    from esign.pki.sm2_tsa import Sm2TimeStamper
 
 __all__ = ["Deployment"]
 
@@ -128,8 +130,24 @@ class Deployment:
 
     @property
     def seal_data_maker(self) -> SealDataMaker | None:
-        """Makes GB/T 38540 seal data for a seal's SM2 certificate."""
-        return None
+        """Makes GB/T 38540 seal data for a seal's SM2 certificate, signed by the maker (None without an SM2 PKI)."""
+        if not self.has_sm2_pki:
+            return None
+        from esign.ses.county_seal import CountySealDataMaker
+
+        return CountySealDataMaker(self.sm2_pki.maker, self.sm2_pki.maker_signer)
+
+    def sm2_timestamper(self, clock: Callable[[], dt.datetime]) -> Sm2TimeStamper:
+        """The SM2 TSA in process (what :func:`esign.ses.sign` takes as ``timestamper``): serials and
+        genTime from the store, each in its own committed transaction, as at ``/pki/sm2/tsa``."""
+        from esign.pki import store
+        from esign.pki.sm2_tsa import Sm2TimeStamper
+
+        def next_serial_and_time(at: dt.datetime) -> tuple[int, dt.datetime]:
+            with self.transaction() as session:
+                return store.tsa_next(session, at)
+
+        return Sm2TimeStamper(self.sm2_pki.timestamp_authority(), next_serial_and_time, clock)
 
     @cached_property
     def seal_ca(self) -> SealIssuer:

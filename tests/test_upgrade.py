@@ -23,10 +23,11 @@ PREVIOUS_RELEASE = "a6d6fa2dd4d4e7ba6cf7e81fbc016db993f8f3e3"
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _previous_release(dest: Path) -> Path:
+def _previous_release(dest: Path, *paths: str) -> Path:
+    """The previous release's ``esign`` (and ``paths``) extracted into ``dest``."""
     try:
         archive = subprocess.run(
-            ["git", "-C", str(REPO), "archive", "--format=tar", PREVIOUS_RELEASE, "esign"],
+            ["git", "-C", str(REPO), "archive", "--format=tar", PREVIOUS_RELEASE, "esign", *paths],
             capture_output=True,
             check=True,
             timeout=60,

@@ -3,33 +3,13 @@ certificate for every seal that has an ECDSA one (held for a suspended seal), on
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
 import sys
-import tarfile
 from pathlib import Path
 
-import pytest
-
-from tests.test_upgrade import PREVIOUS_RELEASE, REPO
-
-
-def _previous_release(dest: Path) -> Path:
-    """The previous release's code and samples (its demo reads the catalog from samples/)."""
-    try:
-        archive = subprocess.run(
-            ["git", "-C", str(REPO), "archive", "--format=tar", PREVIOUS_RELEASE, "esign", "samples"],
-            capture_output=True,
-            check=True,
-            timeout=60,
-        ).stdout
-    except (subprocess.CalledProcessError, FileNotFoundError) as exc:
-        pytest.skip(f"the previous release {PREVIOUS_RELEASE[:7]} is not in this clone's history ({exc})")
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(dest, filter="data")
-    return dest
+from tests.test_upgrade import REPO, _previous_release
 
 
 def _esign(code: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -48,7 +28,7 @@ def _esign(code: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_sm2_init_gives_an_old_home_its_sm2_pki_once(tmp_path: Path) -> None:
-    old = _previous_release(tmp_path / "previous")
+    old = _previous_release(tmp_path / "previous", "samples")  # its demo reads samples/
     home = tmp_path / "home"
     assert _esign(old, "demo", "--home", str(home)).returncode == 0
     suspended = _esign(old, "seal", "suspend", "薛关镇", "--reason", "升级前暂停", "--home", str(home))
@@ -75,8 +55,13 @@ def test_sm2_init_gives_an_old_home_its_sm2_pki_once(tmp_path: Path) -> None:
         with dep.transaction() as session:
             held = store.status(session, shown["sm2_cert_serial"])
             assert held is not None and held.state.value == "on_hold"
-            assert held.issuer_serial == dep.sm2_pki.issuing.serial_number
+            assert held.issuer_serial == dep.sm2_pki.issuing.asn1.serial_number
     finally:
         dep.close()
+    exported = _esign(REPO, "seal", "ses", "薛关镇", "-o", str(tmp_path / "x.esl"), "--home", str(home))
+    assert exported.returncode == 0, exported.stdout + exported.stderr
+    from esign.ses import parse_seal
+
+    assert parse_seal((tmp_path / "x.esl").read_bytes()).es_id == shown["code"]
     resumed = _esign(REPO, "seal", "resume", "薛关镇", "--reason", "升级后恢复", "--home", str(home))
     assert resumed.returncode == 0, resumed.stderr

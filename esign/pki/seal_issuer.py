@@ -12,7 +12,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Protocol
 
-from asn1crypto import x509 as ax
 from sqlalchemy.orm import Session
 
 from esign.pki import store
@@ -24,12 +23,13 @@ from esign.pki.keystore.api import KeyStore
 from esign.pki.keystore.sm2 import Sm2KeyStore
 from esign.pki.profiles import SealSubject
 from esign.pki.sm2_ca import Sm2CountyPKI, to_x509
+from esign.pki.sm2_certs import Sm2Certificate
 from esign.pki.status import CertKind, RevocationReason
 
-__all__ = ["IssuedKey", "IssuedNational", "NationalSealIssuer", "SealDataMaker", "SealIssuer"]
+__all__ = ["IssuedKey", "IssuedNational", "NationalSealIssuer", "SealDataMaker", "SealIdentityView", "SealIssuer"]
 
 
-class _Identity(Protocol):
+class SealIdentityView(Protocol):
     """What a seal certificate names (``esign.registry.SealIdentity`` fits)."""
 
     @property
@@ -48,7 +48,7 @@ class _Identity(Protocol):
     def title(self) -> str: ...
 
 
-def _subject(identity: _Identity) -> SealSubject:
+def _subject(identity: SealIdentityView) -> SealSubject:
     return SealSubject(
         province=identity.province,
         locality=identity.locality,
@@ -90,8 +90,8 @@ class SealDataMaker(Protocol):
     """Makes a seal's GB/T 38540 seal data for its SM2 certificate: ``(der, valid_start, valid_end)``."""
 
     def __call__(
-        self, identity: _Identity, certificate: ax.Certificate, *, at: dt.datetime
-    ) -> tuple[bytes, dt.datetime, dt.datetime]: ...
+        self, identity: SealIdentityView, certificate: Sm2Certificate, *, at: dt.datetime
+    ) -> tuple[bytes, dt.datetime, dt.datetime] | None: ...
 
 
 class NationalSealIssuer:
@@ -102,7 +102,7 @@ class NationalSealIssuer:
         self.keystore = keystore
         self.make_seal_data = make_seal_data
 
-    def issue(self, session: Session, identity: _Identity, *, key_id: str, at: dt.datetime) -> IssuedNational:
+    def issue(self, session: Session, identity: SealIdentityView, *, key_id: str, at: dt.datetime) -> IssuedNational:
         """Generate the SM2 key, certify it (recorded as good) and make the seal data; on any failure
         the SM2 key is removed again."""
         subject = _subject(identity)
@@ -111,15 +111,25 @@ class NationalSealIssuer:
         try:
             cert = self.pki.issue_seal_certificate(subject, public_key, at=at)
             store.record_issued(session, to_x509(cert), kind=CertKind.SEAL, issuer=self.pki.issuing_x509, at=at)
-            serial = serial_hex(cert.serial_number)
-            if self.make_seal_data is None:
-                validity = cert["tbs_certificate"]["validity"]
-                return IssuedNational(key_id, serial, None, validity["not_before"].native, validity["not_after"].native)
-            der, start, end = self.make_seal_data(identity, cert, at=at)
+            made = None if self.make_seal_data is None else self.make_seal_data(identity, cert, at=at)
         except BaseException:
             self.keystore.discard(key_id)
             raise
-        return IssuedNational(key_id, serial, der, start, end)
+        serial = serial_hex(cert.asn1.serial_number)
+        if made is None:
+            validity = cert.asn1["tbs_certificate"]["validity"]
+            return IssuedNational(key_id, serial, None, validity["not_before"].native, validity["not_after"].native)
+        return IssuedNational(key_id, serial, *made)
+
+    def seal_data_for(
+        self, session: Session, identity: SealIdentityView, *, key_id: str, cert_serial: str, at: dt.datetime
+    ) -> IssuedNational | None:
+        """Seal data for an SM2 certificate issued earlier (None without a seal-data maker)."""
+        row = session.get(store.PkiCertificate, cert_serial)
+        if self.make_seal_data is None or row is None:
+            return None
+        made = self.make_seal_data(identity, Sm2Certificate.from_der(row.der), at=at)
+        return None if made is None else IssuedNational(key_id, cert_serial, *made)
 
 
 class SealIssuer:
@@ -138,7 +148,7 @@ class SealIssuer:
         self.algorithm = algorithm
         self.national = national
 
-    def issue(self, session: Session, identity: _Identity, *, key_id: str, at: dt.datetime) -> IssuedKey:
+    def issue(self, session: Session, identity: SealIdentityView, *, key_id: str, at: dt.datetime) -> IssuedKey:
         """Generate the seal key in the key store and certify it (recorded as good); with an SM2
         PKI also the SM2 key, certificate and seal data. On any failure no key is left behind."""
         subject = _subject(identity)
@@ -155,12 +165,20 @@ class SealIssuer:
         return IssuedKey(key_id, serial_hex(cert), national)
 
     def issue_national(
-        self, session: Session, identity: _Identity, *, key_id: str, at: dt.datetime
+        self, session: Session, identity: SealIdentityView, *, key_id: str, at: dt.datetime
     ) -> IssuedNational | None:
         """Only the SM2 side; None without an SM2 PKI."""
         if self.national is None:
             return None
         return self.national.issue(session, identity, key_id=key_id, at=at)
+
+    def seal_data_for(
+        self, session: Session, identity: SealIdentityView, *, key_id: str, cert_serial: str, at: dt.datetime
+    ) -> IssuedNational | None:
+        """Seal data for a seal's existing SM2 certificate; None without an SM2 PKI."""
+        if self.national is None:
+            return None
+        return self.national.seal_data_for(session, identity, key_id=key_id, cert_serial=cert_serial, at=at)
 
     def revoke(self, session: Session, cert_serial: str, *, reason: str, at: dt.datetime) -> None:
         """Revoke for good and republish the issuer's CRL."""
@@ -176,7 +194,7 @@ class SealIssuer:
         self._publish(session, store.release_hold(session, cert_serial, at=at).issuer_serial, at)
 
     def _publish(self, session: Session, issuer_serial: int, at: dt.datetime) -> None:
-        if self.national is not None and issuer_serial == self.national.pki.issuing.serial_number:
+        if self.national is not None and issuer_serial == self.national.pki.issuing.asn1.serial_number:
             self.national.pki.publish_crl(session, at=at)
         else:
             publish_crl(session, self.pki, at=at)

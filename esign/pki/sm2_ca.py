@@ -6,9 +6,10 @@ the same ids (``HOME/keys/sm2/`` for the file store). Created by ``esign init`` 
 and, for an existing home, by ``esign pki sm2-init`` (idempotent). Like the ECDSA root, the SM2
 root key is used only when the hierarchy is made; a loaded :class:`Sm2CountyPKI` does not hold it.
 
-Certificates are kept as asn1crypto objects (for building and signing) and recorded in the same
-``pki_certificates`` table as the ECDSA ones (cryptography parses SM2 certificates; only their
-public key is foreign to it), so revocation, CRL numbers and OCSP status share one store.
+Certificates are :class:`~esign.pki.sm2_certs.Sm2Certificate` values and are recorded in the same
+``pki_certificates`` table as the ECDSA ones (cryptography parses SM2 certificates; only their public
+key is foreign to it), so revocation, CRL numbers (one counter) and OCSP status share one store. CRLs
+and OCSP answers are made by :mod:`esign.pki.sm2_certs` and :mod:`esign.pki.sm2_ocsp`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from asn1crypto import pem
-from asn1crypto import x509 as ax
 from cryptography import x509
 from sqlalchemy.orm import Session
 
@@ -28,15 +28,24 @@ from esign.pki import profiles, sm2_profiles, store
 from esign.pki.certio import write_public_file
 from esign.pki.crl import CRL_PERIOD, CRL_REFRESH, fresh_crl
 from esign.pki.keystore.sm2 import Sm2KeyStore, Sm2Signer
-from esign.pki.ocsp import OCSP_VALIDITY
+from esign.pki.ocsp import OCSP_VALIDITY, StatusLookup
 from esign.pki.profiles import CountyInfo, SealSubject
 from esign.pki.sm2 import Sm2PublicKey
-from esign.pki.sm2_profiles import Sm2Issuer
-from esign.pki.sm2_status import Sm2OcspResponder, build_sm2_crl
+from esign.pki.sm2_certs import Sm2Certificate, sm2_crl
+from esign.pki.sm2_ocsp import sm2_ocsp_malformed, sm2_ocsp_response
+from esign.pki.sm2_profiles import Sm2Issuer, as_key
 from esign.pki.sm2_tsa import Sm2TimeStampAuthority
 from esign.pki.status import CertKind
 
-__all__ = ["SM2_CERT_FILES", "SM2_DIR", "SM2_KEY_IDS", "Sm2CountyPKI", "certificate_pem", "to_x509"]
+__all__ = [
+    "SM2_CERT_FILES",
+    "SM2_DIR",
+    "SM2_KEY_IDS",
+    "Sm2CountyPKI",
+    "Sm2OcspResponder",
+    "certificate_pem",
+    "to_x509",
+]
 
 #: Sub-folder of ``certs/`` for the SM2 hierarchy.
 SM2_DIR = "sm2"
@@ -48,24 +57,20 @@ SM2_CERT_FILES = {k: f"{k}.crt" for k in ("issuing", "tsa", "ocsp", "maker", "ro
 ROOT_CRL_PERIOD = dt.timedelta(days=365)
 
 
-def certificate_pem(cert: ax.Certificate) -> bytes:
-    """PEM of an asn1crypto certificate."""
-    return pem.armor("CERTIFICATE", cert.dump())
+def certificate_pem(cert: Sm2Certificate) -> bytes:
+    """PEM of an SM2 certificate."""
+    return pem.armor("CERTIFICATE", cert.der)
 
 
-def to_x509(cert: ax.Certificate) -> x509.Certificate:
+def to_x509(cert: Sm2Certificate) -> x509.Certificate:
     """The cryptography view (serial, names, dates, extensions; not the SM2 public key)."""
-    return x509.load_der_x509_certificate(cert.dump())
+    return x509.load_der_x509_certificate(cert.der)
 
 
-def _load(data: bytes) -> ax.Certificate:
+def _load(data: bytes) -> Sm2Certificate:
     if data.lstrip().startswith(b"-----BEGIN"):
         data = pem.unarmor(data)[2]
-    return ax.Certificate.load(data)
-
-
-def _public(cert: ax.Certificate) -> Sm2PublicKey:
-    return Sm2PublicKey.from_spki_der(cert.public_key.dump())
+    return Sm2Certificate.from_der(data)
 
 
 def _broken(what: str) -> ConfigError:
@@ -74,9 +79,8 @@ def _broken(what: str) -> ConfigError:
     )
 
 
-def _signed_by(cert: ax.Certificate, issuer: ax.Certificate, what: str) -> None:
-    ok = _public(issuer).verify(cert["signature_value"].native, cert["tbs_certificate"].dump())
-    if not ok or cert.issuer != issuer.subject:
+def _signed_by(cert: Sm2Certificate, issuer: Sm2Certificate, what: str) -> None:
+    if not cert.signed_by(issuer.public_key) or cert.asn1.issuer != issuer.asn1.subject:
         raise _broken(f"{what} is not signed by its issuer")
 
 
@@ -84,15 +88,15 @@ def _signed_by(cert: ax.Certificate, issuer: ax.Certificate, what: str) -> None:
 class Sm2CountyPKI:
     """The SM2 CA hierarchy with its online signers. Construction checks every signature and key pair."""
 
-    root: ax.Certificate
+    root: Sm2Certificate
     """The self-signed SM2 root (the trust anchor for GB/T 38540 seals)."""
-    issuing: ax.Certificate
+    issuing: Sm2Certificate
     """The online SM2 issuing CA (signs seal, maker, TSA and OCSP certificates and the CRL)."""
-    tsa: ax.Certificate
+    tsa: Sm2Certificate
     """The SM2 time-stamping unit."""
-    ocsp: ax.Certificate
+    ocsp: Sm2Certificate
     """The delegated SM2 OCSP signer."""
-    maker: ax.Certificate
+    maker: Sm2Certificate
     """The maker (制章者) certificate of the county reform office; signs seal data."""
     issuing_signer: Sm2Signer = field(repr=False)
     """The issuing CA's key."""
@@ -111,7 +115,7 @@ class Sm2CountyPKI:
         for name in ("tsa", "ocsp", "maker"):
             _signed_by(getattr(self, name), self.issuing, f"the {name} certificate")
         for name in ("issuing", "tsa", "ocsp", "maker"):
-            if _public(getattr(self, name)) != getattr(self, f"{name}_signer").public_key:
+            if getattr(self, name).public_key != getattr(self, f"{name}_signer").public_key():
                 raise _broken(f"the {name} key does not match its certificate")
 
     # -- construction ---------------------------------------------------------------------------
@@ -157,7 +161,7 @@ class Sm2CountyPKI:
             ),
         }
         # The root is offline: its CRL (over the issuing CA) is made now, for a year.
-        root_crl = build_sm2_crl(root, root_signer, [], number=1, at=at, period=ROOT_CRL_PERIOD)
+        root_crl = sm2_crl(root, as_key(root_signer), [], number=1, at=at, period=ROOT_CRL_PERIOD)
         write_public_file(folder / "root.crl", root_crl)
         for kind, name in SM2_CERT_FILES.items():
             write_public_file(folder / name, certificate_pem(certs[kind]))
@@ -172,7 +176,7 @@ class Sm2CountyPKI:
     def load(cls, keystore: Sm2KeyStore, certs_dir: str | os.PathLike[str]) -> Sm2CountyPKI:
         """The hierarchy in ``certs_dir/sm2`` with the online keys from ``keystore``."""
         folder = Path(certs_dir) / SM2_DIR
-        certs: dict[str, ax.Certificate] = {}
+        certs: dict[str, Sm2Certificate] = {}
         for kind, name in SM2_CERT_FILES.items():
             try:
                 certs[kind] = _load((folder / name).read_bytes())
@@ -182,7 +186,7 @@ class Sm2CountyPKI:
                     f"No SM2 county PKI in {folder} ({name} missing): run `esign pki sm2-init`.",
                     code="sm2_pki_not_initialized",
                 ) from None
-        crl_url = certs["maker"].crl_distribution_points[0]["distribution_point"].native[0]
+        crl_url = certs["maker"].asn1.crl_distribution_points[0]["distribution_point"].native[0]
         return cls(
             **certs,
             issuing_signer=keystore.signer("issuing"),
@@ -202,7 +206,7 @@ class Sm2CountyPKI:
 
     # -- use ------------------------------------------------------------------------------------
 
-    def certificate(self, kind: str) -> ax.Certificate:
+    def certificate(self, kind: str) -> Sm2Certificate:
         """``root``, ``issuing``, ``tsa``, ``ocsp`` or ``maker``."""
         return {"root": self.root, "issuing": self.issuing, "tsa": self.tsa, "ocsp": self.ocsp, "maker": self.maker}[
             kind
@@ -220,7 +224,7 @@ class Sm2CountyPKI:
         *,
         at: dt.datetime,
         validity: dt.timedelta = profiles.SEAL_VALIDITY,
-    ) -> ax.Certificate:
+    ) -> Sm2Certificate:
         """Certify a seal's SM2 key; the caller records it (kind ``seal``)."""
         return sm2_profiles.seal_certificate(
             subject,
@@ -236,9 +240,8 @@ class Sm2CountyPKI:
         issuing = self.issuing_x509
         epoch = store.revocation_epoch(session)
         number = store.next_crl_number(session)
-        der = build_sm2_crl(
-            self.issuing, self.issuing_signer, store.revoked_list(session, issuing), number=number, at=at, period=period
-        )
+        entries = store.revoked_list(session, issuing)
+        der = sm2_crl(self.issuing, as_key(self.issuing_signer), entries, number=number, at=at, period=period)
         store.save_crl(
             session, issuer=issuing, number=number, epoch=epoch, this_update=at, next_update=at + period, der=der
         )
@@ -262,8 +265,30 @@ class Sm2CountyPKI:
 
     def timestamp_authority(self) -> Sm2TimeStampAuthority:
         """The SM2 TSA with the issuing CA as its chain."""
-        return Sm2TimeStampAuthority(self.tsa, self.tsa_signer, chain=(self.issuing,))
+        return Sm2TimeStampAuthority(self.tsa, self.tsa_signer)
 
-    def pem_bundle(self) -> bytes:
-        """issuing + root, PEM (for relying parties)."""
-        return certificate_pem(self.issuing) + certificate_pem(self.root)
+
+class Sm2OcspResponder:
+    """The SM2 issuing CA's OCSP responder (:func:`esign.pki.sm2_ocsp.sm2_ocsp_response` with the delegated signer)."""
+
+    def __init__(
+        self, issuer: Sm2Certificate, responder: Sm2Certificate, signer: Sm2Signer, *, validity: dt.timedelta
+    ) -> None:
+        self._issuer, self._responder, self._signer, self._validity = issuer, responder, signer, validity
+
+    @staticmethod
+    def malformed_response() -> bytes:
+        """A DER ``malformedRequest`` response."""
+        return sm2_ocsp_malformed()
+
+    def respond(self, request_der: bytes, status_lookup: StatusLookup, *, at: dt.datetime) -> bytes:
+        """The DER OCSPResponse to ``request_der`` at ``at``; never raises on a bad request."""
+        return sm2_ocsp_response(
+            request_der,
+            status_lookup,
+            issuer=self._issuer,
+            responder=self._responder,
+            responder_key=as_key(self._signer),
+            at=at,
+            validity=self._validity,
+        )

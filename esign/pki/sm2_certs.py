@@ -237,7 +237,9 @@ def sm2_crl(
             item["crl_entry_extensions"] = [
                 {"extn_id": "crl_reason", "critical": False, "extn_value": ASN1_REASONS[reason]}
             ]
-        revoked.append(item)
+        # Each entry encoded once and kept as DER: asn1crypto re-encodes values built from Python on
+        # every dump of their parents, which made a 100-entry CRL take a third of a second.
+        revoked.append(asn1_crl.RevokedCertificate.load(asn1_crl.RevokedCertificate(item).dump()))
     fields: dict[str, object] = {
         "version": "v2",
         "signature": sm2_signature_algorithm(),
@@ -254,7 +256,7 @@ def sm2_crl(
         ],
     }
     if revoked:  # an empty SEQUENCE OF is not allowed here (RFC 5280 §5.1: absent when no entry)
-        fields["revoked_certificates"] = revoked
+        fields["revoked_certificates"] = asn1_crl.RevokedCertificates.load(asn1_crl.RevokedCertificates(revoked).dump())
     tbs = asn1_crl.TbsCertList(fields)
     return asn1_crl.CertificateList(
         {

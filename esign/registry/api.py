@@ -94,6 +94,12 @@ class SealCertificateAuthority(Protocol):
         """Only the SM2 side (for a seal issued before the SM2 PKI existed); None without an SM2 PKI."""
         ...
 
+    def seal_data_for(
+        self, session: Session, identity: SealIdentity, *, key_id: str, cert_serial: str, at: dt.datetime
+    ) -> IssuedNationalSeal | None:
+        """Seal data for a seal's existing SM2 certificate ``cert_serial``; None when none can be made."""
+        ...
+
     def revoke(self, session: Session, cert_serial: str, *, reason: str, at: dt.datetime) -> None:
         """Revoke (reason: an RFC 5280 reason name such as ``cessationOfOperation`` or ``superseded``)."""
         ...

@@ -131,15 +131,27 @@ def _keep_national(session: Session, seal: Seal, national: IssuedNationalSeal, a
 
 
 def add_national_seal(session: Session, seal: Seal, *, at: dt.datetime, ca: SealCertificateAuthority) -> bool:
-    """Give a seal issued before the SM2 PKI existed its SM2 certificate and seal data.
+    """Give a seal issued before the SM2 PKI existed its SM2 certificate and seal data (or only the
+    seal data, when it has an SM2 certificate without).
 
     A suspended seal's new certificate is put on hold at once. False (nothing done) when the seal
-    has no ECDSA certificate yet, is revoked or replaced, already has an SM2 certificate, or the
-    authority has no SM2 PKI. The caller records the audit event.
+    has no ECDSA certificate yet, is revoked or replaced, already has both, or the authority has no
+    SM2 PKI. The caller records the audit event.
     """
     status = SealStatus(seal.status)
-    if seal.cert_serial is None or seal.sm2_cert_serial is not None or status not in _OPEN:
+    if seal.cert_serial is None or status not in _OPEN:
         return False
+    if seal.sm2_cert_serial is not None:
+        if session.get(SealData, seal.id) is not None or seal.sm2_key_id is None:
+            return False
+        data = ca.seal_data_for(
+            session, identity_of(seal), key_id=seal.sm2_key_id, cert_serial=seal.sm2_cert_serial, at=at
+        )
+        if data is None or data.seal_data is None:
+            return False
+        _keep_national(session, seal, data, at)
+        session.flush()
+        return True
     national = ca.issue_national(session, identity_of(seal), key_id=f"seal-{seal.code}", at=at)
     if national is None:
         return False

@@ -10,17 +10,17 @@ import base64
 import binascii
 import datetime as dt
 import weakref
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import APIRouter, Header, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from esign.deployment import Deployment
 from esign.errors import NotFoundError
-from esign.pki import OcspResponder, TimeStampAuthority, certificate_der, current_crl, store
+from esign.pki import NextSerialAndTime, OcspResponder, TimeStampAuthority, certificate_der, current_crl, store
 from service.deps import Dep
 
-__all__ = ["router"]
+__all__ = ["Authority", "answer_tsa", "ocsp_body", "ocsp_get_der", "router"]
 
 router = APIRouter(prefix="/pki", tags=["pki"])
 
@@ -115,33 +115,31 @@ def _ocsp(dep: Deployment, request_der: bytes) -> Response:
     return Response(der, media_type=OCSP_RESPONSE_TYPE, headers={"Cache-Control": "no-cache"})
 
 
-@router.post("/ocsp", summary="OCSP (RFC 6960)")
-async def ocsp_post(request: Request, dep: Dep, content_type: Annotated[str | None, Header()] = None) -> Response:
-    """An OCSP request in the body (application/ocsp-request)."""
+async def ocsp_body(request: Request, content_type: str | None) -> bytes | None:
+    """The DER OCSP request of a POST, or None for one too large or of another media type."""
     body = await _body(request)
-    if body is None or _media_type(content_type) != OCSP_REQUEST_TYPE:
-        return Response(OcspResponder.malformed_response(), media_type=OCSP_RESPONSE_TYPE)
-    # database and signing off the event loop
-    return await run_in_threadpool(_ocsp, dep, body)
+    return None if body is None or _media_type(content_type) != OCSP_REQUEST_TYPE else body
 
 
-@router.get("/ocsp/{encoded:path}", summary="OCSP over GET (RFC 6960 appendix A.1)")
-def ocsp_get(encoded: str, dep: Dep) -> Response:
-    """The DER request, base64 and URL-encoded, as the last path segment(s)."""
+def ocsp_get_der(encoded: str) -> bytes | None:
+    """The DER request of an OCSP GET (base64, URL-encoded, RFC 6960 appendix A.1), or None if malformed."""
     try:
         # The path is already URL-decoded; '/' inside the base64 text arrives as path separators.
         der = base64.b64decode(encoded.replace(" ", "+"), validate=True)
     except (binascii.Error, ValueError):
-        return Response(OcspResponder.malformed_response(), media_type=OCSP_RESPONSE_TYPE)
-    if len(der) > MAX_REQUEST_BYTES:
-        return Response(OcspResponder.malformed_response(), media_type=OCSP_RESPONSE_TYPE)
-    return _ocsp(dep, der)
+        return None
+    return der if len(der) <= MAX_REQUEST_BYTES else None
 
 
-@router.post("/tsa", summary="时间戳 / RFC 3161 time-stamping")
-async def tsa(request: Request, dep: Dep, content_type: Annotated[str | None, Header()] = None) -> Response:
-    """A TimeStampReq in the body (application/timestamp-query); answers a TimeStampResp."""
-    authority = _authority(dep)
+class Authority(Protocol):
+    """A time-stamping authority as the routes use it (ECDSA or SM2)."""
+
+    def reject(self, text: str) -> bytes: ...
+    def respond(self, request_der: bytes, next_serial_and_time: NextSerialAndTime, *, at: dt.datetime) -> bytes: ...
+
+
+async def answer_tsa(request: Request, dep: Deployment, authority: Authority, content_type: str | None) -> Response:
+    """The TimeStampResp to a POSTed TimeStampReq; serials and genTime from the store."""
     body = await _body(request)
     if body is None:
         return Response(authority.reject("request too large"), media_type=TSA_REPLY_TYPE)
@@ -155,3 +153,28 @@ async def tsa(request: Request, dep: Dep, content_type: Annotated[str | None, He
 
     der = await run_in_threadpool(authority.respond, body, next_serial_and_time, at=_now())
     return Response(der, media_type=TSA_REPLY_TYPE)
+
+
+@router.post("/ocsp", summary="OCSP (RFC 6960)")
+async def ocsp_post(request: Request, dep: Dep, content_type: Annotated[str | None, Header()] = None) -> Response:
+    """An OCSP request in the body (application/ocsp-request)."""
+    body = await ocsp_body(request, content_type)
+    if body is None:
+        return Response(OcspResponder.malformed_response(), media_type=OCSP_RESPONSE_TYPE)
+    # database and signing off the event loop
+    return await run_in_threadpool(_ocsp, dep, body)
+
+
+@router.get("/ocsp/{encoded:path}", summary="OCSP over GET (RFC 6960 appendix A.1)")
+def ocsp_get(encoded: str, dep: Dep) -> Response:
+    """The DER request, base64 and URL-encoded, as the last path segment(s)."""
+    der = ocsp_get_der(encoded)
+    if der is None:
+        return Response(OcspResponder.malformed_response(), media_type=OCSP_RESPONSE_TYPE)
+    return _ocsp(dep, der)
+
+
+@router.post("/tsa", summary="时间戳 / RFC 3161 time-stamping")
+async def tsa(request: Request, dep: Dep, content_type: Annotated[str | None, Header()] = None) -> Response:
+    """A TimeStampReq in the body (application/timestamp-query); answers a TimeStampResp."""
+    return await answer_tsa(request, dep, _authority(dep), content_type)

@@ -5,8 +5,6 @@ protocol errors in protocol form. A home without an SM2 PKI answers 503 ``sm2_pk
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import weakref
 from typing import Annotated
@@ -17,21 +15,10 @@ from starlette.concurrency import run_in_threadpool
 from esign.deployment import Deployment
 from esign.errors import NotFoundError
 from esign.pki import store
-from esign.pki.sm2_ca import SM2_DIR
-from esign.pki.sm2_status import Sm2OcspResponder
+from esign.pki.sm2_ca import SM2_DIR, Sm2OcspResponder
 from esign.pki.sm2_tsa import Sm2TimeStampAuthority
 from service.deps import Dep
-from service.routes.pki import (
-    CERT_TYPE,
-    CRL_TYPE,
-    MAX_REQUEST_BYTES,
-    OCSP_REQUEST_TYPE,
-    OCSP_RESPONSE_TYPE,
-    TSA_QUERY_TYPE,
-    TSA_REPLY_TYPE,
-    _body,
-    _media_type,
-)
+from service.routes.pki import CERT_TYPE, CRL_TYPE, OCSP_RESPONSE_TYPE, answer_tsa, ocsp_body, ocsp_get_der
 
 __all__ = ["router"]
 
@@ -62,19 +49,19 @@ def _authority(dep: Deployment) -> Sm2TimeStampAuthority:
 @router.get("/root.crt", summary="SM2 根证书 / SM2 root CA certificate (DER)")
 def root_certificate(dep: Dep) -> Response:
     """The SM2 trust anchor, DER."""
-    return Response(dep.sm2_pki.root.dump(), media_type=CERT_TYPE)
+    return Response(dep.sm2_pki.root.der, media_type=CERT_TYPE)
 
 
 @router.get("/issuing.crt", summary="SM2 签发CA证书 / SM2 issuing CA certificate (DER)")
 def issuing_certificate(dep: Dep) -> Response:
     """The SM2 issuing CA certificate, DER (the caIssuers URL of SM2 seal certificates)."""
-    return Response(dep.sm2_pki.issuing.dump(), media_type=CERT_TYPE)
+    return Response(dep.sm2_pki.issuing.der, media_type=CERT_TYPE)
 
 
 @router.get("/maker.crt", summary="制章者证书 / the seal maker's SM2 certificate (DER)")
 def maker_certificate(dep: Dep) -> Response:
     """The county reform office's maker certificate, which signs GB/T 38540 seal data."""
-    return Response(dep.sm2_pki.maker.dump(), media_type=CERT_TYPE)
+    return Response(dep.sm2_pki.maker.der, media_type=CERT_TYPE)
 
 
 @router.get("/root.crl", summary="SM2 根CA吊销列表 / the SM2 root's CRL (DER)")
@@ -106,8 +93,8 @@ def _ocsp(dep: Deployment, request_der: bytes) -> Response:
 @router.post("/ocsp", summary="SM2 OCSP (RFC 6960)")
 async def ocsp_post(request: Request, dep: Dep, content_type: Annotated[str | None, Header()] = None) -> Response:
     """An OCSP request in the body (application/ocsp-request)."""
-    body = await _body(request)
-    if body is None or _media_type(content_type) != OCSP_REQUEST_TYPE:
+    body = await ocsp_body(request, content_type)
+    if body is None:
         return Response(Sm2OcspResponder.malformed_response(), media_type=OCSP_RESPONSE_TYPE)
     return await run_in_threadpool(_ocsp, dep, body)
 
@@ -115,28 +102,13 @@ async def ocsp_post(request: Request, dep: Dep, content_type: Annotated[str | No
 @router.get("/ocsp/{encoded:path}", summary="SM2 OCSP over GET (RFC 6960 appendix A.1)")
 def ocsp_get(encoded: str, dep: Dep) -> Response:
     """The DER request, base64 and URL-encoded, as the last path segment(s)."""
-    try:
-        der = base64.b64decode(encoded.replace(" ", "+"), validate=True)
-    except (binascii.Error, ValueError):
-        return Response(Sm2OcspResponder.malformed_response(), media_type=OCSP_RESPONSE_TYPE)
-    if len(der) > MAX_REQUEST_BYTES:
+    der = ocsp_get_der(encoded)
+    if der is None:
         return Response(Sm2OcspResponder.malformed_response(), media_type=OCSP_RESPONSE_TYPE)
     return _ocsp(dep, der)
 
 
 @router.post("/tsa", summary="SM2 时间戳 / GB/T 20520 time-stamping (SM3/SM2)")
 async def tsa(request: Request, dep: Dep, content_type: Annotated[str | None, Header()] = None) -> Response:
-    """A TimeStampReq (SM3 or SHA-256 imprint) in the body; answers a TimeStampResp signed with SM2."""
-    authority = _authority(dep)
-    body = await _body(request)
-    if body is None:
-        return Response(authority.reject("request too large"), media_type=TSA_REPLY_TYPE)
-    if _media_type(content_type) != TSA_QUERY_TYPE:
-        return Response(authority.reject(f"content type must be {TSA_QUERY_TYPE}"), media_type=TSA_REPLY_TYPE)
-
-    def next_serial_and_time(at: dt.datetime) -> tuple[int, dt.datetime]:
-        with dep.transaction() as session:
-            return store.tsa_next(session, at)
-
-    der = await run_in_threadpool(authority.respond, body, next_serial_and_time, at=_now())
-    return Response(der, media_type=TSA_REPLY_TYPE)
+    """A TimeStampReq (SM3 imprint) in the body; answers a TimeStampResp signed with SM2."""
+    return await answer_tsa(request, dep, _authority(dep), content_type)

@@ -28,6 +28,7 @@ def test_quick_benchmark_runs_and_prints_its_tables() -> None:
         "7a. Usage register",
         "7b. Usage register in the database",
         "8. SM2/SM3",
+        "8c. SM2 county PKI",
         "9. Hostile documents",
         "median",
         "p10–p90",

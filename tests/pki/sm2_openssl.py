@@ -11,11 +11,20 @@ the signed bytes, cut out of the DER by a generic TLV reader (not esign's code).
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 from tests.pki.conftest import Run
 
-__all__ = ["DISTID", "pkeyutl_verify", "public_key_pem", "signed_parts", "tlv"]
+__all__ = ["DISTID", "openssl", "pkeyutl_verify", "public_key_pem", "signed_parts", "tlv"]
+
+
+def openssl(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    """Run the openssl command line (check=False: tests assert), text out."""
+    proc = subprocess.run(["openssl", *map(str, args)], capture_output=True, timeout=60, check=False)
+    out, err = proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace")
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
 
 DISTID = "distid:1234567812345678"
 

@@ -1,4 +1,4 @@
-"""The SM2 county PKI (esign/pki/sm2_ca.py, sm2_profiles.py, sm2_status.py, keystore/sm2.py), judged by OpenSSL 3."""
+"""The SM2 county PKI (esign/pki/sm2_ca.py, sm2_profiles.py, keystore/sm2.py), judged by OpenSSL 3."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from esign.errors import ConfigError, ConflictError
 from esign.pki.keystore.sm2 import FileSm2KeyStore, Sm2KeyStore
 from esign.pki.sm2_ca import SM2_DIR, Sm2CountyPKI, certificate_pem
-from esign.pki.sm2_status import build_sm2_crl
+from esign.pki.sm2_certs import sm2_crl
 from esign.pki.status import CertKind, CertState, CertStatus, RevocationReason
 from tests.pki.conftest import BASE_URL, COUNTY, PASSPHRASE, SEAL_SUBJECT, PkiFiles, Run, now
 from tests.pki.sm2_openssl import DISTID, pkeyutl_verify, public_key_pem, signed_parts
@@ -65,7 +65,7 @@ def test_openssl_verifies_every_link_of_the_sm2_chain(sm2, openssl: Run) -> None
 
 def test_the_root_signs_itself_with_the_default_user_id(sm2, openssl: Run, tmp_path: Path) -> None:
     pki, _, certs = sm2
-    tbs, signature = signed_parts(pki.root.dump())
+    tbs, signature = signed_parts(pki.root.der)
     root_key = public_key_pem(openssl, certs / "root.crt", tmp_path / "root.pub")
     assert pkeyutl_verify(openssl, root_key, tbs, signature, tmp_path)
     assert not pkeyutl_verify(openssl, root_key, tbs[:-1] + bytes([tbs[-1] ^ 1]), signature, tmp_path)
@@ -94,7 +94,7 @@ def test_keys_are_encrypted_at_rest_and_never_overwritten(sm2, openssl: Run) -> 
 def test_loading_checks_the_hierarchy(sm2, tmp_path: Path) -> None:
     pki, keys, certs = sm2
     loaded = Sm2CountyPKI.load(keys, certs.parent)
-    assert loaded.maker.dump() == pki.maker.dump() and loaded.base_url == BASE_URL
+    assert loaded.maker.der == pki.maker.der and loaded.base_url == BASE_URL
     broken = tmp_path / "certs"
     (broken / SM2_DIR).mkdir(parents=True)
     for name in ("root.crt", "issuing.crt", "tsa.crt", "ocsp.crt"):
@@ -113,20 +113,26 @@ def test_openssl_reads_an_sm2_crl_and_accepts_its_signature(sm2, openssl: Run, t
     at = now()
     entries = [
         CertStatus(
-            0x1234, CertKind.SEAL, pki.issuing.serial_number, CertState.REVOKED, at, at, RevocationReason.SUPERSEDED
+            0x1234,
+            CertKind.SEAL,
+            pki.issuing.asn1.serial_number,
+            CertState.REVOKED,
+            at,
+            at,
+            RevocationReason.SUPERSEDED,
         ),
         CertStatus(
             0x5678,
             CertKind.SEAL,
-            pki.issuing.serial_number,
+            pki.issuing.asn1.serial_number,
             CertState.ON_HOLD,
             at,
             at,
             RevocationReason.CERTIFICATE_HOLD,
         ),
-        CertStatus(0x9ABC, CertKind.SEAL, pki.issuing.serial_number, CertState.GOOD, at),
+        CertStatus(0x9ABC, CertKind.SEAL, pki.issuing.asn1.serial_number, CertState.GOOD, at),
     ]
-    der = build_sm2_crl(pki.issuing, pki.issuing_signer, entries, number=7, at=at, period=dt.timedelta(days=7))
+    der = sm2_crl(pki.issuing, pki.issuing_signer, entries, number=7, at=at, period=dt.timedelta(days=7))
     (tmp_path / "crl.der").write_bytes(der)
     text = openssl("crl", "-inform", "DER", "-in", tmp_path / "crl.der", "-noout", "-text")
     assert text.returncode == 0, text.stderr

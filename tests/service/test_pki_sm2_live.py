@@ -20,6 +20,7 @@ from esign.deployment import Deployment
 from esign.setup import create_demo
 from tests.livesrv import live_server
 from tests.pki.sm2_openssl import DISTID, pkeyutl_verify, signed_parts
+from tests.pki.sm2_openssl import openssl as _openssl
 
 pytestmark = pytest.mark.skipif(subprocess.run(["which", "openssl"], capture_output=True).returncode, reason="openssl")
 
@@ -33,12 +34,6 @@ def county(tmp_path_factory):
     tokens = {name: token for name, _r, _t, token in rows}
     with live_server(home) as base:
         yield home, base, tokens["县审批局管理员"]
-
-
-def _openssl(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(["openssl", *map(str, args)], capture_output=True, timeout=60, check=False)
-    out, err = proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace")
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 def _seal(base: str, admin: str, township: str) -> dict:

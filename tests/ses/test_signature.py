@@ -186,13 +186,13 @@ def test_a_key_stores_signer_signs_like_a_key(pki: Pki, seal_der: bytes) -> None
 
 
 def test_the_county_sm2_tsa_proves_the_time(pki: Pki, seal_der: bytes) -> None:
-    """Tokens from the county's SM2 TSA (esign.pki.sm2_tsa, a separate implementation) are read here."""
+    """Tokens from the county's SM2 TSA (esign.pki.sm2_tsa: the RFC 3161 request side over sm2_tsp) are read here."""
     from esign.pki.sm2_tsa import Sm2TimeStampAuthority, Sm2TimeStamper
 
     assert pki.tsa is not None and pki.tsa_key is not None
-    authority = Sm2TimeStampAuthority(pki.tsa.asn1, _Signer(pki.tsa_key), chain=(pki.issuing.asn1,))
+    authority = Sm2TimeStampAuthority(pki.tsa, pki.tsa_key)
     stamper = Sm2TimeStamper(authority, lambda at: (42, at), clock=lambda: AT + dt.timedelta(seconds=5))
-    der = _sign(pki, seal_der, timestamper=stamper.timestamp)
+    der = _sign(pki, seal_der, timestamper=stamper)
     report = verify_signature(der, _trust(pki), at=AT + dt.timedelta(days=1), data=DOC)
     sig = report.signatures[0]
     assert report.indication is Indication.TOTAL_PASSED, report.to_dict()

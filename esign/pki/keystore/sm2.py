@@ -34,9 +34,8 @@ _SUFFIX = ".key.pem"
 
 @runtime_checkable
 class Sm2Signer(Protocol):
-    """One SM2 key that signs where it lives."""
+    """One SM2 key that signs where it lives (:class:`esign.pki.sm2.Sm2PrivateKey` is one)."""
 
-    @property
     def public_key(self) -> Sm2PublicKey:
         """Its public key."""
         ...
@@ -71,19 +70,6 @@ class Sm2KeyStore(Protocol):
         ...
 
 
-class _KeySigner:
-    def __init__(self, key: Sm2PrivateKey) -> None:
-        self._key = key
-        self._public = key.public_key()
-
-    @property
-    def public_key(self) -> Sm2PublicKey:
-        return self._public
-
-    def sign(self, data: bytes, *, user_id: bytes = DEFAULT_USER_ID) -> bytes:
-        return self._key.sign(data, user_id=user_id)
-
-
 class FileSm2KeyStore:
     """SM2 keys as passphrase-encrypted PKCS#8 files in ``directory`` (``HOME/keys/sm2``), mode 0600.
 
@@ -95,7 +81,7 @@ class FileSm2KeyStore:
             raise ConfigError("密钥口令不能为空。", "The key passphrase must be non-empty bytes.", code="no_passphrase")
         self._dir = Path(directory)
         self._passphrase = passphrase
-        self._cache: dict[str, _KeySigner] = {}
+        self._cache: dict[str, Sm2PrivateKey] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -118,7 +104,7 @@ class FileSm2KeyStore:
         key = Sm2PrivateKey.generate()
         write_secret_file(self._dir, key_id, self._path(key_id), key.pkcs8_pem(self._passphrase))
         with self._lock:
-            self._cache[key_id] = _KeySigner(key)
+            self._cache[key_id] = key
         return key.public_key()
 
     def discard(self, key_id: str) -> None:
@@ -129,7 +115,7 @@ class FileSm2KeyStore:
 
     def public_key(self, key_id: str) -> Sm2PublicKey:
         """The public key of ``key_id``."""
-        return self.signer(key_id).public_key
+        return self.signer(key_id).public_key()
 
     def signer(self, key_id: str) -> Sm2Signer:
         """Decrypt ``key_id`` once and sign with it."""
@@ -162,7 +148,6 @@ class FileSm2KeyStore:
                 code="wrong_passphrase",
                 key_id=key_id,
             ) from e
-        signer = _KeySigner(key)
         with self._lock:
-            self._cache[key_id] = signer
-        return signer
+            self._cache[key_id] = key
+        return key
