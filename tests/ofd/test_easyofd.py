@@ -5,8 +5,10 @@ esign.ofd.stamp it verifies, and a change to its page is named."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
+import tempfile
 import warnings
 
 import pytest
@@ -23,11 +25,10 @@ from tests.ses.conftest import Pki
 @functools.cache
 def _easyofd() -> bytes:
     easyofd = pytest.importorskip("easyofd.ofd")
-    with warnings.catch_warnings():
+    # easyofd writes its working files under ./test of the current directory: give it a fresh one
+    with tempfile.TemporaryDirectory() as work, contextlib.chdir(work), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import contextlib
-
-        with contextlib.redirect_stdout(io.StringIO()):  # easyofd prints its progress
+        with contextlib.redirect_stdout(io.StringIO()):  # it prints its progress
             data: bytes = easyofd.OFD().pdf2ofd(decision_pdf())
     return data
 
