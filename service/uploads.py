@@ -15,8 +15,8 @@ async def read_upload(upload: UploadFile | None, *, limit: int) -> bytes:
     """The upload's bytes; 413 past ``limit``, 400 when empty or missing."""
     if upload is None:
         raise InputError(
-            "请上传 PDF 文件（表单字段 file）。",
-            "Upload a PDF in the form field 'file'.",
+            "请上传 PDF 或 OFD 文件（表单字段 file）。",
+            "Upload a PDF or OFD in the form field 'file'.",
             code="file_required",
             field="file",
         )

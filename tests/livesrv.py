@@ -24,18 +24,21 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(home: Path, *, env: dict[str, str] | None = None, workers: int = 1) -> Iterator[str]:
-    """Run ``esign serve`` on ``home``; yields the base URL and stops the server afterwards."""
-    with live_server_process(home, env=env, workers=workers) as (base, _proc):
+def live_server(
+    home: Path, *, env: dict[str, str] | None = None, workers: int = 1, port: int | None = None
+) -> Iterator[str]:
+    """Run ``esign serve`` on ``home`` (on ``port``, default a free one); yields the base URL and
+    stops the server afterwards."""
+    with live_server_process(home, env=env, workers=workers, port=port) as (base, _proc):
         yield base
 
 
 @contextmanager
 def live_server_process(
-    home: Path, *, env: dict[str, str] | None = None, workers: int = 1
+    home: Path, *, env: dict[str, str] | None = None, workers: int = 1, port: int | None = None
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """:func:`live_server`, also yielding the server process (e.g. to read its memory in /proc)."""
-    port = free_port()
+    port = port or free_port()
     base = f"http://127.0.0.1:{port}"
     environ = {**os.environ, "ESIGN_PUBLIC_BASE_URL": base, **(env or {})}
     cmd = [sys.executable, "-m", "esign", "serve", "--home", str(home), "--port", str(port), "--workers", str(workers)]

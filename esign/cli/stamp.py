@@ -118,10 +118,13 @@ def stamp(
                 "output_sha256": outcome.output_sha256,
                 "signed_at": outcome.signed_at.isoformat(),
                 "verify_url": outcome.verify_url,
+                "notes": list(outcome.notes),
             }
         )
         return
     console.print(f"[green]已盖章[/] {output}  登记编号 entry {outcome.entry_id}\n  验证 verify: {outcome.verify_url}")
+    for note in outcome.notes:
+        console.print(f"  [yellow]注意 note[/]: {note}", soft_wrap=True)
 
 
 @dataclass(frozen=True)

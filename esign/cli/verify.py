@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -18,18 +19,22 @@ _COLOR = {"TOTAL_PASSED": "green", "TOTAL_FAILED": "red", "INDETERMINATE": "yell
 
 
 def verify(
-    file: Annotated[Path, typer.Argument(help="待验证的 PDF", exists=True, dir_okay=False)],
+    file: Annotated[Path, typer.Argument(help="待验证的 PDF 或 OFD（按内容识别）", exists=True, dir_okay=False)],
     trust: Annotated[Path | None, typer.Option(help="县级根证书（PEM/DER）；默认取数据目录的 certs/root.crt")] = None,
     offline: Annotated[bool, typer.Option("--offline", help="只用文件内的数据，不查询登记簿和台账")] = False,
     entry: Annotated[str | None, typer.Option(help="登记编号（二维码中的编号）")] = None,
+    password: Annotated[
+        str | None, typer.Option(help="加密 PDF 的打开密码（空用户密码的文件不需要）/ password of an encrypted PDF")
+    ] = None,
     home: HomeOpt = None,
     json_out: JsonOpt = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="显示异常堆栈 / show tracebacks")] = False,
 ) -> None:
-    """验证盖章文件 / verify a stamped PDF (exit 0 only when it passes).
+    """验证盖章文件（PDF 或 OFD）/ verify a stamped PDF or OFD (exit 0 only when it passes).
 
     stderr carries warnings, one line each; the tracebacks pyHanko attaches to them only with --verbose.
     """
+    from esign.ofd import is_ofd
     from esign.verify import verify_pdf
 
     if verbose:
@@ -45,9 +50,11 @@ def verify(
 
         dep = Deployment.open(settings)
         try:
-            report = verify_document(dep, data, at=at, entry_id=entry)
+            report = verify_document(dep, data, at=at, entry_id=entry, password=password)
         finally:
             dep.close()
+    elif is_ofd(data):
+        report = _verify_ofd_offline(data, trust, settings.certs_dir, at, entry)
     else:
         root = trust or settings.certs_dir / "root.crt"
         if not root.exists():
@@ -62,7 +69,7 @@ def verify(
         root_crl = root.with_name("root.crl")
         if root_crl.exists():
             crls.append(root_crl.read_bytes())
-        report = verify_pdf(data, trust_roots=root.read_bytes(), at=at, crls=crls, entry_id=entry)
+        report = verify_pdf(data, trust_roots=root.read_bytes(), at=at, crls=crls, entry_id=entry, password=password)
     if json_out:
         print_json(report.to_dict())
     else:
@@ -70,11 +77,37 @@ def verify(
     raise typer.Exit(0 if report.passed else 1)
 
 
+def _verify_ofd_offline(
+    data: bytes, trust: Path | None, certs_dir: Path, at: dt.datetime, entry: str | None
+) -> VerificationReport:
+    """An OFD against an SM2 root: ``--trust`` (its first certificate the root, any others intermediates)
+    or the home's ``certs/sm2/root.crt``; ``issuing.crt`` and ``root.crl`` beside it are used too."""
+    from esign.errors import ConfigError
+    from esign.ofd.verify import verify_ofd
+    from esign.pki.sm2_ca import SM2_DIR
+    from esign.ses import SesTrust, crl_lookup, load_sm2_certificates
+
+    root = trust or certs_dir / SM2_DIR / "root.crt"
+    if not root.exists():
+        raise ConfigError(
+            "请用 --trust 指定县级 SM2 根证书（OFD 的国标电子签章用 SM2 证书体系）。",
+            "Give the county SM2 root certificate with --trust (OFD seals use the SM2 hierarchy).",
+            code="no_trust_anchor",
+        )
+    certs = [c.der for c in load_sm2_certificates(root.read_bytes())]
+    issuing = root.with_name("issuing.crt")
+    middle = certs[1:] + ([c.der for c in load_sm2_certificates(issuing.read_bytes())] if issuing.exists() else [])
+    crl = root.with_name("root.crl")
+    crls = [crl.read_bytes()] if crl.exists() else []
+    ses_trust = SesTrust.of(certs[:1], middle, crl_lookup(crls) if crls else None)
+    return verify_ofd(data, trust=ses_trust, at=at, entry_id=entry)
+
+
 def _print(report: VerificationReport) -> None:
     color = _COLOR.get(report.indication.value, "white")
     sub = f" / {report.subindication.value}" if report.subindication else ""
     console.print(f"[bold {color}]{report.indication.value}{sub}[/]")
-    console.print(f"[{color}]{report.conclusion_zh}[/]\n{report.conclusion_en}")
+    console.print(f"[{color}]{escape(report.conclusion_zh)}[/]\n{escape(report.conclusion_en)}")
     for sig in report.signatures:
         table = Table(title=f"签章 #{sig.index + 1}: {sig.field_name}", show_header=False)
         table.add_column("项目")
@@ -90,9 +123,15 @@ def _print(report: VerificationReport) -> None:
             ("级别 level", sig.level.value if sig.level else "-"),
             ("签后改动 changes", sig.changes.category.value if sig.changes else "-"),
         ]
+        if sig.seal is not None:
+            rows.insert(1, ("国标印章 GB/T 38540", f"{sig.seal.name}（{sig.seal.es_id}）"))
         for key, value in rows:
-            table.add_row(key, value)
+            table.add_row(key, escape(value or "-"))
         console.print(table)
+        for f in sig.reasons:
+            console.print(f"  [red]✗[/] {escape(f.message_zh)}")
+        for change in sig.changes.other[:20]:
+            console.print(f"  [red]△[/] {escape(change.detail)}")
     led = report.ledger
     if led.cosignatures is not None and led.witnesses:
         ok = "[green]已见证[/]" if led.witnessed else "[red]见证不足[/]"

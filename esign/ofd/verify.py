@@ -450,22 +450,24 @@ def entry_ids(pkg: OfdPackage) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def seal_pictures(data: bytes) -> tuple[tuple[str, bytes], ...]:
-    """(picture type, image bytes) of the seal of each readable SES signature, for showing people
-    (never a verdict). Empty for anything that is not a readable OFD."""
+def seal_pictures(data: bytes) -> tuple[tuple[str, bytes] | None, ...]:
+    """(picture type, image bytes) of the seal of each listed signature, in the report's order (None
+    where unreadable), for showing people; never a verdict. Empty for anything not a readable OFD."""
     try:
         pkg = OfdPackage.from_bytes(data)
-        out = []
+        out: list[tuple[str, bytes] | None] = []
         for _doc, sigs_xml in signature_lists(pkg):
             if sigs_xml is None or sigs_xml not in pkg:
                 continue
             for sig in read_signatures(pkg, sigs_xml, limit=MAX_SIGNATURES):
+                picture = None
                 if sig.signed_value_path and sig.signed_value_path in pkg:
                     try:
                         seal = parse_signature(pkg.read(sig.signed_value_path)).seal
-                    except SesFormatError:
-                        continue
-                    out.append((seal.picture.type, seal.picture.data))
+                        picture = (seal.picture.type, seal.picture.data)
+                    except (SesFormatError, ValueError, TypeError, KeyError):
+                        picture = None
+                out.append(picture)
         return tuple(out)
     except InputError:
         return ()

@@ -11,9 +11,8 @@ validation data goes into the document security store (DSS) in one incremental u
 the signed revision, as ETSI EN 319 142-1 (5.4, PAdES-B-LT) describes it: the certificates, the
 CRLs and an OCSP answer for the seal certificate produced after the signature time-stamp
 (thisUpdate at or after its genTime), so validators that want revocation data fresher than the
-best signature time (EU DSS, pyHanko's AdES validation) accept it offline; a VRI entry ties the
-data to the signature (ISO 32000-2 12.8.4.4). B-LTA adds a document timestamp over everything in
-that same last revision.
+best signature time (EU DSS, pyHanko's AdES validation) accept it offline. B-LTA adds a document
+timestamp over everything in that same last revision.
 """
 
 from __future__ import annotations
@@ -51,6 +50,7 @@ from esign.appearance.artwork import Artwork
 from esign.errors import EsignError, InputError
 from esign.pki.keys import PrivateKey
 from esign.stamp.inputs import MAX_TREE_DEPTH
+from esign.stamp.xmp import XmpRepair, repair_metadata
 
 __all__ = [
     "PadesLevel",
@@ -262,6 +262,7 @@ class _Writer(IncrementalPdfFileWriter):
     megabytes), this one reads the target page and its ancestors only."""
 
     page_ids: Sequence[tuple[int, int] | None] = ()
+    xmp_repair: XmpRepair | None = None
 
     def find_page_for_modification(self, page_ix: int) -> tuple[generic.IndirectObject, generic.PdfObject]:
         page_id = self.page_ids[page_ix] if -len(self.page_ids) <= page_ix < len(self.page_ids) else None
@@ -278,6 +279,8 @@ class _Writer(IncrementalPdfFileWriter):
         return ref, generic.DictionaryObject()
 
     def _update_meta(self) -> None:
+        # pyHanko parses the packet next and refuses a malformed one; called more than once per write
+        self.xmp_repair = repair_metadata(self) or self.xmp_repair
         # pyHanko appends itself to the information dictionary's /Producer but writes only itself into
         # the XMP metadata; PDF/A (ISO 19005-2, 6.6.2.3.1) wants the two to agree.
         super()._update_meta()
@@ -289,19 +292,41 @@ class _Writer(IncrementalPdfFileWriter):
 
 
 def _supply_dss(writer: IncrementalPdfFileWriter, material: ValidationMaterial) -> None:
-    """The DSS in a revision after the signature, with a VRI entry for it (the signature is the
-    last one of the revision before)."""
+    """The DSS (ISO 32000-2 12.8.4.3) in a revision after the signature: certificates, OCSP answers
+    and CRLs as streams. No VRI: PAdES baseline (ETSI EN 319 142-1 5.4) does not ask for one, and
+    none of the validators we test with reads it. A DSS already in the document (an earlier stamp)
+    is merged by pyHanko."""
     ocsps = material.ocsp_responses
     if material.fresh_ocsp is not None:
         ocsps = (*ocsps, material.fresh_ocsp())
-    signature = writer.prev.embedded_regular_signatures[-1]
-    DocumentSecurityStore.supply_dss_in_writer(
-        writer,
-        signature.pkcs7_content.hex().encode("ascii"),  # the VRI key, computed as pyHanko's LTV tools do
-        certs=[asn1_x509.Certificate.load(c) for c in material.certificates],
-        ocsps=[asn1_ocsp.OCSPResponse.load(o) for o in ocsps],
-        crls=[asn1_crl.CertificateList.load(c) for c in material.crls],
+    if "/DSS" in writer.root:
+        DocumentSecurityStore.supply_dss_in_writer(
+            writer,
+            None,
+            certs=[asn1_x509.Certificate.load(c) for c in material.certificates],
+            ocsps=[asn1_ocsp.OCSPResponse.load(o) for o in ocsps],
+            crls=[asn1_crl.CertificateList.load(c) for c in material.crls],
+        )
+        return
+
+    def streams(items: Sequence[bytes]) -> generic.ArrayObject:
+        refs = []
+        for der in items:
+            stream = generic.StreamObject(stream_data=der)
+            stream.compress()
+            refs.append(writer.add_object(stream))
+        return generic.ArrayObject(refs)
+
+    dss = generic.DictionaryObject(
+        {
+            pdf_name("/Type"): pdf_name("/DSS"),
+            pdf_name("/Certs"): streams(material.certificates),
+            pdf_name("/OCSPs"): streams(ocsps),
+            pdf_name("/CRLs"): streams(material.crls),
+        }
     )
+    writer.root[pdf_name("/DSS")] = writer.add_object(dss)
+    writer.update_root()
 
 
 def sign_pdf(
@@ -314,7 +339,7 @@ def sign_pdf(
     validation: ValidationMaterial | None = None,
     password: str | None = None,
     page_ids: Sequence[tuple[int, int] | None] = (),
-) -> None:
+) -> tuple[str, ...]:
     """Stamp and sign the document ``reader`` holds (opened and, if need be, decrypted by
     :func:`esign.stamp.inputs.open_reader`); the new file is written to ``output``, a readable and
     writable binary stream, so neither file has to be held in memory.
@@ -322,6 +347,9 @@ def sign_pdf(
     ``timestamper`` is required from B-T on, ``validation`` from B-LT on; ``password`` opens an
     encrypted file again for the B-LTA document timestamp. ``page_ids`` are the pages' object
     numbers (:attr:`esign.stamp.inputs.PageInfo.object_id`): with them pages are found directly.
+
+    Returns notes for the stamp result (Chinese / English): what was mended in the document
+    (:mod:`esign.stamp.xmp`), nothing when the input needed no care.
     """
     if spec.level.timestamped and timestamper is None:
         raise InputError(
@@ -332,7 +360,7 @@ def sign_pdf(
     meter = budget.meter_of(reader)
     try:
         with meter.active() if meter is not None else contextlib.nullcontext():
-            asyncio.run(_sign(reader, credentials, spec, output, timestamper, validation, password, page_ids))
+            repair = asyncio.run(_sign(reader, credentials, spec, output, timestamper, validation, password, page_ids))
     except EsignError:
         raise
     except (SigningError, PdfError, ValueError, KeyError, TypeError) as exc:
@@ -341,6 +369,7 @@ def sign_pdf(
         raise InputError(
             f"无法在该文件上盖章：{exc}", f"Could not stamp this file: {exc}", code="stamp_failed"
         ) from exc
+    return (repair.note,) if repair is not None else ()
 
 
 async def _sign(
@@ -352,7 +381,7 @@ async def _sign(
     validation: ValidationMaterial | None,
     password: str | None,
     page_ids: Sequence[tuple[int, int] | None],
-) -> None:
+) -> XmpRepair | None:
     writer = _Writer(reader.stream, prev=reader)
     writer.page_ids = page_ids
     widget = spec.widget
@@ -392,7 +421,7 @@ async def _sign(
     )
     await pdf_signer.async_sign_pdf(writer, bytes_reserved=SIGNATURE_BYTES_RESERVED, output=output)
     if not spec.level.long_term:
-        return
+        return writer.xmp_repair
     assert validation is not None
     output.seek(0)
     after = IncrementalPdfFileWriter(output, strict=False)
@@ -406,3 +435,4 @@ async def _sign(
         )
     else:
         after.write_in_place()
+    return writer.xmp_repair

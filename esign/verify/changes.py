@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader
 
-from esign.verify._pdf import dget
+from esign.verify._pdf import dget, plain
 from esign.verify.report import ChangeInfo
 
 __all__ = ["RevisionDelta", "classify_revision"]
@@ -66,6 +66,7 @@ def _refs_in(obj: object) -> Iterator[tuple[str | None, generic.IndirectObject]]
         seen += 1
         if seen > _MAX_WALK:
             return
+        cur = plain(cur)
         if isinstance(cur, generic.IndirectObject):
             yield key, cur
         elif isinstance(cur, generic.DictionaryObject):  # StreamObject is a DictionaryObject
@@ -105,6 +106,7 @@ def _same(a: object, b: object, depth: int = 0) -> bool:
     """Deep equality of two PDF objects (references compared by number, streams by raw data)."""
     if depth > 64:
         return False
+    a, b = plain(a), plain(b)
     if isinstance(a, generic.IndirectObject) or isinstance(b, generic.IndirectObject):
         return isinstance(a, generic.IndirectObject) and isinstance(b, generic.IndirectObject) and _key(a) == _key(b)
     if isinstance(a, generic.StreamObject) or isinstance(b, generic.StreamObject):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from esign.localtime import local_text
 from esign.verify.report import (
     ChangeCategory,
     ConditionState,
@@ -172,9 +173,10 @@ def _cond2(s: SignatureReport) -> tuple[ConditionState, str, str]:
         s.revocation_at_signing.state is RevocationState.GOOD and s.subindication not in _CHAIN_FAILURES
     ):
         when = s.trusted_signing_time.strftime("%Y-%m-%d %H:%M:%S UTC")
+        when_zh = f"{local_text(s.trusted_signing_time, seconds=True)}（北京时间）"  # people read Beijing time
         return (
             ConditionState.MET,
-            f"可信时间戳证明盖章时间为 {when}，当时印章证书有效且未被吊销或挂起。",
+            f"可信时间戳证明盖章时间为 {when_zh}，当时印章证书有效且未被吊销或挂起。",
             f"a trusted time-stamp proves signing at {when}, when the certificate was valid and in force",
         )
     return ConditionState.CANNOT_TELL, "无法确认盖章时印章证书的状态。", "certificate status at signing is unknown"

@@ -31,6 +31,7 @@ from typing import Any
 
 from cryptography import x509
 from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.crypt import AuthStatus, StandardSecurityHandler
 from pyhanko.pdf_utils.decode_limits import DecodePurpose
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, DiffResult, ModificationLevel
@@ -97,8 +98,13 @@ def verify_pdf(
     ocsps: Sequence[bytes] = (),
     entry_id: str | None = None,
     max_size: int = MAX_PDF_SIZE,
+    password: str | None = None,
 ) -> VerificationReport:
     """Verify every seal in ``data`` as of ``at`` against ``trust_roots``.
+
+    An encrypted document (standard security handler) is opened as a viewer opens it: with the
+    empty user password when that works, otherwise with ``password`` (the user or owner password);
+    without one that opens it, the report says so (``encrypted`` or ``wrong_password``).
 
     ``crls`` and ``ocsps`` are revocation data the caller supplies (e.g. the service's current
     CRL); with ``allow_fetching`` the verifier also asks the CRL and OCSP URLs in the seal
@@ -117,6 +123,7 @@ def verify_pdf(
         ocsps=ocsps,
         entry_id=entry_id,
         max_size=max_size,
+        password=password,
     )
     try:
         asyncio.get_running_loop()
@@ -168,6 +175,7 @@ async def async_verify_pdf(
     ocsps: Sequence[bytes] = (),
     entry_id: str | None = None,
     max_size: int = MAX_PDF_SIZE,
+    password: str | None = None,
 ) -> VerificationReport:
     """:func:`verify_pdf` for callers that are already in an event loop."""
     at = _utc(at)
@@ -200,7 +208,8 @@ async def async_verify_pdf(
             reader = budget.open_reader(BytesIO(data), strict=True, meter=meter)
             revisions = reader.xrefs.total_revisions
             encrypted = reader.encrypted
-            if not encrypted:
+            opened = not encrypted or _decrypt(reader, password)
+            if opened:
                 _ = reader.root
         except RecursionError:
             return fail("malformed_pdf", detail="objects nested too deeply")
@@ -209,8 +218,8 @@ async def async_verify_pdf(
         except Exception as e:  # pyHanko raises PdfReadError, PdfStrictReadError, ValueError, KeyError ...
             meter.check(cpu=False)
             return fail("malformed_pdf", detail=str(e)[:200] or type(e).__name__)
-        if encrypted:
-            return fail("encrypted")
+        if not opened:
+            return fail("encrypted" if password is None else "wrong_password")
         if revisions > MAX_REVISIONS:
             return fail("too_many_revisions", count=revisions)
         try:
@@ -228,6 +237,16 @@ async def async_verify_pdf(
         # A limit crossed inside pyHanko that it caught (diff analysis, DSS) still refuses the document.
         meter.check(cpu=False)
         return report
+
+
+def _decrypt(reader: PdfFileReader, password: str | None) -> bool:
+    """Open an encrypted document as a viewer does: the empty user password, then ``password``."""
+    if not isinstance(reader.security_handler, StandardSecurityHandler):
+        return False  # certificate-based (public key) encryption: a recipient's private key would be needed
+    for candidate in ("", password) if password else ("",):
+        if reader.decrypt(candidate.encode("utf-8")).status is not AuthStatus.FAILED:
+            return True
+    return False
 
 
 async def _verify_parsed(

@@ -19,7 +19,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "PDF 文件结构损坏，无法读取：{detail}",
         "The PDF structure is broken and cannot be read: {detail}",
     ),
-    "encrypted": ("文件已加密，无法核验加密文件。", "The PDF is encrypted; encrypted documents cannot be verified."),
+    "encrypted": (
+        "文件已加密，需要打开密码才能核验（请提供密码）。",
+        "The PDF is encrypted and does not open without a password; give the password to verify it.",
+    ),
+    "wrong_password": ("密码不正确，无法打开该加密文件。", "The password does not open this encrypted PDF."),
     "too_many_revisions": (
         "文件修订次数过多（{count}），拒绝核验。",
         "Too many revisions ({count}); refusing to verify.",

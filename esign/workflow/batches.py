@@ -15,6 +15,7 @@ documents that failed, and never stamps a document twice (a stamped request is n
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import secrets
@@ -238,6 +239,8 @@ def add_file(
     spec = _file_spec(dep, actor, batch_id, position)
     if spec is None:
         return
+    if not spec.title.strip():  # each document is told apart by its file name (受理通知书 ×100 says nothing)
+        spec = dataclasses.replace(spec, title=_title_of(file_name, position))
     try:
         request_id = submit_request(dep, actor, data, spec, at=at).id
     except EsignError as exc:  # reported for this file; the others go on
@@ -513,6 +516,11 @@ def _file_name(name: str, position: int) -> str:
     base = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
     clean = "".join(ch for ch in base if ch.isprintable())
     return clean[:255] or f"file-{position}.pdf"
+
+
+def _title_of(file_name: str, position: int) -> str:
+    stem = _file_name(file_name, position).rsplit(".", 1)[0].strip()
+    return stem[:200] or f"第 {position} 份"
 
 
 def _dumps(placement: dict[str, Any]) -> str:

@@ -74,6 +74,8 @@ class StampOutcome:
     signed_at: dt.datetime
     #: The URL in the QR code.
     verify_url: str
+    #: What was mended in the input while stamping (Chinese / English), e.g. malformed XMP metadata.
+    notes: tuple[str, ...] = ()
 
 
 def blobs_of(dep: Deployment) -> BlobStore:
@@ -146,6 +148,7 @@ def stamp_and_commit(
     entry_id = new_entry_id()
     url = verify_url(dep, entry_id)
     if _is_ofd_blob(dep, job.input_sha256):
+        notes: tuple[str, ...] = ()
         output_sha, signed_at, count = sign_ofd(
             dep,
             blobs_of(dep),
@@ -160,7 +163,7 @@ def stamp_and_commit(
             at=at,
         )
     else:
-        output_sha, signed_at, count = sign_job(dep, engine, job, url, at=at, password=password)
+        output_sha, signed_at, count, notes = sign_job(dep, engine, job, url, at=at, password=password)
     blobs = blobs_of(dep)
     already: StampOutcome | None = None
     try:
@@ -185,7 +188,7 @@ def stamp_and_commit(
         blobs.discard(output_sha)
         return already
     checkpoint_if_due(dep, at=at)
-    return StampOutcome(job.request_id or 0, entry_id, output_sha, signed_at, url)
+    return StampOutcome(job.request_id or 0, entry_id, output_sha, signed_at, url, notes)
 
 
 def _record(
@@ -271,10 +274,10 @@ def sign_job(
     *,
     at: dt.datetime,
     password: str | None,
-) -> tuple[str, dt.datetime, int]:
-    """Stamp the stored input into a new stored file; returns its SHA-256, the signing time and the
-    number of pages that carry the seal. The documents are streamed, not held in memory, and the
-    input is parsed once for the placement and the signature together."""
+) -> tuple[str, dt.datetime, int, tuple[str, ...]]:
+    """Stamp the stored input into a new stored file; returns its SHA-256, the signing time, the
+    number of pages that carry the seal and notes on what was mended in the input. The documents are
+    streamed, not held in memory, and the input is parsed once for the placement and the signature."""
     material = engine.material(job.seal)
     blobs = blobs_of(dep)
     source = blobs.path(job.input_sha256)
@@ -308,7 +311,7 @@ def sign_job(
         )
         validation = engine.validation(job.seal, at=at) if job.level.long_term else None
         timestamper = engine.timestamper() if job.level.timestamped else None
-        sign_pdf(
+        notes = sign_pdf(
             reader,
             material.credentials,
             spec,
@@ -320,4 +323,4 @@ def sign_job(
         )
         output_sha = out.commit()
     signed_at = engine.take_last_timestamp_time() or at
-    return output_sha, signed_at, placed.impressions
+    return output_sha, signed_at, placed.impressions, notes

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from esign.appearance import SealSpec
 from esign.deployment import Deployment
 from esign.errors import ConflictError, EsignError, ForbiddenError, InputError, NotFoundError, StateError
 from esign.ledger import (
@@ -33,10 +34,10 @@ from esign.registry import (
     record_event,
     resolve_item,
 )
-from esign.registry.models import Person
+from esign.registry.models import Person, Seal
 from esign.registry.townships import organisation_name
-from esign.stamp.inputs import inspect_pdf, require_stampable
-from esign.stamp.placement import check_budget
+from esign.stamp.inputs import PdfInfo, inspect_pdf, require_stampable
+from esign.stamp.placement import Placement, check_budget, resolve
 from esign.stamp.plan import default_keywords, placement_from_dict, plan_stamp
 from esign.stamp.signing import PadesLevel
 from esign.text import REASON_LIMIT, TITLE_LIMIT, as_id, bad_character
@@ -53,7 +54,7 @@ from esign.workflow.commit import (
 )
 from esign.workflow.engine import StampEngine
 from esign.workflow.failures import ends_request, record_failure
-from esign.workflow.models import StampRequestRow
+from esign.workflow.models import StampBatchItemRow, StampRequestRow
 from esign.workflow.ofd_job import check_ofd_request, is_ofd
 from esign.workflow.rules import (
     audit_refusal,
@@ -69,9 +70,12 @@ __all__ = [
     "StampOutcome",
     "StampRequestSpec",
     "approve_request",
+    "check_placement",
     "checkpoint_if_due",
     "find_request",
     "list_requests",
+    "placement_of",
+    "preview_document",
     "preview_request",
     "reject_request",
     "stamp_directly",
@@ -188,6 +192,9 @@ def _submit(dep: Deployment, actor: Actor, data: bytes, spec: StampRequestSpec, 
                 require_stampable(info)
                 # a malformed placement, or one past the document's budget, is refused before anything is kept
                 check_budget(info, placement_from_dict(spec.placement), data, password=spec.password)
+                # and so is one this document does not allow (no keyword, a scan without text, a page it does
+                # not have): the clerk learns why now, not after the approval
+                check_placement(info, data, seal, spec.placement, password=spec.password)
                 page_count = info.page_count
             digest = blobs.put(data, durable=False)
             row = StampRequestRow(
@@ -225,6 +232,21 @@ def _submit(dep: Deployment, actor: Actor, data: bytes, spec: StampRequestSpec, 
         raise
 
 
+def placement_of(seal: Seal, placement: dict[str, Any]) -> Placement:
+    """``placement`` (the request's dict) with the seal's township's default keywords."""
+    township = seal.township
+    return placement_from_dict(placement, default_text=default_keywords(township.name, organisation_name(township)))
+
+
+def check_placement(
+    info: PdfInfo, data: bytes, seal: Seal, placement: dict[str, Any], *, password: str | None = None
+) -> None:
+    """Raise the placement's error (``keyword_not_found``, ``page_out_of_range`` …) unless the seal
+    can go where ``placement`` says on this document."""
+    diameter = SealSpec(name=organisation_name(seal.township), title=seal.title, code=seal.code).diameter_mm
+    resolve(info, placement_of(seal, placement), seal_size_mm=diameter, data=data, password=password)
+
+
 def find_request(session: Session, request_id: int, actor: Actor) -> StampRequestRow:
     """A request visible to ``actor`` (its township's people and the reform office)."""
     row_id = as_id(request_id)
@@ -235,10 +257,16 @@ def find_request(session: Session, request_id: int, actor: Actor) -> StampReques
     return row
 
 
-def list_requests(session: Session, actor: Actor, *, status: str | None = None) -> list[StampRequestRow]:
-    """Requests of the actor's township (all for the reform office), newest first."""
+def list_requests(
+    session: Session, actor: Actor, *, status: str | None = None, single_only: bool = False
+) -> list[StampRequestRow]:
+    """Requests of the actor's township (all for the reform office), newest first; ``single_only``
+    leaves out the documents of batches (listed, and approved, with their batch)."""
     authorize(actor, Permission.STAMP_VIEW)
     query = select(StampRequestRow).order_by(StampRequestRow.id.desc()).limit(500)
+    if single_only:
+        batched = select(StampBatchItemRow.id).where(StampBatchItemRow.request_id == StampRequestRow.id)
+        query = query.where(~batched.exists())
     if actor.role is not None and actor.role.township_bound:
         query = query.where(StampRequestRow.township_id == actor.township_id)
     if status:
@@ -329,18 +357,54 @@ def preview_request(dep: Deployment, engine: StampEngine, actor: Actor, request_
     with dep.transaction() as session:
         row = find_request(session, request_id, actor)
         seal = row.seal
-        placement = json.loads(row.placement)
-        township_name, organisation = row.township.name, organisation_name(row.township)
+        placement = placement_of(seal, json.loads(row.placement))  # reads the township: inside the session
         input_sha, output_sha = row.input_sha256, row.output_sha256
     blobs = blobs_of(dep)
     data = blobs.get(input_sha)
     material = engine.material(seal)
     plan = plan_stamp(
         data,
-        placement_from_dict(placement, default_text=default_keywords(township_name, organisation)),
+        placement,
         seal=material.seal,
         qr=lambda: engine.qr(f"{dep.settings.base_url}/v/preview"),
     )
     if output_sha is not None:  # stamping adds no pages: the same page of the stamped file
         return render_page(blobs.get(output_sha), plan.widget.page_index, dpi=dpi)
     return preview_png(data, plan, dpi=dpi)
+
+
+def preview_document(
+    dep: Deployment,
+    engine: StampEngine,
+    actor: Actor,
+    seal_ref: str,
+    data: bytes,
+    placement: dict[str, Any],
+    *,
+    password: str | None = None,
+    dpi: int = 60,
+) -> bytes:
+    """A PNG of where the seal and its QR code would go on ``data``, before the clerk submits it.
+
+    The same checks as a submission (the clerk's township, a stampable PDF, a placement the document
+    allows) raise the same errors; nothing is kept or recorded.
+    """
+    from esign.stamp.preview import preview_png
+
+    authorize(actor, Permission.STAMP_REQUEST)
+    with dep.transaction() as session:
+        seal = find_seal(session, seal_ref)
+        require_clerk(actor, seal)
+        info = inspect_pdf(data, password=password, max_bytes=dep.settings.max_upload_bytes)
+        require_stampable(info)
+        where = placement_of(seal, placement)
+    material = engine.material(seal)
+    plan = plan_stamp(
+        data,
+        where,
+        seal=material.seal,
+        qr=lambda: engine.qr(f"{dep.settings.base_url}/v/preview"),
+        password=password,
+        info=info,
+    )
+    return preview_png(data, plan, dpi=dpi, password=password)

@@ -1,11 +1,17 @@
 """Verification as the deployment does it: the county root as trust anchor, the current CRLs, and
-(online) the registry and the usage register consulted through :mod:`esign.workflow.lookups`."""
+(online) the registry and the usage register consulted through :mod:`esign.workflow.lookups`.
+
+A PDF is checked against the county's ECDSA root (:func:`esign.verify.verify_pdf`); an OFD (sniffed by
+content, :func:`esign.ofd.is_ofd`) against its SM2 root and issuing CA with the SM2 CRLs
+(:func:`esign.ofd.verify.verify_ofd`). Both give the same report.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from esign.deployment import Deployment
+from esign.ofd import is_ofd
 from esign.pki.crl import current_crl
 from esign.verify import VerificationReport, verify_pdf
 from esign.workflow.lookups import DatabaseLedgerLookup, DatabaseRegistryLookup
@@ -14,9 +20,18 @@ __all__ = ["verify_document"]
 
 
 def verify_document(
-    dep: Deployment, data: bytes, *, at: dt.datetime, entry_id: str | None = None, online: bool = True
+    dep: Deployment,
+    data: bytes,
+    *,
+    at: dt.datetime,
+    entry_id: str | None = None,
+    online: bool = True,
+    password: str | None = None,
 ) -> VerificationReport:
-    """Verify ``data`` against this county's root; online also checks registry, register and live CRL."""
+    """Verify ``data`` against this county's root; online also checks registry, register and live CRL.
+    ``password`` opens an encrypted document that does not open with the empty user password."""
+    if is_ofd(data):
+        return _verify_ofd(dep, data, at=at, entry_id=entry_id, online=online)
     pki = dep.pki
     crls: list[bytes] = []
     root_crl = dep.settings.certs_dir / "root.crl"
@@ -34,6 +49,42 @@ def verify_document(
         registry=registry,
         ledger=ledger,
         crls=crls,
+        entry_id=entry_id,
+        max_size=dep.settings.max_upload_bytes,
+        password=password,
+    )
+
+
+def _verify_ofd(
+    dep: Deployment, data: bytes, *, at: dt.datetime, entry_id: str | None, online: bool
+) -> VerificationReport:
+    from esign.ofd.verify import verify_ofd
+    from esign.pki.sm2_ca import SM2_DIR
+    from esign.ses import SesTrust, crl_lookup
+
+    roots: list[bytes] = []
+    middle: list[bytes] = []
+    crls: list[bytes] = []
+    if dep.has_sm2_pki:  # without an SM2 hierarchy nothing is trusted, and the report says so
+        sm2 = dep.sm2_pki
+        roots.append(sm2.root.der)
+        middle.append(sm2.issuing.der)
+        root_crl = dep.settings.certs_dir / SM2_DIR / "root.crl"
+        if root_crl.exists():
+            crls.append(root_crl.read_bytes())
+        if online:
+            with dep.transaction() as session:
+                crls.append(sm2.current_crl(session, at=at))
+    trust = SesTrust.of(roots, middle, crl_lookup(crls) if crls else None)
+    registry = ledger = None
+    if online:
+        registry, ledger = DatabaseRegistryLookup(dep), DatabaseLedgerLookup(dep)
+    return verify_ofd(
+        data,
+        trust=trust,
+        at=at,
+        registry=registry,
+        ledger=ledger,
         entry_id=entry_id,
         max_size=dep.settings.max_upload_bytes,
     )

@@ -55,6 +55,10 @@ class StampRequestOut(BaseModel):
     signed_at: dt.datetime | None
     verify_url: str | None
     result_url: str | None
+    notes: list[str] = Field(
+        default_factory=list,
+        description="盖章时对原文件的修正（如不合法的 XMP 元数据），仅在批准的应答中 / what stamping mended",
+    )
 
 
 class RejectIn(BaseModel):
@@ -160,9 +164,10 @@ def show(request_id: int, actor: CurrentActor, dep: Dep) -> StampRequestOut:
 
 @router.post("/{request_id}/approve", response_model=StampRequestOut, summary="批准并盖章 / approve and stamp")
 async def approve(request_id: int, request: Request, actor: CurrentActor, dep: Dep) -> StampRequestOut:
-    await run_in_threadpool(approve_request, dep, engine_of(request), actor, request_id, at=_now())
+    outcome = await run_in_threadpool(approve_request, dep, engine_of(request), actor, request_id, at=_now())
     with dep.transaction() as session:
-        return request_out(find_request(session, request_id, actor), dep.settings.base_url)
+        out = request_out(find_request(session, request_id, actor), dep.settings.base_url)
+    return out.model_copy(update={"notes": list(outcome.notes)})
 
 
 @router.post("/{request_id}/reject", response_model=StampRequestOut, summary="不予批准 / reject")

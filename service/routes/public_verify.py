@@ -5,6 +5,7 @@ No account is needed; requests are rate-limited per client address.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 from typing import Annotated, Any
@@ -43,16 +44,19 @@ def _limit(request: Request) -> None:
     request.app.state.public_limiter.check(request)
 
 
-@router.post("/api/v1/verify", summary="验证盖章文件 / verify a stamped PDF (multipart field 'file')")
+@router.post("/api/v1/verify", summary="验证盖章文件 / verify a stamped PDF or OFD (multipart field 'file')")
 async def verify_api(
     request: Request,
     dep: Dep,
     file: Annotated[UploadFile | None, File()] = None,
     entry_id: Annotated[str | None, Form()] = None,
+    password: Annotated[str | None, Form(description="打开加密文件的密码 / the password of an encrypted PDF")] = None,
 ) -> dict[str, Any]:
     _limit(request)
     data = await read_upload(file, limit=dep.settings.max_upload_bytes)
-    report = await run_in_threadpool(verify_document, dep, data, at=_now(), entry_id=entry_id)
+    report = await run_in_threadpool(
+        verify_document, dep, data, at=_now(), entry_id=entry_id, password=password or None
+    )
     return report.to_dict()
 
 
@@ -68,17 +72,22 @@ async def verify_upload(
     dep: Dep,
     file: Annotated[UploadFile | None, File()] = None,
     entry_id: Annotated[str | None, Form()] = None,
+    password: Annotated[str | None, Form()] = None,
 ) -> Response:
     report: VerificationReport | None = None
     entry: dict[str, Any] | None = None
     error: EsignError | None = None
     uploaded: dict[str, str] | None = None
+    pictures: list[str | None] | None = None
     try:
         _limit(request)
         if file is not None or not entry_id:  # an entry number alone looks the entry up
             data = await read_upload(file, limit=dep.settings.max_upload_bytes)
             uploaded = {"name": (file.filename if file else "") or "", "sha256": hashlib.sha256(data).hexdigest()}
-            report = await run_in_threadpool(verify_document, dep, data, at=_now(), entry_id=entry_id or None)
+            report = await run_in_threadpool(
+                verify_document, dep, data, at=_now(), entry_id=entry_id or None, password=password or None
+            )
+            pictures = await run_in_threadpool(_seal_pictures, data)
     except EsignError as exc:
         error = exc
     if entry_id and not isinstance(error, RateLimitedError):
@@ -94,6 +103,7 @@ async def verify_upload(
             Actor.public(),
             report=_report_view(report.to_dict(), dep.settings.timezone) if report else None,
             uploaded=uploaded,
+            seal_pictures=pictures,
             entry=entry,
             indication_zh=_INDICATION_ZH,
             condition_zh=_CONDITION_ZH,
@@ -101,6 +111,23 @@ async def verify_upload(
             flash_kind="error",
             status_code=error.http_status if error else 200,
         )
+
+
+_IMAGE_TYPES = {"PNG": "image/png", "JPG": "image/jpeg", "JPEG": "image/jpeg", "GIF": "image/gif"}
+
+
+def _seal_pictures(data: bytes) -> list[str | None] | None:
+    """The OFD seals' pictures (from each SES_Seal) as data URIs, one per signature; None for a PDF."""
+    from esign.ofd import is_ofd
+    from esign.ofd.verify import seal_pictures
+
+    if not is_ofd(data):
+        return None
+    out: list[str | None] = []
+    for pic in seal_pictures(data):
+        mime = _IMAGE_TYPES.get(pic[0].upper()) if pic else None
+        out.append(f"data:{mime};base64,{base64.b64encode(pic[1]).decode()}" if pic and mime else None)
+    return out
 
 
 def _report_view(report: dict[str, Any], zone: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from esign.errors import EsignError
+from esign.errors import EsignError, InputError
 from esign.ledger import DocumentType
 from esign.registry import Permission, Role, authority_list, authorize, find_seal, find_township
 from esign.registry.lifecycle import SealStatus
@@ -19,6 +19,7 @@ from esign.workflow.requests import (
     approve_request,
     find_request,
     list_requests,
+    preview_document,
     preview_request,
     reject_request,
     submit_request,
@@ -91,7 +92,7 @@ def _placement(mode: str, keyword: str, page_no: str, x_mm: str, y_mm: str, ridi
     if mode == "position":
         return {
             "mode": "position",
-            "page": int(page_no or -1),
+            "page": int(page_no.strip() or -1),
             "x_mm": float(x_mm),
             "y_mm": float(y_mm),
             "riding_seal": riding,
@@ -100,6 +101,34 @@ def _placement(mode: str, keyword: str, page_no: str, x_mm: str, y_mm: str, ridi
     if keyword.strip():
         out["text"] = keyword.strip()
     return out
+
+
+@router.post("/preview.png")
+async def preview_draft(
+    request: Request,
+    actor: CurrentActor,
+    dep: Dep,
+    file: Annotated[UploadFile | None, File()] = None,
+    mode: Annotated[str, Form()] = "keyword",
+    keyword: Annotated[str, Form()] = "",
+    page_no: Annotated[str, Form(alias="page")] = "",
+    x_mm: Annotated[str, Form()] = "",
+    y_mm: Annotated[str, Form()] = "",
+    riding_seal: Annotated[str, Form()] = "",
+) -> Response:
+    """Where the seal and its QR code will go on the chosen file, before it is submitted (the same
+    checks as submitting; errors are JSON with a Chinese message for the form to show)."""
+    data = await read_upload(file, limit=dep.settings.max_upload_bytes)
+    try:
+        placement = _placement(mode, keyword, page_no, x_mm, y_mm, bool(riding_seal))
+    except ValueError:
+        raise InputError(
+            "盖章位置须填写数字（毫米）。", "The position must be numbers (mm).", code="bad_placement"
+        ) from None
+    with dep.transaction() as session:
+        seal_ref = find_township(session, actor.township_id or 0).name if actor.township_id else ""
+    png = await run_in_threadpool(preview_document, dep, engine_of(request), actor, seal_ref, data, placement)
+    return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
 @router.post("/requests")
@@ -114,7 +143,7 @@ async def create_request(
     title: Annotated[str, Form()] = "",
     mode: Annotated[str, Form()] = "keyword",
     keyword: Annotated[str, Form()] = "",
-    page_no: Annotated[str, Form(alias="page")] = "-1",
+    page_no: Annotated[str, Form(alias="page")] = "",
     x_mm: Annotated[str, Form()] = "",
     y_mm: Annotated[str, Form()] = "",
     riding_seal: Annotated[str, Form()] = "",
@@ -154,7 +183,7 @@ def requests_page(request: Request, actor: CurrentActor, dep: Dep) -> Response:
         try:
             rows = [
                 request_out(r, dep.settings.base_url)
-                for r in list_requests(session, actor, status="pending" if pending_only else None)
+                for r in list_requests(session, actor, status="pending" if pending_only else None, single_only=True)
             ]
         except EsignError as exc:
             return page(

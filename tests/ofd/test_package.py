@@ -100,5 +100,6 @@ def test_write_package_is_deterministic_and_reads_back() -> None:
 
 def test_is_ofd_by_content_not_name() -> None:
     assert not is_ofd(b"%PDF-1.7")
-    assert not is_ofd(hostile.not_ofd_root())
+    assert not is_ofd(hostile.zip_of([("word/document.xml", b"<w/>")]))
     assert is_ofd(hostile.minimal_ofd())
+    assert is_ofd(hostile.duplicate_entry())  # the OFD reader answers, with its own refusal

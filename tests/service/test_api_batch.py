@@ -13,7 +13,7 @@ from esign.registry import Actor, find_person
 from esign.workflow.batches import approve_batch
 from esign.workflow.models import StampBatchItemRow, StampRequestRow
 from service.app import create_app
-from tests.pdfgen import Page, Text, build_pdf, decision_pdf, decision_texts
+from tests.pdfgen import Page, Text, build_pdf, decision_pdf, decision_texts, scanned_pdf
 
 CLERK, APPROVER = "克城镇窗口", "克城镇批准人"
 
@@ -196,24 +196,21 @@ def test_shared_metadata_errors_refuse_the_whole_upload_with_a_4xx(demo):
     _error(_submit(demo, CLERK, too_many), 400, "too_many_files")
 
 
-def test_a_document_that_fails_at_stamping_is_reported_and_the_others_are_stamped(demo):
+def test_a_document_that_cannot_be_stamped_is_refused_at_upload_with_its_reason_and_the_others_are_stamped(demo):
     no_keyword = build_pdf([Page(texts=(Text(105, 50, "情况说明", 16, "center"),))], seed="no-keyword")
-    files = [*_good(2, "10"), ("无盖章处.pdf", no_keyword)]
+    files = [*_good(2, "10"), ("无盖章处.pdf", no_keyword), ("扫描件.pdf", scanned_pdf())]
     batch = _submit(demo, CLERK, files).json()
-    assert batch["total"] == 3 and batch["refused"] == 0
+    assert (batch["total"], batch["refused"]) == (2, 2)  # total counts the documents that became requests
+    refused = {i["file_name"]: i for i in batch["items"] if i["status"] == "refused"}
+    assert set(refused) == {"无盖章处.pdf", "扫描件.pdf"}
+    assert {i["error"]["code"] for i in refused.values()} == {"keyword_not_found"}
+    assert "文字层" in refused["扫描件.pdf"]["error"]["message_zh"]  # the scan is named as such
+    assert all(i["request_id"] is None for i in refused.values())
     before = _entries(demo)
     demo.client.post(f"/api/v1/stamp-batches/{batch['id']}/approve", headers=demo.headers(APPROVER))
     done = _wait_done(demo, batch["id"])
-    assert (done["stamped"], done["failed"]) == (2, 1)
-    failed = done["items"][2]
-    assert failed["status"] == "failed" and failed["entry_id"] is None and failed["result_url"] is None
-    assert failed["error"]["code"] == "keyword_not_found" and failed["error"]["message_zh"]
+    assert (done["stamped"], done["failed"], done["refused"]) == (2, 0, 2)
     assert _entries(demo) == before + 2
-
-    # approving again retries the failed document only; it fails the same way and nothing is stamped twice
-    demo.client.post(f"/api/v1/stamp-batches/{batch['id']}/approve", headers=demo.headers(APPROVER))
-    again = _wait_done(demo, batch["id"])
-    assert (again["stamped"], again["failed"]) == (2, 1) and _entries(demo) == before + 2
 
 
 def test_idempotency_key_returns_the_same_batch(demo):

@@ -97,7 +97,7 @@ def test_clerk_uploads_a_batch_and_the_approver_watches_it_being_stamped(site, b
     assert "待批准" in clerk.inner_text("#status")
     assert clerk.locator("#items tr[data-status='pending']").count() == 3
     refused = clerk.locator("#items tr[data-status='refused']")
-    assert refused.count() == 1 and "not_pdf" in refused.inner_text()
+    assert refused.count() == 1 and "不是 PDF" in refused.inner_text()
     assert clerk.locator("#approve").count() == 0, "a clerk cannot approve"
     batch_url = clerk.url.split("?")[0]
 
