@@ -65,7 +65,7 @@ def _placement(
 
 
 def stamp(
-    input_pdf: Annotated[Path, typer.Argument(help="待盖章文件（PDF 或 OFD，按内容识别）", exists=True, dir_okay=False)],
+    input_pdf: Annotated[Path, typer.Argument(help="待盖章 PDF 或 OFD（按内容识别）", exists=True, dir_okay=False)],
     output: Annotated[Path, typer.Option("-o", "--output", help="输出文件（与输入同格式）")],
     seal: Annotated[str, typer.Option(help="印章：id、编码或乡镇名称")],
     item: Annotated[str, typer.Option(help="事项：职权清单中的序号或名称")],
