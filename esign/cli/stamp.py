@@ -141,7 +141,7 @@ def _read_manifest(path: Path, default_item: str | None, default_reason: str | N
     from esign.errors import InputError
 
     if path.is_dir():
-        files = sorted(path.glob("*.pdf"))
+        files = sorted([*path.glob("*.pdf"), *path.glob("*.ofd")])
         if not default_item or not default_reason:
             raise InputError(
                 "按文件夹批量盖章时须给出 --item 和 --reason。",

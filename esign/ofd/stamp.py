@@ -46,11 +46,12 @@ from esign.pki.sm2 import SM2_WITH_SM3_OID, SM3_OID, Sm2Signing, sm3
 from esign.ses.signature import Timestamper, sign
 from esign.stamp.placement import AtKeyword, AtPosition, Placement
 
-__all__ = ["SEAL_MM", "OfdSigner", "OfdStamped", "check_ofd", "stamp_ofd"]
+__all__ = ["QR_MM", "SEAL_MM", "OfdPlan", "OfdSigner", "OfdStamped", "check_ofd", "prepare", "stamp_ofd"]
 
 SEAL_MM = 42.0
 """Diameter of the township seal (GB/T 38540 picture 42 mm × 42 mm)."""
 QR_MM = 18.0
+"""Side of the QR code (esign.appearance.qr_artwork's default)."""
 
 
 @dataclass(frozen=True)
@@ -336,6 +337,21 @@ def _prepare(data: bytes, placement: Placement, budget: Budget | Meter | None) -
     protected = _protected(parts, sig_list, sigs)
     stamps = _impressions(doc_pages, placement, _resolve(pkg, doc_pages, placement))
     return parts, doc, doc_pages, (sig_list, sigs), protected, stamps
+
+
+@dataclass(frozen=True)
+class OfdPlan:
+    """The package and every impression resolved (what :func:`prepare` gives the preview)."""
+
+    pkg: OfdPackage
+    pages: list[OfdPage]
+    stamps: list[tuple[OfdPage, Rect, Rect | None]]
+
+
+def prepare(data: bytes, placement: Placement, budget: Budget | Meter | None) -> OfdPlan:
+    """Read ``data`` and resolve ``placement``, refusing like :func:`stamp_ofd`."""
+    parts, _doc, doc_pages, _sigs, _protected, stamps = _prepare(data, placement, budget)
+    return OfdPlan(parts.pkg, doc_pages, stamps)
 
 
 def check_ofd(data: bytes, placement: Placement, *, budget: Budget | Meter | None = None) -> int:

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from esign.appearance import SealSpec
+from esign.appearance import Artwork, SealSpec
 from esign.deployment import Deployment
 from esign.errors import ConflictError, EsignError, ForbiddenError, InputError, NotFoundError, StateError
 from esign.ledger import (
@@ -362,6 +362,8 @@ def preview_request(dep: Deployment, engine: StampEngine, actor: Actor, request_
     blobs = blobs_of(dep)
     data = blobs.get(input_sha)
     material = engine.material(seal)
+    if is_ofd(data):  # a sketch of the page (the stamped OFD has the seal in the same place)
+        return _ofd_preview(dep, engine, material.seal, data, placement, dpi)
     plan = plan_stamp(
         data,
         placement,
@@ -371,6 +373,15 @@ def preview_request(dep: Deployment, engine: StampEngine, actor: Actor, request_
     if output_sha is not None:  # stamping adds no pages: the same page of the stamped file
         return render_page(blobs.get(output_sha), plan.widget.page_index, dpi=dpi)
     return preview_png(data, plan, dpi=dpi)
+
+
+def _ofd_preview(
+    dep: Deployment, engine: StampEngine, seal: Artwork, data: bytes, placement: Placement, dpi: int
+) -> bytes:
+    from esign.ofd.preview import ofd_preview_png
+
+    qr = engine.qr(f"{dep.settings.base_url}/v/preview")
+    return ofd_preview_png(data, placement, seal_png=seal.png(dpi=150), qr_png=qr.png(dpi=150), dpi=dpi)
 
 
 def preview_document(
@@ -395,6 +406,9 @@ def preview_document(
     with dep.transaction() as session:
         seal = find_seal(session, seal_ref)
         require_clerk(actor, seal)
+        if is_ofd(data):
+            check_ofd_request(dep, seal, data, placement)
+            return _ofd_preview(dep, engine, engine.material(seal).seal, data, placement_of(seal, placement), dpi)
         info = inspect_pdf(data, password=password, max_bytes=dep.settings.max_upload_bytes)
         require_stampable(info)
         where = placement_of(seal, placement)
