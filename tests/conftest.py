@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -23,6 +24,24 @@ def _pg_available() -> str | None:
         return None
     except Exception as exc:  # any failure to connect means "no server here"
         return f"PostgreSQL at {PG_ADMIN_URL} does not answer ({type(exc).__name__}); set ESIGN_TEST_PG"
+
+
+@contextmanager
+def pg_schema() -> Iterator[str]:
+    """The URL of a new, empty schema in the real PostgreSQL, dropped afterwards (skips where none answers)."""
+    reason = _pg_available()
+    if reason:
+        pytest.skip(reason)
+    schema = "t_" + secrets.token_hex(6)
+    admin = create_engine(PG_ADMIN_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{PG_ADMIN_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import secrets
 from collections.abc import Iterator
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
@@ -23,12 +23,11 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
-from sqlalchemy import create_engine, text
 
 from esign.config import Settings
 from esign.deployment import Deployment
 from esign.setup import create_demo
-from tests.conftest import PG_ADMIN_URL, _pg_available
+from tests.conftest import pg_schema
 from tests.livesrv import live_server
 
 EXAMPLES = int(os.environ.get("ESIGN_FUZZ_EXAMPLES", "12"))
@@ -40,27 +39,16 @@ ADMIN, CLERK, APPROVER = "县审批局管理员", "克城镇窗口", "克城镇�
 def fuzz_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The demo county behind a real server process: base URL and a token per demo user."""
     env = {"ESIGN_FEED_INTERVAL": "0"}  # no webhook deliveries to the addresses the fuzzer makes up
-    schema_name = None
-    if request.param == "postgres":
-        reason = _pg_available()
-        if reason:
-            pytest.skip(reason)
-        schema_name = "t_" + secrets.token_hex(6)
-        with create_engine(PG_ADMIN_URL).begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema_name}"'))
-        env["ESIGN_DATABASE_URL"] = f"{PG_ADMIN_URL}?options=-csearch_path%3D{schema_name}"
-    home = tmp_path_factory.mktemp("fuzz")
-    dep = Deployment.open(Settings(home=home, database_url=env.get("ESIGN_DATABASE_URL")))
-    rows = create_demo(dep, at=dt.datetime.now(dt.UTC))
-    dep.close()
-    assert rows is not None
-    try:
-        with live_server(home, env=env) as base:
-            yield {"base": base, "tokens": {name: token for name, _r, _t, token in rows}}
-    finally:
-        if schema_name:
-            with create_engine(PG_ADMIN_URL).begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema_name}" CASCADE'))
+    with ExitStack() as stack:
+        if request.param == "postgres":
+            env["ESIGN_DATABASE_URL"] = stack.enter_context(pg_schema())
+        home = tmp_path_factory.mktemp("fuzz")
+        dep = Deployment.open(Settings(home=home, database_url=env.get("ESIGN_DATABASE_URL")))
+        rows = create_demo(dep, at=dt.datetime.now(dt.UTC))
+        dep.close()
+        assert rows is not None
+        base = stack.enter_context(live_server(home, env=env))
+        yield {"base": base, "tokens": {name: token for name, _r, _t, token in rows}}
 
 
 def _who(method: str, path: str) -> str:

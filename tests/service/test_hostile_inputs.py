@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import secrets
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 
 from esign.config import Settings
 from esign.deployment import Deployment
 from esign.setup import create_demo
 from service.app import create_app
-from tests.conftest import PG_ADMIN_URL, _pg_available
+from tests.conftest import pg_schema
 from tests.pdfgen import decision_pdf
 from tests.service.conftest import DemoCounty
 
@@ -30,26 +29,15 @@ ADMIN, CLERK, APPROVER = "县审批局管理员", "克城镇窗口", "克城镇�
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def county(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoCounty]:
     """The demo county on a fresh SQLite file or a fresh schema of the real PostgreSQL."""
-    settings: dict[str, str] = {}
-    schema = None
-    if request.param == "postgres":
-        reason = _pg_available()
-        if reason:
-            pytest.skip(reason)
-        schema = "t_" + secrets.token_hex(6)
-        with create_engine(PG_ADMIN_URL).begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        settings["database_url"] = f"{PG_ADMIN_URL}?options=-csearch_path%3D{schema}"
-    home = tmp_path_factory.mktemp("hostile")
-    dep = Deployment.open(Settings(home=home, public_base_url="http://testserver", **settings))
-    rows = create_demo(dep, at=dt.datetime.now(dt.UTC))
-    assert rows is not None
-    with TestClient(create_app(deployment=dep), raise_server_exceptions=False) as client:
-        yield DemoCounty(client, dep, {name: token for name, _role, _t, token in rows})
-    dep.close()
-    if schema:
-        with create_engine(PG_ADMIN_URL).begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    with ExitStack() as stack:
+        url = stack.enter_context(pg_schema()) if request.param == "postgres" else None
+        home = tmp_path_factory.mktemp("hostile")
+        dep = Deployment.open(Settings(home=home, public_base_url="http://testserver", database_url=url))
+        stack.callback(dep.close)
+        rows = create_demo(dep, at=dt.datetime.now(dt.UTC))
+        assert rows is not None
+        with TestClient(create_app(deployment=dep), raise_server_exceptions=False) as client:
+            yield DemoCounty(client, dep, {name: token for name, _role, _t, token in rows})
 
 
 def _refused(response, status: int | None = None, code: str | None = None) -> dict:
