@@ -49,10 +49,26 @@ class Settings(BaseSettings):
         default=365, description="Days stamped and submitted files are kept for download (the register keeps hashes)."
     )
     public_rate_per_minute: int = Field(
-        default=30, description="Public verification requests per client address and minute (per worker process)."
+        default=30,
+        description="Public verification requests per client address and minute (counted in the database on "
+        "PostgreSQL, so across hosts).",
+    )
+    document_store: Literal["auto", "folder", "database"] = Field(
+        default="auto",
+        description="Where stored PDFs live: the database (shared by several hosts), a folder "
+        "(ESIGN_DOCUMENTS_DIR, may be a shared folder); auto: the database on PostgreSQL, else the folder.",
+    )
+    documents_dir: Path | None = Field(
+        default=None, description="The documents folder (default HOME/documents); with the database store, its cache."
     )
     batch_threads: int = Field(
         default=2, ge=1, le=32, description="Threads per service process that stamp approved batches."
+    )
+    batch_lease_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="Seconds a batch document stays claimed by the host stamping it; a dead host's claims "
+        "pass to another host after this.",
     )
     seal_keystore: Literal["file", "pkcs11"] = Field(
         default="file", description="Where new seal keys are made and used: keys/ (file) or a PKCS#11 token."

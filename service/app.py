@@ -50,6 +50,7 @@ def create_app(
     deployment: Deployment | None = None,
     feed_interval: float | None = None,
     checkpoint_interval: float | None = None,
+    batch_watch: float | None = None,
 ) -> FastAPI:
     """Build the service for one data home. ``deployment`` may be passed in by tests.
 
@@ -57,6 +58,7 @@ def create_app(
     default, and what tests get) runs no loop. :func:`app_from_env` turns it on.
     ``checkpoint_interval``: seconds of the checkpoint timer (:mod:`esign.workflow.checkpoints`);
     None runs none; :func:`app_from_env` uses ``ESIGN_CHECKPOINT_INTERVAL``.
+    ``batch_watch``: seconds between looks for batches approved on another host (None: only at start).
     """
     dep = deployment or Deployment.open(settings)
     _purge_crash_leftovers(dep)
@@ -68,10 +70,15 @@ def create_app(
         redoc_url=None,
     )
     app.state.deployment = dep
-    app.state.public_limiter = RateLimiter(dep.settings.public_rate_per_minute)
+    shared = dep.sessions if dep.engine.dialect.name == "postgresql" else None  # several hosts count together
+    app.state.public_limiter = RateLimiter(dep.settings.public_rate_per_minute, shared)
     app.state.stamp_engine = StampEngine(dep, clock=lambda: dt.datetime.now(dt.UTC))
     app.state.batch_worker = BatchWorker(
-        dep, app.state.stamp_engine, clock=lambda: dt.datetime.now(dt.UTC), threads=dep.settings.batch_threads
+        dep,
+        app.state.stamp_engine,
+        clock=lambda: dt.datetime.now(dt.UTC),
+        threads=dep.settings.batch_threads,
+        lease=dt.timedelta(seconds=dep.settings.batch_lease_seconds),
     )
     install_error_handlers(app)
     app.add_middleware(InputGuard)
@@ -95,7 +102,7 @@ def create_app(
         _run_feed_worker(app, dep, feed_interval)
     if checkpoint_interval:
         _run_checkpoint_timer(app, dep, checkpoint_interval)
-    _run_batch_worker(app, app.state.batch_worker)
+    _run_batch_worker(app, app.state.batch_worker, batch_watch)
     return app
 
 
@@ -112,7 +119,7 @@ def _purge_crash_leftovers(dep: Deployment) -> None:
             _log.warning("removed %d temporary files left by a crash in documents/", removed)
 
 
-def _run_batch_worker(app: FastAPI, worker: BatchWorker) -> None:
+def _run_batch_worker(app: FastAPI, worker: BatchWorker, batch_watch: float | None) -> None:
     """At start, take up the batches a previous process left running; at the end, let the documents
     being stamped finish (the rest stays for the next start)."""
     from contextlib import asynccontextmanager
@@ -128,6 +135,8 @@ def _run_batch_worker(app: FastAPI, worker: BatchWorker) -> None:
         else:
             if resumed:
                 _log.info("resuming stamp batches %s", resumed)
+        if batch_watch:
+            worker.watch(batch_watch)
         try:
             async with inner(a) as state:
                 yield state
@@ -197,5 +206,8 @@ def app_from_env() -> FastAPI:
     tune_allocator()  # buffers of a large document go back to the system afterwards (esign.budget)
     settings = Settings()
     return create_app(
-        settings, feed_interval=interval or None, checkpoint_interval=settings.checkpoint_interval or None
+        settings,
+        feed_interval=interval or None,
+        checkpoint_interval=settings.checkpoint_interval or None,
+        batch_watch=10.0,
     )

@@ -88,7 +88,7 @@ def stamp(
     json_out: JsonOpt = False,
 ) -> None:
     """盖章：在 PDF 或 OFD 上加盖印章和二维码并签名 / stamp and sign one PDF or OFD."""
-    from esign.workflow.blobs import BlobStore
+    from esign.workflow.commit import blobs_of
     from esign.workflow.engine import StampEngine
     from esign.workflow.requests import StampRequestSpec, stamp_directly
 
@@ -108,7 +108,7 @@ def stamp(
         dep, StampEngine(dep, clock=now), input_pdf.read_bytes(), spec, user=user, approver=approver, at=now()
     )
     tmp = output.with_name(f".{output.name}.tmp")
-    shutil.copyfile(BlobStore(dep.settings.home / "documents").path(outcome.output_sha256), tmp)
+    shutil.copyfile(blobs_of(dep).path(outcome.output_sha256), tmp)
     os.replace(tmp, output)
     if json_out:
         print_json(
@@ -201,7 +201,7 @@ def _worker_init(home: str) -> None:
 
 def _worker_stamp(job: _BatchItem, seal: str, user: str, approver: str, level: str, out_dir: str) -> dict[str, str]:
     from esign.errors import EsignError
-    from esign.workflow.blobs import BlobStore
+    from esign.workflow.commit import blobs_of
     from esign.workflow.requests import StampRequestSpec, stamp_directly
 
     dep, engine = _WORKER["dep"], _WORKER["engine"]
@@ -218,7 +218,7 @@ def _worker_stamp(job: _BatchItem, seal: str, user: str, approver: str, level: s
         )
         outcome = stamp_directly(dep, engine, job.source.read_bytes(), spec, user=user, approver=approver, at=now())
         target = Path(out_dir) / job.source.name
-        shutil.copyfile(BlobStore(dep.settings.home / "documents").path(outcome.output_sha256), target)
+        shutil.copyfile(blobs_of(dep).path(outcome.output_sha256), target)
         return {"file": job.source.name, "ok": "1", "entry": outcome.entry_id, "message": ""}
     except EsignError as exc:
         return {"file": job.source.name, "ok": "", "entry": "", "message": f"{exc.message_zh}（{exc.code}）"}
@@ -284,14 +284,14 @@ def purge_documents(
 
     from sqlalchemy import select
 
-    from esign.workflow.blobs import BlobStore
+    from esign.workflow.commit import blobs_of
     from esign.workflow.models import StampRequestRow
 
     dep = open_deployment(home)
     keep_days = days if days is not None else dep.settings.retention_days
     with dep.transaction() as session:  # files of requests still waiting for approval are kept
         pending = set(session.scalars(select(StampRequestRow.input_sha256).where(StampRequestRow.status == "pending")))
-    store, at = BlobStore(dep.settings.home / "documents"), now()
+    store, at = blobs_of(dep), now()
     removed = store.purge_older_than(at - dt.timedelta(days=keep_days), keep=pending)
     console.print(f"已清理 {removed} 个文件 / removed {removed} files older than {keep_days} days")
     leftovers = store.purge_stale_temp(at=at)

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 __all__ = ["make_engine", "make_session_factory", "migrate", "session_scope"]
@@ -73,5 +73,7 @@ def migrate(engine: Engine) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(_MIGRATIONS))
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":  # hosts starting together migrate one after the other
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('esign-migrate:' || current_schema()))"))
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")

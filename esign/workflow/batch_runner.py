@@ -1,6 +1,7 @@
 """The job that stamps approved batches: worker threads of the service process, safe across processes.
 
-A runner *claims* one document at a time with a conditional update (a lease until a given time),
+A runner *claims* one document at a time with a conditional update (a lease until a given time) of
+a row it selected with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL; runners on other hosts take other rows),
 stamps it through :func:`esign.workflow.requests.approve_request` with the batch's approver (so
 the seal, the township, the approver and the request's state are checked again for each document,
 and the stamp and its register entry commit atomically), then releases the claim with the error,
@@ -9,7 +10,11 @@ claimed by one of them at a time, and a stamped request is never stamped again.
 
 When a process dies, its unclaimed documents are taken up by the next approval or the next
 service start (:meth:`BatchWorker.resume`); the few documents it was stamping at that moment are
-taken up once their lease has expired (:data:`CLAIM_LEASE`).
+taken up once their lease has expired (:data:`CLAIM_LEASE`, ``ESIGN_BATCH_LEASE_SECONDS``). With
+several hosts, :meth:`BatchWorker.watch` has every host join the batches approved on another one, so
+a batch finishes when the host that received its approval dies. A lease that runs out while its
+document is still being stamped costs time, not correctness: the second stamping finds the request
+stamped under its row lock and keeps nothing (:func:`esign.workflow.commit.stamp_and_commit`).
 """
 
 from __future__ import annotations
@@ -87,11 +92,30 @@ class BatchWorker:
     def resume(self) -> list[int]:
         """(Re)start: submit every batch left running (a previous process stopped or died); their ids."""
         self._stop.clear()
+        return self._adopt()
+
+    def _adopt(self) -> list[int]:
+        """Submit the running batches no thread of this process is stamping; their ids."""
         with self.dep.transaction() as session:
             ids = list(session.scalars(select(StampBatchRow.id).where(StampBatchRow.status == BATCH_RUNNING)))
+        with self._lock:
+            ids = [i for i in ids if i not in self._active]
         for batch_id in ids:
             self.submit(batch_id)
         return ids
+
+    def watch(self, interval: float) -> None:
+        """Every ``interval`` seconds, join the batches approved on other hosts or left by a dead one
+        (their documents are taken once their claims expire), until :meth:`stop`."""
+
+        def loop() -> None:
+            while not self._stop.wait(interval):
+                try:
+                    self._adopt()
+                except Exception:  # a database hiccup: the next pass retries
+                    _log.exception("looking for running stamp batches failed")
+
+        threading.Thread(target=loop, name="esign-batch-watch", daemon=True).start()
 
     def run(self, batch_id: int) -> None:
         """Stamp the batch in the calling thread until it is done (or another process holds its last claims
@@ -153,6 +177,9 @@ class BatchWorker:
                 .where(_claimable(batch_id, run, now))
                 .order_by(StampBatchItemRow.position)
                 .limit(8)
+                # PostgreSQL: rows another runner is claiming right now are skipped, not waited for
+                # (SQLite ignores it; its write transactions are serialized anyway).
+                .with_for_update(of=StampBatchItemRow, skip_locked=True)
             ).all()
             for item_id, request_id in candidates:
                 taken = cast(

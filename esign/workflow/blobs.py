@@ -57,12 +57,7 @@ class PendingBlob:
     def commit(self, *, durable: bool = True) -> str:
         """Hash what was written, move it into place and return its SHA-256 (hex)."""
         digest = file_sha256(self.file)
-        if durable:
-            self.file.flush()
-            os.fsync(self.file.fileno())
-        path = self._store._path(digest)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(self._tmp, path)  # the same content already stored is simply replaced by itself
+        self._store._adopt(self.file, self._tmp, digest, durable=durable)
         self.digest = digest
         return digest
 
@@ -77,6 +72,15 @@ class BlobStore:
         if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
             raise NotFoundError("文件不存在。", "No such document.", code="document_not_found")
         return self.root / digest[:2] / f"{digest}.pdf"
+
+    def _adopt(self, file: BinaryIO, tmp: Path, digest: str, *, durable: bool) -> None:
+        """Keep the written temporary file ``tmp`` as the document ``digest`` (a subclass may store it elsewhere)."""
+        if durable:
+            file.flush()
+            os.fsync(file.fileno())
+        path = self._path(digest)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, path)  # the same content already stored is simply replaced by itself
 
     def put(self, data: bytes, *, durable: bool = True) -> str:
         """Store ``data``; returns its SHA-256 (hex). ``durable`` forces it to disk before returning

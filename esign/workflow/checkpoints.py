@@ -6,7 +6,9 @@ checkpoint already covers the log, so a pass is idempotent per tree size and sev
 processes ticking at once sign each size once); then ask every configured witness that has not
 cosigned the latest checkpoint (:mod:`esign.ledger.cosigning`). :class:`CheckpointTimer` runs it
 every ``interval`` seconds in a thread of the service process, so an idle log's tail is covered
-within ``interval`` seconds of its last append.
+within ``interval`` seconds of its last append. With several hosts (or worker processes) one of them
+holds the ``checkpoints`` lease (:mod:`esign.hosts.leases`) and ticks; when it dies another takes
+over once the lease (three intervals, at least 30 s) has run out.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 
 from esign.deployment import Deployment
 from esign.errors import EsignError
+from esign.hosts.leases import hold, this_process
 from esign.ledger import SqlLedger, StoredCheckpoint, make_checkpoint
 from esign.ledger.cosigning import CosignOutcome, Transport, collect_cosignatures, http_transport
 
@@ -74,11 +77,15 @@ class CheckpointTimer:
             self._thread.join(timeout)
 
     def _run(self) -> None:
+        holder, lease = this_process(), dt.timedelta(seconds=max(3 * self.interval, 30.0))
         while not self._stop.wait(self.interval):
             if not self.dep.has_pki:  # no `esign init` yet: no key to sign with, nothing logged
                 continue
             try:
-                checkpoint_tick(self.dep, at=self.clock())
+                at = self.clock()
+                if not hold(self.dep.sessions, "checkpoints", holder, at=at, lease=lease):
+                    continue  # another host (or worker process) runs the timer while it lives
+                checkpoint_tick(self.dep, at=at)
             except EsignError as e:
                 _log.error("checkpoint pass failed: %s", e)
             except Exception:  # the timer must outlive a database hiccup

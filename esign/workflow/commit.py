@@ -79,7 +79,10 @@ class StampOutcome:
 
 
 def blobs_of(dep: Deployment) -> BlobStore:
-    return BlobStore(dep.settings.home / "documents")
+    """The deployment's document store (a folder, or the database: :func:`esign.hosts.store_for`)."""
+    from esign.hosts.docstore import store_for
+
+    return store_for(dep)
 
 
 def outcome_of(dep: Deployment, row: StampRequestRow) -> StampOutcome:

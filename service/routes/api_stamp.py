@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from esign.errors import InputError
-from esign.workflow.blobs import BlobStore
+from esign.workflow.commit import blobs_of
 from esign.workflow.engine import StampEngine
 from esign.workflow.models import StampRequestRow
 from esign.workflow.requests import (
@@ -183,7 +183,7 @@ def _document(dep: Dep, actor: CurrentActor, request_id: int, which: str) -> Res
         digest = row.output_sha256 if which == "result" else row.input_sha256
     if digest is None:
         raise InputError("该申请尚未盖章。", "The request has not been stamped yet.", code="not_stamped")
-    path = BlobStore(dep.settings.home / "documents").path(digest)
+    path = blobs_of(dep).path(digest)
     with path.open("rb") as fh:  # an OFD (a ZIP package) is served as one, whatever the URL says
         ofd = fh.read(4) == b"PK\x03\x04"
     return FileResponse(  # streamed from the store, not loaded

@@ -1,0 +1,116 @@
+"""State several hosts share through the database: documents in chunks, job leases, the public rate limit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import os
+
+import pytest
+from sqlalchemy import func, select
+from starlette.requests import Request
+
+from esign.config import Settings
+from esign.db import make_engine, make_session_factory
+from esign.deployment import Deployment
+from esign.errors import NotFoundError
+from esign.hosts import DbBlobStore, DocumentChunkRow, StoredDocumentRow, store_for
+from esign.hosts.leases import hold
+from esign.workflow.blobs import BlobStore
+from service.ratelimit import RateLimitedError, RateLimiter
+
+
+@pytest.fixture
+def sessions(db_url):
+    engine = make_engine(db_url)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+def _rows(sessions, table) -> int:
+    with sessions() as session:
+        return session.scalar(select(func.count()).select_from(table)) or 0
+
+
+def test_documents_go_through_the_database_in_chunks(sessions, tmp_path):
+    data = os.urandom(10_500)
+    host_a = DbBlobStore(sessions, tmp_path / "a", chunk=1000)
+    host_b = DbBlobStore(sessions, tmp_path / "b", chunk=1000)
+    digest = host_a.put(data)
+    assert digest == hashlib.sha256(data).hexdigest() and host_a.put(data) == digest
+    assert _rows(sessions, DocumentChunkRow) == 11 and _rows(sessions, StoredDocumentRow) == 1
+    # Host b has never seen the file: it reads it from the database into its own cache.
+    assert not (tmp_path / "b").exists() and host_b.exists(digest)
+    assert host_b.path(digest).read_bytes() == data and host_b.get(digest) == data
+    with host_b.pending() as out:
+        out.file.write(data[::-1])
+        second = out.commit()
+    assert host_a.get(second) == data[::-1]
+    host_a.discard(second)
+    assert not host_b.exists(second) and _rows(sessions, DocumentChunkRow) == 11
+    with pytest.raises(NotFoundError):  # b's cached copy is not served once the database dropped it
+        host_b.path(second)
+    assert not list(tmp_path.rglob(".tmp-*"))
+
+
+def test_a_write_cut_short_leaves_no_rows(sessions, tmp_path):
+    class Dies(io.BytesIO):
+        def read(self, n: int | None = -1) -> bytes:
+            if self.tell() >= 1000:
+                raise OSError("killed")
+            return super().read(n)
+
+    store = DbBlobStore(sessions, tmp_path, chunk=1000)
+    with pytest.raises(OSError):
+        store._save("ab" * 32, Dies(os.urandom(5000)))
+    assert _rows(sessions, DocumentChunkRow) == 0 and not store.exists("ab" * 32)
+    for digest in ("../../etc/passwd", "cd" * 32):
+        with pytest.raises(NotFoundError):
+            store.path(digest)
+
+
+def test_retention_purges_database_documents(sessions, tmp_path):
+    store = DbBlobStore(sessions, tmp_path)
+    old, kept, fresh = store.put(b"old"), store.put(b"kept"), store.put(b"fresh")
+    with sessions.begin() as session:
+        for row in session.scalars(select(StoredDocumentRow).where(StoredDocumentRow.sha256.in_([old, kept]))):
+            row.stored_at = dt.datetime.now(dt.UTC) - dt.timedelta(days=400)
+    removed = store.purge_older_than(dt.datetime.now(dt.UTC) - dt.timedelta(days=365), keep={kept})
+    assert removed == 1 and not store.exists(old) and store.exists(kept) and store.exists(fresh)
+
+
+def test_auto_store_is_the_database_on_postgresql_only(db_url, tmp_path):
+    dep = Deployment(Settings(home=tmp_path, database_url=db_url))
+    expected = DbBlobStore if db_url.startswith("postgresql") else BlobStore
+    assert type(store_for(dep)) is expected
+    folder = Deployment(Settings(home=tmp_path, database_url=db_url, document_store="folder"))
+    assert type(store_for(folder)) is BlobStore
+    dep.engine.dispose()
+
+
+def test_a_lease_passes_to_another_host_only_when_it_runs_out(sessions):
+    at, lease = dt.datetime(2026, 12, 7, tzinfo=dt.UTC), dt.timedelta(seconds=30)
+    assert hold(sessions, "checkpoints", "a:1", at=at, lease=lease)
+    assert not hold(sessions, "checkpoints", "b:2", at=at + dt.timedelta(seconds=10), lease=lease)
+    assert hold(sessions, "checkpoints", "a:1", at=at + dt.timedelta(seconds=20), lease=lease)  # renewed
+    assert not hold(sessions, "checkpoints", "b:2", at=at + dt.timedelta(seconds=45), lease=lease)
+    assert hold(sessions, "checkpoints", "b:2", at=at + dt.timedelta(seconds=51), lease=lease)  # a died
+    assert not hold(sessions, "checkpoints", "a:1", at=at + dt.timedelta(seconds=52), lease=lease)
+
+
+def _request(host: str) -> Request:
+    return Request({"type": "http", "method": "GET", "path": "/", "headers": [], "client": (host, 1234)})
+
+
+@pytest.mark.postgres
+def test_public_rate_limit_holds_across_hosts(db_url, sessions):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("the shared count is PostgreSQL's")
+    hosts = [RateLimiter(10, sessions), RateLimiter(10, sessions)]
+    for i in range(10):
+        hosts[i % 2].check(_request("192.0.2.7"))
+    for limiter in hosts:
+        with pytest.raises(RateLimitedError):
+            limiter.check(_request("192.0.2.7"))
+    hosts[1].check(_request("192.0.2.8"))  # another address has its own count
