@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-APT_PACKAGES=(poppler-utils fonts-noto-cjk zbar-tools softhsm2 libnss3-tools chromium libreoffice-writer-nogui golang-go golang-golang-x-mod-dev default-jdk-headless libbcprov-java qpdf ghostscript)
+APT_PACKAGES=(poppler-utils fonts-noto-cjk zbar-tools softhsm2 libnss3-tools chromium libreoffice-writer-nogui golang-go golang-golang-x-mod-dev default-jdk-headless libbcprov-java qpdf ghostscript haproxy)
 PYTHON=${PYTHON:-python3}
 
 ensure_system_packages() {
@@ -42,13 +42,18 @@ case "$cmd" in
     ensure_venv
     exec .venv/bin/esign serve --demo "$@"
     ;;
+  cluster)
+    ensure_system_packages
+    ensure_venv
+    exec .venv/bin/python -m esign.hosts.cluster "$@"
+    ;;
   test)
     ensure_system_packages
     ensure_venv
     exec .venv/bin/pytest "$@"
     ;;
   *)
-    echo "usage: bash dev.sh serve [--port N] | bash dev.sh test [pytest args]" >&2
+    echo "usage: bash dev.sh serve [--port N] | bash dev.sh cluster [N] | bash dev.sh test [pytest args]" >&2
     exit 2
     ;;
 esac

@@ -283,3 +283,24 @@ def cluster(
         admin.dispose()
         if workdir is None:
             shutil.rmtree(base, ignore_errors=True)
+
+
+def main() -> None:
+    """``bash dev.sh cluster [N]``: run N hosts (default 2) behind HAProxy until Ctrl-C."""
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 2
+    with cluster(n) as c:
+        where = "network namespaces" if c.netns else "loopback ports (no network namespaces here)"
+        print(f"esign cluster: {n} hosts in {where} behind HAProxy at {c.url}")
+        for host in c.hosts:
+            print(f"  {host.name} {host.url} (pid {host.proc.pid}, log {host.log})")
+        print(f"  data home (shared keys folder) {c.home}; database {c.db_url}")
+        for user in ("克城镇窗口", "克城镇批准人"):
+            print(f"  token {user}: {c.tokens.get(user, '?')}")
+        print("Ctrl-C stops it and removes the namespaces and the database schema.")
+        with suppress(KeyboardInterrupt):
+            while all(h.proc.poll() is None for h in c.hosts):
+                time.sleep(1)
+
+
+if __name__ == "__main__":
+    main()
