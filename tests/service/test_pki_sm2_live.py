@@ -245,3 +245,21 @@ def test_the_sm2_tsa_answers_openssl_with_an_sm3_token_signed_by_its_certificate
     digest = next(a["values"][0].native for a in signer["signed_attrs"] if a["type"].native == "message_digest")
     assert digest.hex() == _openssl("dgst", "-sm3", "-r", tmp_path / "tst.der").stdout.split()[0]
     assert hashlib.sha256(tst).digest() != digest
+
+
+def test_the_sm2_tsa_refuses_in_protocol_form(county, tmp_path) -> None:
+    _, base, _ = county
+    data = tmp_path / "d.bin"
+    data.write_bytes(b"x" * 100)
+    query = tmp_path / "q.tsq"
+    assert _openssl("ts", "-query", "-data", data, "-sha256", "-out", query).returncode == 0
+    cases = {
+        "sha256": (query.read_bytes(), "application/timestamp-query", "unrecognized or unsupported algorithm"),
+        "garbage": (b"not a request", "application/timestamp-query", "the data submitted has the wrong format"),
+        "media type": (query.read_bytes(), "text/plain", "the data submitted has the wrong format"),
+    }
+    for name, (body, media, failure) in cases.items():
+        r = httpx.post(f"{base}/pki/sm2/tsa", content=body, headers={"Content-Type": media})
+        (tmp_path / "r.tsr").write_bytes(r.content)
+        text = _openssl("ts", "-reply", "-in", tmp_path / "r.tsr", "-text").stdout
+        assert r.status_code == 200 and "Status: Rejected." in text and failure in text, (name, text)

@@ -126,3 +126,19 @@ def test_replacing_a_seal_gives_new_seal_data_for_a_new_sm2_certificate(demo) ->
     assert new_seal.es_id == new["code"] != old_seal.es_id
     assert new_seal.signer_certs != old_seal.signer_certs and new_seal.name == old_seal.name
     assert verify_seal(new_seal.der, _trust(demo), at=_now()).indication is Indication.TOTAL_PASSED
+
+
+def test_sm2_init_makes_seal_data_a_seal_lacks_and_nothing_else(demo) -> None:
+    from esign.registry.models import SealData
+    from esign.setup import init_sm2
+
+    seal = next(s for s in _seals(demo) if s["township"] == "乔家湾乡")
+    with demo.deployment.transaction() as session:
+        session.delete(session.get(SealData, seal["id"]))
+    assert demo.client.get(f"/api/v1/seals/{seal['id']}/seal.esl", headers=demo.headers(ADMIN)).status_code == 404
+    assert init_sm2(demo.deployment, at=_now()) == (False, [seal["code"]])
+    remade = parse_seal(_esl(demo, seal["id"]))
+    assert remade.es_id == seal["code"] and verify_seal(remade.der, _trust(demo), at=_now()).indication is (
+        Indication.TOTAL_PASSED
+    )
+    assert init_sm2(demo.deployment, at=_now()) == (False, [])
