@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-APT_PACKAGES=(poppler-utils fonts-noto-cjk zbar-tools softhsm2 libnss3-tools chromium libreoffice-writer-nogui golang-go golang-golang-x-mod-dev default-jdk-headless libbcprov-java qpdf ghostscript haproxy)
+APT_PACKAGES=(poppler-utils fonts-noto-cjk zbar-tools softhsm2 libnss3-tools chromium libreoffice-writer-nogui golang-go golang-golang-x-mod-dev default-jdk-headless libbcprov-java qpdf ghostscript haproxy nodejs npm)
 PYTHON=${PYTHON:-python3}
 
 ensure_system_packages() {
