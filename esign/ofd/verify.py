@@ -60,7 +60,7 @@ from esign.ses.verify import SesTrust, by_severity, worst
 from esign.verify import findings as pdf_findings
 from esign.verify import online
 from esign.verify.api import LedgerLookup, RegistryLookup
-from esign.verify.conclusion import conclusion, legal_conditions
+from esign.verify.conclusion import document_report
 from esign.verify.report import (
     UNKNOWN_REVOCATION,
     ChangeCategory,
@@ -411,23 +411,7 @@ def _report(
     problems: tuple[Finding, ...],
     ledger: LedgerCheck | None = None,
 ) -> VerificationReport:
-    indication = indication_of(sub)
-    zh, en = conclusion(indication, signatures, problems)
-    return VerificationReport(
-        indication=indication,
-        subindication=sub,
-        conclusion_zh=zh,
-        conclusion_en=en,
-        validation_time=at,
-        document_sha256=hashlib.sha256(data).hexdigest(),
-        size=len(data),
-        revisions=0,
-        signatures=signatures,
-        document_timestamps=(),
-        problems=problems,
-        conditions=legal_conditions(signatures, problems),
-        ledger=ledger or LedgerCheck(),
-    )
+    return document_report(sub=sub, at=at, data=data, signatures=signatures, problems=problems, ledger_check=ledger)
 
 
 def entry_ids(pkg: OfdPackage) -> tuple[str, ...]:

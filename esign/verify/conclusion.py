@@ -20,6 +20,8 @@ says what the evidence is and marks each condition met / not met / cannot tell:
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 from collections.abc import Sequence
 
 from esign.localtime import local_text
@@ -28,13 +30,17 @@ from esign.verify.report import (
     ConditionState,
     Finding,
     Indication,
+    LedgerCheck,
     LegalCondition,
     RevocationState,
     SignatureReport,
     SubIndication,
+    TimestampInfo,
+    VerificationReport,
+    indication_of,
 )
 
-__all__ = ["ARTICLE_13", "conclusion", "legal_conditions"]
+__all__ = ["ARTICLE_13", "conclusion", "document_report", "legal_conditions"]
 
 #: The four conditions as the law words them, with an English rendering.
 ARTICLE_13 = (
@@ -242,3 +248,35 @@ def legal_conditions(signatures: Sequence[SignatureReport], problems: Sequence[F
                 ev_en = f"all {len(signatures)} seals: " + ev_en
         out.append(LegalCondition(n, zh, en, state, ev_zh, ev_en))
     return tuple(out)
+
+
+def document_report(
+    *,
+    sub: SubIndication | None,
+    at: dt.datetime,
+    data: bytes,
+    revisions: int = 0,
+    signatures: tuple[SignatureReport, ...] = (),
+    doc_ts: tuple[TimestampInfo, ...] = (),
+    problems: tuple[Finding, ...] = (),
+    ledger_check: LedgerCheck | None = None,
+) -> VerificationReport:
+    """The report on a whole document (PDF or OFD) whose overall sub-indication is ``sub``: its
+    indication, the sentence people read and the four conditions follow from it and the signatures."""
+    indication = indication_of(sub)
+    zh, en = conclusion(indication, signatures, problems)
+    return VerificationReport(
+        indication=indication,
+        subindication=sub,
+        conclusion_zh=zh,
+        conclusion_en=en,
+        validation_time=at,
+        document_sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        revisions=revisions,
+        signatures=signatures,
+        document_timestamps=doc_ts,
+        problems=problems,
+        conditions=legal_conditions(signatures, problems),
+        ledger=ledger_check or LedgerCheck(),
+    )

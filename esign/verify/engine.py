@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import datetime as dt
-import hashlib
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -45,7 +44,7 @@ from esign.verify._pdf import dget
 from esign.verify.api import LedgerLookup, RegistryLookup
 from esign.verify.certs import load_trust_roots
 from esign.verify.changes import RevisionDelta, classify_revision
-from esign.verify.conclusion import conclusion, legal_conditions
+from esign.verify.conclusion import document_report
 from esign.verify.findings import finding
 from esign.verify.report import (
     ChangeCategory,
@@ -60,7 +59,6 @@ from esign.verify.report import (
     SubIndication,
     TimestampInfo,
     VerificationReport,
-    indication_of,
 )
 from esign.verify.signature import SignatureContext, evaluate_signature, unreadable_signature
 from esign.verify.structure import check_byte_range, layout_of, stray_objects
@@ -144,22 +142,15 @@ def _report(
     problems: tuple[Finding, ...] = (),
     ledger_check: LedgerCheck | None = None,
 ) -> VerificationReport:
-    indication = indication_of(sub)
-    zh, en = conclusion(indication, signatures, problems)
-    return VerificationReport(
-        indication=indication,
-        subindication=sub,
-        conclusion_zh=zh,
-        conclusion_en=en,
-        validation_time=at,
-        document_sha256=hashlib.sha256(data).hexdigest(),
-        size=len(data),
+    return document_report(
+        sub=sub,
+        at=at,
+        data=data,
         revisions=revisions,
         signatures=signatures,
-        document_timestamps=doc_ts,
+        doc_ts=doc_ts,
         problems=problems,
-        conditions=legal_conditions(signatures, problems),
-        ledger=ledger_check or LedgerCheck(),
+        ledger_check=ledger_check,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -11,10 +12,19 @@ from tests.ofd import hostile
 from tests.ofd.signed import add_signature
 from tests.ses.conftest import AT, Pki, build_pki, crl_of, make_test_seal
 
-__all__ = ["AT", "signed_ofd", "trust"]
+__all__ = ["AT", "sample", "signed_ofd", "trust"]
 
+SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "ofd-samples"
 SIGNED_AT = AT
 VERIFY_AT = AT + dt.timedelta(days=2)
+
+
+def sample(name: str) -> bytes:
+    """One of ofdrw's sample OFDs in ../shared/ofd-samples (the test is skipped without them)."""
+    path = SAMPLES / name
+    if not path.exists():
+        pytest.skip(f"{path} not present")
+    return path.read_bytes()
 
 
 @pytest.fixture(scope="session")
@@ -49,18 +59,13 @@ STAMP_ENTRY = "E2026030100000002tamper"
 
 def stamp_helloworld(ofd_pki: Pki, ofd_seal: bytes, *, x_mm: float = 150) -> bytes:
     """helloworld.ofd stamped by esign.ofd.stamp (seal on page 1, the register QR annotation beside it)."""
-    from pathlib import Path
-
     from esign.appearance import qr_artwork
     from esign.ofd.stamp import OfdSigner, stamp_ofd
     from esign.stamp.plan import placement_from_dict
 
-    sample = Path(__file__).resolve().parents[2].parent / "shared" / "ofd-samples" / "helloworld.ofd"
-    if not sample.exists():
-        pytest.skip("the shared OFD samples are not mounted")
     url = f"https://esign.example/v/{STAMP_ENTRY}"
     return stamp_ofd(
-        sample.read_bytes(),
+        sample("helloworld.ofd"),
         placement_from_dict({"mode": "position", "page": 1, "x_mm": x_mm, "y_mm": 240}),
         OfdSigner(ofd_seal, ofd_pki.signer_key, ofd_pki.signer.der, ofd_pki.timestamper(SIGNED_AT), "测试县"),
         at=SIGNED_AT,

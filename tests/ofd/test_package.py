@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import zipfile
-from pathlib import Path
 
 import pytest
 
@@ -12,20 +11,12 @@ from esign.budget import Budget
 from esign.errors import InputError, TooComplexError
 from esign.ofd import OFD_NS, OfdPackage, is_ofd, write_package
 from tests.ofd import hostile
-
-SAMPLES = Path(__file__).resolve().parents[2] / ".." / "shared" / "ofd-samples"
-
-
-def _sample(name: str) -> bytes:
-    path = SAMPLES / name
-    if not path.exists():
-        pytest.skip(f"{path} not present")
-    return path.read_bytes()
+from tests.ofd.conftest import sample
 
 
 @pytest.mark.parametrize("name", ["helloworld.ofd", "Page5.ofd", "keyword.ofd", "SESV4SignDoc.ofd"])
 def test_samples_read_byte_exact(name: str) -> None:
-    data = _sample(name)
+    data = sample(name)
     pkg = OfdPackage.from_bytes(data)
     assert is_ofd(data)
     with zipfile.ZipFile(__import__("io").BytesIO(data)) as zf:
@@ -38,7 +29,7 @@ def test_samples_read_byte_exact(name: str) -> None:
 
 
 def test_keyword_sample_old_namespace_is_normalised() -> None:
-    pkg = OfdPackage.from_bytes(_sample("keyword.ofd"))
+    pkg = OfdPackage.from_bytes(sample("keyword.ofd"))
     assert pkg.namespace == "http://www.ofdspec.org"
     assert pkg.xml("OFD.xml").tag == f"{{{OFD_NS}}}OFD"
     assert b"http://www.ofdspec.org/2016" not in pkg.read("OFD.xml")  # stored bytes untouched
@@ -88,7 +79,7 @@ def test_resolve_rules() -> None:
 
 
 def test_write_package_is_deterministic_and_reads_back() -> None:
-    pkg = OfdPackage.from_bytes(_sample("helloworld.ofd"))
+    pkg = OfdPackage.from_bytes(sample("helloworld.ofd"))
     a = write_package(pkg.files())
     b = write_package(list(pkg.files().items()))
     assert a == b

@@ -4,7 +4,6 @@ sample is checked and its foreign, expired certificates reported; unsigned sampl
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
@@ -14,18 +13,9 @@ from esign.ofd.verify import entry_ids, seal_pictures, verify_ofd
 from esign.ses import SesTrust, parse_signature
 from esign.verify.report import ChangeCategory, Indication, SubIndication, VerificationReport
 from tests.ofd import hostile
-from tests.ofd.conftest import SIGNED_AT, VERIFY_AT
+from tests.ofd.conftest import SIGNED_AT, VERIFY_AT, sample
 from tests.ofd.signed import add_signature, with_entry_annotation
 from tests.ses.conftest import Pki, make_test_seal
-
-SAMPLES = Path(__file__).resolve().parents[2] / ".." / "shared" / "ofd-samples"
-
-
-def _sample(name: str) -> bytes:
-    path = SAMPLES / name
-    if not path.exists():
-        pytest.skip(f"{path} not present")
-    return path.read_bytes()
 
 
 def _verify(data: bytes, trust: SesTrust) -> VerificationReport:
@@ -191,10 +181,10 @@ def test_entry_id_read_from_the_qr_annotation(ofd_pki: Pki, ofd_seal: bytes) -> 
     assert entry_ids(OfdPackage.from_bytes(ofd)) == ("AbCdEfGhIjKlMnOp1234",)
 
 
-def test_ofdrw_signed_sample(trust: SesTrust) -> None:
+def test_ofdrw_signedsample(trust: SesTrust) -> None:
     """ofdrw's v4 SES signature: references and signature value check out; its 2022 certificates and
     foreign root are reported, so it does not pass."""
-    report = verify_ofd(_sample("SESV4SignDoc.ofd"), trust=trust, at=dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
+    report = verify_ofd(sample("SESV4SignDoc.ofd"), trust=trust, at=dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
     assert report.indication is Indication.TOTAL_FAILED and report.subindication is SubIndication.EXPIRED
     sig = report.signatures[0]
     assert sig.intact is True and sig.crypto_valid is True
@@ -208,7 +198,7 @@ def test_ofdrw_signed_sample(trust: SesTrust) -> None:
 def test_keyword_sample_is_signed_and_was_modified(trust: SesTrust) -> None:
     """keyword.ofd carries two signatures (a seal by tongz's plugin, a GB/T 35275 Sign) whose protected
     files ofdrw changed later for its keyword tests: each change is named."""
-    report = _verify(_sample("keyword.ofd"), trust)
+    report = _verify(sample("keyword.ofd"), trust)
     assert report.indication is Indication.TOTAL_FAILED
     first = report.signatures[0]
     assert ("page_content", "Doc_0/Pages/Page_0/Content.xml changed (page 1)") in _kinds(report)
@@ -218,7 +208,7 @@ def test_keyword_sample_is_signed_and_was_modified(trust: SesTrust) -> None:
 
 @pytest.mark.parametrize("name", ["helloworld.ofd", "Page5.ofd"])
 def test_unsigned_samples(name: str, trust: SesTrust) -> None:
-    report = _verify(_sample(name), trust)
+    report = _verify(sample(name), trust)
     assert report.subindication is SubIndication.NO_SIGNATURE_FOUND
     assert report.problems[0].code == "no_signature"
 
