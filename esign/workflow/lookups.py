@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from esign.deployment import Deployment
 from esign.errors import EsignError
@@ -47,7 +48,8 @@ class DatabaseRegistryLookup:
     ) -> RegistryAnswer:
         key = _serial_key(cert_serial_hex)
         with self.dep.transaction() as session:
-            seal = session.scalar(select(Seal).where(Seal.cert_serial == key))
+            # a seal signs PDFs with its ECDSA certificate and OFDs (GB/T 38540) with its SM2 one
+            seal = session.scalar(select(Seal).where(or_(Seal.cert_serial == key, Seal.sm2_cert_serial == key)))
             cert = session.get(pki_store.PkiCertificate, key)
             if seal is None or cert is None or hashlib.sha256(cert.der).hexdigest() != sha256_fingerprint.lower():
                 return RegistryAnswer(False, SealState.UNKNOWN, SealState.UNKNOWN, detail="登记簿中没有该印章证书")
@@ -65,6 +67,19 @@ class DatabaseRegistryLookup:
             return RegistryAnswer(
                 True, state(signed_at), state(at), detail=f"{seal.name}（{SealStatus(seal.status).zh}）"
             )
+
+
+def _signing_serial(session: Session, seal_id: str, recorded: str, document: tuple[str, ...]) -> str:
+    """The serial of the entry's seal that signed the document: the one recorded, or the seal's other
+    certificate (ECDSA for PDF, SM2 for OFD) when that is the one the document carries."""
+    if recorded in document or not seal_id.isdigit():
+        return recorded
+    seal = session.get(Seal, int(seal_id))
+    for serial in (seal.cert_serial, seal.sm2_cert_serial) if seal is not None else ():
+        short = (serial or "0").lstrip("0") or "0"
+        if serial and short in document:
+            return short
+    return recorded
 
 
 class DatabaseLedgerLookup:
@@ -88,7 +103,8 @@ class DatabaseLedgerLookup:
             except EsignError:
                 return LedgerAnswer(False, entry_id=entry_id, detail="用印登记台账中没有该登记编号")
             note = cosigned_note(session, proof.checkpoint.size) if proof.checkpoint and not proof.pending else None
-        entry = proof.stored.entry
+            entry = proof.stored.entry
+            serial = _signing_serial(session, entry.seal_id, entry.cert_serial, query.cert_serials_hex)
         witnesses = self.dep.witnesses
         cosigs: int | None = None
         if note is not None:
@@ -109,7 +125,7 @@ class DatabaseLedgerLookup:
             True,
             entry_id=entry.entry_id,
             output_sha256=entry.output_sha256,
-            cert_serial_hex=entry.cert_serial,
+            cert_serial_hex=serial,
             proof_valid=valid,
             detail=f"{entry.township_name} · {entry.item_name} · {entry.document_title}",
             cosignatures=cosigs,

@@ -115,3 +115,52 @@ def test_verify_page_shows_the_seal_picture_in_chinese(demo: DemoCounty, signed:
     assert "签章者证书不是由受信任的证书机构签发的" in html  # the reason, in Chinese
     bad = demo.client.post("/verify", files={"file": ("x.ofd", hostile.xxe())})
     assert bad.status_code == 400 and "XXE" in bad.text and "Traceback" not in bad.text
+
+
+def test_api_stamped_ofd_verifies_with_its_register_entry(demo: DemoCounty) -> None:  # noqa: F811
+    """An OFD stamped through the stamp-request API verifies against the county's SM2 root; the register
+    entry is found by the id in its QR annotation (none given by the caller), the seal is active; a
+    changed page is named, and the /verify page shows the seal picture."""
+    from tests.ofd.demo import require_seal_data
+
+    require_seal_data(demo.deployment)
+    sample = Path(__file__).resolve().parents[2].parent / "shared" / "ofd-samples" / "Page5.ofd"
+    if not sample.exists():
+        pytest.skip("the shared OFD samples are not mounted")
+    fields = {
+        "seal": "克城镇",
+        "item": "1",
+        "reason": "受理",
+        "title": "决定书",
+        "placement": json.dumps({"mode": "position", "page": -1, "x_mm": 150, "y_mm": 240}),
+    }
+    req = demo.client.post(
+        "/api/v1/stamp-requests",
+        data=fields,
+        files={"file": ("d.ofd", sample.read_bytes())},
+        headers=demo.headers("克城镇窗口"),
+    )
+    assert req.status_code == 201, req.text
+    done = demo.client.post(
+        f"/api/v1/stamp-requests/{req.json()['id']}/approve", headers=demo.headers("克城镇批准人")
+    ).json()
+    stamped = demo.client.get(done["result_url"], headers=demo.headers("克城镇窗口")).content
+
+    report = demo.client.post("/api/v1/verify", files={"file": ("x", stamped)}).json()
+    assert report["indication"] == "TOTAL_PASSED", report
+    assert report["ledger"]["found"] and report["ledger"]["entry_id"] == done["entry_id"]
+    assert report["ledger"]["hash_matches"] is True
+    sig = report["signatures"][0]
+    assert sig["registry"]["status"] == "passed" and sig["registry"]["seal_state_at_signing"] == "active"
+    assert sig["seal"]["name"] and [c["state"] for c in report["conditions"]] == ["met"] * 4
+
+    from esign.ofd import OfdPackage, write_package
+
+    files = OfdPackage.from_bytes(stamped).files()
+    files["Doc_0/Pages/Page_2/Content.xml"] += b"\n"
+    bad = demo.client.post("/api/v1/verify", files={"file": ("x", write_package(files))}).json()
+    assert bad["indication"] == "TOTAL_FAILED" and bad["subindication"] == "HASH_FAILURE"
+    assert "Doc_0/Pages/Page_2/Content.xml" in bad["signatures"][0]["reasons"][0]["message_zh"]
+
+    page = demo.client.post("/verify", files={"file": ("决定.ofd", stamped)}).text
+    assert 'class="seal-picture" src="data:image/png;base64,' in page and "有效" in page
