@@ -211,7 +211,10 @@ def authenticate_password(session: Session, name: str, password: str) -> Actor:
     Every refusal costs one password hash, whether the name exists or not: the time of the answer
     does not tell which names are accounts.
     """
-    person = session.scalar(select(Person).where(Person.name == name.strip()))
+    # No account name holds a control character (esign.text): such a name is unknown, at the same cost.
+    person = (
+        session.scalar(select(Person).where(Person.name == name.strip())) if bad_character(name) is None else None
+    )
     salt, want = _NO_PASSWORD
     usable = person is not None and bool(person.password_hash) and person.active
     if usable and person is not None and person.password_hash:

@@ -248,3 +248,19 @@ def test_every_text_field_is_bounded(county):
 )
 def test_a_hostile_subscription_is_refused(county, body):
     _refused(county.client.post("/api/v1/feed/subscriptions", json=body, headers=county.headers(ADMIN)), 400)
+
+
+@pytest.mark.parametrize("name", ["县审批局\x00管理员", "\u202e县审批局管理员"])
+def test_a_login_name_with_a_control_character_is_just_a_wrong_name(county, name):
+    import re
+
+    def attempt(who: str):
+        token = re.search(r'name="csrf_token" value="([^"]+)"', county.client.get("/admin/login").text)
+        assert token is not None
+        data = {"name": who, "password": "x", "csrf_token": token.group(1)}
+        return county.client.post("/admin/login", data=data, follow_redirects=False)
+
+    hostile, unknown = attempt(name), attempt("没有这个人")
+    assert hostile.status_code < 500, hostile.text[:300]
+    answer = (hostile.status_code, hostile.headers.get("location"))
+    assert answer == (unknown.status_code, unknown.headers.get("location"))
