@@ -10,7 +10,7 @@ One geometry (:func:`layout_seal`) feeds both outputs. Typical use::
 """
 
 from esign.appearance.artwork import MM, Artwork
-from esign.appearance.compose import MAX_STRIPS, cross_page_strips, seal_with_qr
+from esign.appearance.compose import MAX_STRIPS, cross_page_strips, seal_with_qr, seal_with_qr_at
 from esign.appearance.drawing import Drawing, Placed, Shape, pdf_content
 from esign.appearance.fonts import ENV_VAR, FontRef, GlyphMissingError, find_seal_font
 from esign.appearance.layout import DEFAULT_COLOR, GlyphBox, SealLayout, SealSpec, SealTextTooLongError, layout_seal
@@ -49,5 +49,6 @@ __all__ = [
     "seal_pdf",
     "seal_png",
     "seal_with_qr",
+    "seal_with_qr_at",
     "standalone_pdf",
 ]

@@ -13,7 +13,7 @@ from esign.appearance.artwork import MM, Artwork
 from esign.appearance.drawing import Drawing, Placed
 from esign.errors import InputError
 
-__all__ = ["MAX_STRIPS", "cross_page_strips", "seal_with_qr"]
+__all__ = ["MAX_STRIPS", "cross_page_strips", "seal_with_qr", "seal_with_qr_at"]
 
 #: Most pages one cross-page seal (骑缝章) is spread over; narrower strips are unreadable.
 MAX_STRIPS = 20
@@ -56,6 +56,18 @@ def seal_with_qr(
         height=height,
         items=(Placed(seal.drawing, *seal_at), Placed(qr.drawing, *qr_at)),
     )
+    return Artwork(drawing=drawing, anchor=(seal_at[0] + ax, seal_at[1] + ay))
+
+
+def seal_with_qr_at(seal: Artwork, qr: Artwork, dx: float, dy: float) -> Artwork:
+    """One artwork with ``qr``'s lower-left corner at ``(dx, dy)`` from the seal's lower-left corner
+    (points, any sign: the QR code may go anywhere around the seal); its ``anchor`` is the seal centre."""
+    ax, ay = _seal_anchor(seal)
+    x0, y0 = min(0.0, dx), min(0.0, dy)
+    width = max(seal.width, dx + qr.width) - x0
+    height = max(seal.height, dy + qr.height) - y0
+    seal_at, qr_at = (-x0, -y0), (dx - x0, dy - y0)
+    drawing = Drawing(width=width, height=height, items=(Placed(seal.drawing, *seal_at), Placed(qr.drawing, *qr_at)))
     return Artwork(drawing=drawing, anchor=(seal_at[0] + ax, seal_at[1] + ay))
 
 

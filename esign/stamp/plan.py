@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from esign.appearance import MM, Artwork, seal_with_qr
+from esign.appearance import MM, Artwork, seal_with_qr, seal_with_qr_at
 from esign.errors import InputError
-from esign.stamp.inputs import PdfInfo, describe, open_reader
+from esign.stamp.freespace import page_obstacles, qr_spot
+from esign.stamp.geometry import Box
+from esign.stamp.inputs import PageInfo, PdfInfo, describe, open_reader
 from esign.stamp.placement import (
     AtKeyword,
     AtPosition,
@@ -174,10 +176,13 @@ def plan_stamp(
     resolved = resolve(info, placement, seal_size_mm=seal_mm, data=data, password=password)
     page = info.pages[resolved.page_index]
     qr_art = qr()
-    right = seal_with_qr(seal, qr_art, position="right")
-    cx_mm = resolved.centre_mm[0]
-    fits_right = cx_mm - seal_mm / 2 + right.width / MM <= page.width_mm
-    widget_art = right if fits_right else seal_with_qr(seal, qr_art, position="below")
+    if page.rotate == 0 and page.user_unit == 1:
+        widget_art = _beside_free_space(data, page, resolved.centre, seal, qr_art, password)
+    else:  # rotated pages keep the plain layout: right of the seal when it fits, else below
+        right = seal_with_qr(seal, qr_art, position="right")
+        cx_mm = resolved.centre_mm[0]
+        fits_right = cx_mm - seal_mm / 2 + right.width / MM <= page.width_mm
+        widget_art = right if fits_right else seal_with_qr(seal, qr_art, position="below")
     widget = PageArt(resolved.page_index, widget_art, *resolved.centre, rotate=resolved.rotation)
     extra: list[PageArt] = [PageArt(s.page_index, seal, *s.centre, rotate=s.rotation) for s in resolved.also]
     for strip in resolved.riding:
@@ -196,6 +201,30 @@ def plan_stamp(
     return StampPlan(
         widget=widget, extra=tuple(extra), impressions=len(pages), field_name=resolved.field_name, resolved=resolved
     )
+
+
+def _beside_free_space(
+    data: bytes | Path,
+    page: PageInfo,
+    centre: tuple[float, float],
+    seal: Artwork,
+    qr: Artwork,
+    password: str | None,
+) -> Artwork:
+    """The seal with its QR code where the page is free (:mod:`esign.stamp.freespace`)."""
+    ax, ay = seal.anchor or (seal.width / 2, seal.height / 2)
+    seal_box = Box(centre[0] - ax, centre[1] - ay, centre[0] - ax + seal.width, centre[1] - ay + seal.height)
+    obstacles = page_obstacles(data, page.index, password=password)
+    spot = qr_spot(seal_box, max(qr.width, qr.height), page.crop_box, obstacles)
+    if spot is None:
+        raise InputError(
+            "页面上没有可放置二维码的空白处（二维码不得遮挡文字或图形），请换一个盖章位置或在文书中留出空白。",
+            "There is no free space on the page for the QR code (it must not cover text or graphics); "
+            "choose another seal position or leave some blank space in the document.",
+            code="qr_no_space",
+            field="placement",
+        )
+    return seal_with_qr_at(seal, qr, spot.x0 - seal_box.x0, spot.y0 - seal_box.y0)
 
 
 @contextmanager
