@@ -40,20 +40,30 @@ def _previous_release(dest: Path, *paths: str) -> Path:
 
 
 def _esign(code: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the ``esign`` command of the code tree ``code``, and prove that it is that tree's code which ran
+    (``python -c`` puts the working directory first on the path, so the command runs inside ``code``)."""
     env = {**os.environ, "PYTHONPATH": str(code), "ESIGN_MODE": "development"}
     env.pop("ESIGN_HOME", None)
-    return subprocess.run(
-        [sys.executable, "-c", "from esign.cli.main import main; main()", *args],
+    probe = (
+        "import esign, sys; from esign.cli.main import main; "
+        "print('imported:', esign.__file__, file=sys.stderr); main()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *args],
         capture_output=True,
         text=True,
         env=env,
+        cwd=code,
         timeout=300,
         check=False,
     )
+    imported = next(line for line in done.stderr.splitlines() if line.startswith("imported: "))
+    assert imported.startswith(f"imported: {code}/"), f"esign was imported from elsewhere: {imported}"
+    return done
 
 
 def test_a_home_of_the_previous_release_upgrades_in_place(tmp_path: Path) -> None:
-    old = _previous_release(tmp_path / "previous")
+    old = _previous_release(tmp_path / "previous", "samples")  # its demo reads samples/
     home = tmp_path / "home"
     made = _esign(old, "demo", "--home", str(home))
     assert made.returncode == 0, made.stderr

@@ -4,27 +4,9 @@ certificate for every seal that has an ECDSA one (held for a suspended seal), on
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.test_upgrade import REPO, _previous_release
-
-
-def _esign(code: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """esign from ``code``, run outside the repository (``python -c`` puts the working directory first on sys.path)."""
-    env = {**os.environ, "PYTHONPATH": str(code), "ESIGN_MODE": "development"}
-    env.pop("ESIGN_HOME", None)
-    return subprocess.run(
-        [sys.executable, "-c", "from esign.cli.main import main; main()", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=code if code != REPO else code.parent,
-        timeout=300,
-        check=False,
-    )
+from tests.test_upgrade import REPO, _esign, _previous_release
 
 
 def test_sm2_init_gives_an_old_home_its_sm2_pki_once(tmp_path: Path) -> None:
