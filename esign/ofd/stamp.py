@@ -385,7 +385,10 @@ def stamp_ofd(
                 f"第 {page.index + 1} 页没有不遮挡内容的空白处放置验证二维码。",
                 f"Page {page.index + 1} has no free space for the verification QR code that covers no content.",
             )
+        before = dict(parts.files)
         _add_qr(parts, doc, page, spot, qr_png(), entry_id, verify_url, at)
+        if any(parts.files.get(n) != before[n] for n in protected if n in before):
+            parts.files, with_qr = before, False  # it would rewrite a file an earlier signature protects
 
     signs_dir = posixpath.dirname(sig_list)
     k = 0

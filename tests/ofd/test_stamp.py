@@ -205,3 +205,26 @@ def test_placements_refused(ofd_pki: Pki, ofd_seal: bytes) -> None:
         with pytest.raises(InputError) as e:
             _stamp(ofd_pki, ofd_seal, data, placement)
         assert e.value.code == code, placement
+
+
+def test_no_qr_where_it_would_rewrite_a_protected_file(ofd_pki: Pki, ofd_seal: bytes) -> None:
+    # an earlier signature that protects the page's annotations but not Document.xml: the QR annotation
+    # would change a protected file, so it is left out and the earlier signature stays intact
+    data = (SAMPLES / "helloworld.ofd").read_bytes()
+    once = _stamp(ofd_pki, ofd_seal, data, {"mode": "position", "page": 1, "x_mm": 60, "y_mm": 240}).data
+    pkg = OfdPackage.from_bytes(once)
+    files = pkg.files()
+    sig = "Doc_0/Signs/Sign_0/Signature.xml"
+    root = pkg.xml(sig)
+    refs = root.find(f".//{q('References')}")
+    assert refs is not None
+    for ref in list(refs):
+        if ref.get("FileRef") in ("/Doc_0/Document.xml",):
+            refs.remove(ref)
+    files[sig] = etree.tostring(root, xml_declaration=True, encoding="UTF-8")  # (its SES signature no longer
+    # matches; only which files are protected matters here)
+    twice = _stamp(ofd_pki, ofd_seal, write_package(files), {"mode": "position", "page": 1, "x_mm": 150, "y_mm": 240})
+    assert twice.qr is False
+    after = OfdPackage.from_bytes(twice.data)
+    for name in _check_references(after, sig):
+        assert after.read(name) == files[name], name
