@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from esign.workflow.commit import blobs_of
+from esign.workflow.models import StampRequestRow
 from tests.pdfgen import decision_pdf
 
 CLERK, APPROVER = "克城镇窗口", "克城镇批准人"
@@ -45,7 +46,12 @@ def _ends_failed(demo, request_id: int, code: str) -> None:
 
 
 def test_a_keyword_that_is_not_there_ends_the_request_as_failed(demo):
-    req = _submit(demo, placement=json.dumps({"mode": "keyword", "text": "此处没有的关键字"}))
+    # Submit now checks the keyword too; a request recorded before it did (an older version, a restored
+    # backup) still waits with a keyword its document does not hold.
+    req = _submit(demo)
+    with demo.deployment.transaction() as session:
+        row = session.get(StampRequestRow, req["id"])
+        row.placement = json.dumps({"mode": "keyword", "text": "此处没有的关键字"}, ensure_ascii=False)
     assert req["id"] in _pending_ids(demo)
     _ends_failed(demo, req["id"], "keyword_not_found")
 
