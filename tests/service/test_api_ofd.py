@@ -56,3 +56,31 @@ def test_api_refuses_ofds_it_cannot_stamp_with_codes(demo):  # type: ignore[no-u
         r = _submit(demo, name, placement)
         assert 400 <= r.status_code < 500 and r.json()["error"]["code"] == code, (name, r.text)
         assert r.json()["error"]["message_zh"] and r.json()["error"]["message_en"]
+
+
+def test_api_batch_of_ofds(demo):  # type: ignore[no-untyped-def]
+    from tests.service.test_api_batch import _entries, _wait_done
+
+    require_seal_data(demo.deployment)
+    names = ["helloworld.ofd", "keyword.ofd", "Page5.ofd"]
+    r = demo.client.post(
+        "/api/v1/stamp-batches",
+        data={
+            "seal": "克城镇",
+            "item": "1",
+            "reason": "批量准予许可",
+            "placement": json.dumps({"mode": "position", "page": -1, "x_mm": 150, "y_mm": 240}),
+        },
+        files=[("files", (n, (SAMPLES / n).read_bytes(), "application/octet-stream")) for n in names],
+        headers=demo.headers("克城镇窗口"),
+    )
+    assert r.status_code == 201, r.text
+    batch = r.json()
+    assert [i["status"] for i in batch["items"]] == ["pending", "refused", "pending"]
+    assert batch["items"][1]["error"]["code"] == "ofd_signatures_locked"
+    before = _entries(demo)
+    ok = demo.client.post(f"/api/v1/stamp-batches/{batch['id']}/approve", headers=demo.headers("克城镇批准人"))
+    assert ok.status_code == 202, ok.text
+    done = _wait_done(demo, batch["id"])
+    assert (done["stamped"], done["failed"]) == (2, 0), done
+    assert _entries(demo) == before + 2  # one register entry per stamped OFD
