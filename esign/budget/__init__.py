@@ -25,9 +25,9 @@ What is bounded, for a file of ``n`` bytes (the constants below are the fixed ce
   register's 使用数): 200 (:data:`MAX_IMPRESSIONS`). A riding seal over more pages is refused:
   the strip would be thinner than 0.25 mm and the register would record a number nobody stamped.
 * **page content for text search** — PDFium (keyword placement) decodes content streams, form
-  XObjects, Type 3 glyph procedures and embedded fonts itself, outside pyHanko's limits; before a
-  document reaches it, :func:`check_text_content` measures what PDFium would decode for the pages
-  searched: ``min(8 MiB + n, 32 MiB)``.
+  XObjects, Type 3 glyph procedures and embedded fonts itself, outside pyHanko's limits; before it
+  parses a page, :func:`check_text_content` measures what it would decode for that page (shared
+  fonts and forms once): ``min(8 MiB + n, 32 MiB)`` for all the pages a search reaches.
 * **CPU time** of the thread reading the document, checked at every decode and page:
   ``min(1.5 s + 0.25 s per MiB, 4 s)``, so a refused document is refused within 5 s of CPU.
 

@@ -225,18 +225,21 @@ def _dict(value: Any, key: str) -> generic.DictionaryObject | None:
     return found if isinstance(found, generic.DictionaryObject) else None
 
 
-def check_text_content(reader: PdfFileReader, page_ids: list[tuple[int, int] | None], meter: Meter) -> None:
+def check_text_content(
+    reader: PdfFileReader, page_ids: list[tuple[int, int] | None], meter: Meter, *, seen: set[object] | None = None
+) -> None:
     """Measure what PDFium would decode to extract the text of these pages, against the budget.
 
     Counted, each stream once: the pages' content streams, and through their resources (and the
     resources of the forms, patterns and Type 3 fonts they reach, iteratively) form XObjects,
     tiling patterns, Type 3 glyph procedures and embedded font programs; inside content, the
     declared size of every inline image (PDFium decodes a filtered inline image to find its end).
-    Pages are found by their object ids (:attr:`esign.stamp.inputs.PageInfo.object_id`).
+    Pages are found by their object ids (:attr:`esign.stamp.inputs.PageInfo.object_id`); pass the
+    same ``seen`` to calls made page by page, so that shared fonts and forms are counted once.
 
     :raises TooComplexError: past :attr:`Budget.text_content_bytes` or the CPU budget.
     """
-    seen: set[object] = set()
+    seen = set() if seen is None else seen
     todo: list[tuple[str, Any]] = []
     for page_id in page_ids:
         if page_id is None:
@@ -313,6 +316,9 @@ class _InlineImages:
     def __call__(self, chunk: bytes) -> None:
         self.charge(len(chunk))
         window = self.tail + chunk
+        if b"BI" not in window:
+            self.tail = window[-4200:]
+            return
         end = 0
         for m in _BI.finditer(window):
             self.charge(_inline_size(m.group(1)))

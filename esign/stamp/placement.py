@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -358,20 +359,21 @@ def _resolve_keyword(
     info: PdfInfo, data: bytes | Path, placement: AtKeyword, size: float, password: str | None
 ) -> ResolvedPlacement:
     pages = None if placement.page is None else [info.page_index(placement.page)]
-    _vet_for_text_search(info, data, pages, password)
-    index = TextIndex(data, password=password)
-    hit = None
-    for keyword in placement.candidates:
-        hit = index.last(keyword, pages)
-        if hit is not None:
-            break
+    with _text_guard(info, data, password) as before_page:
+        index = TextIndex(data, password=password, before_page=before_page)
+        hit = None
+        for keyword in placement.candidates:
+            hit = index.last(keyword, pages)
+            if hit is not None:
+                break
+        has_text = hit is not None or index.has_text(pages)
     if hit is None:
         where_zh = "文件中" if pages is None else f"第 {pages[0] + 1} 页上"
         where_en = "in the document" if pages is None else f"on page {pages[0] + 1}"
         shown = "、".join(f"“{k}”" for k in placement.candidates)
         shown_en = ", ".join(f'"{k}"' for k in placement.candidates)
         scan_zh = scan_en = ""
-        if not index.has_text(pages):
+        if not has_text:
             scan_zh, scan_en = (
                 "（页面没有文字层，可能是扫描件；请按坐标盖章）",
                 " (the page has no text layer, perhaps a scan; place the seal by position)",
@@ -402,30 +404,34 @@ def _impressions(info: PdfInfo, placement: Placement) -> int:
     return 1 + len(set(placement.also_on_pages)) + (info.page_count if placement.riding_seal else 0)
 
 
-def check_budget(info: PdfInfo, placement: Placement, data: bytes | Path, *, password: str | None = None) -> None:
-    """What :func:`resolve` would refuse under the per-document budget (:mod:`esign.budget`), without
-    resolving: too many seal images, or (keyword placement) page content too large to search.
+def check_budget(info: PdfInfo, placement: Placement) -> None:
+    """What :func:`resolve` would refuse under the per-document budget (:mod:`esign.budget`) without
+    resolving: more seal images than a stamping may add. (Page content too large to search is
+    refused when the keyword search reaches it.)
 
     :raises TooComplexError: ``too_complex``.
     """
     budget.check_impressions(_impressions(info, placement))
-    if isinstance(placement, AtKeyword):
-        pages = None if placement.page is None else [info.page_index(placement.page)]
-        _vet_for_text_search(info, data, pages, password)
 
 
-def _vet_for_text_search(info: PdfInfo, data: bytes | Path, pages: list[int] | None, password: str | None) -> None:
-    """PDFium decodes page content, forms and fonts without limits of its own: measure first.
+@contextlib.contextmanager
+def _text_guard(info: PdfInfo, data: bytes | Path, password: str | None) -> Iterator[Callable[[int], None]]:
+    """A ``before_page`` for :class:`TextIndex`: PDFium decodes page content, forms and fonts
+    without limits of its own, so each page is measured under the budget before PDFium parses it.
 
     :raises TooComplexError: past :attr:`esign.budget.Budget.text_content_bytes`.
     """
-    searched = [info.pages[i].object_id for i in (range(info.page_count) if pages is None else pages)]
     with data.open("rb") if isinstance(data, Path) else contextlib.nullcontext(data) as source:
         reader = open_reader(source, password=password, max_bytes=info.size_bytes)
         meter = budget.meter_of(reader)
         assert meter is not None
-        with meter.active():
-            budget.check_text_content(reader, searched, meter)
+        seen: set[object] = set()
+
+        def before_page(index: int) -> None:
+            with meter.active():
+                budget.check_text_content(reader, [info.pages[index].object_id], meter, seen=seen)
+
+        yield before_page
 
 
 def _resolve_field(info: PdfInfo, placement: InField, size: float) -> ResolvedPlacement:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,11 +101,16 @@ class TextIndex:
     single page of a long document.
     """
 
-    def __init__(self, data: bytes | Path, *, password: str | None = None) -> None:
+    def __init__(
+        self, data: bytes | Path, *, password: str | None = None, before_page: Callable[[int], None] | None = None
+    ) -> None:
+        """``before_page(index)`` is called before PDFium parses a page, and may refuse it (the
+        per-document budget of :mod:`esign.budget` measures what PDFium is about to decode)."""
         with _wrapped(), _PDFIUM:
             self._doc = pdfium.PdfDocument(data, password=password)
             self._page_count = len(self._doc)
         self._cache: dict[int, PageText] = {}
+        self._before_page = before_page
 
     @property
     def page_count(self) -> int:
@@ -115,6 +120,8 @@ class TextIndex:
     def page(self, index: int) -> PageText:
         """The text of page ``index`` (0-based)."""
         if index not in self._cache:
+            if self._before_page is not None:
+                self._before_page(index)
             with _wrapped(), _PDFIUM:
                 self._cache[index] = self._extract(index)
         return self._cache[index]

@@ -191,7 +191,7 @@ def _submit(dep: Deployment, actor: Actor, data: bytes, spec: StampRequestSpec, 
                 info = inspect_pdf(data, password=spec.password, max_bytes=dep.settings.max_upload_bytes)
                 require_stampable(info)
                 # a malformed placement, or one past the document's budget, is refused before anything is kept
-                check_budget(info, placement_from_dict(spec.placement), data, password=spec.password)
+                check_budget(info, placement_from_dict(spec.placement))
                 # and so is one this document does not allow (no keyword, a scan without text, a page it does
                 # not have): the clerk learns why now, not after the approval
                 check_placement(info, data, seal, spec.placement, password=spec.password)
