@@ -143,7 +143,7 @@ def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo, meter: Meter) -> bytes:
                         f"the entry {info.filename} inflates to more than {limit // (1024 * 1024)} MiB",
                         limit="stream_bytes",
                     )
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError) as e:
         raise _err(
             "ofd_zip_corrupt",
             f"OFD 包中的条目 {info.filename} 已损坏（{e}）。",
@@ -180,8 +180,16 @@ class OfdPackage:
         try:
             zf = zipfile.ZipFile(io.BytesIO(data))
             infos = zf.infolist()
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError, struct.error) as e:
-            raise _not_zip(str(e)) from e
+        except (
+            zipfile.BadZipFile,
+            zipfile.LargeZipFile,
+            ValueError,
+            EOFError,
+            OSError,
+            struct.error,
+            NotImplementedError,  # a "version needed to extract" zipfile does not know
+        ) as e:
+            raise _not_zip(str(e) or type(e).__name__) from e
         if len(infos) > min(MAX_ENTRIES, meter.budget.objects):
             raise meter.refuse(
                 f"ZIP 条目超过 {min(MAX_ENTRIES, meter.budget.objects)} 个",

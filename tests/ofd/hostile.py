@@ -20,6 +20,7 @@ __all__ = [
     "minimal_ofd",
     "not_ofd_root",
     "path_traversal",
+    "unknown_zip_version",
     "xxe",
     "zip_bomb_entry",
     "zip_bomb_total",
@@ -152,6 +153,16 @@ def encrypted_flag() -> bytes:
     return bytes(data)
 
 
+def unknown_zip_version() -> bytes:
+    """The central directory says Content.xml needs ZIP version 6.9 to extract (no reader here knows it)."""
+    data = bytearray(minimal_ofd())
+    name = b"Doc_0/Pages/Page_0/Content.xml"
+    central = data.index(name, data.index(name) + 1) - 46
+    assert data[central : central + 4] == b"PK\x01\x02"
+    data[central + 6] = 69
+    return bytes(data)
+
+
 def many_entries(n: int = 10_050) -> bytes:
     """``n`` empty entries."""
     return minimal_ofd(*[(f"Doc_0/Res/r{i}.xml", b"") for i in range(n)])
@@ -193,6 +204,7 @@ HOSTILE_OFDS = {
     "crc_mismatch": (crc_mismatch, "ofd_zip_mismatch"),
     "encrypted_flag": (encrypted_flag, "ofd_encrypted"),
     "many_entries": (many_entries, "too_complex"),
+    "unknown_zip_version": (unknown_zip_version, "ofd_not_zip"),
     "xxe": (xxe, "ofd_xml_forbidden"),
     "not_ofd_root": (not_ofd_root, "ofd_not_ofd"),
     "no_ofd_xml": (lambda: zip_of([("Doc_0/Document.xml", DOCUMENT_XML)]), "ofd_not_ofd"),
