@@ -205,17 +205,19 @@ def _form_xobject(art: Artwork, rotate: int) -> tuple[generic.StreamObject, floa
     return stream, bw, bh, anchor
 
 
-def draw_on_pages(writer: IncrementalPdfFileWriter, arts: tuple[PageArt, ...]) -> None:
-    """Draw artworks into page content (isolated from the page's own graphics state)."""
-    by_page: dict[int, list[PageArt]] = {}
-    for art in arts:
-        by_page.setdefault(art.page_index, []).append(art)
+def draw_on_pages(writer: IncrementalPdfFileWriter, arts: tuple[PageArt, ...]) -> list[generic.IndirectObject]:
+    """Draw artworks into page content (isolated from the page's own graphics state); returns the
+    form XObject of each artwork, in the order given."""
+    by_page: dict[int, list[tuple[int, PageArt]]] = {}
+    for n, art in enumerate(arts):
+        by_page.setdefault(art.page_index, []).append((n, art))
+    made: dict[int, generic.IndirectObject] = {}
     for page_ix, items in by_page.items():
         xobjects = generic.DictionaryObject()
         ops = [b"Q"]
-        for item in items:
+        for n, item in items:
             stream, _bw, _bh, (ax, ay) = _form_xobject(item.artwork, item.rotate)
-            ref = writer.add_object(stream)
+            ref = made[n] = writer.add_object(stream)
             name = f"/EsignSeal{ref.idnum}"  # unique in the file: a later stamp on the same page adds its own
             xobjects[pdf_name(name)] = ref
             clip = b""
@@ -227,6 +229,7 @@ def draw_on_pages(writer: IncrementalPdfFileWriter, arts: tuple[PageArt, ...]) -
         writer.add_stream_to_page(page_ix, opening, prepend=True)
         body = writer.add_object(generic.StreamObject(stream_data=b"\n".join(ops)))
         writer.add_stream_to_page(page_ix, body, resources=generic.DictionaryObject({pdf_name("/XObject"): xobjects}))
+    return [made[n] for n in range(len(arts))]
 
 
 class _Appearance:
@@ -235,12 +238,27 @@ class _Appearance:
     pyHanko's stamp styles size the box through ``BoxConstraints``, which truncates to whole points
     (a 190.952 x 119.055 pt field got ``/BBox [0 119 190 0]``, so viewers stretched the seal)."""
 
-    def __init__(self, writer: BasePdfFileWriter, art: PageArt) -> None:
+    def __init__(self, writer: BasePdfFileWriter, art: PageArt, drawn: generic.IndirectObject | None) -> None:
         self._writer = writer
         self._art = art
+        self._drawn = drawn
 
     def apply_appearance(self, annot: generic.DictionaryObject) -> None:
-        stream, _bw, _bh, _anchor = _form_xobject(self._art.artwork, self._art.rotate)
+        if self._drawn is None:
+            stream, _bw, _bh, _anchor = _form_xobject(self._art.artwork, self._art.rotate)
+        else:  # the drawing already in the page's content, shown again: made and compressed once
+            _m, bw, bh, _anchor = _art_matrix(self._art.artwork, self._art.rotate)
+            stream = generic.StreamObject(
+                {
+                    pdf_name("/Type"): pdf_name("/XObject"),
+                    pdf_name("/Subtype"): pdf_name("/Form"),
+                    pdf_name("/BBox"): generic.ArrayObject([generic.FloatObject(v) for v in (0, 0, bw, bh)]),
+                    pdf_name("/Resources"): generic.DictionaryObject(
+                        {pdf_name("/XObject"): generic.DictionaryObject({pdf_name("/Seal"): self._drawn})}
+                    ),
+                },
+                stream_data=b"/Seal Do",
+            )
         annot["/AP"] = generic.DictionaryObject({pdf_name("/N"): self._writer.add_object(stream)})
         annot.pop("/AS", None)
 
@@ -250,10 +268,11 @@ class _ExactAppearance(BaseStampStyle):
     """A pyHanko stamp style that gives the widget :class:`_Appearance`."""
 
     art: PageArt | None = None
+    drawn: generic.IndirectObject | None = None
 
     def create_stamp(self, writer: BasePdfFileWriter, box: BoxConstraints, text_params: dict) -> _Appearance:  # type: ignore[override]
         assert self.art is not None
-        return _Appearance(writer, self.art)
+        return _Appearance(writer, self.art, self.drawn)
 
 
 class _Writer(IncrementalPdfFileWriter):
@@ -391,12 +410,14 @@ async def _sign(
     # document signed before: a change of page content would void the earlier signatures' claim
     # that only signatures were added since (ISO 32000-2 12.8.2.2), so there the widget alone shows it.
     in_content = (widget,) if not reader.embedded_signatures else ()
+    drawn: generic.IndirectObject | None = None
     if spec.extra or in_content:
-        draw_on_pages(writer, (*spec.extra, *in_content))
+        made = draw_on_pages(writer, (*spec.extra, *in_content))
+        drawn = made[-1] if in_content else None
     _m, bw, bh, (ax, ay) = _art_matrix(widget.artwork, widget.rotate)
     x0, y0 = widget.x - ax, widget.y - ay
     box = (x0, y0, x0 + bw, y0 + bh)
-    style = _ExactAppearance(art=widget)
+    style = _ExactAppearance(art=widget, drawn=drawn)
     meta = signers.PdfSignatureMetadata(
         field_name=spec.field_name,
         md_algorithm="sha256",
