@@ -41,7 +41,7 @@ from esign.errors import InputError
 from esign.localtime import zone_of
 from esign.ofd.layout import OfdPage, Rect, find_keyword, free_spot, occupied, pages
 from esign.ofd.package import OfdPackage, write_package
-from esign.ofd.xml import OFD_NS, q
+from esign.ofd.xml import OFD_NS, parse_xml, q
 from esign.pki.sm2 import SM2_WITH_SM3_OID, SM3_OID, Sm2Signing, sm3
 from esign.ses.signature import Timestamper, sign
 from esign.stamp.placement import AtKeyword, AtPosition, Placement
@@ -78,23 +78,41 @@ def _refuse(code: str, zh: str, en: str, **data: object) -> InputError:
 
 
 class _Parts:
-    """The package's files as they will be written; XML edited in the producer's namespace."""
+    """The package's files as they will be written; an edited XML part is written back in the
+    namespace its producer gave that part (keyword.ofd mixes two), with the ``ofd`` prefix."""
 
     def __init__(self, pkg: OfdPackage) -> None:
         self.pkg = pkg
         self.files = pkg.files()
+        self._ns: dict[str, str] = {}
 
     def xml(self, name: str) -> etree._Element:
-        return self.pkg.xml(name)
+        root = self.pkg.xml(name)
+        self._ns[name] = etree.QName(parse_xml(self.pkg.read(name), name)).namespace or OFD_NS
+        return root
 
     def put_xml(self, name: str, root: etree._Element) -> None:
-        ns = self.pkg.namespace
-        if ns != OFD_NS:  # written back the way its producer wrote the rest of the package
-            for el in root.iter():
-                if isinstance(el.tag, str) and el.tag.startswith(f"{{{OFD_NS}}}"):
-                    el.tag = f"{{{ns}}}{el.tag[len(OFD_NS) + 2 :]}"
-            etree.cleanup_namespaces(root, top_nsmap={"ofd": ns})
+        ns = self._ns.get(name, OFD_NS)
+        if ns != OFD_NS or root.prefix != "ofd":
+            root = _copy_in(root, ns)
         self.files[name] = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def _copy_in(src: etree._Element, ns: str, parent: etree._Element | None = None) -> etree._Element:
+    """A copy of ``src`` with its OFD elements in namespace ``ns`` under the ``ofd`` prefix."""
+
+    def tag(el: etree._Element) -> str:
+        name = etree.QName(el)
+        return f"{{{ns}}}{name.localname}" if name.namespace == OFD_NS else str(el.tag)
+
+    out = etree.Element(tag(src), nsmap={"ofd": ns}) if parent is None else etree.SubElement(parent, tag(src))
+    for k, v in src.attrib.items():
+        out.set(k, v)
+    out.text, out.tail = src.text, src.tail
+    for child in src:
+        if isinstance(child.tag, str):
+            _copy_in(child, ns, out)
+    return out
 
 
 def _el(parent: etree._Element | None, local: str, text: str | None = None, **attrs: str) -> etree._Element:
@@ -268,11 +286,12 @@ def _add_qr(
         anchors[-1].addnext(res_el)
     res_path = pkg.resolve(doc, res_el.text or "")
     res = parts.xml(res_path) if res_path in parts.files else _el(None, "Res")
-    base = res.get("BaseLoc")
-    if base is None:
-        res.set("BaseLoc", base := "Res")
+    if res_path not in parts.files:  # our own resource file keeps its media under Res/
+        res.set("BaseLoc", "Res")
+    # an existing one keeps its BaseLoc (or none: then media sit beside it), so its own media still resolve
+    base = res.get("BaseLoc") or ""
     media_name = f"esign_qr_{entry_id}.png"
-    parts.files[pkg.resolve(res_path, posixpath.join(base, media_name))] = png
+    parts.files[pkg.resolve(res_path, posixpath.join(base, media_name) if base else media_name)] = png
     medias = res.find(q("MultiMedias"))
     if medias is None:
         medias = _el(res, "MultiMedias")
