@@ -116,6 +116,15 @@ def _ctm(el: etree._Element, where: str) -> tuple[float, ...]:
     return tuple(v)
 
 
+def _number(text: str | None, default: float, where: str) -> float:
+    if text is None:
+        return default
+    v = _numbers(text, "X/Y", where)
+    if len(v) != 1:
+        raise _malformed(where, f"X/Y {text!r}")
+    return v[0]
+
+
 def _deltas(text: str | None, where: str) -> list[float]:
     out: list[float] = []
     tokens = (text or "").split()
@@ -137,13 +146,15 @@ def page_glyphs(pkg: OfdPackage, page: OfdPage) -> list[Glyph]:
     """Every glyph of the page's TextObjects, in content order, with its box on the page."""
     out: list[Glyph] = []
     for obj in _objects(pkg, page, "TextObject"):
+        if obj.get("Boundary") is None:  # invalid (GB/T 33190 requires it) and so drawn nowhere
+            continue
         bx, by, _bw, _bh = _box(obj.get("Boundary"), page.path)
         size = (_numbers(obj.get("Size"), "Size", page.path) or [3.5])[0]
         a, b, c, d, e, f = _ctm(obj, page.path)
         x = y = 0.0
         for code in obj.iterfind(q("TextCode")):
-            x = float(code.get("X", x))
-            y = float(code.get("Y", y))
+            x = _number(code.get("X"), x, page.path)
+            y = _number(code.get("Y"), y, page.path)
             deltas = _deltas(code.get("DeltaX"), page.path)
             for n, ch in enumerate(code.text or ""):
                 adv = deltas[n] if n < len(deltas) else size
@@ -186,7 +197,8 @@ def occupied(pkg: OfdPackage, page: OfdPage) -> list[Rect]:
     out = []
     for local in ("TextObject", "ImageObject", "PathObject", "CompositeObject"):
         for obj in _objects(pkg, page, local):
-            out.append(_box(obj.get("Boundary"), page.path))
+            if obj.get("Boundary") is not None:
+                out.append(_box(obj.get("Boundary"), page.path))
     return out
 
 

@@ -263,7 +263,7 @@ def _next_id(doc_root: etree._Element) -> Callable[[], str]:
     holder = max_el
 
     def take() -> str:
-        value = int((holder.text or "0").strip() or 0) + 1
+        value = int(re.sub(r"\D", "", holder.text or "")[:18] or 0) + 1
         holder.text = str(value)
         return str(value)
 
@@ -418,8 +418,8 @@ def stamp_ofd(
     if max_el is None:
         max_el = etree.Element(q("MaxSignId"))
         sigs.insert(0, max_el)
-    ids = [int(s.get("ID", "0")) for s in sigs.iterfind(q("Signature")) if s.get("ID", "").isdigit()]
-    counter = max([int(re.sub(r"\D", "", max_el.text or "") or 0), *ids])  # keyword.ofd writes "s4"
+    ids = [int(s.get("ID", "")[:18]) for s in sigs.iterfind(q("Signature")) if s.get("ID", "").isdigit()]
+    counter = max([int(re.sub(r"\D", "", max_el.text or "")[:18] or 0), *ids])  # keyword.ofd writes "s4"
 
     def next_sign_id() -> str:
         nonlocal counter

@@ -228,3 +228,18 @@ def test_no_qr_where_it_would_rewrite_a_protected_file(ofd_pki: Pki, ofd_seal: b
     after = OfdPackage.from_bytes(twice.data)
     for name in _check_references(after, sig):
         assert after.read(name) == files[name], name
+
+
+def test_careless_numbers_are_a_clear_refusal_or_read_leniently(ofd_pki: Pki, ofd_seal: bytes) -> None:
+    pkg = OfdPackage.from_bytes((SAMPLES / "helloworld.ofd").read_bytes())
+    files = pkg.files()
+    page = "Doc_0/Pages/Page_0/Content.xml"
+    files[page] = files[page].replace(b'X="', b'X="abc', 1)
+    with pytest.raises(InputError) as e:
+        _stamp(ofd_pki, ofd_seal, write_package(files), {"mode": "keyword", "text": "你好"})
+    assert e.value.code == "ofd_malformed" and "Content.xml" in e.value.message_zh
+    files = pkg.files()  # a MaxUnitID that is not a number: counted from its digits, still stamped
+    doc = "Doc_0/Document.xml"
+    files[doc] = files[doc].replace(b"<ofd:MaxUnitID>4<", b"<ofd:MaxUnitID>u4<")
+    out = _stamp(ofd_pki, ofd_seal, write_package(files), {"mode": "position", "page": 1, "x_mm": 100, "y_mm": 240})
+    assert OfdPackage.from_bytes(out.data).xml(doc).findtext(f".//{q('MaxUnitID')}") == "7"
