@@ -35,6 +35,7 @@ SECTIONS = {
     "ledger": "bench.ledger",
     "hostile": "bench.hostile",
     "witness": "bench.witness",
+    "hosts": "bench.hosts",
     "ofd": "bench.ofd",
 }
 

@@ -141,6 +141,7 @@ listen postgresql
 """
     return f"""global
     maxconn 512
+    tune.bufsize 262144
     stats socket {admin} mode 600 level admin
 
 defaults
@@ -151,6 +152,7 @@ defaults
     timeout http-request 30s
     option redispatch
     option forwardfor
+    option http-buffer-request
     retries 2
     retry-on conn-failure empty-response
 
