@@ -14,8 +14,10 @@ encrypted keys and the certificates, read-only for the hosts) and keep documents
 namespaces (not root, or a container without ``CAP_NET_ADMIN``) the hosts listen on loopback ports
 in the root namespace instead (``netns=False``), which the caller reports.
 
-HAProxy: ``balance roundrobin``, health checks on ``/healthz`` every 300 ms (two failures mark a
-host down), and ``retry-on conn-failure empty-response`` with ``option redispatch``: a request whose
+HAProxy: ``balance roundrobin``, health checks on ``/healthz`` every second with 3 s to answer (a
+host busy stamping is slow, not dead), a connection error in live traffic marking a host down at
+once (``observe layer4 error-limit 1 on-error mark-down``), and ``retry-on conn-failure
+empty-response`` with ``option redispatch`` and ``option http-buffer-request``: a request whose
 connection failed before anything was sent goes to the other host; a request the dead host had
 already received is answered 502/503 and is the client's to retry with its ``Idempotency-Key``.
 (HAProxy 2.6 configuration manual: ``retry-on``, ``option redispatch``, ``option httpchk``.)
@@ -127,7 +129,7 @@ def _ip(*args: str, netns: str | None = None) -> None:
 
 
 def _haproxy_config(port: int, backends: list[str], pg_binds: list[str], pg_port: int, admin: Path) -> str:
-    servers = "\n".join(f"    server h{i} {b} check inter 300ms fall 2 rise 2" for i, b in enumerate(backends, 1))
+    servers = "\n".join(f"    server h{i} {b} check" for i, b in enumerate(backends, 1))
     pg = ""
     if pg_binds:
         binds = "\n".join(f"    bind {b}:5432" for b in pg_binds)
@@ -163,6 +165,8 @@ frontend esign
 backend hosts
     balance roundrobin
     option httpchk GET /healthz
+    timeout check 3s
+    default-server inter 1s fastinter 200ms downinter 1s fall 2 rise 2 observe layer4 error-limit 1 on-error mark-down
 {servers}
 {pg}"""
 
