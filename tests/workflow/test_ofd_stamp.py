@@ -49,6 +49,11 @@ def test_cli_stamps_sample_ofds(county, tmp_path):  # type: ignore[no-untyped-de
         assert any(n.endswith("/SignedValue.dat") and "Sign_" in n for n in pkg.names)
         if name != "SESV4SignDoc":  # ofdrw's signature protects its Document.xml: no QR annotation there
             assert entry_ids(pkg) == (entry,)
+        if name == "helloworld":  # esign verify, on the same home: the signature and the register entry
+            v = _esign("verify", str(out), "--home", str(county.home), "--json")
+            report = json.loads(v.stdout)
+            assert v.returncode == 0 and report["indication"] == "TOTAL_PASSED", v.stdout[-3000:]
+            assert report["ledger"]["entry_id"] == entry
     with county.dep.transaction() as session:
         assert SqlLedger(session).head()[0] == before + 3
         for entry in entries:  # each in the register, with the stamped file's hash
