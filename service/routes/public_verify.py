@@ -52,7 +52,7 @@ async def verify_api(
     entry_id: Annotated[str | None, Form()] = None,
     password: Annotated[str | None, Form(description="打开加密文件的密码 / the password of an encrypted PDF")] = None,
 ) -> dict[str, Any]:
-    _limit(request)
+    await run_in_threadpool(_limit, request)  # counted in the database on PostgreSQL: not on the event loop
     data = await read_upload(file, limit=dep.settings.max_upload_bytes)
     report = await run_in_threadpool(
         verify_document, dep, data, at=_now(), entry_id=entry_id, password=password or None
@@ -80,7 +80,7 @@ async def verify_upload(
     uploaded: dict[str, str] | None = None
     pictures: list[str | None] | None = None
     try:
-        _limit(request)
+        await run_in_threadpool(_limit, request)
         if file is not None or not entry_id:  # an entry number alone looks the entry up
             data = await read_upload(file, limit=dep.settings.max_upload_bytes)
             uploaded = {"name": (file.filename if file else "") or "", "sha256": hashlib.sha256(data).hexdigest()}
