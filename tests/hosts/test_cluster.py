@@ -117,6 +117,7 @@ def running():
 
 def test_a_host_killed_mid_load_loses_nothing_and_doubles_nothing(running: Cluster):
     c = running
+    print(f"topology: two hosts in {'network namespaces' if c.netns else 'loopback ports (no netns allowed here)'}")
     stop = time.monotonic() + DEADLINE
     clerk = {"Authorization": f"Bearer {c.tokens[CLERK]}"}
     approver = {"Authorization": f"Bearer {c.tokens[APPROVER]}"}
