@@ -28,7 +28,7 @@ WORKERS = (1, 2)
 def run(ctx: Context) -> Section:
     county, docs = ctx.county, ctx.docs
     # full: two interleaved runs (1, 2, 1, 2 workers) of 500 documents each
-    n_docs = 20 if ctx.quick else 500
+    n_docs = 4 if ctx.smoke else 20 if ctx.quick else 500
     rounds = ctx.rounds(1, 2)
     ctx.progress(f"batch: building {n_docs} decisions")
     originals = [docs.numbered_decision(i) for i in range(n_docs)]

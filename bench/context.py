@@ -20,11 +20,14 @@ class Context:
     """One run's shared state. The county is created on first use, on a port picked in advance."""
 
     quick: bool
-    """CI smoke run: few rounds, small sizes."""
+    """CI run: few rounds, small sizes."""
     tmp: Path
     """Scratch folder, removed at the end."""
     console: Console
     """Where progress goes."""
+    smoke: bool = False
+    """The test suite's run (implies quick): one round of everything and the smallest sizes, only to
+    show that every section runs and prints its table; its figures mean nothing."""
     with_pg: bool = True
     """Whether to use the PostgreSQL server (when one answers)."""
     pg_url: str = "postgresql://postgres@127.0.0.1:5432/test"
@@ -55,6 +58,8 @@ class Context:
 
     def rounds(self, quick: int, full: int) -> int:
         """Rounds for this mode."""
+        if self.smoke:
+            return 1
         return quick if self.quick else full
 
     def progress(self, text: str) -> None:

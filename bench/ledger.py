@@ -176,8 +176,8 @@ def run(ctx: Context) -> list[Section]:
     from bench.report import Section
     from bench.stats import fmt_rate, fmt_seconds
 
-    mem_sizes = [10_000, 100_000] if ctx.quick else [10_000, 100_000, 1_000_000]
-    db_sizes = [2_000] if ctx.quick else [10_000, 100_000]
+    mem_sizes = [1_000] if ctx.smoke else [10_000, 100_000] if ctx.quick else [10_000, 100_000, 1_000_000]
+    db_sizes = [200] if ctx.smoke else [2_000] if ctx.quick else [10_000, 100_000]
     ctx.progress(f"ledger: Merkle proofs in memory at {mem_sizes}")
     memory = Section(
         "7a. Usage register: Merkle proofs in memory (RFC 6962 hashing)",

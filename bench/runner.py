@@ -48,6 +48,9 @@ def _console() -> Console:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     ap.add_argument("--quick", action="store_true", help="CI smoke run: few rounds, small sizes (< 3 min)")
+    ap.add_argument(
+        "--smoke", action="store_true", help="test-suite run: one round, smallest sizes; figures mean nothing"
+    )
     ap.add_argument("--only", default="", help=f"comma-separated sections: {', '.join(SECTIONS)}")
     ap.add_argument("--no-pg", action="store_true", help="skip PostgreSQL")
     ap.add_argument(
@@ -69,7 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         ap.error(f"unknown section(s): {', '.join(unknown)}")
     console = _console()
-    report = Report(machine_info(), "quick" if args.quick else "full", dt.datetime.now(dt.UTC))
+    args.quick = args.quick or args.smoke
+    mode = "smoke" if args.smoke else "quick" if args.quick else "full"
+    report = Report(machine_info(), mode, dt.datetime.now(dt.UTC))
     console.rule(f"esign benchmarks ({report.mode})")
     for k, v in report.machine.items():
         console.print(f"  {k:<22} {v}", highlight=False)
@@ -80,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="esign-bench-"))
     started = time.perf_counter()
     pg = args.pg.replace("postgresql+psycopg://", "postgresql://")
-    ctx = Context(quick=args.quick, tmp=tmp, console=console, with_pg=not args.no_pg, pg_url=pg)
+    ctx = Context(quick=args.quick, smoke=args.smoke, tmp=tmp, console=console, with_pg=not args.no_pg, pg_url=pg)
     failed: list[str] = []
     try:
         for name in names:

@@ -92,7 +92,7 @@ def _load(ctx: Context, base: str, flow: str, county: BenchCounty, pdf: str, sec
 
 
 def run(ctx: Context) -> Section:
-    seconds = 2.0 if ctx.quick else 20.0
+    seconds = 0.5 if ctx.smoke else 2.0 if ctx.quick else 20.0
     pdf = ctx.tmp / "service-decision.pdf"
     pdf.write_bytes(ctx.docs.decision)
     stamped = ctx.tmp / "service-stamped.pdf"

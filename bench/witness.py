@@ -70,8 +70,8 @@ def run(ctx: Context) -> Section:
     from service.witness_app import create_witness_app
     from tests.livesrv import free_port
 
-    rounds = 5 if ctx.quick else 30
-    size = 10_000 if ctx.quick else 100_000
+    rounds = 1 if ctx.smoke else 5 if ctx.quick else 30
+    size = 1_000 if ctx.smoke else 10_000 if ctx.quick else 100_000
     signer = Ed25519NoteSigner("bench.example/ledger", Ed25519PrivateKey.generate())
     engine = make_engine(f"sqlite:///{ctx.tmp / 'witness-bench.db'}")
     migrate(engine)

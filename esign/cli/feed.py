@@ -15,6 +15,7 @@ from rich.table import Table
 
 from esign.cli.common import HomeOpt, JsonOpt, console, now, open_deployment, print_json
 from esign.errors import InputError
+from esign.localtime import local_text
 
 __all__ = ["app", "register"]
 
@@ -195,7 +196,8 @@ def log(
         return
     for r in rows:
         mark = "[green]ok[/]" if r.ok else f"[red]{r.error}[/]"
-        console.print(f"{r.at:%Y-%m-%d %H:%M:%S}  event {r.event_id}  #{r.attempt}  {r.status_code or '-'}  {mark}")
+        when = local_text(r.at, dep.settings.timezone, seconds=True)
+        console.print(f"{when}  event {r.event_id}  #{r.attempt}  {r.status_code or '-'}  {mark}")
 
 
 @app.command()

@@ -1,4 +1,5 @@
-"""The benchmark suite runs end to end in its quick mode (figures only; nothing is asserted on time)."""
+"""The benchmark suite runs end to end in its smoke mode (quick, one round, the smallest sizes: every
+section runs and prints its table; figures only, nothing is asserted on time)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 def test_quick_benchmark_runs_and_prints_its_tables() -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     done = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--write", "no"],
+        [sys.executable, "-m", "bench", "--smoke", "--write", "no"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=900, check=False,
     )
     out = done.stdout + done.stderr

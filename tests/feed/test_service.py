@@ -42,10 +42,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     dep = Deployment.open(Settings(home=home, public_base_url="http://testserver"))
     rows = create_demo(dep, at=dt.datetime.now(dt.UTC))
     assert rows is not None
-    with dep.transaction() as s:  # the provincial list names no departments: give item 1 to 民政局
-        item = s.scalar(select(CatalogItemRow).where(CatalogItemRow.number == 1))
-        assert item is not None
-        item.department = "县民政局"
+    with dep.transaction() as s:  # this county: item 1 is 民政局's, no other item has a department
+        items = list(s.scalars(select(CatalogItemRow)))
+        assert items
+        for item in items:
+            item.department = "县民政局" if item.number == 1 else ""
     yield Demo(dep, {name: token for name, _r, _t, token in rows})
     dep.close()
 
