@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from cryptography.x509.oid import NameOID
+from fastapi.testclient import TestClient
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 from pyhanko_certvalidator.registry import SimpleCertificateStore
@@ -36,6 +37,7 @@ from esign.verify.report import Indication
 from esign.workflow.blobs import BlobStore
 from esign.workflow.requests import StampRequestSpec, stamp_directly
 from esign.workflow.verification import verify_document
+from service.app import create_app
 from tests.office import OfficePdfs
 
 from .conftest import now, pdfsig
@@ -126,6 +128,14 @@ def test_rewritten_decisions_stamp_and_verify(county, office_pdfs: OfficePdfs, n
         assert not refused.passed and refused.problems[0].code == "encrypted"
         cli = CliRunner().invoke(app, ["verify", str(path), "--home", str(county.home), "--password", password])
         assert cli.exit_code == 0, cli.output
+        with TestClient(create_app(deployment=county.dep)) as client:  # the API's password field
+            upload = {"file": ("stamped.pdf", out, "application/pdf")}
+            opened = client.post("/api/v1/verify", files=upload, data={"password": password})
+            assert opened.status_code == 200 and opened.json()["indication"] == "TOTAL_PASSED", opened.text
+            locked = client.post("/api/v1/verify", files=upload)
+            assert locked.status_code == 200 and locked.json()["indication"] != "TOTAL_PASSED", locked.text
+            wrong = client.post("/api/v1/verify", files=upload, data={"password": "not-the-password"})
+            assert wrong.status_code in (200, 400) and wrong.json().get("indication") != "TOTAL_PASSED", wrong.text
         return  # pdfsig asks for the password interactively
     verdict = pdfsig(county, path)
     assert "Signature is Valid." in verdict and "Certificate is Trusted." in verdict, verdict
