@@ -50,7 +50,10 @@ case "$cmd" in
   test)
     ensure_system_packages
     ensure_venv
-    exec .venv/bin/pytest "$@"
+    # Two workers, one per core (pytest-xdist; ESIGN_TEST_WORKERS=0 runs in one process): every test
+    # has its own temporary home, free port and PostgreSQL schema; --dist loadscope keeps a module's
+    # tests (and its live server) on one worker.
+    exec .venv/bin/pytest -n "${ESIGN_TEST_WORKERS:-2}" --dist loadscope "$@"
     ;;
   *)
     echo "usage: bash dev.sh serve [--port N] | bash dev.sh cluster [N] | bash dev.sh test [pytest args]" >&2
