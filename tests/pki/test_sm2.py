@@ -11,6 +11,7 @@ Vectors:
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -110,12 +111,11 @@ def test_the_library_reproduces_r_and_s_with_the_standards_k() -> None:
 
 
 # OpenSSL's evppkey_sm2.txt: SM2_key1 and two SM3 verifications at digest level.
-_OPENSSL_KEY1 = b"""-----BEGIN PRIVATE KEY-----
-MIGHAgEAMBMGByqGSM49AgEGCCqBHM9VAYItBG0wawIBAQQg0JFWczAXva2An9m7
-2MaT9gIwWTFptvlKrxyO4TjMmbWhRANCAAQ5OirZ4n5DrKqrhaGdO4VZHhRAYVcX
-Wt3Te/d/8Mr57Tf886i09VwDhSMmH8pmNq/mp6+ioUgqYG9cs6GLLioe
------END PRIVATE KEY-----
-"""
+#: The public point of SM2_key1 (the test file gives the key as PKCS#8; only its public half is needed here).
+_OPENSSL_KEY1_POINT = (
+    "04393A2AD9E27E43ACAAAB85A19D3B85591E14406157175ADDD37BF77FF0CAF9ED"
+    "37FCF3A8B4F55C038523261FCA6636AFE6A7AFA2A1482A606F5CB3A18B2E2A1E"
+)
 _OPENSSL_VECTORS = [
     (
         "D7AD397F6FFA5D4F7F11E7217F241607DC30618C236D2C09C1B9EA8FDADEE2E8",
@@ -129,8 +129,7 @@ _OPENSSL_VECTORS = [
 
 
 def test_openssl_test_vectors() -> None:
-    key = Sm2PrivateKey.from_pkcs8_pem(_OPENSSL_KEY1, None)  # OpenSSL's unencrypted PKCS#8 reads too
-    pub = key.public_key()
+    pub = Sm2PublicKey.from_point(bytes.fromhex(_OPENSSL_KEY1_POINT))
     for digest, sig in _OPENSSL_VECTORS:
         assert pub.verify_digest(bytes.fromhex(sig), bytes.fromhex(digest))
         assert not pub.verify_digest(bytes.fromhex(sig), bytes.fromhex(digest)[::-1])
@@ -226,8 +225,13 @@ def test_key_refusals() -> None:
     assert e.value.code == "wrong_passphrase" and e.value.message_zh
     with pytest.raises(Sm2KeyError):
         Sm2PrivateKey.from_pkcs8_pem(pem, None)
+    plain = subprocess.run(  # OpenSSL writes the same key as unencrypted PKCS#8 (kept in memory only)
+        ["openssl", "pkey", "-passin", "pass:right"], input=pem, capture_output=True, check=True, timeout=30
+    ).stdout
+    assert b"PRIVATE KEY-----" in plain and b"ENCRYPTED" not in plain
+    assert Sm2PrivateKey.from_pkcs8_pem(plain, None).public_key() == key.public_key()  # OpenSSL's plain form reads
     with pytest.raises(Sm2KeyError) as e:  # a passphrase given: an unencrypted key is refused, not read
-        Sm2PrivateKey.from_pkcs8_pem(_OPENSSL_KEY1, b"right")
+        Sm2PrivateKey.from_pkcs8_pem(plain, b"right")
     assert e.value.code == "unencrypted_key"
     with pytest.raises(Sm2KeyError):
         key.pkcs8_pem(b"")
