@@ -6,13 +6,19 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-APT_PACKAGES=(poppler-utils fonts-noto-cjk zbar-tools softhsm2 libnss3-tools chromium libreoffice-writer-nogui golang-go golang-golang-x-mod-dev default-jdk-headless libbcprov-java qpdf ghostscript haproxy nodejs npm)
+APT_PACKAGES=(poppler-utils fonts-noto-cjk zbar-tools softhsm2 libnss3-tools chromium libreoffice-writer-nogui golang-go golang-golang-x-mod-dev default-jdk-headless libbcprov-java qpdf ghostscript haproxy)
+# Node.js and npm (ofd.js and pdf.js tests): any installed ones will do (a NodeSource nodejs bundles its own npm,
+# which Debian's npm package would conflict with); Debian's are installed only where the commands are missing.
+APT_IF_MISSING=(node:nodejs npm:npm)
 PYTHON=${PYTHON:-python3}
 
 ensure_system_packages() {
   local missing=()
   for p in "${APT_PACKAGES[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  for pair in "${APT_IF_MISSING[@]}"; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   local sudo=""
