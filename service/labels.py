@@ -7,7 +7,20 @@ shown as a general phrase, never as itself.
 
 from __future__ import annotations
 
-__all__ = ["CHANGES_ZH", "ERROR_ZH", "LEVEL_ZH", "PAGE_ZH", "SUBINDICATION_ZH", "error_zh", "level_zh", "page_zh"]
+from esign.registry import Permission, SealAction
+
+__all__ = [
+    "ACTION_ZH",
+    "CHANGES_ZH",
+    "ERROR_ZH",
+    "LEVEL_ZH",
+    "PAGE_ZH",
+    "SUBINDICATION_ZH",
+    "action_zh",
+    "error_zh",
+    "level_zh",
+    "page_zh",
+]
 
 #: PAdES baseline levels (ETSI EN 319 142-1) as a clerk chooses them.
 LEVEL_ZH: dict[str, str] = {
@@ -100,6 +113,44 @@ ERROR_ZH: dict[str, str] = {
 def error_zh(code: str | None) -> str:
     """The reason ``code`` stands for; "其他原因" for a code without a label."""
     return ERROR_ZH.get(code or "", "其他原因")
+
+
+#: Audit event actions (esign.registry.audit), as the reform office's reports name them.
+ACTION_ZH: dict[str, str] = {
+    "authority.grant": "授予职权事项",
+    "catalog.import": "导入事项目录",
+    "county.init": "初始化县级证书体系",
+    "feed.rotate_secret": "更换推送密钥",
+    "feed.subscribe": "订阅部门推送",
+    "feed.unsubscribe": "取消部门推送",
+    "legacy_seal.record": "登记实物印章",
+    "pki.reissue_issuing": "重签签发 CA 证书",
+    "seal.request": "申请刻制印章",
+    "stamp.apply": "盖章",
+    "stamp.batch.reject": "驳回批量用印",
+    "stamp.batch.request": "提交批量用印申请",
+    "stamp.batch.resume": "继续批量盖章",
+    "stamp.fail": "用印申请无法盖章",
+    "stamp.reject": "驳回用印申请",
+    "stamp.request": "提交用印申请",
+    "token.issue": "签发访问令牌",
+    "token.revoke": "吊销访问令牌",
+    "township.add": "添加乡镇",
+    "user.add": "添加账号",
+}
+
+
+def action_zh(code: str | None) -> str:
+    """An audit action in Chinese: the events above, a seal's lifecycle step, or the permission a refused attempt
+    asked for; "其他操作" for anything else (the code itself is never shown as the label)."""
+    code = code or ""
+    if code in ACTION_ZH:
+        return ACTION_ZH[code]
+    if code.startswith("seal.") and code[5:] in {a.value for a in SealAction}:
+        return f"印章{SealAction(code[5:]).zh}"
+    if code in {p.value for p in Permission}:
+        return Permission(code).zh
+    return "其他操作"
 
 
 def level_zh(level: str | None) -> str:

@@ -23,6 +23,7 @@ templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "tem
 templates.env.globals.update(
     csrf_input=csrf_input,  # {{ csrf_input() }} in every form that posts
     error_zh=labels.error_zh,
+    action_zh=labels.action_zh,
     level_zh=labels.level_zh,
     page_zh=labels.page_zh,
     changes_zh=labels.CHANGES_ZH,

@@ -35,6 +35,11 @@ class Permission(StrEnum):
     FEED_READ = "feed.read"
     FEED_MANAGE = "feed.manage"
 
+    @property
+    def zh(self) -> str:
+        """What the permission lets one do, in Chinese (people never read a permission code)."""
+        return _PERMISSION_ZH.get(self, "执行此操作")
+
 
 _TOWNSHIP_STAFF = frozenset({Role.CLERK, Role.APPROVER, Role.CUSTODIAN})
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import shutil
 import subprocess
 
@@ -179,6 +180,8 @@ def test_anomalies_report_the_refused_attempts(demo, stamped):
     assert "self_approval" not in rules
     page = demo.client.get("/oversight/anomalies", headers=h)
     assert page.status_code == 200 and "使用已暂停或注销的印章" in page.text and "seal_not_active" in page.text
+    actions = re.findall(r'<td title="([a-z_.]+)">([^<]*)</td>', page.text)  # the audit events' action column
+    assert actions and all(label and label != code and "." not in label for code, label in actions), actions
     report = demo.client.get("/api/v1/oversight/anomalies", params={"format": "csv"}, headers=h)
     assert report.content.decode("utf-8-sig").splitlines()[0].startswith("规则,时间,乡镇")
     refused = demo.client.get("/oversight/anomalies", headers=demo.headers("克城镇保管人"))
