@@ -10,7 +10,8 @@ import base64
 import binascii
 import datetime as dt
 import weakref
-from typing import Annotated, Protocol
+from collections.abc import Callable
+from typing import Annotated, Protocol, TypeVar
 
 from fastapi import APIRouter, Header, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -20,7 +21,9 @@ from esign.errors import NotFoundError
 from esign.pki import NextSerialAndTime, OcspResponder, TimeStampAuthority, certificate_der, current_crl, store
 from service.deps import Dep
 
-__all__ = ["Authority", "answer_tsa", "ocsp_body", "ocsp_get_der", "router"]
+__all__ = ["Authority", "answer_tsa", "ocsp_body", "ocsp_get_der", "per_deployment", "router"]
+
+T = TypeVar("T")
 
 router = APIRouter(prefix="/pki", tags=["pki"])
 
@@ -42,18 +45,20 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def per_deployment(cache: weakref.WeakKeyDictionary[Deployment, T], dep: Deployment, make: Callable[[], T]) -> T:
+    """The one ``make()`` of ``dep`` in this process (an OCSP responder keeps its cache in itself)."""
+    made = cache.get(dep)
+    if made is None:
+        made = cache[dep] = make()
+    return made
+
+
 def _responder(dep: Deployment) -> OcspResponder:
-    responder = _responders.get(dep)
-    if responder is None:
-        responder = _responders[dep] = dep.pki.ocsp_responder()
-    return responder
+    return per_deployment(_responders, dep, dep.pki.ocsp_responder)
 
 
 def _authority(dep: Deployment) -> TimeStampAuthority:
-    authority = _authorities.get(dep)
-    if authority is None:
-        authority = _authorities[dep] = dep.pki.timestamp_authority()
-    return authority
+    return per_deployment(_authorities, dep, dep.pki.timestamp_authority)
 
 
 def _media_type(content_type: str | None) -> str:

@@ -18,7 +18,15 @@ from esign.pki import store
 from esign.pki.sm2_ca import SM2_DIR, Sm2OcspResponder
 from esign.pki.sm2_tsa import Sm2TimeStampAuthority
 from service.deps import Dep
-from service.routes.pki import CERT_TYPE, CRL_TYPE, OCSP_RESPONSE_TYPE, answer_tsa, ocsp_body, ocsp_get_der
+from service.routes.pki import (
+    CERT_TYPE,
+    CRL_TYPE,
+    OCSP_RESPONSE_TYPE,
+    answer_tsa,
+    ocsp_body,
+    ocsp_get_der,
+    per_deployment,
+)
 
 __all__ = ["router"]
 
@@ -33,17 +41,11 @@ def _now() -> dt.datetime:
 
 
 def _responder(dep: Deployment) -> Sm2OcspResponder:
-    responder = _responders.get(dep)
-    if responder is None:
-        responder = _responders[dep] = dep.sm2_pki.ocsp_responder()
-    return responder
+    return per_deployment(_responders, dep, dep.sm2_pki.ocsp_responder)
 
 
 def _authority(dep: Deployment) -> Sm2TimeStampAuthority:
-    authority = _authorities.get(dep)
-    if authority is None:
-        authority = _authorities[dep] = dep.sm2_pki.timestamp_authority()
-    return authority
+    return per_deployment(_authorities, dep, dep.sm2_pki.timestamp_authority)
 
 
 @router.get("/root.crt", summary="SM2 根证书 / SM2 root CA certificate (DER)")
