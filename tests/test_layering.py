@@ -1,0 +1,220 @@
+"""The house's layering, checked on the source (STYLE.md "The shape", issue #15).
+
+Two rules, read from every ``import`` statement (module level or inside a function):
+
+1. **Faces.** ``service/`` and ``esign/cli/`` import the library only through package faces: ``esign.<package>``
+   (its ``__init__``'s ``__all__``) or one of the small top-level modules in :data:`TOP_MODULES`. They import no
+   submodule (``esign.workflow.requests``), no ORM module (``esign.models``, ``esign.db``) and no private name.
+2. **Layers.** A package imports only packages of its own layer or below (:data:`LAYERS`): pki, ledger and verify
+   below stamp and registry, below workflow, below service and cli. ``esign.models`` is the one exception: it is
+   the migration aggregator that imports every package's tables, and only ``esign.db``, ``esign.backup`` (which
+   copies every table) and Alembic use it.
+
+The expectations are this file's tables, written from the issue, not read from the code under test; a new import
+that breaks a rule fails with the file, line and rule.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: Top-level modules of ``esign`` that are faces in themselves (small, no ORM, no I/O beyond what they name).
+TOP_MODULES = {"errors", "config", "localtime", "text", "addresses", "deployment", "setup", "compat"}
+
+#: Layer of each top-level name under ``esign`` (0 is the bottom). A name may import names of its layer or below.
+LAYERS: dict[str, int] = {
+    # base: errors, settings, small helpers and the database plumbing every store uses
+    "__init__": 0, "errors": 0, "text": 0, "localtime": 0, "config": 0, "budget": 0, "compat": 0,
+    "addresses": 0, "db": 0,
+    # keys, certificates, the look of a seal
+    "pki": 1, "appearance": 1,
+    # the register, verification (bytes in, report out), GB/T 38540 structures
+    "ledger": 2, "verify": 2, "ses": 2,
+    # stamping, the registry and what reads only them
+    "stamp": 3, "registry": 3, "ofd": 3, "feed": 4, "oversight": 4,
+    # a deployment's assembled parts, several-host plumbing
+    "deployment": 5, "setup": 6, "hosts": 6, "backup": 7,
+    # the use cases
+    "workflow": 8,
+    # the edges
+    "cli": 9, "__main__": 9,
+}
+EDGE_LAYER = 9
+
+#: Today's violations, each removed as the face or the move lands (#15). The list only shrinks.
+KNOWN: set[str] = {
+    "face esign/cli/catalog.py esign.registry.catalog",
+    "face esign/cli/feed.py esign.db",
+    "face esign/cli/ledger.py esign.db",
+    "face esign/cli/ledger.py esign.ledger.audit",
+    "face esign/cli/ledger.py esign.ledger.cosigning",
+    "face esign/cli/ledger.py esign.ledger.kept",
+    "face esign/cli/ledger.py esign.ledger.mirror",
+    "face esign/cli/main.py esign.ledger.cosigning",
+    "face esign/cli/main.py esign.oversight.audit",
+    "face esign/cli/seal.py esign.registry.seals",
+    "face esign/cli/serve.py esign.pki.ca",
+    "face esign/cli/ses.py esign.pki.sm2_ca",
+    "face esign/cli/ses.py esign.ses.chain",
+    "face esign/cli/ses.py esign.ses.seal",
+    "face esign/cli/ses.py esign.ses.signature",
+    "face esign/cli/ses.py esign.ses.verify",
+    "face esign/cli/ses.py esign.verify.report",
+    "face esign/cli/stamp.py esign.workflow.commit",
+    "face esign/cli/stamp.py esign.workflow.engine",
+    "face esign/cli/stamp.py esign.workflow.models",
+    "face esign/cli/stamp.py esign.workflow.requests",
+    "face esign/cli/user.py esign.registry.models",
+    "face esign/cli/verify.py esign.ofd.verify",
+    "face esign/cli/verify.py esign.pki.sm2_ca",
+    "face esign/cli/verify.py esign.verify.report",
+    "face esign/cli/verify.py esign.workflow.verification",
+    "face esign/cli/witness.py esign.ledger.checkpoint",
+    "face esign/cli/witness.py esign.ledger.mirror",
+    "face esign/cli/witness.py esign.ledger.witness",
+    "face esign/cli/witness.py esign.ledger.witness_home",
+    "face service/app.py esign.workflow.batch_runner",
+    "face service/app.py esign.workflow.checkpoints",
+    "face service/app.py esign.workflow.commit",
+    "face service/app.py esign.workflow.engine",
+    "face service/auth.py esign.registry.signin",
+    "face service/errors.py esign.registry.audit",
+    "face service/ratelimit.py esign.db",
+    "face service/ratelimit.py esign.hosts.models",
+    "face service/routes/api_batch.py esign.workflow.batch_runner",
+    "face service/routes/api_batch.py esign.workflow.batches",
+    "face service/routes/api_batch.py esign.workflow.requests",
+    "face service/routes/api_ledger.py esign.ledger.cosign",
+    "face service/routes/api_ledger.py esign.ledger.cosigning",
+    "face service/routes/api_ledger.py esign.ledger.tiles",
+    "face service/routes/api_ledger.py esign.workflow.requests",
+    "face service/routes/api_registry.py esign.registry.models",
+    "face service/routes/api_registry.py esign.registry.seals",
+    "face service/routes/api_stamp.py esign.workflow.commit",
+    "face service/routes/api_stamp.py esign.workflow.engine",
+    "face service/routes/api_stamp.py esign.workflow.models",
+    "face service/routes/api_stamp.py esign.workflow.requests",
+    "face service/routes/feed.py esign.feed.events",
+    "face service/routes/oversight_api.py esign.ledger.export",
+    "face service/routes/oversight_api.py esign.oversight.rules",
+    "face service/routes/oversight_common.py esign.ledger.export",
+    "face service/routes/oversight_common.py esign.oversight.api",
+    "face service/routes/oversight_common.py esign.registry.models",
+    "face service/routes/oversight_common.py esign.workflow.rules",
+    "face service/routes/oversight_web.py esign.ledger.entry",
+    "face service/routes/oversight_web.py esign.oversight.rules",
+    "face service/routes/pki_sm2.py esign.pki.sm2_ca",
+    "face service/routes/pki_sm2.py esign.pki.sm2_tsa",
+    "face service/routes/public_status.py esign.registry.status",
+    "face service/routes/public_verify.py esign.ofd.verify",
+    "face service/routes/public_verify.py esign.registry.lifecycle",
+    "face service/routes/public_verify.py esign.registry.models",
+    "face service/routes/public_verify.py esign.workflow.requests",
+    "face service/routes/public_verify.py esign.workflow.verification",
+    "face service/routes/web_admin.py esign.registry.lifecycle",
+    "face service/routes/web_admin.py esign.registry.seals",
+    "face service/routes/web_admin.py esign.registry.signin",
+    "face service/routes/web_desk.py esign.registry.lifecycle",
+    "face service/routes/web_desk.py esign.workflow.batches",
+    "face service/routes/web_desk.py esign.workflow.requests",
+    "face service/websession.py esign.registry.signin",
+    "face service/witness_app.py esign.ledger.errors",
+    "face service/witness_app.py esign.ledger.witness",
+    "layer esign/hosts/docstore.py -> esign.workflow",
+    "private service/routes/web_admin.py esign.registry.lifecycle:_TRANSITIONS",
+}
+
+
+def _imports(path: Path) -> list[tuple[int, str, list[str]]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found: list[tuple[int, str, list[str]]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append((node.lineno, node.module, [a.name for a in node.names]))
+        elif isinstance(node, ast.Import):
+            found.extend((node.lineno, a.name, []) for a in node.names)
+    return found
+
+
+def _is_package(name: str) -> bool:
+    return (ROOT / "esign" / name / "__init__.py").is_file()
+
+
+def _face_violations() -> list[str]:
+    out: list[str] = []
+    files = sorted((ROOT / "service").rglob("*.py")) + sorted((ROOT / "esign" / "cli").rglob("*.py"))
+    for path in files:
+        rel = path.relative_to(ROOT).as_posix()
+        for line, module, names in _imports(path):
+            parts = module.split(".")
+            if parts[0] != "esign" or parts[:2] == ["esign", "cli"]:
+                continue
+            if len(parts) == 1:
+                ok = all(n == "__version__" for n in names)
+            elif len(parts) == 2:
+                ok = _is_package(parts[1]) and parts[1] not in {"db"} or parts[1] in TOP_MODULES
+            else:
+                ok = False
+            private = [n for n in names if n.startswith("_") and n != "__version__"]
+            if not ok:
+                out.append(f"face {rel} {module}")
+            if private:
+                out.append(f"private {rel} {module}:{','.join(private)}")
+    return out
+
+
+def _layer_violations() -> list[str]:
+    out: list[str] = []
+    for path in sorted((ROOT / "esign").rglob("*.py")):
+        rel = path.relative_to(ROOT / "esign")
+        src = rel.parts[0].removesuffix(".py")
+        if src == "models":
+            continue
+        assert src in LAYERS, f"esign/{rel}: give {src!r} a layer in tests/test_layering.py"
+        for _line, module, _names in _imports(path):
+            parts = module.split(".")
+            if parts[0] != "esign" or len(parts) < 2:
+                continue
+            dst = parts[1]
+            if dst == src or (src in {"db", "backup"} and dst == "models"):
+                continue
+            if dst == "models":
+                out.append(f"layer esign/{rel.as_posix()} -> esign.models")
+                continue
+            assert dst in LAYERS, f"esign.{dst}: give it a layer in tests/test_layering.py"
+            if LAYERS[dst] > LAYERS[src]:
+                out.append(f"layer esign/{rel.as_posix()} -> esign.{dst}")
+    return out
+
+
+def test_layers_table_names_every_package() -> None:
+    names = {p.name for p in (ROOT / "esign").iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    names |= {p.stem for p in (ROOT / "esign").glob("*.py")}
+    assert names - set(LAYERS) - {"models"} == set()
+
+
+@pytest.mark.parametrize("rule", ["face", "layer"])
+def test_no_new_violations(rule: str) -> None:
+    found = set(_face_violations() if rule == "face" else _layer_violations())
+    found = {v for v in found if v.startswith(rule) or (rule == "face" and v.startswith("private"))}
+    new = sorted(found - KNOWN)
+    assert not new, "imports that break the layering:\n" + "\n".join(new)
+
+
+def test_known_list_only_shrinks() -> None:
+    """An entry of KNOWN that no longer occurs must be deleted, so the list shows what is left to do."""
+    stale = sorted(KNOWN - set(_face_violations()) - set(_layer_violations()))
+    assert not stale, "fixed; delete from KNOWN:\n" + "\n".join(stale)
+
+
+def test_the_checker_catches_a_submodule_import(tmp_path: Path) -> None:
+    """The checker itself can fail: a submodule import in a route is reported."""
+    sample = tmp_path / "route.py"
+    sample.write_text("from esign.workflow.requests import submit\nfrom esign.registry import _x\n")
+    modules = [m for _l, m, _n in _imports(sample)]
+    assert modules == ["esign.workflow.requests", "esign.registry"]
