@@ -3,7 +3,6 @@ background job stamps each document, and the batch reports its progress file by 
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Header, Request, UploadFile
@@ -30,6 +29,7 @@ from esign.workflow.batches import (
 )
 from esign.workflow.requests import StampRequestSpec
 from service.auth import CurrentActor
+from service.clock import now
 from service.deps import Dep
 from service.routes.api_stamp import placement_json
 from service.schemas import BatchItemOut, BatchOut, BatchSummaryOut, ErrorOut
@@ -42,10 +42,6 @@ router = APIRouter(prefix="/api/v1/stamp-batches", tags=["stamping"])
 
 class RejectIn(BaseModel):
     reason: str
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def worker_of(request: Request) -> BatchWorker:
@@ -154,7 +150,7 @@ async def upload_batch(dep: Deployment, actor: Actor, spec: StampRequestSpec, fi
             field="files",
             limit=MAX_BATCH_FILES,
         )
-    batch = await run_in_threadpool(open_batch, dep, actor, spec, at=_now())
+    batch = await run_in_threadpool(open_batch, dep, actor, spec, at=now())
     if batch.status == BATCH_OPEN:  # a retry of a finished upload (same key) returns the batch as it is
         for position, upload in enumerate(files, start=1):
             name = upload.filename or ""
@@ -163,8 +159,8 @@ async def upload_batch(dep: Deployment, actor: Actor, spec: StampRequestSpec, fi
             except EsignError as exc:
                 await run_in_threadpool(add_refused, dep, actor, batch.id, position, name, exc)
             else:
-                await run_in_threadpool(add_file, dep, actor, batch.id, position, name, data, at=_now())
-        await run_in_threadpool(close_batch, dep, actor, batch.id, at=_now())
+                await run_in_threadpool(add_file, dep, actor, batch.id, position, name, data, at=now())
+        await run_in_threadpool(close_batch, dep, actor, batch.id, at=now())
     return batch.id
 
 
@@ -189,12 +185,12 @@ def approve(batch_id: int, request: Request, actor: CurrentActor, dep: Dep) -> B
     """Stamping runs in the background: poll ``GET /api/v1/stamp-batches/{id}`` until ``status`` is
     ``done``. Approving again resumes an interrupted job and retries failed documents; a stamped
     document is never stamped twice."""
-    if approve_batch(dep, actor, batch_id, at=_now()):
+    if approve_batch(dep, actor, batch_id, at=now()):
         worker_of(request).submit(batch_id)
     return _show(dep, actor, batch_id)
 
 
 @router.post("/{batch_id}/reject", response_model=BatchOut, summary="整批不予批准 / reject the batch")
 def reject(batch_id: int, body: RejectIn, actor: CurrentActor, dep: Dep) -> BatchOut:
-    reject_batch(dep, actor, batch_id, body.reason, at=_now())
+    reject_batch(dep, actor, batch_id, body.reason, at=now())
     return _show(dep, actor, batch_id)

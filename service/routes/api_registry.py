@@ -40,6 +40,7 @@ from esign.registry import (
 from esign.registry.models import Person, Seal
 from esign.registry.seals import seal_data
 from service.auth import CurrentActor
+from service.clock import now
 from service.deps import DbSession, Dep
 from service.schemas import (
     AuditOut,
@@ -59,10 +60,6 @@ from service.schemas import (
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1", tags=["registry"])
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _seal_out(session: DbSession, seal: Seal, *, history: bool = False) -> SealOut:
@@ -111,7 +108,7 @@ def townships(actor: CurrentActor, session: DbSession) -> list[TownshipOut]:
 @router.post("/townships", response_model=TownshipOut, status_code=201, summary="添加乡镇 / add a township")
 def township_add(body: TownshipIn, actor: CurrentActor, session: DbSession) -> TownshipOut:
     authorize(actor, Permission.TOWNSHIP_MANAGE)
-    at = _now()
+    at = now()
     t = add_township(
         session, body.name, uscc=body.uscc, region_code=body.region_code, address=body.address, phone=body.phone, at=at
     )
@@ -157,7 +154,7 @@ def seals(actor: CurrentActor, session: DbSession) -> list[SealOut]:
 def seal_request(body: SealRequestIn, actor: CurrentActor, session: DbSession) -> SealOut:
     t = find_township(session, body.township)
     authorize(actor, Permission.SEAL_REQUEST, township_id=t.id)
-    at = _now()
+    at = now()
     seal = request_seal(session, t, actor=actor.name, reason=body.reason, at=at, title=body.title)
     record_event(session, actor=actor.name, action="seal.request", target=f"seal:{seal.code}", at=at, township_id=t.id)
     return _seal_out(session, seal, history=True)
@@ -176,7 +173,7 @@ def seal_action(
 ) -> SealOut:
     seal = find_seal(session, ref)
     authorize(actor, Permission.SEAL_DECIDE, township_id=seal.township_id)
-    at = _now()
+    at = now()
     result = change_seal(session, seal, action, actor=actor.name, reason=body.reason, at=at, ca=dep.seal_ca)
     return _seal_out(session, result, history=True)
 
@@ -227,7 +224,7 @@ def legacy_seals(ref: str, actor: CurrentActor, session: DbSession) -> list[dict
 def legacy_seal_add(ref: str, body: LegacySealIn, actor: CurrentActor, session: DbSession) -> dict[str, str]:
     t = find_township(session, ref)
     authorize(actor, Permission.LEGACY_SEAL_RECORD, township_id=t.id)
-    at = _now()
+    at = now()
     row = record_legacy_seal(
         session, t, body.name, Disposition(body.disposition), actor=actor.name, at=at, approval_ref=body.approval_ref
     )
@@ -254,7 +251,7 @@ def users(actor: CurrentActor, session: DbSession) -> list[UserOut]:
 @router.post("/users", response_model=UserOut, status_code=201, summary="添加用户 / add a person")
 def user_add(body: UserIn, actor: CurrentActor, session: DbSession) -> UserOut:
     authorize(actor, Permission.USER_MANAGE)
-    at = _now()
+    at = now()
     township = find_township(session, body.township) if body.township else None
     person = add_person(session, body.name, Role(body.role), township=township, department=body.department, at=at)
     record_event(session, actor=actor.name, action="user.add", target=f"user:{person.name}", at=at)
@@ -266,7 +263,7 @@ def user_token(
     ref: str, actor: CurrentActor, session: DbSession, days: Annotated[int, Query(ge=1, le=366)] = 90
 ) -> TokenOut:
     authorize(actor, Permission.USER_MANAGE)
-    at = _now()
+    at = now()
     person = find_person(session, ref)
     token = issue_token(session, person, at=at, valid_for=dt.timedelta(days=days))
     record_event(session, actor=actor.name, action="token.issue", target=f"user:{person.name}", at=at)

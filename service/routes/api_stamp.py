@@ -24,6 +24,7 @@ from esign.workflow.requests import (
     submit_request,
 )
 from service.auth import CurrentActor
+from service.clock import now
 from service.deps import Dep
 from service.uploads import read_upload
 
@@ -63,10 +64,6 @@ class StampRequestOut(BaseModel):
 
 class RejectIn(BaseModel):
     reason: str
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def request_out(row: StampRequestRow, base_url: str) -> StampRequestOut:
@@ -145,7 +142,7 @@ async def submit(
         password=password,
         certify=certify,
     )
-    row = await run_in_threadpool(submit_request, dep, actor, data, spec, at=_now())
+    row = await run_in_threadpool(submit_request, dep, actor, data, spec, at=now())
     with dep.transaction() as session:
         return request_out(find_request(session, row.id, actor), dep.settings.base_url)
 
@@ -164,7 +161,7 @@ def show(request_id: int, actor: CurrentActor, dep: Dep) -> StampRequestOut:
 
 @router.post("/{request_id}/approve", response_model=StampRequestOut, summary="批准并盖章 / approve and stamp")
 async def approve(request_id: int, request: Request, actor: CurrentActor, dep: Dep) -> StampRequestOut:
-    outcome = await run_in_threadpool(approve_request, dep, engine_of(request), actor, request_id, at=_now())
+    outcome = await run_in_threadpool(approve_request, dep, engine_of(request), actor, request_id, at=now())
     with dep.transaction() as session:
         out = request_out(find_request(session, request_id, actor), dep.settings.base_url)
     return out.model_copy(update={"notes": list(outcome.notes)})
@@ -172,7 +169,7 @@ async def approve(request_id: int, request: Request, actor: CurrentActor, dep: D
 
 @router.post("/{request_id}/reject", response_model=StampRequestOut, summary="不予批准 / reject")
 def reject(request_id: int, body: RejectIn, actor: CurrentActor, dep: Dep) -> StampRequestOut:
-    reject_request(dep, actor, request_id, body.reason, at=_now())
+    reject_request(dep, actor, request_id, body.reason, at=now())
     with dep.transaction() as session:
         return request_out(find_request(session, request_id, actor), dep.settings.base_url)
 

@@ -34,6 +34,7 @@ from esign.oversight.rules import Finding
 from esign.registry import Permission, find_township
 from esign.text import MAX_ID
 from service.auth import CurrentActor
+from service.clock import now
 from service.deps import Dep
 from service.labels import ERROR_ZH, error_zh
 from service.routes.oversight_common import FilterArgs, page_json, parse_day, to_filter
@@ -43,10 +44,6 @@ __all__ = ["DATASETS", "anomaly_rows", "dashboard_json", "dataset_rows", "router
 router = APIRouter(tags=["oversight"])
 
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _download(data: bytes, media_type: str, filename: str) -> Response:
@@ -148,7 +145,7 @@ def township_month_pdf(ref: str, month: str, actor: CurrentActor, dep: Dep) -> R
     with dep.transaction() as session:
         township = find_township(session, ref)
         scope = scope_for(session, actor, Permission.OVERSIGHT_REGISTER, township_id=township.id)
-        register = monthly_register(session, scope, township, month, at=_now())
+        register = monthly_register(session, scope, township, month, at=now())
     return _download(monthly_register_pdf(register), "application/pdf", f"{township.name}用印登记台账{month}.pdf")
 
 
@@ -208,7 +205,7 @@ def load_dashboard(actor: CurrentActor, dep: Dep, township: str | None, months: 
         scope = scope_for(session, actor, Permission.OVERSIGHT_DASHBOARD, township_id=t.id if t else None)
         if t is not None:
             scope = replace(scope, township_ids=frozenset({t.id}))
-        return dashboard(session, scope, at=_now(), months=months), t.name if t else None
+        return dashboard(session, scope, at=now(), months=months), t.name if t else None
 
 
 _Months = Annotated[int, Query(ge=1, le=24, description="显示最近几个月")]
@@ -253,7 +250,7 @@ def load_anomalies(
     refusal_threshold: int,
 ) -> AnomalyReport:
     """The anomaly report for the actor (shared with the page); the default period is the last 30 days."""
-    at = _now()
+    at = now()
     end = parse_day(until, "until", end=True) or at
     start = parse_day(since, "since") or end - dt.timedelta(days=30)
     settings = AnomalySettings(

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from esign.deployment import Deployment
 from esign.errors import NotFoundError
 from esign.pki import NextSerialAndTime, OcspResponder, TimeStampAuthority, certificate_der, current_crl, store
+from service.clock import now
 from service.deps import Dep
 
 __all__ = ["Authority", "answer_tsa", "ocsp_body", "ocsp_get_der", "per_deployment", "router"]
@@ -39,10 +40,6 @@ MAX_REQUEST_BYTES = 64 * 1024
 # One responder / TSA per deployment and process: the OCSP responder's cache lives in it.
 _responders: weakref.WeakKeyDictionary[Deployment, OcspResponder] = weakref.WeakKeyDictionary()
 _authorities: weakref.WeakKeyDictionary[Deployment, TimeStampAuthority] = weakref.WeakKeyDictionary()
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def per_deployment(cache: weakref.WeakKeyDictionary[Deployment, T], dep: Deployment, make: Callable[[], T]) -> T:
@@ -103,7 +100,7 @@ def crl(dep: Dep) -> Response:
     """The issuing CA's current CRL, reissued when a revocation happened or it nears nextUpdate."""
     # Own transaction, committed before the CRL leaves: a published CRL number is never reused.
     with dep.transaction() as session:
-        der = current_crl(session, dep.pki, at=_now())
+        der = current_crl(session, dep.pki, at=now())
     return Response(der, media_type=CRL_TYPE, headers={"Cache-Control": "no-cache"})
 
 
@@ -113,7 +110,7 @@ def _ocsp(dep: Deployment, request_der: bytes) -> Response:
         der = responder.respond(
             request_der,
             lambda serial: store.status(session, serial),
-            at=_now(),
+            at=now(),
             epoch=store.revocation_epoch(session),
         )
     # no-cache: a revocation must be visible at once, not after an intermediary's max-age.
@@ -156,7 +153,7 @@ async def answer_tsa(request: Request, dep: Deployment, authority: Authority, co
         with dep.transaction() as session:
             return store.tsa_next(session, at)
 
-    der = await run_in_threadpool(authority.respond, body, next_serial_and_time, at=_now())
+    der = await run_in_threadpool(authority.respond, body, next_serial_and_time, at=now())
     return Response(der, media_type=TSA_REPLY_TYPE)
 
 

@@ -5,7 +5,6 @@ protocol errors in protocol form. A home without an SM2 PKI answers 503 ``sm2_pk
 
 from __future__ import annotations
 
-import datetime as dt
 import weakref
 from typing import Annotated
 
@@ -17,6 +16,7 @@ from esign.errors import NotFoundError
 from esign.pki import store
 from esign.pki.sm2_ca import SM2_DIR, Sm2OcspResponder
 from esign.pki.sm2_tsa import Sm2TimeStampAuthority
+from service.clock import now
 from service.deps import Dep
 from service.routes.pki import (
     CERT_TYPE,
@@ -34,10 +34,6 @@ router = APIRouter(prefix="/pki/sm2", tags=["pki"])
 
 _responders: weakref.WeakKeyDictionary[Deployment, Sm2OcspResponder] = weakref.WeakKeyDictionary()
 _authorities: weakref.WeakKeyDictionary[Deployment, Sm2TimeStampAuthority] = weakref.WeakKeyDictionary()
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _responder(dep: Deployment) -> Sm2OcspResponder:
@@ -81,14 +77,14 @@ def crl(dep: Dep) -> Response:
     """The SM2 issuing CA's current CRL, reissued when a revocation happened or it nears nextUpdate."""
     pki = dep.sm2_pki
     with dep.transaction() as session:
-        der = pki.current_crl(session, at=_now())
+        der = pki.current_crl(session, at=now())
     return Response(der, media_type=CRL_TYPE, headers={"Cache-Control": "no-cache"})
 
 
 def _ocsp(dep: Deployment, request_der: bytes) -> Response:
     responder = _responder(dep)
     with dep.transaction() as session:
-        der = responder.respond(request_der, lambda serial: store.status(session, serial), at=_now())
+        der = responder.respond(request_der, lambda serial: store.status(session, serial), at=now())
     return Response(der, media_type=OCSP_RESPONSE_TYPE, headers={"Cache-Control": "no-cache"})
 
 

@@ -23,6 +23,7 @@ from esign.registry.models import Seal
 from esign.verify import VerificationReport
 from esign.workflow.requests import checkpoint_if_due
 from esign.workflow.verification import verify_document
+from service.clock import now
 from service.deps import Dep
 from service.ratelimit import RateLimitedError
 from service.uploads import read_upload
@@ -34,10 +35,6 @@ router = APIRouter(tags=["verification"])
 
 _INDICATION_ZH = {"TOTAL_PASSED": "有效", "TOTAL_FAILED": "无效", "INDETERMINATE": "无法确定"}
 _CONDITION_ZH = {"met": "满足", "not_met": "不满足", "cannot_tell": "无法判断"}
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _limit(request: Request) -> None:
@@ -54,9 +51,7 @@ async def verify_api(
 ) -> dict[str, Any]:
     await run_in_threadpool(_limit, request)  # counted in the database on PostgreSQL: not on the event loop
     data = await read_upload(file, limit=dep.settings.max_upload_bytes)
-    report = await run_in_threadpool(
-        verify_document, dep, data, at=_now(), entry_id=entry_id, password=password or None
-    )
+    report = await run_in_threadpool(verify_document, dep, data, at=now(), entry_id=entry_id, password=password or None)
     return report.to_dict()
 
 
@@ -85,7 +80,7 @@ async def verify_upload(
             data = await read_upload(file, limit=dep.settings.max_upload_bytes)
             uploaded = {"name": (file.filename if file else "") or "", "sha256": hashlib.sha256(data).hexdigest()}
             report = await run_in_threadpool(
-                verify_document, dep, data, at=_now(), entry_id=entry_id or None, password=password or None
+                verify_document, dep, data, at=now(), entry_id=entry_id or None, password=password or None
             )
             pictures = await run_in_threadpool(_seal_pictures, data)
     except EsignError as exc:
@@ -141,7 +136,7 @@ def _report_view(report: dict[str, Any], zone: str) -> dict[str, Any]:
 
 
 def _entry_view(dep: Dep, entry_id: str) -> dict[str, Any]:
-    checkpoint_if_due(dep, at=_now())
+    checkpoint_if_due(dep, at=now())
     with dep.transaction() as session:
         try:
             proof = prove_entry(SqlLedger(session), entry_id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -27,6 +26,7 @@ from esign.registry.lifecycle import _TRANSITIONS
 from esign.registry.seals import seal_data_validity
 from esign.registry.signin import end_session, session_actor, sign_in_with_password, sign_in_with_token
 from service.auth import CurrentActor
+from service.clock import now
 from service.deps import DbSession, Dep
 from service.errors import REFUSALS, record_refusal_of
 from service.web import back, page
@@ -41,10 +41,6 @@ from service.websession import (
 __all__ = ["router"]
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -72,7 +68,7 @@ def login(
 ) -> Response:
     """Sign in with a password or an API token; the browser gets a session id of its own."""
     check_login_csrf(request, csrf_token)
-    at, address = _now(), request.client.host if request.client else "unknown"
+    at, address = now(), request.client.host if request.client else "unknown"
     with dep.transaction() as session:  # a failure is recorded (and committed) with the refusal
         try:
             if token.strip():
@@ -109,7 +105,7 @@ def logout(request: Request, dep: Dep, csrf_token: Annotated[str, Form()] = "") 
     if session_id:
         check_csrf(request, session_id, csrf_token)
         with dep.transaction() as session:
-            end_session(session, session_id, at=_now())
+            end_session(session, session_id, at=now())
     response = RedirectResponse("/admin/login", status_code=303)
     clear_session_cookie(request, response)
     return response
@@ -166,7 +162,7 @@ def seal_action(
 ) -> Response:
     if actor.role is None:
         return RedirectResponse("/admin/login", status_code=303)
-    at = _now()
+    at = now()
     try:
         with dep.transaction() as session:
             seal = find_seal(session, seal_id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -25,6 +24,7 @@ from esign.workflow.requests import (
     submit_request,
 )
 from service.auth import CurrentActor
+from service.clock import now
 from service.deps import Dep
 from service.errors import REFUSALS, record_refusal_of
 from service.routes.api_batch import batch_out, upload_batch, worker_of
@@ -45,10 +45,6 @@ ITEM_STATUS_ZH = {
     "failed": "盖章失败",
     "rejected": "不予批准",
 }
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _login() -> RedirectResponse:
@@ -168,7 +164,7 @@ async def create_request(
             placement=placement,
             level=level,
         )
-        row = await run_in_threadpool(submit_request, dep, actor, data, spec, at=_now())
+        row = await run_in_threadpool(submit_request, dep, actor, data, spec, at=now())
     except EsignError as exc:
         return _refused(request, "/desk/new", "未能提交", exc)
     return back(f"/desk/requests/{row.id}", "已提交，等待批准人批准。")
@@ -249,7 +245,7 @@ async def approve(request: Request, request_id: int, actor: CurrentActor, dep: D
     if actor.role is None:
         return _login()
     try:
-        await run_in_threadpool(approve_request, dep, engine_of(request), actor, request_id, at=_now())
+        await run_in_threadpool(approve_request, dep, engine_of(request), actor, request_id, at=now())
     except EsignError as exc:
         return _refused(request, f"/desk/requests/{request_id}", "未能盖章", exc)
     return back(f"/desk/requests/{request_id}", "已批准并加盖电子印章。")
@@ -262,7 +258,7 @@ def reject(
     if actor.role is None:
         return _login()
     try:
-        reject_request(dep, actor, request_id, reason, at=_now())
+        reject_request(dep, actor, request_id, reason, at=now())
     except EsignError as exc:
         return _refused(request, f"/desk/requests/{request_id}", "操作未执行", exc)
     return back(f"/desk/requests/{request_id}", "已不予批准。")
@@ -329,7 +325,7 @@ def approve_batch_page(request: Request, batch_id: int, actor: CurrentActor, dep
     if actor.role is None:
         return _login()
     try:
-        if approve_batch(dep, actor, batch_id, at=_now()):
+        if approve_batch(dep, actor, batch_id, at=now()):
             worker_of(request).submit(batch_id)
     except EsignError as exc:
         return _refused(request, f"/desk/batches/{batch_id}", "未能批准", exc)
@@ -343,7 +339,7 @@ def reject_batch_page(
     if actor.role is None:
         return _login()
     try:
-        reject_batch(dep, actor, batch_id, reason, at=_now())
+        reject_batch(dep, actor, batch_id, reason, at=now())
     except EsignError as exc:
         return _refused(request, f"/desk/batches/{batch_id}", "操作未执行", exc)
     return back(f"/desk/batches/{batch_id}", "整批不予批准。")
