@@ -48,8 +48,6 @@ class EsignError(Exception):
         self.message_en = message_en
         self.field = field
         self.data = data
-        #: Set once the refusal has been written to the audit log, so no edge records it twice.
-        self.audited = False
 
     def to_dict(self) -> dict[str, Any]:
         """The structured error model shared by the CLI's --json output and the HTTP API."""

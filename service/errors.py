@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from esign.errors import AuthError, EsignError, ForbiddenError, StateError
-from esign.registry.audit import record_refusal
+from esign.registry import record_refusal, refusal_recorded
 
 __all__ = ["error_body", "install_error_handlers", "record_refusal_of"]
 
@@ -43,7 +43,7 @@ def record_refusal_of(request: Request, exc: EsignError) -> None:
     committed in it. Otherwise (the route's session is already closed) in a transaction of its own.
     A second session beside an open one would wait for its write lock on SQLite and lose the record.
     """
-    if exc.audited:
+    if refusal_recorded(exc):  # by the use case that refused, in its own transaction
         return
     actor = getattr(request.state, "actor", None)
     route = request.scope.get("route")
@@ -69,7 +69,6 @@ def record_refusal_of(request: Request, exc: EsignError) -> None:
         else:
             with request.app.state.deployment.transaction() as session:
                 write(session)
-        exc.audited = True
     except Exception:  # the refusal itself must still reach the client
         _log.exception("could not record a refused attempt")
 

@@ -83,7 +83,6 @@ KNOWN: set[str] = {
     "face service/app.py esign.workflow.commit",
     "face service/app.py esign.workflow.engine",
     "face service/auth.py esign.registry.signin",
-    "face service/errors.py esign.registry.audit",
     "face service/ratelimit.py esign.db",
     "face service/ratelimit.py esign.hosts.models",
     "face service/routes/api_batch.py esign.workflow.batch_runner",

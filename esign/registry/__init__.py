@@ -14,7 +14,14 @@ from esign.registry.accounts import (
     set_password,
 )
 from esign.registry.api import IssuedSealKey, SealCertificateAuthority, SealIdentity
-from esign.registry.audit import AuditRecord, list_audit, record_event, record_refusal
+from esign.registry.audit import (
+    AuditRecord,
+    audited_transaction,
+    list_audit,
+    record_event,
+    record_refusal,
+    refusal_recorded,
+)
 from esign.registry.authority import (
     authority_list,
     catalog_names,
@@ -55,6 +62,7 @@ __all__ = [
     "add_person",
     "add_township",
     "authenticate_password",
+    "audited_transaction",
     "authenticate_token",
     "authority_list",
     "authorize",
@@ -79,6 +87,7 @@ __all__ = [
     "record_event",
     "record_legacy_seal",
     "record_refusal",
+    "refusal_recorded",
     "request_seal",
     "resolve_item",
     "revoke_token",

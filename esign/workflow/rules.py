@@ -7,7 +7,6 @@ township, who is not the user, approves; texts, document type and PAdES level ar
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from typing import Protocol
 
 from esign.deployment import Deployment
@@ -19,8 +18,9 @@ from esign.registry import (
     Actor,
     Permission,
     SealStatus,
+    audited_transaction,
     authorize,
-    record_refusal,
+    refusal_recorded,
 )
 from esign.registry.models import Seal
 from esign.stamp.signing import PadesLevel
@@ -37,21 +37,18 @@ __all__ = [
     "require_clerk",
 ]
 
-_log = logging.getLogger(__name__)
-
 
 def audit_refusal(dep: Deployment, actor: Actor, action: str, target: str, exc: EsignError, *, at: dt.datetime) -> None:
-    """Record a refused stamping attempt in its own transaction (the refused one rolled back)."""
-    if exc.audited:
+    """Record a refused stamping attempt in its own transaction (the refused one rolled back), unless
+    it is recorded already. For use cases not yet run in :func:`esign.registry.audited_transaction`."""
+    if refusal_recorded(exc):
         return
     try:
-        with dep.transaction() as session:
-            record_refusal(
-                session, actor=actor.name, action=action, target=target, error=exc, at=at, township_id=actor.township_id
-            )
-        exc.audited = True
-    except Exception:  # the refusal itself must still reach the caller
-        _log.exception("could not record a refused stamping attempt")
+        with audited_transaction(dep.transaction, actor, action, target, at=at):
+            raise exc
+    except EsignError as again:
+        if again is not exc:
+            raise
 
 
 def check_text(value: str, field_name: str, zh: str, limit: int) -> str:

@@ -1,0 +1,98 @@
+"""``audited_transaction``: one transaction per use case, its refusal recorded in it, once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+
+import pytest
+from sqlalchemy import Engine, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from esign.db import make_session_factory, session_scope
+from esign.errors import ForbiddenError, InputError
+from esign.registry import Actor, Role, audited_transaction, refusal_recorded
+from esign.registry.models import AuditEvent
+
+T0 = dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC)
+CLERK = Actor(person_id=7, name="张三", role=Role.CLERK, township_id=None)
+
+
+class Transactions:
+    """``dep.transaction`` over ``engine``, counting how many it opened."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.factory = make_session_factory(engine)
+        self.opened = 0
+
+    def __call__(self) -> AbstractContextManager[Session]:
+        self.opened += 1
+        return session_scope(self.factory)
+
+    def events(self) -> list[tuple[str, str, str, str, str]]:
+        with self.factory() as s:
+            rows = s.scalars(select(AuditEvent).order_by(AuditEvent.id))
+            return [(e.actor, e.action, e.target, e.outcome, e.code or "") for e in rows]
+
+
+@pytest.fixture
+def tx(engine: Engine) -> Iterator[Transactions]:
+    yield Transactions(engine)
+
+
+def _work(session: Session) -> None:
+    """Some state change that a refusal must undo (an audit event of the use case's own)."""
+    session.add(AuditEvent(at=T0, actor="张三", action="thing.do", target="thing:1", outcome="ok", detail=""))
+    session.flush()
+
+
+def test_success_commits_the_work_in_one_transaction(tx: Transactions) -> None:
+    with audited_transaction(tx, CLERK, "thing.do", "thing:1", at=T0) as session:
+        _work(session)
+    assert tx.opened == 1
+    assert tx.events() == [("张三", "thing.do", "thing:1", "ok", "")]
+
+
+def test_a_refusal_rolls_back_the_work_and_is_recorded_once_in_the_same_transaction(tx: Transactions) -> None:
+    refusal = ForbiddenError("不可。", "No.", code="not_yours")
+    with pytest.raises(ForbiddenError) as caught:
+        with audited_transaction(tx, CLERK, "thing.do", "thing:1", at=T0) as session:
+            _work(session)
+            raise refusal
+    assert caught.value is refusal
+    assert tx.opened == 1
+    assert tx.events() == [("张三", "thing.do", "thing:1", "refused", "not_yours")]
+    assert refusal_recorded(refusal)
+
+
+def test_an_unlisted_error_class_is_not_recorded(tx: Transactions) -> None:
+    bad = InputError("坏。", "Bad.", code="bad")
+    with pytest.raises(InputError):
+        with audited_transaction(tx, CLERK, "thing.do", "thing:1", at=T0, refusals=(ForbiddenError,)) as session:
+            _work(session)
+            raise bad
+    assert tx.events() == []
+    assert not refusal_recorded(bad)
+
+
+def test_an_unexpected_error_rolls_back_everything_and_records_nothing(tx: Transactions) -> None:
+    with pytest.raises(ZeroDivisionError):
+        with audited_transaction(tx, CLERK, "thing.do", "thing:1", at=T0) as session:
+            _work(session)
+            _ = 1 / 0
+    assert tx.events() == []
+
+
+def test_a_refusal_after_a_failed_flush_is_still_recorded(tx: Transactions) -> None:
+    """The savepoint, not the transaction, holds the broken work: the refusal is written after it."""
+    refusal = InputError("重复。", "Duplicate.", code="duplicate")
+    with pytest.raises(InputError):
+        with audited_transaction(tx, CLERK, "township.add", "township:x", at=T0) as session:
+            _work(session)
+            try:  # NOT NULL: the statement fails (and PostgreSQL aborts the transaction up to the savepoint)
+                session.execute(text("INSERT INTO audit_events (actor) VALUES (NULL)"))
+            except DBAPIError:
+                raise refusal from None
+    assert tx.events() == [("张三", "township.add", "township:x", "refused", "duplicate")]
