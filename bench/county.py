@@ -27,10 +27,10 @@ from cryptography.x509.oid import NameOID
 
 from esign.config import Settings
 from esign.deployment import Deployment
+from esign.hosts import BlobStore
 from esign.pki.keys import PrivateKey
 from esign.registry import find_seal
 from esign.setup import create_demo
-from esign.workflow.blobs import BlobStore
 from esign.workflow.engine import StampEngine
 from esign.workflow.requests import StampOutcome, StampRequestSpec, stamp_directly
 

@@ -34,8 +34,8 @@ from bench.context import Context
 from bench.report import Section
 from bench.stats import fmt_ratio, fmt_seconds, race, summarise
 from esign.db import make_engine, make_session_factory, migrate
+from esign.hosts import BlobStore
 from esign.hosts.docstore import CHUNK, DbBlobStore
-from esign.workflow.blobs import BlobStore
 
 _MB = 1024 * 1024
 

@@ -124,7 +124,6 @@ KNOWN: set[str] = {
     "face service/websession.py esign.registry.signin",
     "face service/witness_app.py esign.ledger.errors",
     "face service/witness_app.py esign.ledger.witness",
-    "layer esign/hosts/docstore.py -> esign.workflow",
     "private service/routes/web_admin.py esign.registry.lifecycle:_TRANSITIONS",
 }
 

@@ -16,6 +16,7 @@ from esign.cli.main import app
 from esign.config import Settings
 from esign.deployment import Deployment
 from esign.errors import ConflictError
+from esign.hosts import BlobStore
 from esign.pki import store as pki_store
 from esign.pki.certio import certificate_pem, write_public_file
 from esign.pki.keys import signature_hash
@@ -23,7 +24,6 @@ from esign.pki.profiles import random_serial
 from esign.pki.status import CertKind
 from esign.registry import find_seal
 from esign.setup import create_demo, reissue_issuing_ca
-from esign.workflow.blobs import BlobStore
 from esign.workflow.engine import StampEngine
 from esign.workflow.requests import StampRequestSpec, stamp_directly
 from esign.workflow.verification import verify_document

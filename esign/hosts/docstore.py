@@ -1,4 +1,4 @@
-"""Documents kept in the database, in chunked rows, behind the :class:`~esign.workflow.blobs.BlobStore` interface.
+"""Documents kept in the database, in chunked rows, behind the :class:`~esign.hosts.blobs.BlobStore` interface.
 
 With several hosts on one PostgreSQL no host may keep a document another needs, so the stored PDFs
 go into the database (``ESIGN_DOCUMENT_STORE=auto``, the default, does so on PostgreSQL; ``folder``
@@ -31,8 +31,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from esign.db import session_scope
+from esign.hosts.blobs import BlobStore, file_sha256
 from esign.hosts.models import DocumentChunkRow, StoredDocumentRow
-from esign.workflow.blobs import BlobStore, file_sha256
 
 if TYPE_CHECKING:
     from esign.deployment import Deployment

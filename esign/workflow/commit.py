@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from esign.deployment import Deployment
 from esign.errors import EsignError, StateError
 from esign.feed.events import record_stamp_event
+from esign.hosts import BlobStore, file_sha256
 from esign.ledger import (
     CheckpointPolicy,
     DocumentType,
@@ -35,7 +36,6 @@ from esign.registry.townships import organisation_name
 from esign.stamp.inputs import describe, open_reader
 from esign.stamp.plan import default_keywords, placement_from_dict, plan_stamp
 from esign.stamp.signing import PadesLevel, SignatureSpec, sign_pdf
-from esign.workflow.blobs import BlobStore, file_sha256
 from esign.workflow.engine import StampEngine
 from esign.workflow.models import StampRequestRow
 from esign.workflow.ofd_job import is_ofd, sign_ofd

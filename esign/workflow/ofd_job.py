@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from esign.deployment import Deployment
 from esign.errors import NotFoundError, StateError, TooLargeError
+from esign.hosts import BlobStore
 from esign.ofd import is_ofd
 from esign.ofd.stamp import OfdSigner, check_ofd, stamp_ofd
 from esign.pki import store as pki_store
@@ -27,7 +28,6 @@ from esign.registry.townships import organisation_name
 from esign.ses.seal import parse_seal
 from esign.ses.signature import Timestamper
 from esign.stamp.plan import default_keywords, placement_from_dict
-from esign.workflow.blobs import BlobStore
 
 __all__ = ["check_ofd_request", "is_ofd", "sign_ofd"]
 

@@ -20,13 +20,13 @@ from esign.cli.main import app as cli_app
 from esign.config import Settings
 from esign.deployment import Deployment
 from esign.errors import ConflictError, InputError
+from esign.hosts import BlobStore
 from esign.ledger import DocumentType, LedgerEntry, append, make_checkpoint, new_entry_id
 from esign.ledger.models import LedgerEntryRow
 from esign.ledger.store import SqlLedger
 from esign.registry import Role, add_person
 from esign.registry.models import Person
 from esign.setup import create_demo
-from esign.workflow.blobs import BlobStore
 from tests.conftest import PG_ADMIN_URL, _pg_available
 
 T0 = dt.datetime(2024, 5, 6, 2, 0, tzinfo=dt.UTC)

@@ -15,9 +15,8 @@ from esign.config import Settings
 from esign.db import make_engine, make_session_factory
 from esign.deployment import Deployment
 from esign.errors import NotFoundError
-from esign.hosts import DbBlobStore, DocumentChunkRow, StoredDocumentRow, store_for
+from esign.hosts import BlobStore, DbBlobStore, DocumentChunkRow, StoredDocumentRow, store_for
 from esign.hosts.leases import hold
-from esign.workflow.blobs import BlobStore
 from service.ratelimit import RateLimitedError, RateLimiter
 
 

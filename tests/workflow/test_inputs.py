@@ -8,7 +8,7 @@ import subprocess
 import pytest
 from PIL import Image
 
-from esign.workflow.blobs import BlobStore
+from esign.hosts import BlobStore
 from esign.workflow.requests import StampRequestSpec, stamp_directly
 from tests import pdfgen
 from tests.stamp._render import red_centroid, render

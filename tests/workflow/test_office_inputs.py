@@ -34,11 +34,11 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from sqlalchemy import func, select
 
 from esign.errors import InputError
+from esign.hosts import BlobStore
 from esign.ledger.models import LedgerEntryRow
 from esign.registry import find_seal, list_audit
 from esign.stamp.inputs import inspect_pdf
 from esign.verify.report import ChangeCategory, Indication
-from esign.workflow.blobs import BlobStore
 from esign.workflow.models import StampRequestRow
 from esign.workflow.requests import StampRequestSpec, stamp_directly
 from esign.workflow.verification import verify_document

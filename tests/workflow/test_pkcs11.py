@@ -16,12 +16,12 @@ from sqlalchemy import func, select
 from esign.config import Settings
 from esign.deployment import Deployment
 from esign.errors import ConfigError, ConflictError, StateError
+from esign.hosts import BlobStore
 from esign.ledger.models import LedgerEntryRow
 from esign.pki.keys import KeyAlgorithm
 from esign.registry import Actor, find_person, find_seal
 from esign.setup import create_demo
 from esign.verify import verify_pdf
-from esign.workflow.blobs import BlobStore
 from esign.workflow.engine import StampEngine
 from esign.workflow.models import StampRequestRow
 from esign.workflow.requests import StampRequestSpec, approve_request, stamp_directly, submit_request

@@ -33,8 +33,8 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from typer.testing import CliRunner
 
 from esign.cli.main import app
+from esign.hosts import BlobStore
 from esign.verify.report import Indication
-from esign.workflow.blobs import BlobStore
 from esign.workflow.requests import StampRequestSpec, stamp_directly
 from esign.workflow.verification import verify_document
 from service.app import create_app

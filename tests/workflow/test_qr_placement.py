@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops
 
-from esign.workflow.blobs import BlobStore
+from esign.hosts import BlobStore
 from esign.workflow.requests import StampRequestSpec, stamp_directly
 from tests.office import Export, OfficeError, convert, decision_fodt
 from tests.stamp._render import poppler_words, render

@@ -23,7 +23,7 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 
-from esign.workflow.blobs import BlobStore
+from esign.hosts import BlobStore
 from esign.workflow.requests import StampRequestSpec, stamp_directly
 from tests.pdfgen import decision_pdf
 

@@ -14,10 +14,10 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from esign.errors import EsignError
+from esign.hosts import BlobStore
 from esign.ledger import SqlLedger
 from esign.ledger.models import LedgerEntryRow
 from esign.registry import Actor, SealAction, find_person, find_seal, transition
-from esign.workflow.blobs import BlobStore
 from esign.workflow.models import StampRequestRow
 from esign.workflow.requests import (
     StampRequestSpec,

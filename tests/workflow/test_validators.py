@@ -29,8 +29,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from esign.config import Settings
 from esign.deployment import Deployment
+from esign.hosts import BlobStore
 from esign.setup import create_demo
-from esign.workflow.blobs import BlobStore
 from esign.workflow.engine import StampEngine
 from esign.workflow.requests import StampRequestSpec, stamp_directly
 from tests.livesrv import free_port, live_server

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from esign.hosts import BlobStore
 from esign.registry import SealAction, find_seal, transition
-from esign.workflow.blobs import BlobStore
 from esign.workflow.requests import StampRequestSpec, stamp_directly
 from esign.workflow.verification import verify_document
 from tests.pdfgen import decision_pdf

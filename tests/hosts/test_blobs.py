@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from esign.errors import NotFoundError
-from esign.workflow.blobs import BlobStore
+from esign.hosts import BlobStore
 
 
 def test_put_is_content_addressed_and_idempotent(tmp_path):
@@ -76,7 +76,7 @@ def test_temporary_files_a_crash_left_are_purged_but_not_those_being_written(tmp
 _WRITER = """
 import sys, time
 from pathlib import Path
-from esign.workflow.blobs import BlobStore
+from esign.hosts import BlobStore
 with BlobStore(Path(sys.argv[1])).pending() as out:
     out.file.write(b"%PDF-1.7 being signed")
     out.file.flush()
