@@ -12,7 +12,7 @@ import typer
 from esign.addresses import serve_warnings
 from esign.cli.common import HomeOpt, console, settings_for
 from esign.errors import ConfigError
-from esign.pki.ca import published_base_url
+from esign.pki import published_base_url
 
 __all__ = ["register"]
 

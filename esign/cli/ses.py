@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from esign.cli.common import HomeOpt, JsonOpt, console, now, open_deployment, print_json, print_uncut, settings_for
+
+if TYPE_CHECKING:
+    from esign.verify import VerificationReport
 
 __all__ = ["register"]
 
@@ -32,7 +35,7 @@ def _bj(value: dt.datetime | None) -> str:
 
 def _read_certs(paths: list[Path], what: str) -> list[bytes]:
     from esign.errors import InputError
-    from esign.ses.chain import load_sm2_certificates
+    from esign.ses import load_sm2_certificates
 
     out: list[bytes] = []
     for path in paths:
@@ -78,8 +81,7 @@ def verify(
 ) -> None:
     """验证国标电子印章数据或电子签章数据 / verify GB/T 38540 seal data, or a signature (SES_Signature)
     with --data (exit 0 only when it passes)."""
-    from esign.ses.chain import crl_lookup
-    from esign.ses.verify import SesTrust, verify_seal
+    from esign.ses import SesTrust, crl_lookup, verify_seal
 
     when = now() if at is None else (at if at.tzinfo else at.replace(tzinfo=_BEIJING)).astimezone(dt.UTC)
     crls = [p.read_bytes() for p in crl or []]
@@ -93,7 +95,7 @@ def verify(
     ses_trust = SesTrust.of(roots, middle, crl_lookup(crls) if crls else None)
     content = file.read_bytes()
     if _is_signature(content):
-        from esign.ses.signature import verify_signature
+        from esign.ses import verify_signature
 
         protected = None if data is None else data.read_bytes()
         report = verify_signature(content, ses_trust, at=when, data=protected)
@@ -108,8 +110,7 @@ def verify(
 
 def _is_signature(content: bytes) -> bool:
     """Whether ``content`` reads as an SES_Signature (its first element is a TBS_Sign, not a SES_SealInfo)."""
-    from esign.ses.seal import SesFormatError
-    from esign.ses.signature import parse_signature
+    from esign.ses import SesFormatError, parse_signature
 
     try:
         parse_signature(content)
@@ -120,32 +121,25 @@ def _is_signature(content: bytes) -> bool:
 
 def _home_trust(home: Path | None, when: dt.datetime) -> tuple[list[bytes], list[bytes], list[bytes]]:
     """The home's SM2 root and issuing CA, the root's CRL and the issuing CA's current CRL."""
+    from esign.deployment import Deployment
     from esign.errors import ConfigError
-    from esign.pki.sm2_ca import SM2_DIR
+    from esign.pki import county_sm2_trust
 
-    folder = settings_for(home).certs_dir / SM2_DIR
-    if not (folder / "root.crt").exists():
+    if not Deployment(settings_for(home)).has_sm2_pki:
         raise ConfigError(
             "请用 --trust 指定 SM2 根证书（数据目录中没有县级 SM2 证书体系）。",
             "Give the SM2 root certificate with --trust (this home has no SM2 hierarchy).",
             code="no_trust_anchor",
         )
-    roots = _read_certs([folder / "root.crt"], "信任根证书")
-    middle = _read_certs([folder / "issuing.crt"], "中间证书") if (folder / "issuing.crt").exists() else []
-    crls = [(folder / "root.crl").read_bytes()] if (folder / "root.crl").exists() else []
     dep = open_deployment(home)
     try:
-        with dep.transaction() as session:
-            crls.append(dep.sm2_pki.current_crl(session, at=when))
+        trust = county_sm2_trust(dep.sm2_pki, dep.settings.certs_dir, at=when, transaction=dep.transaction)
     finally:
         dep.close()
-    return roots, middle, crls
+    return list(trust.roots), list(trust.intermediates), list(trust.crls)
 
 
-def _print(report: object) -> None:
-    from esign.verify.report import VerificationReport
-
-    assert isinstance(report, VerificationReport)
+def _print(report: VerificationReport) -> None:
     color = _COLOR.get(report.indication.value, "white")
     sub = f" / {report.subindication.value}" if report.subindication else ""
     console.print(f"[bold {color}]{report.indication.value}{sub}[/]")

@@ -6,17 +6,22 @@ changes go through Alembic only (``migrate``), never ``create_all``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["make_engine", "make_session_factory", "migrate", "session_scope"]
+__all__ = ["Transactions", "make_engine", "make_session_factory", "migrate", "session_scope"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
+
+#: Opens one database transaction, committed when its block ends and rolled back on an error: what a use
+#: case takes to own its transaction (:meth:`esign.deployment.Deployment.transaction`, or
+#: ``lambda: session_scope(factory)``). Routes and commands pass it on; they never hold the session.
+Transactions = Callable[[], AbstractContextManager[Session]]
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

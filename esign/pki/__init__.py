@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from esign.pki import store
 from esign.pki._util import serial_hex
-from esign.pki.ca import CERT_FILES, KEY_IDS, CountyPKI
+from esign.pki.ca import CERT_FILES, KEY_IDS, CountyPKI, published_base_url
 from esign.pki.certio import (
     certificate_der,
     certificate_pem,
@@ -26,15 +26,28 @@ from esign.pki.status import CertKind, CertState, CertStatus, RevocationReason
 from esign.pki.tsa import NextSerialAndTime, TimeStampAuthority, TimeStampResp
 
 if TYPE_CHECKING:
+    from esign.pki.sm2_ca import SM2_DIR, Sm2CountyPKI, Sm2OcspResponder, Sm2Trust, county_sm2_trust
+    from esign.pki.sm2_tsa import Sm2TimeStampAuthority
     from esign.pki.timestamper import InProcessTimeStamper
+
+#: Names imported on first use: pyHanko only by whoever time-stamps in process, the SM2 hierarchy (and
+#: its C extension) only by whoever uses it, not by every user of the tables.
+_LAZY = {
+    "InProcessTimeStamper": "esign.pki.timestamper",
+    "SM2_DIR": "esign.pki.sm2_ca",
+    "Sm2CountyPKI": "esign.pki.sm2_ca",
+    "Sm2OcspResponder": "esign.pki.sm2_ca",
+    "Sm2TimeStampAuthority": "esign.pki.sm2_tsa",
+    "Sm2Trust": "esign.pki.sm2_ca",
+    "county_sm2_trust": "esign.pki.sm2_ca",
+}
 
 
 def __getattr__(name: str) -> Any:
-    # pyHanko is imported only by whoever time-stamps in process, not by every user of the tables.
-    if name == "InProcessTimeStamper":
-        from esign.pki.timestamper import InProcessTimeStamper
+    if name in _LAZY:
+        import importlib
 
-        return InProcessTimeStamper
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -44,6 +57,7 @@ __all__ = [
     "DOCUMENT_SIGNING",
     "KEY_IDS",
     "SEAL_POLICY",
+    "SM2_DIR",
     "TSA_POLICY",
     "CertKind",
     "CertState",
@@ -61,6 +75,10 @@ __all__ = [
     "PublicKey",
     "RevocationReason",
     "SealSubject",
+    "Sm2CountyPKI",
+    "Sm2OcspResponder",
+    "Sm2TimeStampAuthority",
+    "Sm2Trust",
     "StatusLookup",
     "TimeStampAuthority",
     "TimeStampResp",
@@ -68,11 +86,13 @@ __all__ = [
     "build_crl",
     "certificate_der",
     "certificate_pem",
+    "county_sm2_trust",
     "current_crl",
     "generate_private_key",
     "load_certificate",
     "load_certificate_file",
     "publish_crl",
+    "published_base_url",
     "random_serial",
     "serial_hex",
     "signature_hash",

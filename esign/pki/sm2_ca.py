@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,7 +45,9 @@ __all__ = [
     "SM2_KEY_IDS",
     "Sm2CountyPKI",
     "Sm2OcspResponder",
+    "Sm2Trust",
     "certificate_pem",
+    "county_sm2_trust",
     "to_x509",
 ]
 
@@ -292,3 +296,35 @@ class Sm2OcspResponder:
             at=at,
             validity=self._validity,
         )
+
+
+@dataclass(frozen=True)
+class Sm2Trust:
+    """What a relying party on this home trusts for GB/T 38540 seals and signatures, all DER."""
+
+    roots: tuple[bytes, ...]
+    """The county's SM2 root (the trust anchor)."""
+    intermediates: tuple[bytes, ...]
+    """The SM2 issuing CA."""
+    crls: tuple[bytes, ...]
+    """The root's CRL over the issuing CA (when the home has it) and, when asked, the issuing CA's current CRL."""
+
+
+def county_sm2_trust(
+    pki: Sm2CountyPKI,
+    certs_dir: str | os.PathLike[str],
+    *,
+    at: dt.datetime,
+    transaction: Callable[[], AbstractContextManager[Session]] | None = None,
+) -> Sm2Trust:
+    """The SM2 hierarchy of a home as trust material: its root, its issuing CA, the root's CRL and, given
+    ``transaction``, the issuing CA's current CRL (made and stored in that one transaction when due, as
+    ``/pki/sm2/crl`` does). Without ``transaction`` nothing is read from or written to the database."""
+    crls: list[bytes] = []
+    root_crl = Path(certs_dir) / SM2_DIR / "root.crl"
+    if root_crl.exists():
+        crls.append(root_crl.read_bytes())
+    if transaction is not None:
+        with transaction() as session:
+            crls.append(pki.current_crl(session, at=at))
+    return Sm2Trust(roots=(pki.root.der,), intermediates=(pki.issuing.der,), crls=tuple(crls))

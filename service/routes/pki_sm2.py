@@ -13,9 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from esign.deployment import Deployment
 from esign.errors import NotFoundError
-from esign.pki import store
-from esign.pki.sm2_ca import SM2_DIR, Sm2OcspResponder
-from esign.pki.sm2_tsa import Sm2TimeStampAuthority
+from esign.pki import SM2_DIR, Sm2OcspResponder, Sm2TimeStampAuthority, store
 from service.clock import now
 from service.deps import Dep
 from service.routes.pki import (

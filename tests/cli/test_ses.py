@@ -94,3 +94,13 @@ def test_a_signature_with_its_data(files: Path) -> None:
     )
     data = json.loads(got.stdout)
     assert data["subindication"] == "HASH_FAILURE" and data["signatures"][0]["intact"] is False
+
+
+def test_a_county_seal_passes_against_the_home_trust(tmp_path: Path) -> None:
+    """Without --trust the home's SM2 root, issuing CA and CRLs (the current one from the database) are used."""
+    assert _esign("demo", "--home", "home", cwd=tmp_path).returncode == 0
+    exported = _esign("seal", "ses", "蒲城镇", "-o", "seal.esl", "--home", "home", cwd=tmp_path)
+    assert exported.returncode == 0, exported.stdout + exported.stderr
+    got = _esign("ses", "verify", "seal.esl", "--home", "home", "--json", cwd=tmp_path)
+    assert got.returncode == 0, got.stdout + got.stderr
+    assert json.loads(got.stdout)["indication"] == "TOTAL_PASSED"

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from esign.db import make_session_factory, session_scope
 from esign.errors import ConfigError, ConflictError
 from esign.pki.keystore.sm2 import FileSm2KeyStore, Sm2KeyStore
-from esign.pki.sm2_ca import SM2_DIR, Sm2CountyPKI, certificate_pem
+from esign.pki.sm2_ca import SM2_DIR, Sm2CountyPKI, certificate_pem, county_sm2_trust
 from esign.pki.sm2_certs import sm2_crl
 from esign.pki.status import CertKind, CertState, CertStatus, RevocationReason
 from tests.pki.conftest import BASE_URL, COUNTY, PASSPHRASE, SEAL_SUBJECT, PkiFiles, Run, now
@@ -149,3 +150,16 @@ def test_openssl_reads_an_sm2_crl_and_accepts_its_signature(sm2, openssl: Run, t
     assert not pkeyutl_verify(openssl, root_key, tbs, signature, tmp_path)
     root_crl = openssl("crl", "-inform", "DER", "-in", certs / "root.crl", "-noout", "-text")
     assert root_crl.returncode == 0 and "No Revoked Certificates" in root_crl.stdout
+
+
+def test_the_home_trust_is_its_root_issuing_ca_and_their_crls(sm2, engine) -> None:  # type: ignore[no-untyped-def]
+    pki, _, certs = sm2
+    offline = county_sm2_trust(pki, certs.parent, at=now())
+    root_crl = (certs / "root.crl").read_bytes()
+    assert offline.roots == (pki.root.der,) and offline.intermediates == (pki.issuing.der,)
+    assert offline.crls == (root_crl,)  # no transaction: nothing asked of the database
+    factory = make_session_factory(engine)
+    online = county_sm2_trust(pki, certs.parent, at=now(), transaction=lambda: session_scope(factory))
+    assert online.crls[0] == root_crl and len(online.crls) == 2
+    again = county_sm2_trust(pki, certs.parent, at=now(), transaction=lambda: session_scope(factory))
+    assert again.crls[1] == online.crls[1]  # the stored CRL is served again, not a new number
