@@ -21,7 +21,6 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import BinaryIO
 
 from asn1crypto import crl as asn1_crl
@@ -51,9 +50,9 @@ from esign.errors import EsignError, InputError
 from esign.pki.keys import PrivateKey
 from esign.stamp.inputs import MAX_TREE_DEPTH
 from esign.stamp.xmp import XmpRepair, repair_metadata
+from esign.verify import PadesLevel
 
 __all__ = [
-    "PadesLevel",
     "PageArt",
     "SealCredentials",
     "SignatureSpec",
@@ -67,25 +66,6 @@ __all__ = [
 #: fixed reservation spares pyHanko a trial signature (and a trial timestamp) per document.
 SIGNATURE_BYTES_RESERVED = 24 * 1024
 TIMESTAMP_BYTES_RESERVED = 12 * 1024
-
-
-class PadesLevel(StrEnum):
-    """PAdES baseline levels (ETSI EN 319 142-1)."""
-
-    B_B = "B-B"
-    B_T = "B-T"
-    B_LT = "B-LT"
-    B_LTA = "B-LTA"
-
-    @property
-    def timestamped(self) -> bool:
-        """Whether the signature carries a signature timestamp."""
-        return self is not PadesLevel.B_B
-
-    @property
-    def long_term(self) -> bool:
-        """Whether validation data is embedded."""
-        return self in (PadesLevel.B_LT, PadesLevel.B_LTA)
 
 
 @dataclass(frozen=True, eq=False)

@@ -126,12 +126,23 @@ def indication_of(sub: SubIndication | None) -> Indication:
 
 
 class PadesLevel(enum.StrEnum):
-    """PAdES baseline level found in the document for a signature (ETSI EN 319 142-1)."""
+    """PAdES baseline level (ETSI EN 319 142-1): the one a signature is made at (:mod:`esign.stamp`) or found
+    at (the report)."""
 
     B_B = "B-B"
     B_T = "B-T"
     B_LT = "B-LT"
     B_LTA = "B-LTA"
+
+    @property
+    def timestamped(self) -> bool:
+        """Whether the signature carries a signature timestamp."""
+        return self is not PadesLevel.B_B
+
+    @property
+    def long_term(self) -> bool:
+        """Whether validation data is embedded."""
+        return self in (PadesLevel.B_LT, PadesLevel.B_LTA)
 
 
 class ChangeCategory(enum.StrEnum):

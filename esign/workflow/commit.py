@@ -35,7 +35,8 @@ from esign.registry.models import Seal
 from esign.registry.townships import organisation_name
 from esign.stamp.inputs import describe, open_reader
 from esign.stamp.plan import default_keywords, placement_from_dict, plan_stamp
-from esign.stamp.signing import PadesLevel, SignatureSpec, sign_pdf
+from esign.stamp.signing import SignatureSpec, sign_pdf
+from esign.verify import PadesLevel
 from esign.workflow.engine import StampEngine
 from esign.workflow.models import StampRequestRow
 from esign.workflow.ofd_job import is_ofd, sign_ofd

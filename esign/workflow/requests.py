@@ -39,8 +39,8 @@ from esign.registry.townships import organisation_name
 from esign.stamp.inputs import PdfInfo, inspect_pdf, require_stampable
 from esign.stamp.placement import Placement, check_budget, resolve
 from esign.stamp.plan import default_keywords, placement_from_dict, plan_stamp
-from esign.stamp.signing import PadesLevel
 from esign.text import REASON_LIMIT, TITLE_LIMIT, as_id, bad_character
+from esign.verify import PadesLevel
 from esign.workflow.commit import (
     PENDING,
     REJECTED,

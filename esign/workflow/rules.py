@@ -23,8 +23,8 @@ from esign.registry import (
     refusal_recorded,
 )
 from esign.registry.models import Seal
-from esign.stamp.signing import PadesLevel
 from esign.text import clean_text
+from esign.verify import PadesLevel
 
 __all__ = [
     "Decidable",
