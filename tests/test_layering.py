@@ -49,7 +49,6 @@ EDGE_LAYER = 9
 #: Today's violations, each removed as the face or the move lands (#15). The list only shrinks.
 KNOWN: set[str] = {
     "face esign/cli/catalog.py esign.registry.catalog",
-    "face esign/cli/feed.py esign.db",
     "face esign/cli/ledger.py esign.db",
     "face esign/cli/ledger.py esign.ledger.audit",
     "face esign/cli/ledger.py esign.ledger.cosigning",
@@ -91,7 +90,6 @@ KNOWN: set[str] = {
     "face service/routes/api_stamp.py esign.workflow.engine",
     "face service/routes/api_stamp.py esign.workflow.models",
     "face service/routes/api_stamp.py esign.workflow.requests",
-    "face service/routes/feed.py esign.feed.events",
     "face service/routes/oversight_api.py esign.ledger.export",
     "face service/routes/oversight_api.py esign.oversight.rules",
     "face service/routes/oversight_common.py esign.ledger.export",

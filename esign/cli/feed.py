@@ -55,23 +55,21 @@ def subscribe(
     as_json: JsonOpt = False,
 ) -> None:
     """订阅用印事件 / subscribe a county department (the webhook secret is printed once)."""
-    from esign.db import session_scope
     from esign.feed import box_for
     from esign.feed import subscribe as do_subscribe
 
     dep = open_deployment(home)
-    with session_scope(dep.sessions) as session:
-        info, secret = do_subscribe(
-            session,
-            box_for(dep.settings),
-            department=department,
-            url=url,
-            items=_numbers(items),
-            catalog=catalog,
-            actor=_actor(by),
-            at=now(),
-            unsafe_allow_http=unsafe_allow_http,
-        )
+    info, secret = do_subscribe(
+        dep.transaction,
+        box_for(dep.settings),
+        department=department,
+        url=url,
+        items=_numbers(items),
+        catalog=catalog,
+        actor=_actor(by),
+        at=now(),
+        unsafe_allow_http=unsafe_allow_http,
+    )
     if as_json:
         print_json({**asdict(info), "secret": secret})
         return
@@ -86,12 +84,9 @@ def subscribe(
 @app.command("list")
 def list_(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """订阅列表 / subscriptions with their delivery counts."""
-    from esign.db import session_scope
     from esign.feed import list_subscriptions
 
-    dep = open_deployment(home)
-    with session_scope(dep.sessions) as session:
-        subs = list_subscriptions(session)
+    subs = list_subscriptions(open_deployment(home).transaction)
     if as_json:
         print_json([asdict(s) for s in subs])
         return
@@ -159,12 +154,9 @@ def events(
     as_json: JsonOpt = False,
 ) -> None:
     """用印事件 / the events after a cursor (all departments)."""
-    from esign.db import session_scope
     from esign.feed import FeedScope, read_feed
 
-    dep = open_deployment(home)
-    with session_scope(dep.sessions) as session:
-        page = read_feed(session, FeedScope(item_ids=None), after=after, limit=limit)
+    page = read_feed(open_deployment(home).transaction, FeedScope(item_ids=None), after=after, limit=limit)
     if as_json:
         print_json({"events": [e.to_dict() for e in page.events], "next_cursor": page.next_cursor})
         return
@@ -185,12 +177,10 @@ def log(
     as_json: JsonOpt = False,
 ) -> None:
     """某订阅的推送记录 / a subscription's delivery log, newest first."""
-    from esign.db import session_scope
     from esign.feed import delivery_log
 
     dep = open_deployment(home)
-    with session_scope(dep.sessions) as session:
-        rows = delivery_log(session, subscription, limit=limit)
+    rows = delivery_log(dep.transaction, subscription, limit=limit)
     if as_json:
         print_json([asdict(r) for r in rows])
         return
@@ -205,12 +195,9 @@ def unsubscribe(
     subscription: Annotated[int, typer.Argument(help="订阅 id")], by: ByOpt = None, home: HomeOpt = None
 ) -> None:
     """停止订阅 / stop a subscription."""
-    from esign.db import session_scope
     from esign.feed import deactivate_subscription
 
-    dep = open_deployment(home)
-    with session_scope(dep.sessions) as session:
-        deactivate_subscription(session, subscription, actor=_actor(by), at=now())
+    deactivate_subscription(open_deployment(home).transaction, subscription, actor=_actor(by), at=now())
     console.print(f"[green]已停止[/] subscription {subscription}")
 
 
@@ -219,12 +206,10 @@ def rotate(
     subscription: Annotated[int, typer.Argument(help="订阅 id")], by: ByOpt = None, home: HomeOpt = None
 ) -> None:
     """更换推送密钥（只显示一次）/ replace a webhook secret (printed once)."""
-    from esign.db import session_scope
     from esign.feed import box_for, rotate_secret
 
     dep = open_deployment(home)
-    with session_scope(dep.sessions) as session:
-        secret = rotate_secret(session, box_for(dep.settings), subscription, actor=_actor(by), at=now())
+    secret = rotate_secret(dep.transaction, box_for(dep.settings), subscription, actor=_actor(by), at=now())
     typer.echo(secret)
 
 

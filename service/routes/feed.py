@@ -7,30 +7,28 @@ creates a subscription, and never again.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from esign.errors import ForbiddenError
 from esign.feed import (
+    MAX_PAGE,
     SubscriptionInfo,
     box_for,
     deactivate_subscription,
     delivery_log,
-    feed_scope,
     find_event,
     list_subscriptions,
     read_feed,
     subscribe,
 )
-from esign.feed.events import MAX_PAGE
-from esign.registry import Permission, Role, authorize
+from esign.registry import Actor, Permission, Role, authorize
 from esign.text import MAX_ID, as_id
 from service.auth import CurrentActor
-from service.deps import DbSession, Dep
+from service.clock import now
+from service.deps import Dep
 
 __all__ = ["router"]
 
@@ -53,54 +51,57 @@ def _sub_out(info: SubscriptionInfo) -> dict[str, Any]:
     return out
 
 
+def _department(actor: Actor) -> str | None:
+    """The department a department viewer speaks for; None for everyone else (who sees every department)."""
+    return actor.department if actor.role is Role.DEPARTMENT else None
+
+
 @router.get("", summary="用印事件拉取（游标）/ the pull feed after a cursor")
 def pull(
     actor: CurrentActor,
-    session: DbSession,
+    dep: Dep,
     after: Annotated[int, Query(ge=0, le=MAX_ID, description="上次返回的 next_cursor")] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
 ) -> dict[str, Any]:
-    scope = feed_scope(session, actor)
-    page = read_feed(session, scope, after=after, limit=limit)
+    page = read_feed(dep.transaction, actor, after=after, limit=limit)
     return {
-        "department": scope.department or None,
+        "department": _department(actor) or None,
         "events": [e.to_dict() for e in page.events],
         "next_cursor": page.next_cursor,
     }
 
 
 @router.get("/entries/{entry_id}", summary="某登记条目的用印事件 / the event of one register entry")
-def entry_event(entry_id: str, actor: CurrentActor, session: DbSession) -> dict[str, Any]:
-    return find_event(session, feed_scope(session, actor), entry_id).to_dict()
+def entry_event(entry_id: str, actor: CurrentActor, dep: Dep) -> dict[str, Any]:
+    return find_event(dep.transaction, actor, entry_id).to_dict()
 
 
 @router.get("/subscriptions", summary="订阅列表 / subscriptions (a department sees its own)")
-def subscriptions(actor: CurrentActor, session: DbSession) -> list[dict[str, Any]]:
+def subscriptions(actor: CurrentActor, dep: Dep) -> list[dict[str, Any]]:
     authorize(actor, Permission.FEED_READ)
-    department = actor.department if actor.role is Role.DEPARTMENT else None
-    return [_sub_out(s) for s in list_subscriptions(session, department=department)]
+    return [_sub_out(s) for s in list_subscriptions(dep.transaction, department=_department(actor))]
 
 
 @router.post("/subscriptions", status_code=201, summary="新建订阅（返回一次密钥）/ subscribe a department")
-def create_subscription(body: SubscriptionIn, actor: CurrentActor, session: DbSession, dep: Dep) -> dict[str, Any]:
+def create_subscription(body: SubscriptionIn, actor: CurrentActor, dep: Dep) -> dict[str, Any]:
     authorize(actor, Permission.FEED_MANAGE)
     info, secret = subscribe(
-        session,
+        dep.transaction,
         box_for(dep.settings),
         department=body.department,
         url=body.url,
         items=body.items,
         catalog=body.catalog,
         actor=actor.name,
-        at=dt.datetime.now(dt.UTC),
+        at=now(),
     )
     return {**_sub_out(info), "secret": secret}
 
 
 @router.post("/subscriptions/{subscription_id}/deactivate", summary="停止订阅 / stop a subscription")
-def stop_subscription(subscription_id: int, actor: CurrentActor, session: DbSession) -> dict[str, Any]:
+def stop_subscription(subscription_id: int, actor: CurrentActor, dep: Dep) -> dict[str, Any]:
     authorize(actor, Permission.FEED_MANAGE)
-    deactivate_subscription(session, subscription_id, actor=actor.name, at=dt.datetime.now(dt.UTC))
+    deactivate_subscription(dep.transaction, subscription_id, actor=actor.name, at=now())
     return {"id": subscription_id, "active": False}
 
 
@@ -108,14 +109,11 @@ def stop_subscription(subscription_id: int, actor: CurrentActor, session: DbSess
 def deliveries(
     subscription_id: int,
     actor: CurrentActor,
-    session: DbSession,
+    dep: Dep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
     authorize(actor, Permission.FEED_READ)
     if as_id(subscription_id) is None:  # no row has it; the database is not asked
         return []
-    if actor.role is Role.DEPARTMENT and subscription_id not in {
-        s.id for s in list_subscriptions(session, department=actor.department)
-    }:
-        raise ForbiddenError("这不是本部门的订阅。", "Not your department's subscription.", code="wrong_department")
-    return [{**asdict(a), "at": a.at.isoformat()} for a in delivery_log(session, subscription_id, limit=limit)]
+    rows = delivery_log(dep.transaction, subscription_id, limit=limit, department=_department(actor))
+    return [{**asdict(a), "at": a.at.isoformat()} for a in rows]

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import threading
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -36,6 +37,10 @@ class SmallCounty:
     township_id: int
     seal_id: int
     box: SecretBox
+
+    def transaction(self) -> AbstractContextManager[Session]:
+        """One transaction, as ``Deployment.transaction`` opens it: what the feed's use cases take."""
+        return session_scope(self.sessions)
 
     def stamp(self, item: int, *, at: dt.datetime = T0, title: str = "受理通知书") -> FeedEvent:
         """Append a register entry and its feed event in one transaction, as the workflow does."""

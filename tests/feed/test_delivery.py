@@ -6,9 +6,11 @@ import datetime as dt
 import threading
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from esign.db import session_scope
+from esign.errors import ForbiddenError, NotFoundError
 from esign.feed import RetryPolicy, deliver_due, delivery_log, list_subscriptions, subscribe
 from esign.feed.models import FeedDeliveryRow, FeedSubscriptionRow
 
@@ -18,8 +20,9 @@ FAST = RetryPolicy(base_delay=dt.timedelta(seconds=2), jitter=0.0, max_attempts=
 
 
 def _subscribe(county, receiver, **kw):
-    with session_scope(county.sessions) as s:
-        info, secret = subscribe(s, county.box, department="蒲县民政局", url=receiver.url, actor="a", at=T0, **kw)
+    info, secret = subscribe(
+        county.transaction, county.box, department="蒲县民政局", url=receiver.url, actor="a", at=T0, **kw
+    )
     receiver.secret = secret
     return info
 
@@ -64,9 +67,8 @@ def test_a_receiver_that_fails_twice_gets_each_event_exactly_once(county, receiv
     assert receiver.accepted[event.id]["data"]["entry_id"] == event.data["entry_id"]
     headers = receiver.posts[-1]["headers"]
     assert headers["esign-event-id"] == str(event.id) and headers["esign-delivery-attempt"] == "3"
-    with session_scope(county.sessions) as s:
-        log = delivery_log(s, sub.id)
-        info = list_subscriptions(s)[0]
+    log = delivery_log(county.transaction, sub.id)
+    info = list_subscriptions(county.transaction)[0]
     assert [(a.attempt, a.status_code, a.ok) for a in log] == [(3, 204, True), (2, 500, False), (1, 500, False)]
     assert (info.delivered, info.pending, info.failed) == (1, 0, 0)
 
@@ -96,8 +98,7 @@ def test_an_unreachable_url_is_retried_with_the_error_logged(county, receiver):
     with httpx.Client() as client:
         report = deliver_due(county.sessions, at=now(), client=client, box=county.box, policy=FAST)
     assert report.retrying == 1
-    with session_scope(county.sessions) as s:
-        (attempt,) = delivery_log(s, sub.id)
+    (attempt,) = delivery_log(county.transaction, sub.id)
     assert attempt.status_code is None and "ConnectError" in attempt.error
 
 
@@ -125,3 +126,14 @@ def test_concurrent_workers_never_send_one_delivery_twice(county, receiver):
     assert not errors
     sent = [int(p["headers"]["esign-event-id"]) for p in receiver.posts]
     assert sorted(sent) == sorted(owed) and len(sent) == len(set(sent))
+
+
+def test_a_department_reads_only_its_own_delivery_log(county, receiver):
+    sub = _subscribe(county, receiver)
+    assert delivery_log(county.transaction, sub.id, department="蒲县民政局") == []
+    for other, missing in (("蒲县人社局", sub.id), ("蒲县民政局", sub.id + 100)):
+        with pytest.raises(ForbiddenError) as exc:  # another's, or none at all: the same refusal
+            delivery_log(county.transaction, missing, department=other)
+        assert exc.value.code == "wrong_department"
+    with pytest.raises(NotFoundError):
+        delivery_log(county.transaction, sub.id + 100)

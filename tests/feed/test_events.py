@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from esign.db import session_scope
 from esign.errors import ForbiddenError, StateError
-from esign.feed import FeedScope, feed_scope, find_event, read_feed, record_stamp_event, subscribe
+from esign.feed import FeedScope, find_event, read_feed, record_stamp_event, subscribe
 from esign.feed.models import FeedDeliveryRow, FeedEventRow
 from esign.ledger import append
 from esign.ledger.models import LedgerEntryRow
@@ -21,8 +21,7 @@ ALL = FeedScope(item_ids=None)
 def _page_through(county, scope, *, limit, after=0):
     seen, cursor = [], after
     while True:
-        with session_scope(county.sessions) as s:
-            page = read_feed(s, scope, after=cursor, limit=limit)
+        page = read_feed(county.transaction, scope, after=cursor, limit=limit)
         seen.extend(e.id for e in page.events)
         assert page.next_cursor >= cursor
         if not page.events:
@@ -64,8 +63,7 @@ def test_cursor_pages_have_no_gaps_or_duplicates_and_late_events_come_after(coun
     seen, cursor = _page_through(county, ALL, limit=5)
     assert seen == list(range(1, 13)) and cursor == 12
     # Paging again from the middle while new events arrive.
-    with session_scope(county.sessions) as s:
-        first = read_feed(s, ALL, after=4, limit=3)
+    first = read_feed(county.transaction, ALL, after=4, limit=3)
     assert [e.id for e in first.events] == [5, 6, 7]
     county.stamp(2)
     county.stamp(1)
@@ -77,30 +75,32 @@ def test_a_department_sees_only_its_items_and_its_cursor_skips_the_rest(county):
     for n in [1, 2, 3, 1, 2, 1]:
         county.stamp(n)
     civil = Actor(person_id=1, name="县民政局查看人", role=Role.DEPARTMENT, department="蒲县民政局")
+    page = read_feed(county.transaction, civil, after=0, limit=2)
+    assert [e.id for e in page.events] == [1, 4] and page.next_cursor == 4
+    last = read_feed(county.transaction, civil, after=page.next_cursor, limit=2)
+    assert [e.id for e in last.events] == [6] and last.next_cursor == 6
+    assert read_feed(county.transaction, civil, after=6).next_cursor == 6
     with session_scope(county.sessions) as s:
-        scope = feed_scope(s, civil)
-        page = read_feed(s, scope, after=0, limit=2)
-        assert [e.id for e in page.events] == [1, 4] and page.next_cursor == 4
-        last = read_feed(s, scope, after=page.next_cursor, limit=2)
-        assert [e.id for e in last.events] == [6] and last.next_cursor == 6
-        assert read_feed(s, scope, after=6).next_cursor == 6
         other = s.scalar(select(FeedEventRow.entry_id).where(FeedEventRow.id == 2))
-        with pytest.raises(ForbiddenError) as exc:
-            find_event(s, scope, other)
-        assert exc.value.code == "wrong_department"
-        # Listing item 3 explicitly in a subscription of the department extends what it sees.
-        subscribe(s, county.box, department="蒲县民政局", items=[3], actor="admin", at=T0)
-    with session_scope(county.sessions) as s:
-        assert [e.id for e in read_feed(s, feed_scope(s, civil)).events] == [1, 3, 4, 6]
-        clerk = Actor(person_id=2, name="窗口", role=Role.CLERK, township_id=county.township_id)
-        with pytest.raises(ForbiddenError):
-            feed_scope(s, clerk)
-        assert len(read_feed(s, feed_scope(s, Actor(3, "管理员", Role.REFORM_ADMIN))).events) == 6
+        mine = s.scalar(select(FeedEventRow.entry_id).where(FeedEventRow.id == 4))
+    assert other is not None and mine is not None
+    with pytest.raises(ForbiddenError) as exc:
+        find_event(county.transaction, civil, other)
+    assert exc.value.code == "wrong_department"
+    assert find_event(county.transaction, civil, mine).id == 4
+    # Listing item 3 explicitly in a subscription of the department extends what it sees.
+    subscribe(county.transaction, county.box, department="蒲县民政局", items=[3], actor="admin", at=T0)
+    assert [e.id for e in read_feed(county.transaction, civil).events] == [1, 3, 4, 6]
+    clerk = Actor(person_id=2, name="窗口", role=Role.CLERK, township_id=county.township_id)
+    with pytest.raises(ForbiddenError):
+        read_feed(county.transaction, clerk)
+    with pytest.raises(ForbiddenError):
+        find_event(county.transaction, clerk, mine)
+    assert len(read_feed(county.transaction, Actor(3, "管理员", Role.REFORM_ADMIN)).events) == 6
 
 
 def test_a_stamp_that_rolls_back_leaves_no_event_and_no_delivery(county, receiver):
-    with session_scope(county.sessions) as s:
-        subscribe(s, county.box, department="蒲县民政局", url=receiver.url, actor="admin", at=T0)
+    subscribe(county.transaction, county.box, department="蒲县民政局", url=receiver.url, actor="admin", at=T0)
     county.stamp(1)
     with pytest.raises(RuntimeError), session_scope(county.sessions) as s:
         entry = make_entry(s, county.township_id, county.seal_id, 1, at=T0, title="回滚")
@@ -123,10 +123,10 @@ def test_an_event_needs_its_register_entry_in_the_same_transaction(county):
 
 
 def test_subscriptions_fan_out_by_department_or_listed_items(county, receiver):
-    with session_scope(county.sessions) as s:
-        by_dept, secret = subscribe(s, county.box, department="蒲县民政局", url=receiver.url, actor="a", at=T0)
-        listed, _ = subscribe(s, county.box, department="蒲县人社局", url=receiver.url, items=[2, 3], actor="a", at=T0)
-        pull, none = subscribe(s, county.box, department="蒲县人社局", actor="a", at=T0)
+    tx, box = county.transaction, county.box
+    by_dept, secret = subscribe(tx, box, department="蒲县民政局", url=receiver.url, actor="a", at=T0)
+    listed, _ = subscribe(tx, box, department="蒲县人社局", url=receiver.url, items=[2, 3], actor="a", at=T0)
+    pull, none = subscribe(tx, box, department="蒲县人社局", actor="a", at=T0)
     assert secret and secret.startswith("whsec_") and none is None
     assert by_dept.matching_items == 1 and listed.matching_items == 2 and pull.matching_items == 1
     for n in (1, 2, 3):

@@ -193,3 +193,43 @@ def test_cli_deliver_for_cron_and_input_errors(demo, receiver):
     assert bad.exit_code != 0 and bad.exception.code == "webhook_url_not_https"
     bad_items = runner.invoke(cli_app, ["feed", "subscribe", "蒲县人社局", "--items", "9999", "--home", home])
     assert bad_items.exit_code != 0 and bad_items.exception.code == "catalog_item_not_found"
+
+
+def test_subscriptions_over_http_and_the_cli(demo):
+    """The reform office manages subscriptions over HTTP and the CLI; a department sees only its own."""
+    runner = CliRunner()
+    home = str(demo.dep.settings.home)
+    admin = demo.headers("县审批局管理员")
+    with TestClient(create_app(deployment=demo.dep), raise_server_exceptions=False) as client:
+        made = client.post(
+            "/api/v1/feed/subscriptions",
+            json={"department": "蒲县人社局", "url": "https://hooks.example/x"},
+            headers=admin,
+        )
+        assert made.status_code == 201, made.text
+        sub, secret = made.json()["id"], made.json()["secret"]
+        assert secret.startswith("whsec_")
+        listed = client.get("/api/v1/feed/subscriptions", headers=admin).json()
+        assert sub in {s["id"] for s in listed} and secret not in json.dumps(listed)
+        own = client.get("/api/v1/feed/subscriptions", headers=demo.headers(DEPT)).json()
+        assert own and sub not in {s["id"] for s in own}
+        assert {s["department"] for s in own} == {"蒲县民政局"}
+        denied = client.get(f"/api/v1/feed/subscriptions/{sub}/deliveries", headers=demo.headers(DEPT))
+        assert denied.status_code == 403 and denied.json()["error"]["code"] == "wrong_department"
+        assert client.get(f"/api/v1/feed/subscriptions/{sub}/deliveries", headers=admin).json() == []
+        missing = client.get("/api/v1/feed/subscriptions/999999/deliveries", headers=admin)
+        assert missing.status_code == 404 and missing.json()["error"]["code"] == "feed_subscription_not_found"
+    rotated = runner.invoke(cli_app, ["feed", "rotate-secret", str(sub), "--home", home])
+    assert rotated.exit_code == 0, rotated.output
+    assert rotated.stdout.strip().startswith("whsec_") and rotated.stdout.strip() != secret
+    stopped = runner.invoke(cli_app, ["feed", "unsubscribe", str(sub), "--home", home])
+    assert stopped.exit_code == 0, stopped.output
+    shown = {s["id"]: s for s in json.loads(runner.invoke(cli_app, ["feed", "list", "--home", home, "--json"]).stdout)}
+    assert shown[sub]["active"] is False
+    with TestClient(create_app(deployment=demo.dep), raise_server_exceptions=False) as client:
+        pull_only = client.post("/api/v1/feed/subscriptions", json={"department": "蒲县人社局"}, headers=admin).json()
+        assert pull_only["secret"] is None
+        off = client.post(f"/api/v1/feed/subscriptions/{pull_only['id']}/deactivate", headers=admin)
+        assert off.status_code == 200 and off.json() == {"id": pull_only["id"], "active": False}
+    no_secret = runner.invoke(cli_app, ["feed", "rotate-secret", str(pull_only["id"]), "--home", home])
+    assert no_secret.exit_code != 0 and no_secret.exception.field == "subscription"
