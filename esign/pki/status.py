@@ -30,11 +30,15 @@ class CertKind(enum.StrEnum):
 
 
 class CertState(enum.StrEnum):
-    """Revocation state. ``on_hold`` is a suspension (certificateHold) that can be released."""
+    """Revocation state of a certificate. ``on_hold`` is a suspension (certificateHold) that can be released.
+
+    The store records good, revoked or on_hold; ``unknown`` is a verifier's answer when no revocation
+    information covers the certificate (:class:`CertStatus` refuses it)."""
 
     GOOD = "good"
     REVOKED = "revoked"
     ON_HOLD = "on_hold"
+    UNKNOWN = "unknown"
 
 
 class RevocationReason(enum.StrEnum):
@@ -89,6 +93,16 @@ class CertStatus:
     """When it was revoked or put on hold (aware UTC); None when good."""
     reason: RevocationReason | None = None
     """Why; ``certificateHold`` for a hold; None when good."""
+
+    def __post_init__(self) -> None:
+        # OCSP and CRL answers are built from these records: an "unknown" one would be answered as revoked.
+        if self.state is CertState.UNKNOWN:
+            raise InputError(
+                "证书状态记录必须是有效、吊销或挂起。",
+                "A certificate status record is good, revoked or on_hold, never unknown.",
+                code="bad_cert_state",
+                field="state",
+            )
 
     @property
     def is_good(self) -> bool:

@@ -21,7 +21,8 @@ from asn1crypto import x509 as asn1_x509
 
 from esign.pki.sm2 import SM2_WITH_SM3_OID
 from esign.pki.sm2_certs import ASN1_REASONS, Sm2Certificate
-from esign.verify.report import UNKNOWN_REVOCATION, RevocationCheck, RevocationSource, RevocationState
+from esign.pki.status import CertState
+from esign.verify.report import UNKNOWN_REVOCATION, RevocationCheck, RevocationSource
 
 __all__ = ["ChainResult", "RevocationLookup", "crl_lookup", "load_sm2_certificates", "name_text", "validate_chain"]
 
@@ -153,7 +154,7 @@ def validate_chain(
             status = revocation(cert, path[i + 1], revocation_at or at)
             if i == 0:
                 leaf_status = status
-            elif status.state in (RevocationState.REVOKED, RevocationState.ON_HOLD) and (
+            elif status.state in (CertState.REVOKED, CertState.ON_HOLD) and (
                 status.revoked_at is None or status.revoked_at <= at
             ):
                 revoked_issuers.append(cert)
@@ -193,7 +194,7 @@ def crl_lookup(crls: Sequence[bytes]) -> RevocationLookup:
             reason = entry.crl_reason_value.native if entry.crl_reason_value is not None else None
             held = reason == "certificate_hold"
             return RevocationCheck(
-                RevocationState.ON_HOLD if held else RevocationState.REVOKED,
+                CertState.ON_HOLD if held else CertState.REVOKED,
                 RevocationSource.SUPPLIED,
                 "crl",
                 issued,
@@ -201,6 +202,6 @@ def crl_lookup(crls: Sequence[bytes]) -> RevocationLookup:
                 entry["revocation_date"].native,
                 _REASON_NAMES.get(reason, reason) if reason else None,
             )
-        return RevocationCheck(RevocationState.GOOD, RevocationSource.SUPPLIED, "crl", issued, next_update)
+        return RevocationCheck(CertState.GOOD, RevocationSource.SUPPLIED, "crl", issued, next_update)
 
     return lookup

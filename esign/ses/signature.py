@@ -34,6 +34,7 @@ from esign.pki._util import require_utc
 from esign.pki.sm2 import SM2_WITH_SM3_OID, Sm2KeyError, Sm2Signing, sm3
 from esign.pki.sm2_certs import Sm2Certificate
 from esign.pki.sm2_tsp import read_sm2_timestamp
+from esign.pki.status import CertState
 from esign.ses.asn1 import SES_Seal, SES_Signature, TBS_Sign
 from esign.ses.chain import name_text, validate_chain
 from esign.ses.findings import finding
@@ -56,7 +57,6 @@ from esign.verify.report import (
     ChangesAfterSigning,
     Coverage,
     Finding,
-    RevocationState,
     SignatureReport,
     SubIndication,
     TimestampInfo,
@@ -324,7 +324,7 @@ def _timestamp(
         chain = validate_chain(
             ts.tsa, roots=trust.roots, intermediates=trust.intermediates, at=ts.gen_time, revocation=trust.revocation
         )
-        bad = chain.revocation.state in (RevocationState.REVOKED, RevocationState.ON_HOLD) and (
+        bad = chain.revocation.state in (CertState.REVOKED, CertState.ON_HOLD) and (
             chain.revocation.revoked_at is None or chain.revocation.revoked_at <= ts.gen_time
         )
         trusted = chain.trusted and not chain.expired and not chain.not_yet_valid and not bad
@@ -339,7 +339,7 @@ def _timestamp(
 
 
 def _revocation(
-    state: RevocationState,
+    state: CertState,
     revoked_at: dt.datetime | None,
     poe: dt.datetime | None,
     trusted: bool,
@@ -347,11 +347,11 @@ def _revocation(
     reasons: list[Finding],
     warnings: list[Finding],
 ) -> None:
-    if state in (RevocationState.REVOKED, RevocationState.ON_HOLD):
+    if state in (CertState.REVOKED, CertState.ON_HOLD):
         when = revoked_at or dt.datetime.min.replace(tzinfo=dt.UTC)
         if poe is not None and when > poe:
             warnings.append(finding("revoked_after_signing", when=_t(when)))
-        elif state is RevocationState.ON_HOLD:
+        elif state is CertState.ON_HOLD:
             subs.append(SubIndication.TRY_LATER)
             reasons.append(finding("suspended", when=_t(when)))
         elif poe is not None:
@@ -360,6 +360,6 @@ def _revocation(
         else:
             subs.append(SubIndication.REVOKED_NO_POE)
             reasons.append(finding("revoked_no_poe", when=_t(when)))
-    elif state is RevocationState.UNKNOWN and trusted:
+    elif state is CertState.UNKNOWN and trusted:
         subs.append(SubIndication.TRY_LATER)
         reasons.append(finding("no_revocation_info"))

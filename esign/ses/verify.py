@@ -28,6 +28,7 @@ from cryptography import x509
 from esign.errors import InputError
 from esign.pki.sm2 import Sm2PublicKey, signature_from_raw
 from esign.pki.sm2_certs import Sm2Certificate
+from esign.pki.status import CertState
 from esign.ses.chain import ChainResult, RevocationLookup, name_text, validate_chain
 from esign.ses.findings import finding
 from esign.ses.seal import Seal, SesFormatError, parse_seal
@@ -42,7 +43,6 @@ from esign.verify.report import (
     Coverage,
     Finding,
     Indication,
-    RevocationState,
     SealDataInfo,
     SignatureReport,
     SubIndication,
@@ -211,13 +211,13 @@ def check_seal(
         subs.append(SubIndication.NOT_YET_VALID if proven else SubIndication.OUT_OF_BOUNDS_NO_POE)
         reasons.append(finding("maker_not_yet_valid"))
     status = chain.revocation
-    revoked = status.state in (RevocationState.REVOKED, RevocationState.ON_HOLD)
+    revoked = status.state in (CertState.REVOKED, CertState.ON_HOLD)
     if (revoked and not (proven and status.revoked_at is not None and status.revoked_at > time)) or (
         chain.revoked_issuers
     ):
         subs.append(SubIndication.REVOKED if proven else SubIndication.REVOKED_NO_POE)
         reasons.append(finding("maker_revoked", when=_t(status.revoked_at or time)))
-    elif chain.trusted and status.state is RevocationState.UNKNOWN:
+    elif chain.trusted and status.state is CertState.UNKNOWN:
         subs.append(SubIndication.TRY_LATER)
         reasons.append(finding("maker_no_revocation_info"))
     if time > seal.valid_end:

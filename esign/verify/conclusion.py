@@ -25,6 +25,7 @@ import hashlib
 from collections.abc import Sequence
 
 from esign.localtime import local_text
+from esign.pki.status import CertState
 from esign.verify.report import (
     ChangeCategory,
     ConditionState,
@@ -32,7 +33,6 @@ from esign.verify.report import (
     Indication,
     LedgerCheck,
     LegalCondition,
-    RevocationState,
     SignatureReport,
     SubIndication,
     TimestampInfo,
@@ -142,7 +142,7 @@ def _cond1(s: SignatureReport) -> tuple[ConditionState, str, str]:
             "无法确认印章证书属于哪个单位。",
             "the certificate's owner cannot be confirmed",
         )
-    if s.revocation_at_signing.state is RevocationState.GOOD and s.crypto_valid:
+    if s.revocation_at_signing.state is CertState.GOOD and s.crypto_valid:
         uscc = s.signer.organization_identifier or "?"
         return (
             ConditionState.MET,
@@ -160,7 +160,7 @@ def _cond2(s: SignatureReport) -> tuple[ConditionState, str, str]:
             "盖章时印章证书已失效或签名无效。",
             "certificate not in force at signing or invalid signature",
         )
-    if s.revocation_at_signing.state is RevocationState.ON_HOLD or s.revocation_now.state is RevocationState.ON_HOLD:
+    if s.revocation_at_signing.state is CertState.ON_HOLD or s.revocation_now.state is CertState.ON_HOLD:
         if s.trusted_signing_time is None or (
             s.revocation_now.revoked_at is not None and s.trusted_signing_time >= s.revocation_now.revoked_at
         ):
@@ -176,7 +176,7 @@ def _cond2(s: SignatureReport) -> tuple[ConditionState, str, str]:
             "no trusted time-stamp proves when it was signed",
         )
     if s.indication is Indication.TOTAL_PASSED or (
-        s.revocation_at_signing.state is RevocationState.GOOD and s.subindication not in _CHAIN_FAILURES
+        s.revocation_at_signing.state is CertState.GOOD and s.subindication not in _CHAIN_FAILURES
     ):
         when = s.trusted_signing_time.strftime("%Y-%m-%d %H:%M:%S UTC")
         when_zh = f"{local_text(s.trusted_signing_time, seconds=True)}（北京时间）"  # people read Beijing time

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from esign.pki.status import CertState
+
 __all__ = [
     "SUBINDICATION_PRIORITY",
     "CertificateInfo",
@@ -32,7 +34,6 @@ __all__ = [
     "RegistryCheck",
     "RevocationCheck",
     "RevocationSource",
-    "RevocationState",
     "SealDataInfo",
     "SignatureReport",
     "SubIndication",
@@ -154,15 +155,6 @@ class ChangeCategory(enum.StrEnum):
     """Only later signatures, document time-stamps and validation data (DSS) were added."""
     OTHER = "other"
     """Anything else (listed in :attr:`ChangesAfterSigning.other`): the document is not as signed."""
-
-
-class RevocationState(enum.StrEnum):
-    """Status of the seal certificate per the best revocation information found."""
-
-    GOOD = "good"
-    REVOKED = "revoked"
-    ON_HOLD = "on_hold"
-    UNKNOWN = "unknown"
 
 
 class RevocationSource(enum.StrEnum):
@@ -382,8 +374,8 @@ class ChangesAfterSigning:
 class RevocationCheck:
     """The seal certificate's revocation status at one moment, with its source."""
 
-    state: RevocationState
-    """good / revoked / on_hold / unknown."""
+    state: CertState
+    """good / revoked / on_hold / unknown (per the best revocation information found)."""
     source: RevocationSource
     """embedded / supplied / live / none."""
     kind: str | None = None
@@ -410,7 +402,7 @@ class RevocationCheck:
         }
 
 
-UNKNOWN_REVOCATION = RevocationCheck(RevocationState.UNKNOWN, RevocationSource.NONE)
+UNKNOWN_REVOCATION = RevocationCheck(CertState.UNKNOWN, RevocationSource.NONE)
 
 
 @dataclass(frozen=True)

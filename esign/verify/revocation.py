@@ -31,7 +31,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from esign.verify.report import RevocationCheck, RevocationSource, RevocationState, SubIndication
+from esign.pki.status import CertState
+from esign.verify.report import RevocationCheck, RevocationSource, SubIndication
 
 __all__ = ["Evidence", "RevocationDecision", "collect_evidence", "decide"]
 
@@ -51,7 +52,7 @@ class Evidence:
     """thisUpdate."""
     next_update: dt.datetime | None
     """nextUpdate, if given."""
-    state: RevocationState
+    state: CertState
     """good / revoked / on_hold (never unknown)."""
     revoked_at: dt.datetime | None = None
     """Revocation or hold time."""
@@ -123,13 +124,13 @@ def _from_crl(
         entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
         issued, nxt = crl.last_update_utc, crl.next_update_utc
         if entry is None:
-            return Evidence("crl", source, issued, nxt, RevocationState.GOOD)
+            return Evidence("crl", source, issued, nxt, CertState.GOOD)
         reason: x509.ReasonFlags | None = None
         try:
             reason = entry.extensions.get_extension_for_class(x509.CRLReason).value.reason
         except x509.ExtensionNotFound:
             pass
-        state = RevocationState.ON_HOLD if reason is x509.ReasonFlags.certificate_hold else RevocationState.REVOKED
+        state = CertState.ON_HOLD if reason is x509.ReasonFlags.certificate_hold else CertState.REVOKED
         return Evidence("crl", source, issued, nxt, state, entry.revocation_date_utc, _reason_name(reason))
     except (ValueError, TypeError):
         return None
@@ -184,12 +185,10 @@ def _from_ocsp(
                 continue
             issued, nxt = single.this_update_utc, single.next_update_utc
             if single.certificate_status is ocsp.OCSPCertStatus.GOOD:
-                return Evidence("ocsp", source, issued, nxt, RevocationState.GOOD)
+                return Evidence("ocsp", source, issued, nxt, CertState.GOOD)
             if single.certificate_status is ocsp.OCSPCertStatus.REVOKED:
                 reason = single.revocation_reason
-                state = (
-                    RevocationState.ON_HOLD if reason is x509.ReasonFlags.certificate_hold else RevocationState.REVOKED
-                )
+                state = CertState.ON_HOLD if reason is x509.ReasonFlags.certificate_hold else CertState.REVOKED
                 return Evidence("ocsp", source, issued, nxt, state, single.revocation_time_utc, _reason_name(reason))
             return None
     except (ValueError, TypeError, NotImplementedError):
@@ -220,7 +219,7 @@ def collect_evidence(
     for ev in out:
         if ev.issued_at > at + SKEW:
             continue
-        if ev.state is RevocationState.GOOD and ev.issued_at > cert.not_valid_after_utc:
+        if ev.state is CertState.GOOD and ev.issued_at > cert.not_valid_after_utc:
             continue
         ident = (ev.kind, ev.issued_at, ev.state, ev.revoked_at)
         if ident in seen:
@@ -235,30 +234,26 @@ _SOURCE_RANK = {RevocationSource.LIVE: 3, RevocationSource.SUPPLIED: 2, Revocati
 
 def decide(evidence: list[Evidence], *, poe: dt.datetime | None, at: dt.datetime) -> RevocationDecision:
     """Apply the rule of the module docstring."""
-    unknown = RevocationCheck(RevocationState.UNKNOWN, RevocationSource.NONE)
+    unknown = RevocationCheck(CertState.UNKNOWN, RevocationSource.NONE)
     if not evidence:
         return RevocationDecision(SubIndication.TRY_LATER, unknown, unknown)
     latest = max(evidence, key=lambda e: (e.issued_at, _SOURCE_RANK.get(e.source, 0), e.kind == "ocsp"))
-    revoked = [e for e in evidence if e.state is RevocationState.REVOKED and e.revoked_at is not None]
+    revoked = [e for e in evidence if e.state is CertState.REVOKED and e.revoked_at is not None]
     if revoked:
         first = min(revoked, key=lambda e: e.revoked_at or at)
         assert first.revoked_at is not None
         now = first.check()
         if poe is not None and poe < first.revoked_at:
             # Revocation dates are authoritative: before R the certificate was not revoked.
-            at_signing = _covering(evidence, poe) or replace(
-                now, state=RevocationState.GOOD, revoked_at=None, reason=None
-            )
+            at_signing = _covering(evidence, poe) or replace(now, state=CertState.GOOD, revoked_at=None, reason=None)
             return RevocationDecision(None, at_signing, now, revoked_after_signing=True)
         if poe is not None:
             return RevocationDecision(SubIndication.REVOKED, now, now)
         return RevocationDecision(SubIndication.REVOKED_NO_POE, unknown, now)
     now = latest.check()
-    if latest.state is RevocationState.ON_HOLD and latest.revoked_at is not None:
+    if latest.state is CertState.ON_HOLD and latest.revoked_at is not None:
         if poe is not None and poe < latest.revoked_at:
-            at_signing = _covering(evidence, poe) or replace(
-                now, state=RevocationState.GOOD, revoked_at=None, reason=None
-            )
+            at_signing = _covering(evidence, poe) or replace(now, state=CertState.GOOD, revoked_at=None, reason=None)
             return RevocationDecision(None, at_signing, now, held_after_signing=True)
         return RevocationDecision(SubIndication.TRY_LATER, now if poe is not None else unknown, now)
     moment = poe or at
@@ -272,7 +267,7 @@ def _covering(evidence: list[Evidence], moment: dt.datetime) -> RevocationCheck 
     good = [
         e
         for e in evidence
-        if e.state is RevocationState.GOOD
+        if e.state is CertState.GOOD
         and (e.issued_at >= moment - SKEW or (e.next_update is not None and e.issued_at <= moment < e.next_update))
     ]
     if not good:

@@ -22,8 +22,9 @@ from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.policy_decl import NO_REVOCATION, CertRevTrustPolicy
 
+from esign.pki.status import CertState
 from esign.verify.certs import from_asn1, to_asn1
-from esign.verify.report import RevocationSource, RevocationState, TimestampInfo
+from esign.verify.report import RevocationSource, TimestampInfo
 from esign.verify.revocation import collect_evidence
 
 __all__ = ["CheckedToken", "RevocationData", "check_token", "validation_context"]
@@ -144,7 +145,7 @@ def _tsa_revoked(
     if issuer is None:
         return None
     for ev in collect_evidence(tsa, issuer, crls=revocation.crls, ocsps=revocation.ocsps, at=at):
-        if ev.state is not RevocationState.REVOKED or ev.revoked_at is None:
+        if ev.state is not CertState.REVOKED or ev.revoked_at is None:
             continue
         if ev.reason == "keyCompromise" or (gen_time is not None and ev.revoked_at <= gen_time):
             return f"TSA certificate revoked at {ev.revoked_at.isoformat()} ({ev.reason or 'unspecified'})"

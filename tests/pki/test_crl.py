@@ -26,6 +26,13 @@ def _entry(serial: int, state: CertState, reason: RevocationReason | None, at: d
     )
 
 
+def test_status_record_is_never_unknown() -> None:
+    """``unknown`` is a verifier's answer; a record of it would be put in a CRL or OCSP answer as revoked."""
+    with pytest.raises(InputError) as e:
+        _entry(15, CertState.UNKNOWN, None, None)
+    assert e.value.code == "bad_cert_state"
+
+
 def test_build_crl_fields(pki_files: PkiFiles) -> None:
     pki = pki_files.pki
     entries = [

@@ -6,15 +6,16 @@ import datetime as dt
 
 import pytest
 
-from esign.verify.report import RevocationSource, RevocationState, SubIndication
+from esign.pki.status import CertState
+from esign.verify.report import RevocationSource, SubIndication
 from esign.verify.revocation import Evidence, collect_evidence, decide
 from tests.verify.scenarios import LATER, STAMPED, _county
 
 H = dt.timedelta(hours=1)
-GOOD = RevocationState.GOOD
+GOOD = CertState.GOOD
 
 
-def ev(state: RevocationState, issued: dt.datetime, revoked: dt.datetime | None = None) -> Evidence:
+def ev(state: CertState, issued: dt.datetime, revoked: dt.datetime | None = None) -> Evidence:
     return Evidence("crl", RevocationSource.SUPPLIED, issued, issued + 7 * 24 * H, state, revoked)
 
 
@@ -25,16 +26,16 @@ def ev(state: RevocationState, issued: dt.datetime, revoked: dt.datetime | None 
         ([ev(GOOD, STAMPED)], STAMPED, None),
         ([ev(GOOD, STAMPED)], None, None),  # still valid at LATER (nextUpdate a week on)
         ([ev(GOOD, STAMPED - 30 * 24 * H)], None, SubIndication.TRY_LATER),  # stale
-        ([ev(RevocationState.REVOKED, LATER, STAMPED + H)], STAMPED, None),
-        ([ev(RevocationState.REVOKED, LATER, STAMPED - H)], STAMPED, SubIndication.REVOKED),
-        ([ev(RevocationState.REVOKED, LATER, STAMPED + H)], None, SubIndication.REVOKED_NO_POE),
-        ([ev(RevocationState.ON_HOLD, LATER, STAMPED + H)], STAMPED, None),
-        ([ev(RevocationState.ON_HOLD, LATER, STAMPED - H)], STAMPED, SubIndication.TRY_LATER),
-        ([ev(RevocationState.ON_HOLD, LATER, STAMPED + H)], None, SubIndication.TRY_LATER),
+        ([ev(CertState.REVOKED, LATER, STAMPED + H)], STAMPED, None),
+        ([ev(CertState.REVOKED, LATER, STAMPED - H)], STAMPED, SubIndication.REVOKED),
+        ([ev(CertState.REVOKED, LATER, STAMPED + H)], None, SubIndication.REVOKED_NO_POE),
+        ([ev(CertState.ON_HOLD, LATER, STAMPED + H)], STAMPED, None),
+        ([ev(CertState.ON_HOLD, LATER, STAMPED - H)], STAMPED, SubIndication.TRY_LATER),
+        ([ev(CertState.ON_HOLD, LATER, STAMPED + H)], None, SubIndication.TRY_LATER),
         # a hold that was released again is gone (only the latest statement counts for holds)
-        ([ev(RevocationState.ON_HOLD, STAMPED, STAMPED - H), ev(GOOD, LATER)], STAMPED, None),
+        ([ev(CertState.ON_HOLD, STAMPED, STAMPED - H), ev(GOOD, LATER)], STAMPED, None),
         # a permanent revocation is never forgotten, even if a later statement omits it
-        ([ev(RevocationState.REVOKED, STAMPED, STAMPED - H), ev(GOOD, LATER)], STAMPED, SubIndication.REVOKED),
+        ([ev(CertState.REVOKED, STAMPED, STAMPED - H), ev(GOOD, LATER)], STAMPED, SubIndication.REVOKED),
     ],
 )
 def test_decide(evidence: list[Evidence], poe: dt.datetime | None, expected: SubIndication | None) -> None:
@@ -42,8 +43,8 @@ def test_decide(evidence: list[Evidence], poe: dt.datetime | None, expected: Sub
 
 
 def test_revoked_after_signing_reports_good_at_signing() -> None:
-    d = decide([ev(RevocationState.REVOKED, LATER, STAMPED + H)], poe=STAMPED, at=LATER)
-    assert d.revoked_after_signing and d.at_signing.state is GOOD and d.now.state is RevocationState.REVOKED
+    d = decide([ev(CertState.REVOKED, LATER, STAMPED + H)], poe=STAMPED, at=LATER)
+    assert d.revoked_after_signing and d.at_signing.state is GOOD and d.now.state is CertState.REVOKED
 
 
 def test_collect_checks_signatures_and_time() -> None:
@@ -69,7 +70,7 @@ def test_ocsp_hold_and_revocation_read() -> None:
     held, revoked = county.issue_seal(), county.issue_seal()
     county.hold(held, at=STAMPED)
     county.revoke(revoked, at=STAMPED)
-    for seal, state in ((held, RevocationState.ON_HOLD), (revoked, RevocationState.REVOKED)):
+    for seal, state in ((held, CertState.ON_HOLD), (revoked, CertState.REVOKED)):
         (e,) = collect_evidence(
             seal.cert,
             county.pki.issuing,
