@@ -15,8 +15,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 
-from esign.ledger.errors import WitnessRefusal
-from esign.ledger.witness import Witness
+from esign.ledger import Witness, WitnessRefusal
 
 __all__ = ["create_witness_app"]
 

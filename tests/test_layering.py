@@ -49,11 +49,6 @@ EDGE_LAYER = 9
 #: Today's violations, each removed as the face or the move lands (#15). The list only shrinks.
 KNOWN: set[str] = {
     "face esign/cli/catalog.py esign.registry.catalog",
-    "face esign/cli/ledger.py esign.db",
-    "face esign/cli/ledger.py esign.ledger.audit",
-    "face esign/cli/ledger.py esign.ledger.cosigning",
-    "face esign/cli/ledger.py esign.ledger.kept",
-    "face esign/cli/ledger.py esign.ledger.mirror",
     "face esign/cli/main.py esign.ledger.cosigning",
     "face esign/cli/main.py esign.oversight.audit",
     "face esign/cli/seal.py esign.registry.seals",
@@ -66,10 +61,6 @@ KNOWN: set[str] = {
     "face esign/cli/verify.py esign.pki.sm2_ca",
     "face esign/cli/verify.py esign.verify.report",
     "face esign/cli/verify.py esign.workflow.verification",
-    "face esign/cli/witness.py esign.ledger.checkpoint",
-    "face esign/cli/witness.py esign.ledger.mirror",
-    "face esign/cli/witness.py esign.ledger.witness",
-    "face esign/cli/witness.py esign.ledger.witness_home",
     "face service/app.py esign.workflow.batch_runner",
     "face service/app.py esign.workflow.checkpoints",
     "face service/app.py esign.workflow.commit",
@@ -80,9 +71,6 @@ KNOWN: set[str] = {
     "face service/routes/api_batch.py esign.workflow.batch_runner",
     "face service/routes/api_batch.py esign.workflow.batches",
     "face service/routes/api_batch.py esign.workflow.requests",
-    "face service/routes/api_ledger.py esign.ledger.cosign",
-    "face service/routes/api_ledger.py esign.ledger.cosigning",
-    "face service/routes/api_ledger.py esign.ledger.tiles",
     "face service/routes/api_ledger.py esign.workflow.requests",
     "face service/routes/api_registry.py esign.registry.models",
     "face service/routes/api_registry.py esign.registry.seals",
@@ -111,8 +99,6 @@ KNOWN: set[str] = {
     "face service/routes/web_desk.py esign.workflow.batches",
     "face service/routes/web_desk.py esign.workflow.requests",
     "face service/websession.py esign.registry.signin",
-    "face service/witness_app.py esign.ledger.errors",
-    "face service/witness_app.py esign.ledger.witness",
     "private service/routes/web_admin.py esign.registry.lifecycle:_TRANSITIONS",
 }
 

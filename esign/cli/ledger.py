@@ -1,7 +1,7 @@
 """``esign ledger``: audit the usage register, checkpoint it, print an entry's proof.
 
 No business logic here: the commands call :mod:`esign.ledger` and print. How a data home becomes a
-session factory and the checkpoint key is the deployment's business: the lead wires it once with
+transaction factory and the checkpoint key is the deployment's business: the lead wires it once with
 :func:`set_opener` (the default opener raises a ``ConfigError``).
 """
 
@@ -11,27 +11,19 @@ import base64
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.orm import Session, sessionmaker
 
 from esign.cli.common import HomeOpt, JsonOpt, console, err_console, now, print_json
-from esign.db import session_scope
 from esign.errors import ConfigError
-from esign.ledger import (
-    AuditReport,
-    Ed25519NoteSigner,
-    NoteVerifier,
-    SqlLedger,
-    make_checkpoint,
-    prove_entry,
-    verify_log,
-)
-from esign.ledger.audit import AuditCheck
-from esign.ledger.cosigning import CosignOutcome
-from esign.ledger.kept import check_kept, load_kept
-from esign.ledger.mirror import mirror_log
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    from sqlalchemy.orm import Session
+
+    from esign.ledger import AuditCheck, AuditReport, CosignOutcome, Ed25519NoteSigner, NoteVerifier
 
 __all__ = ["LedgerHandle", "app", "open_ledger", "register", "set_opener"]
 
@@ -40,8 +32,8 @@ __all__ = ["LedgerHandle", "app", "open_ledger", "register", "set_opener"]
 class LedgerHandle:
     """What the ledger commands need from a deployment."""
 
-    sessions: sessionmaker[Session]
-    """Session factory of the deployment's database."""
+    transaction: Callable[[], AbstractContextManager[Session]]
+    """Opens one transaction of the deployment's database (``Deployment.transaction``)."""
     verifier: NoteVerifier
     """The reform office's checkpoint verifier key (published)."""
     signer: Ed25519NoteSigner | None = None
@@ -102,13 +94,11 @@ def verify(
     ] = None,
 ) -> None:
     """全量审计台账及派生表 / recompute and audit the log and its derived tables (exit 1 if anything disagrees)."""
+    from esign.ledger import audit_ledger, load_kept
+
     handle = open_ledger(home)
     outside = [load_kept(src, handle.verifier) for src in kept or ()]
-    checks: list[AuditCheck] = [*handle.checks]
-    for k in outside:
-        checks.append(lambda _s, tree, k=k: check_kept(tree, k))  # type: ignore[misc]
-    with session_scope(handle.sessions) as s:
-        report = verify_log(s, verifier=handle.verifier, checks=checks)
+    report = audit_ledger(handle.transaction, verifier=handle.verifier, checks=handle.checks, kept=outside)
     if as_json:
         print_json(_report_dict(report))
     elif report.ok:
@@ -126,19 +116,19 @@ def verify(
 @app.command()
 def checkpoint(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """立即签署检查点 / sign a checkpoint of the log now (prints the signed note)."""
+    from esign.ledger import checkpoint_now
+
     handle = open_ledger(home)
     if handle.signer is None:
         raise ConfigError("没有检查点签名密钥", "no checkpoint signing key in this deployment")
-    with session_scope(handle.sessions) as s:
-        ledger = SqlLedger(s)
-        made = make_checkpoint(ledger, signer=handle.signer, at=now(), force=True)
-        latest = made or ledger.latest_checkpoint()
+    done = checkpoint_now(handle.transaction, signer=handle.signer, at=now())
+    latest = done.checkpoint
     outcomes = list(handle.cosign()) if handle.cosign is not None and latest is not None else []
     note = latest.note.decode() if latest else ""
     if as_json:
         print_json(
             {
-                "new": made is not None,
+                "new": done.made,
                 "size": latest.size if latest else 0,
                 "note": note,
                 "witnesses": [
@@ -168,9 +158,10 @@ def proof(
     as_json: JsonOpt = False,
 ) -> None:
     """打印条目及其包含证明 / print an entry and its inclusion proof against the latest checkpoint."""
+    from esign.ledger import entry_proof
+
     handle = open_ledger(home)
-    with session_scope(handle.sessions) as s:
-        result = prove_entry(SqlLedger(s), entry_id)
+    result = entry_proof(handle.transaction, entry_id)
     if not result.pending:
         result.verify(handle.verifier)  # never print a proof that does not verify
     entry = result.stored.entry
@@ -204,6 +195,8 @@ def mirror(
     as_json: JsonOpt = False,
 ) -> None:
     """镜像台账瓦片并检查只增不改 / mirror the log's tiles, refusing a history that forks."""
+    from esign.ledger import mirror_log
+
     key = vkey.read_text(encoding="utf-8").strip() if vkey is not None else None
     got = mirror_log(prefix, directory, vkey=key)
     if as_json:

@@ -77,7 +77,7 @@ def _open_ledger(home: Path | None) -> LedgerHandle:
     dep = open_deployment(home)
     signer = dep.ledger_signer if dep.has_pki else None
     return LedgerHandle(
-        sessions=dep.sessions,
+        transaction=dep.transaction,
         verifier=dep.ledger_verifier,
         signer=signer,
         checks=(check_projection,),

@@ -11,16 +11,15 @@ import base64
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from esign.cli.common import JsonOpt, console, now, print_json
 from esign.errors import ConfigError
-from esign.ledger.checkpoint import Checkpoint, SignedNote
-from esign.ledger.mirror import http_get
-from esign.ledger.witness import Witness, add_checkpoint_body
-from esign.ledger.witness_home import init_witness, open_witness
+
+if TYPE_CHECKING:
+    from esign.ledger import Witness
 
 __all__ = ["app", "register"]
 
@@ -43,6 +42,8 @@ def _passphrase() -> bytes:
 
 
 def _open(directory: Path) -> Witness:
+    from esign.ledger import open_witness
+
     return open_witness(directory, passphrase=_passphrase())
 
 
@@ -52,6 +53,8 @@ def init(
     name: Annotated[str, typer.Option(help="见证人名称（无协议的 URL）/ witness name, a schema-less URL")],
 ) -> None:
     """新建见证人密钥与存储 / create the witness key and store; prints its vkey."""
+    from esign.ledger import init_witness
+
     verifier = init_witness(directory, name, passphrase=_passphrase())
     typer.echo(verifier.vkey)
 
@@ -96,19 +99,7 @@ def add(directory: DirArg, request: Annotated[Path, typer.Argument(help="add-che
 @app.command()
 def fetch(directory: DirArg, log: Annotated[str, typer.Argument(help="县级服务地址 / the county service URL")]) -> None:
     """从县级服务取最新检查点与一致性证明并联署 / fetch the county's checkpoint with a proof and cosign it."""
-    w = _open(directory)
-    base = log.rstrip("/")
-    note = http_get(base + "/ledger/checkpoint")
-    cp = Checkpoint.from_body(SignedNote.from_bytes(note).text)
-    known = {s.origin: s.size for s in w.store.states()}.get(cp.origin, 0)
-    proof: list[bytes] = []
-    if 0 < known <= cp.size:
-        import json
-
-        data = json.loads(http_get(f"{base}/api/v1/ledger/proof/consistency?from={known}&to={cp.size}"))
-        proof = [base64.b64decode(h) for h in data["proof"]]
-    line = w.add_checkpoint(add_checkpoint_body(known, proof, note), at=now())
-    typer.echo(line.decode(), nl=False)
+    typer.echo(_open(directory).cosign_from(log, at=now()).decode(), nl=False)
 
 
 @app.command()

@@ -7,7 +7,13 @@ stored by :class:`~esign.ledger.store.SqlLedger`, covered by signed C2SP checkpo
 witnesses cosign the checkpoints (:mod:`~esign.ledger.witness`, :mod:`~esign.ledger.cosign`,
 :mod:`~esign.ledger.cosigning`), mirrors keep its tlog-tiles (:mod:`~esign.ledger.tiles`,
 :mod:`~esign.ledger.mirror`) and a kept checkpoint is checked against the log (:mod:`~esign.ledger.kept`).
+
+The edges call the use cases (:mod:`~esign.ledger.usecases`), each in one transaction of the deployment's.
+What only some commands need (witnessing, mirroring, kept checkpoints, the CSV/XLSX export) is loaded on
+first use, so that importing the register does not load HTTP clients, key stores or spreadsheets.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from esign.ledger.api import (
     AppendReceipt,
@@ -19,7 +25,7 @@ from esign.ledger.api import (
     StoredEntry,
     UsageRecorder,
 )
-from esign.ledger.audit import AuditProblem, AuditReport, verify_log
+from esign.ledger.audit import AuditCheck, AuditProblem, AuditReport, verify_log
 from esign.ledger.checkpoint import (
     Checkpoint,
     Ed25519NoteSigner,
@@ -28,7 +34,7 @@ from esign.ledger.checkpoint import (
     open_checkpoint,
     sign_checkpoint,
 )
-from esign.ledger.cosign import Cosignature, CosignatureVerifier, Cosigner
+from esign.ledger.cosign import Cosignature, CosignatureVerifier, Cosigner, cosigned_by
 from esign.ledger.entry import DocumentType, LedgerEntry, new_entry_id
 from esign.ledger.errors import (
     CheckpointError,
@@ -41,27 +47,79 @@ from esign.ledger.memory import MemoryLedger
 from esign.ledger.policy import CheckpointPolicy, checkpoint_due, make_checkpoint, maybe_checkpoint
 from esign.ledger.proofs import EntryProof, prove_consistency, prove_entry
 from esign.ledger.store import SqlLedger, append
+from esign.ledger.tiles import TileRef, parse_tile_path
+from esign.ledger.usecases import (
+    CheckpointNow,
+    CosignedCheckpoint,
+    audit_ledger,
+    checkpoint_now,
+    consistency_between,
+    entry_proof,
+    latest_checkpoint,
+    tile_bytes,
+)
 from esign.ledger.witness import Witness, WitnessStore
 
+if TYPE_CHECKING:
+    from esign.ledger.cosigning import CosignOutcome, WitnessConfig, collect_cosignatures, http_transport
+    from esign.ledger.export import REGISTER_COLUMNS, register_csv, register_values, register_xlsx
+    from esign.ledger.kept import KeptCheckpoint, load_kept
+    from esign.ledger.mirror import MirrorResult, mirror_log
+    from esign.ledger.witness_home import init_witness, open_witness
+
+#: Names imported on first use (module of each).
+_LAZY = {
+    "CosignOutcome": "esign.ledger.cosigning",
+    "WitnessConfig": "esign.ledger.cosigning",
+    "collect_cosignatures": "esign.ledger.cosigning",
+    "http_transport": "esign.ledger.cosigning",
+    "REGISTER_COLUMNS": "esign.ledger.export",
+    "register_csv": "esign.ledger.export",
+    "register_values": "esign.ledger.export",
+    "register_xlsx": "esign.ledger.export",
+    "KeptCheckpoint": "esign.ledger.kept",
+    "load_kept": "esign.ledger.kept",
+    "MirrorResult": "esign.ledger.mirror",
+    "mirror_log": "esign.ledger.mirror",
+    "init_witness": "esign.ledger.witness_home",
+    "open_witness": "esign.ledger.witness_home",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
+    "REGISTER_COLUMNS",
     "AppendReceipt",
+    "AuditCheck",
     "AuditProblem",
     "AuditReport",
     "Checkpoint",
     "CheckpointError",
+    "CheckpointNow",
     "CheckpointPolicy",
+    "CosignOutcome",
     "Cosignature",
     "CosignatureVerifier",
+    "CosignedCheckpoint",
     "Cosigner",
     "DocumentType",
     "Ed25519NoteSigner",
     "EntryProof",
     "InvalidEntryError",
     "InvalidProofError",
+    "KeptCheckpoint",
     "Ledger",
     "LedgerEntry",
     "LedgerIntegrityError",
     "MemoryLedger",
+    "MirrorResult",
     "NoteVerifier",
     "RegisterPage",
     "RegisterQuery",
@@ -70,18 +128,37 @@ __all__ = [
     "SqlLedger",
     "StoredCheckpoint",
     "StoredEntry",
+    "TileRef",
     "UsageRecorder",
     "Witness",
+    "WitnessConfig",
     "WitnessRefusal",
     "WitnessStore",
     "append",
+    "audit_ledger",
     "checkpoint_due",
+    "checkpoint_now",
+    "collect_cosignatures",
+    "consistency_between",
+    "cosigned_by",
+    "entry_proof",
+    "http_transport",
+    "init_witness",
+    "latest_checkpoint",
+    "load_kept",
     "make_checkpoint",
     "maybe_checkpoint",
+    "mirror_log",
     "new_entry_id",
     "open_checkpoint",
+    "open_witness",
+    "parse_tile_path",
     "prove_consistency",
     "prove_entry",
+    "register_csv",
+    "register_values",
+    "register_xlsx",
     "sign_checkpoint",
+    "tile_bytes",
     "verify_log",
 ]

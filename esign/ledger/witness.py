@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 import logging
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -184,6 +185,28 @@ class Witness:
             self._refused(cp_origin, e, body, at)
             raise
         return line.encode()
+
+    def cosign_from(self, log_url: str, *, at: dt.datetime, get: Callable[[str], bytes] | None = None) -> bytes:
+        """Fetch the county's latest checkpoint from the service at ``log_url`` (``/ledger/checkpoint``),
+        with the consistency proof from the size this witness holds (``/api/v1/ledger/proof/consistency``),
+        and cosign it as :meth:`add_checkpoint` would a request; returns the cosignature line(s).
+
+        Nothing fetched is trusted: the note and the proof are checked exactly as a request's are.
+        ``get`` reads a URL (by default :func:`esign.ledger.mirror.http_get`).
+        """
+        if get is None:
+            from esign.ledger.mirror import http_get
+
+            get = http_get
+        base = log_url.rstrip("/")
+        note = get(base + "/ledger/checkpoint")
+        cp = Checkpoint.from_body(SignedNote.from_bytes(note).text)
+        known = {s.origin: s.size for s in self.store.states()}.get(cp.origin, 0)
+        proof: list[bytes] = []
+        if 0 < known <= cp.size:
+            data = json.loads(get(f"{base}/api/v1/ledger/proof/consistency?from={known}&to={cp.size}"))
+            proof = [base64.b64decode(h) for h in data["proof"]]
+        return self.add_checkpoint(add_checkpoint_body(known, proof, note), at=at)
 
     @staticmethod
     def _open(note: SignedNote, verifier: NoteVerifier) -> Checkpoint:

@@ -15,20 +15,16 @@ public.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from esign.errors import NotFoundError
-from esign.ledger import SqlLedger, prove_consistency, prove_entry
-from esign.ledger.cosign import cosigned_by
-from esign.ledger.cosigning import cosigned_note
-from esign.ledger.tiles import entry_bundle, parse_tile_path, read_tile
+from esign.ledger import consistency_between, cosigned_by, entry_proof, latest_checkpoint, parse_tile_path, tile_bytes
 from esign.registry import Permission, authorize
 from esign.text import MAX_ID
 from esign.workflow.requests import checkpoint_if_due
 from service.auth import CurrentActor
+from service.clock import now
 from service.deps import Dep
 
 __all__ = ["router"]
@@ -42,12 +38,9 @@ def _b64(data: bytes) -> str:
 
 @router.get("/api/v1/ledger/checkpoint", summary="最新签名检查点 / latest signed checkpoint")
 def checkpoint(dep: Dep) -> dict[str, Any]:
-    checkpoint_if_due(dep, at=dt.datetime.now(dt.UTC))
-    with dep.transaction() as session:
-        latest = SqlLedger(session).latest_checkpoint()
-        if latest is None:
-            raise NotFoundError("台账尚无检查点。", "The register has no checkpoint yet.", code="no_checkpoint")
-        note = cosigned_note(session, latest.size) or latest.note
+    checkpoint_if_due(dep, at=now())
+    cosigned = latest_checkpoint(dep.transaction)
+    latest, note = cosigned.checkpoint, cosigned.note
     cosigs = cosigned_by(note, [w.verifier for w in dep.witnesses])
     return {
         "size": latest.size,
@@ -65,7 +58,7 @@ def checkpoint(dep: Dep) -> dict[str, Any]:
 @router.post("/api/v1/ledger/checkpoint", summary="立即签发检查点 / sign a checkpoint now (reform office)")
 def checkpoint_now(actor: CurrentActor, dep: Dep) -> dict[str, Any]:
     authorize(actor, Permission.AUDIT_VIEW)
-    checkpoint_if_due(dep, at=dt.datetime.now(dt.UTC), force=True)
+    checkpoint_if_due(dep, at=now(), force=True)
     return checkpoint(dep)
 
 
@@ -79,9 +72,8 @@ def _public_view(full: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("/api/v1/ledger/entries/{entry_id}", summary="登记条目及其包含证明 / an entry with its inclusion proof")
 def entry(entry_id: str, dep: Dep, actor: CurrentActor) -> dict[str, Any]:
-    checkpoint_if_due(dep, at=dt.datetime.now(dt.UTC))
-    with dep.transaction() as session:
-        proof = prove_entry(SqlLedger(session), entry_id)
+    checkpoint_if_due(dep, at=now())
+    proof = entry_proof(dep.transaction, entry_id)
     full = proof.stored.entry.to_dict()
     staff = actor.role is not None
     return {
@@ -101,8 +93,7 @@ def consistency(
     first: Annotated[int, Query(alias="from", ge=0, le=MAX_ID)],
     second: Annotated[int, Query(alias="to", ge=0, le=MAX_ID)],
 ) -> dict[str, Any]:
-    with dep.transaction() as session:
-        proof = prove_consistency(SqlLedger(session), first, second)
+    proof = consistency_between(dep.transaction, first, second)
     return {"from": first, "to": second, "proof": [_b64(h) for h in proof]}
 
 
@@ -111,10 +102,7 @@ _TEXT = "text/plain; charset=utf-8"
 
 @router.get("/ledger/checkpoint", summary="tlog-tiles 检查点（签名注记）/ the cosigned checkpoint as a signed note")
 def checkpoint_note(dep: Dep) -> Response:
-    with dep.transaction() as session:
-        note = cosigned_note(session)
-    if note is None:
-        raise NotFoundError("台账尚无检查点。", "The register has no checkpoint yet.", code="no_checkpoint")
+    note = latest_checkpoint(dep.transaction).note
     return Response(note, media_type=_TEXT, headers={"Cache-Control": "no-cache"})
 
 
@@ -128,13 +116,8 @@ def tile(path: str, dep: Dep, actor: CurrentActor) -> Response:
     ref = parse_tile_path(path)
     if ref.level is None:
         authorize(actor, Permission.AUDIT_VIEW)
-    with dep.transaction() as session:
-        ledger = SqlLedger(session)
-        size, _ = ledger.head()
-        if ref.level is None:
-            data = entry_bundle(ref, size, lambda a, b: [ledger.entry_at(i).entry.to_bytes() for i in range(a, b)])
-        else:
-            data = read_tile(ref, size, ledger.read_nodes)
     return Response(
-        data, media_type="application/octet-stream", headers={"Cache-Control": "public, max-age=31536000, immutable"}
+        tile_bytes(dep.transaction, ref),
+        media_type="application/octet-stream",
+        headers={"Cache-Control": "public, max-age=31536000, immutable"},
     )

@@ -17,13 +17,14 @@ from .conftest import T0, make_entry
 
 @pytest.fixture
 def handle(engine, signer, monkeypatch):
-    h = cli.LedgerHandle(make_session_factory(engine), signer.verifier, signer)
+    factory = make_session_factory(engine)
+    h = cli.LedgerHandle(lambda: session_scope(factory), signer.verifier, signer)
     monkeypatch.setattr(cli, "_opener", lambda home: h)
     return h
 
 
 def test_checkpoint_proof_verify(handle):
-    with session_scope(handle.sessions) as s:
+    with handle.transaction() as s:
         ids = [SqlLedger(s).record(make_entry(i), at=T0).entry_id for i in range(5)]
     runner = CliRunner()
     pending = runner.invoke(cli.app, ["proof", ids[2], "--json"])
@@ -35,7 +36,7 @@ def test_checkpoint_proof_verify(handle):
     assert out.exit_code == 0 and data["index"] == 2 and len(data["proof"]) == 3
     ok = runner.invoke(cli.app, ["verify", "--json"])
     assert ok.exit_code == 0 and json.loads(ok.stdout)["ok"] is True
-    with session_scope(handle.sessions) as s:
+    with handle.transaction() as s:
         s.execute(text("UPDATE ledger_entries SET body = :b WHERE idx = 3"), {"b": make_entry(9).to_bytes()})
     bad = runner.invoke(cli.app, ["verify", "--json"])
     assert bad.exit_code == 1 and json.loads(bad.stdout)["first_bad_index"] == 3

@@ -217,7 +217,10 @@ def test_witness_cli_fetches_cosigns_and_refuses_loudly(demo, tmp_path, monkeypa
     from esign.ledger.witness import add_checkpoint_body
 
     monkeypatch.setenv("ESIGN_WITNESS_PASSPHRASE", "cli test passphrase")
-    monkeypatch.setattr(wcli, "http_get", lambda url: demo.client.get(url.replace("http://testserver", "")).content)
+    from esign.ledger import mirror
+
+    # The county service answers in process: the witness's HTTP reads go to the test client.
+    monkeypatch.setattr(mirror, "http_get", lambda url: demo.client.get(url.replace("http://testserver", "")).content)
     runner = CliRunner()
     wdir = str(tmp_path / "w")
     vkey = runner.invoke(wcli.app, ["init", wdir, "--name", "dept.example/cli"])
