@@ -1,10 +1,11 @@
 """``verify_pdf``: a PDF in, a frozen :class:`VerificationReport` out. Nothing is modified or signed.
 
 What is verified, per signature: the byte range and file structure (:mod:`esign.verify.structure`),
-every change made after it (:mod:`esign.verify.changes`, with pyHanko's difference analysis as a
+every change made after it (:mod:`esign.verify.revisions`, with pyHanko's difference analysis as a
 second opinion), the digest and signature value, time-stamps, the certificate path to
-``trust_roots`` at the proven signing time, and revocation (:mod:`esign.verify.revocation`). The
-document passes (TOTAL_PASSED) only if every signature passes and no document time-stamp is broken.
+``trust_roots`` at the proven signing time (with the certificates of the DSS, :mod:`esign.verify.dss`,
+as path-building material), and revocation (:mod:`esign.verify.revocation`). The document passes
+(TOTAL_PASSED) only if every signature passes and no document time-stamp is broken.
 
 What is not verified: whether the seal image on the page matches the certificate (appearances are
 pictures), the content of the document, and, offline, the registry and ledger (``not_checked``).
@@ -24,16 +25,14 @@ import concurrent.futures
 import datetime as dt
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from io import BytesIO
 from typing import Any
 
 from cryptography import x509
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.crypt import AuthStatus, StandardSecurityHandler
-from pyhanko.pdf_utils.decode_limits import DecodePurpose
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, DiffResult, ModificationLevel
 from pyhanko.sign.fields import enumerate_sig_fields
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature, extract_contents
 
@@ -43,13 +42,10 @@ from esign.verify import online
 from esign.verify._pdf import dget
 from esign.verify.api import LedgerLookup, RegistryLookup
 from esign.verify.certs import load_trust_roots
-from esign.verify.changes import RevisionDelta, classify_revision
 from esign.verify.conclusion import document_report
+from esign.verify.dss import had_dss_at_start, read_dss
 from esign.verify.findings import finding
 from esign.verify.report import (
-    ChangeCategory,
-    ChangeInfo,
-    ChangesAfterSigning,
     Coverage,
     Finding,
     Indication,
@@ -60,8 +56,9 @@ from esign.verify.report import (
     TimestampInfo,
     VerificationReport,
 )
+from esign.verify.revisions import changes_after, revision_deltas
 from esign.verify.signature import SignatureContext, evaluate_signature, unreadable_signature
-from esign.verify.structure import check_byte_range, layout_of, stray_objects
+from esign.verify.structure import RevisionLayout, check_byte_range, layout_of, stray_objects
 from esign.verify.timestamps import RevocationData, check_token
 
 __all__ = ["MAX_PDF_SIZE", "MAX_REVISIONS", "MAX_SIGNATURES", "async_verify_pdf", "verify_pdf"]
@@ -74,8 +71,6 @@ MAX_PDF_SIZE = 50 * 1024 * 1024
 MAX_REVISIONS = 200
 #: More signatures than this are refused.
 MAX_SIGNATURES = 64
-_MAX_DSS_ITEMS = 2000
-_PURPOSES = {"c": DecodePurpose.CERTIFICATE, "r": DecodePurpose.CRL, "o": DecodePurpose.OCSP_RESPONSE}
 
 
 def _utc(at: dt.datetime) -> dt.datetime:
@@ -240,6 +235,41 @@ def _decrypt(reader: PdfFileReader, password: str | None) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class _ParsedSignature:
+    """One filled signature field, as read from the document."""
+
+    name: str
+    """The form field's name."""
+    sig_obj: object
+    """Its signature dictionary (an empty one when it cannot be read)."""
+    embedded: EmbeddedPdfSignature | None
+    """pyHanko's view of the signature; None when its CMS data cannot be parsed (``error`` says why)."""
+    error: str
+    """Why ``embedded`` is None ("" otherwise)."""
+    coverage: Coverage
+    """What its /ByteRange covers (:func:`esign.verify.structure.check_byte_range`)."""
+    signed_revision: int
+    """The revision it signs: where its byte range ends, else pyHanko's guess, else the last revision."""
+
+    @property
+    def is_doc_timestamp(self) -> bool:
+        """A document time-stamp (/DocTimeStamp) rather than a seal's signature (/Sig)."""
+        return dget(self.sig_obj, "/Type") == "/DocTimeStamp"
+
+
+@dataclass(frozen=True)
+class _DocTimestamps:
+    """The document time-stamps, checked."""
+
+    infos: tuple[TimestampInfo, ...]
+    """In signing order."""
+    problems: tuple[Finding, ...]
+    """One ``doc_timestamp_broken`` per broken one, newest first."""
+    subindications: tuple[SubIndication, ...]
+    """The same, as sub-indications."""
+
+
 async def _verify_parsed(
     data: bytes,
     reader: PdfFileReader,
@@ -254,7 +284,7 @@ async def _verify_parsed(
     revisions: int,
 ) -> VerificationReport:
     layout = layout_of(data, reader)
-    deltas = _deltas(reader, revisions)
+    deltas = revision_deltas(reader, revisions)
     stray = stray_objects(data, reader, layout)
 
     fields = list(enumerate_sig_fields(reader, filled_status=True))
@@ -275,118 +305,54 @@ async def _verify_parsed(
             problems=(finding("no_signature"),),
         )
 
-    dss_certs, dss_crls, dss_ocsps = _read_dss(reader)
+    dss_certs, dss_crls, dss_ocsps = read_dss(reader)
     revocation = RevocationData(
         crls=tuple((d, RevocationSource.EMBEDDED) for d in dss_crls)
         + tuple((bytes(d), RevocationSource.SUPPLIED) for d in crls),
         ocsps=tuple((d, RevocationSource.EMBEDDED) for d in dss_ocsps)
         + tuple((bytes(d), RevocationSource.SUPPLIED) for d in ocsps),
     )
+    # In signing order (the order of the revisions they sign; fields in document order within one).
+    parsed = sorted(
+        (_parse_signature(data, reader, layout, revisions, *f) for f in fields), key=lambda p: p.signed_revision
+    )
+    doc_ts = await _check_doc_timestamps(parsed, roots, dss_certs, at, revocation)
 
-    # Parse every signature field; keep the unreadable ones for the report.
-    parsed: list[tuple[str, generic.DictionaryObject, generic.Reference | None, EmbeddedPdfSignature | None, str]] = []
-    for name, value, field_ref in fields:
-        budget.checkpoint()
-        sig_ref = value.reference if isinstance(value, generic.IndirectObject) else None
-        try:
-            sig_obj = value.get_object()
-        except Exception:
-            sig_obj = generic.DictionaryObject()
-        emb: EmbeddedPdfSignature | None = None
-        error = ""
-        try:
-            emb = EmbeddedPdfSignature(reader, field_ref, name)
-        except Exception as e:
-            error = f"{type(e).__name__}: {str(e)[:150]}"
-        parsed.append((name, sig_obj, sig_ref, emb, error))
-
-    def coverage_of(sig_obj: generic.DictionaryObject, sig_ref: generic.Reference | None) -> Coverage:
-        try:
-            contents: bytes | None = extract_contents(sig_obj)
-        except Exception:
-            contents = None
-        br = dget(sig_obj, "/ByteRange") if isinstance(sig_obj, generic.DictionaryObject) else None
-        return check_byte_range(data, reader, layout, sig_ref, br, contents)
-
-    coverages = [coverage_of(p[1], p[2]) for p in parsed]
-
-    def signed_rev(i: int) -> int:
-        cov, emb = coverages[i], parsed[i][3]
-        if cov.signed_revision is not None:
-            return cov.signed_revision
-        return emb.signed_revision if emb is not None else revisions - 1
-
-    order = sorted(range(len(parsed)), key=signed_rev)
-
-    # Document time-stamps, newest first (each older one may lean on a newer one's time).
-    doc_ts: dict[int, TimestampInfo] = {}
-    problems: list[Finding] = []
-    ts_subs: list[SubIndication] = []
-    later_poe: dt.datetime | None = None
-    for i in reversed(order):
-        name, sig_obj, _ref, emb, _err = parsed[i]
-        if dget(sig_obj, "/Type") != "/DocTimeStamp":
-            continue
-        rev = signed_rev(i)
-        if emb is None:
-            info = TimestampInfo(None, None, False, False, False, name, rev, "unreadable")
-        else:
-            checked = await check_token(
-                emb.signed_data,
-                emb.compute_digest,
-                roots=roots,
-                other_certs=dss_certs,
-                at=at,
-                later_poe=later_poe,
-                revocation=revocation,
-                field_name=name,
-                revision=rev,
-            )
-            info = checked.info
-        if coverages[i].problems or not info.intact or not info.valid:
-            info = replace(info, trusted=False, problem=info.problem or "byte range problems")
-            problems.append(finding("doc_timestamp_broken", revision=rev))
-            ts_subs.append(SubIndication.HASH_FAILURE if not info.intact else SubIndication.FORMAT_FAILURE)
-        if info.trusted and info.time is not None:
-            later_poe = info.time
-        doc_ts[i] = info
-    doc_ts_tuple = tuple(doc_ts[i] for i in order if i in doc_ts)
-
-    dss_revisions = tuple(k for k, d in deltas.items() if d.dss) + ((0,) if _had_dss(reader) else ())
+    dss_revisions = tuple(k for k, d in deltas.items() if d.dss) + ((0,) if had_dss_at_start(reader) else ())
     if allow_fetching:
-        revocation = await online.fetch_revocation(parsed_certs(parsed), revocation)
-    ctx = SignatureContext(roots, at, dss_certs, revocation, doc_ts_tuple, dss_revisions)
+        revocation = await online.fetch_revocation(_signer_certs(parsed), revocation)
+    ctx = SignatureContext(roots, at, dss_certs, revocation, doc_ts.infos, dss_revisions)
 
     reports: list[SignatureReport] = []
-    for i in order:
+    for p in parsed:
         budget.checkpoint()
-        name, sig_obj, _ref, emb, error = parsed[i]
-        if dget(sig_obj, "/Type") == "/DocTimeStamp":
+        if p.is_doc_timestamp:
             continue
-        rev = signed_rev(i)
-        changes = _changes_after(reader, rev, revisions, deltas, stray, emb)
+        changes = changes_after(reader, p.signed_revision, revisions, deltas, stray, p.embedded)
         index = len(reports)
-        if emb is None:
-            reports.append(unreadable_signature(index, name, coverages[i], changes, error))
+        if p.embedded is None:
+            reports.append(unreadable_signature(index, p.name, p.coverage, changes, p.error))
             continue
         reports.append(
-            await evaluate_signature(ctx, emb, index=index, coverage=coverages[i], changes=changes, signed_revision=rev)
+            await evaluate_signature(
+                ctx, p.embedded, index=index, coverage=p.coverage, changes=changes, signed_revision=p.signed_revision
+            )
         )
     if not reports:
-        problems.insert(0, finding("no_signature"))
         return _report(
             sub=SubIndication.NO_SIGNATURE_FOUND,
             at=at,
             data=data,
             revisions=revisions,
-            doc_ts=doc_ts_tuple,
-            problems=tuple(problems),
+            doc_ts=doc_ts.infos,
+            problems=(finding("no_signature"), *doc_ts.problems),
         )
 
     reports = [await online.registry_check(registry, r, at) for r in reports]
     ledger_check = await online.ledger_check(ledger, data, layout, reports, entry_id)
     online_subs = online.online_subindications(reports, ledger_check)
-    sub = _overall(reports, ts_subs, online_subs)
+    sub = _overall(reports, doc_ts.subindications, online_subs)
+    problems = list(doc_ts.problems)
     if sub is not None and not problems and all(r.indication is Indication.TOTAL_PASSED for r in reports):
         problems.extend(online.online_findings(reports, ledger_check))
     return _report(
@@ -395,27 +361,103 @@ async def _verify_parsed(
         data=data,
         revisions=revisions,
         signatures=tuple(reports),
-        doc_ts=doc_ts_tuple,
+        doc_ts=doc_ts.infos,
         problems=tuple(problems) if sub is not None else (),
         ledger_check=ledger_check,
     )
 
 
-def parsed_certs(parsed: Sequence[tuple[object, object, object, EmbeddedPdfSignature | None, str]]) -> list[Any]:
-    """Signer certificates of the parsed /Sig signatures (asn1crypto), for live revocation fetching."""
+def _parse_signature(
+    data: bytes,
+    reader: PdfFileReader,
+    layout: RevisionLayout,
+    revisions: int,
+    name: str,
+    value: Any,
+    field_ref: Any,
+) -> _ParsedSignature:
+    """Read one filled signature field; what cannot be parsed is kept for the report, never raised."""
+    budget.checkpoint()
+    sig_ref = value.reference if isinstance(value, generic.IndirectObject) else None
+    try:
+        sig_obj: Any = value.get_object()
+    except Exception:
+        sig_obj = generic.DictionaryObject()
+    embedded: EmbeddedPdfSignature | None = None
+    error = ""
+    try:
+        embedded = EmbeddedPdfSignature(reader, field_ref, name)
+    except Exception as e:
+        error = f"{type(e).__name__}: {str(e)[:150]}"
+    try:
+        contents: bytes | None = extract_contents(sig_obj)
+    except Exception:
+        contents = None
+    byte_range = dget(sig_obj, "/ByteRange") if isinstance(sig_obj, generic.DictionaryObject) else None
+    coverage = check_byte_range(data, reader, layout, sig_ref, byte_range, contents)
+    if coverage.signed_revision is not None:
+        signed_revision = coverage.signed_revision
+    else:
+        signed_revision = embedded.signed_revision if embedded is not None else revisions - 1
+    return _ParsedSignature(name, sig_obj, embedded, error, coverage, signed_revision)
+
+
+async def _check_doc_timestamps(
+    parsed: Sequence[_ParsedSignature],
+    roots: tuple[x509.Certificate, ...],
+    dss_certs: tuple[x509.Certificate, ...],
+    at: dt.datetime,
+    revocation: RevocationData,
+) -> _DocTimestamps:
+    """Check the document time-stamps newest first: each older one may lean on a newer one's time."""
+    infos: list[TimestampInfo] = []
+    problems: list[Finding] = []
+    subs: list[SubIndication] = []
+    later_poe: dt.datetime | None = None
+    for p in reversed(parsed):
+        if not p.is_doc_timestamp:
+            continue
+        rev = p.signed_revision
+        if p.embedded is None:
+            info = TimestampInfo(None, None, False, False, False, p.name, rev, "unreadable")
+        else:
+            checked = await check_token(
+                p.embedded.signed_data,
+                p.embedded.compute_digest,
+                roots=roots,
+                other_certs=dss_certs,
+                at=at,
+                later_poe=later_poe,
+                revocation=revocation,
+                field_name=p.name,
+                revision=rev,
+            )
+            info = checked.info
+        if p.coverage.problems or not info.intact or not info.valid:
+            info = replace(info, trusted=False, problem=info.problem or "byte range problems")
+            problems.append(finding("doc_timestamp_broken", revision=rev))
+            subs.append(SubIndication.HASH_FAILURE if not info.intact else SubIndication.FORMAT_FAILURE)
+        if info.trusted and info.time is not None:
+            later_poe = info.time
+        infos.append(info)
+    return _DocTimestamps(tuple(reversed(infos)), tuple(problems), tuple(subs))
+
+
+def _signer_certs(parsed: Sequence[_ParsedSignature]) -> list[Any]:
+    """Signer certificates of the readable /Sig signatures (asn1crypto), for live revocation fetching."""
     out = []
-    for _n, sig_obj, _r, emb, _e in parsed:
-        if emb is None or (isinstance(sig_obj, generic.DictionaryObject) and dget(sig_obj, "/Type") == "/DocTimeStamp"):
+    for p in parsed:
+        if p.embedded is None or p.is_doc_timestamp:
             continue
         try:
-            out.append(emb.signer_cert)
+            out.append(p.embedded.signer_cert)
         except Exception:  # noqa: S112 - a signature without a certificate is reported elsewhere
             continue
     return out
 
 
 def _overall(
-    reports: list[SignatureReport], ts_subs: list[SubIndication], online_subs: list[SubIndication]
+    reports: list[SignatureReport], ts_subs: Sequence[SubIndication], online_subs: list[SubIndication]
 ) -> SubIndication | None:
     failed = [r.subindication for r in reports if r.indication is Indication.TOTAL_FAILED]
     if failed:
@@ -426,153 +468,3 @@ def _overall(
     if indeterminate:
         return indeterminate[0]
     return online_subs[0] if online_subs else None
-
-
-def _deltas(reader: PdfFileReader, revisions: int) -> dict[int, RevisionDelta]:
-    out: dict[int, RevisionDelta] = {}
-    for k in range(1, revisions):
-        budget.checkpoint()
-        try:
-            out[k] = classify_revision(reader, k)
-        except RecursionError:
-            raise
-        except Exception as e:
-            d = RevisionDelta(k)
-            d.other.append(ChangeInfo(k, "revision_unreadable", None, None, f"revision cannot be analysed: {e}"[:200]))
-            out[k] = d
-    return out
-
-
-def _had_dss(reader: PdfFileReader) -> bool:
-    try:
-        root = reader.get_historical_resolver(0).get_object(
-            reader.get_historical_resolver(0).trailer_view.raw_get("/Root").reference
-        )
-        return "/DSS" in root
-    except Exception:
-        return False
-
-
-def _changes_after(
-    reader: PdfFileReader,
-    rev: int,
-    revisions: int,
-    deltas: dict[int, RevisionDelta],
-    stray: list[ChangeInfo],
-    emb: EmbeddedPdfSignature | None,
-) -> ChangesAfterSigning:
-    budget.checkpoint()
-    later = [deltas[k] for k in range(rev + 1, revisions) if k in deltas]
-    other = [c for d in later for c in d.other] + [c for c in stray if c.revision > rev]
-    sigs = tuple(n for d in later for n in d.signatures)
-    docts = tuple(n for d in later for n in d.document_timestamps)
-    dss = sum(1 for d in later if d.dss)
-    diff_level: str | None = None
-    if later:
-        try:
-            result = DEFAULT_DIFF_POLICY.review_file(
-                reader,
-                rev,
-                field_mdp_spec=emb.fieldmdp if emb is not None else None,
-                doc_mdp=emb.docmdp_level if emb is not None else None,
-            )
-            if isinstance(result, DiffResult):
-                diff_level = result.modification_level.name
-                if result.modification_level in (ModificationLevel.OTHER, ModificationLevel.ANNOTATIONS):
-                    other.append(ChangeInfo(rev + 1, "diff_analysis", None, None, f"pyHanko: {diff_level}"))
-            else:
-                diff_level = "SUSPICIOUS"
-                other.append(ChangeInfo(rev + 1, "diff_analysis", None, None, f"pyHanko: {result}"[:200]))
-        except RecursionError:
-            raise
-        except Exception as e:
-            diff_level = "SUSPICIOUS"
-            other.append(ChangeInfo(rev + 1, "diff_analysis", None, None, f"pyHanko: {type(e).__name__}: {e}"[:200]))
-        try:
-            perm = emb.docmdp_level if emb is not None else None
-        except Exception:
-            perm = None
-        if perm is not None and int(perm.value) == 1 and sigs:
-            other.append(
-                ChangeInfo(rev + 1, "docmdp", None, None, "certified with no changes allowed (P=1), yet signed again")
-            )
-    if other:
-        category = ChangeCategory.OTHER
-    elif later or any(c.revision > rev for c in stray):
-        category = ChangeCategory.SIGNATURES_AND_VALIDATION_DATA
-    else:
-        category = ChangeCategory.NONE
-    return ChangesAfterSigning(
-        category=category,
-        later_revisions=len(later),
-        later_signatures=sigs,
-        document_timestamps=docts,
-        validation_data_updates=dss,
-        other=tuple(other) if category is ChangeCategory.OTHER else (),
-        diff_level=diff_level,
-    )
-
-
-def _stream_bytes(item: object, purpose: DecodePurpose) -> bytes | None:
-    """The decoded stream, or None when it is not one or cannot be decoded; a limit crossed
-    (:mod:`esign.budget`) is remembered by the meter and refuses the document."""
-    budget.checkpoint()
-    try:
-        obj = item.get_object() if isinstance(item, generic.IndirectObject) else item
-    except Exception:
-        return None
-    if isinstance(obj, generic.StreamObject):
-        try:
-            return bytes(obj.read_data(purpose))
-        except Exception:
-            budget.checkpoint()
-            return None
-    return None
-
-
-def _load_cert(der: bytes) -> x509.Certificate | None:
-    try:
-        return x509.load_der_x509_certificate(der)
-    except ValueError:
-        return None
-
-
-def _read_dss(reader: PdfFileReader) -> tuple[tuple[x509.Certificate, ...], list[bytes], list[bytes]]:
-    """Certificates, CRLs and OCSP responses of the latest DSS (and its VRI entries)."""
-    certs: list[x509.Certificate] = []
-    crls: list[bytes] = []
-    ocsps: list[bytes] = []
-    dss = dget(reader.root, "/DSS")
-    if not isinstance(dss, generic.DictionaryObject):
-        return (), [], []
-    containers: list[generic.DictionaryObject] = [dss]
-    vri = dget(dss, "/VRI")
-    if isinstance(vri, generic.DictionaryObject):
-        entries = (dget(vri, k) for k in list(vri.keys())[:_MAX_DSS_ITEMS])
-        containers += [v for v in entries if isinstance(v, generic.DictionaryObject)]
-    for c in containers:
-        for key, sink in (
-            ("/Certs", "c"),
-            ("/Cert", "c"),
-            ("/CRLs", "r"),
-            ("/CRL", "r"),
-            ("/OCSPs", "o"),
-            ("/OCSP", "o"),
-        ):
-            arr = dget(c, key)
-            if not isinstance(arr, generic.ArrayObject):
-                continue
-            purpose = _PURPOSES[sink]
-            for i in range(min(len(arr), _MAX_DSS_ITEMS)):
-                raw = _stream_bytes(arr.raw_get(i), purpose)
-                if raw is None:
-                    continue
-                if sink == "c":
-                    cert = _load_cert(raw)
-                    if cert is not None:
-                        certs.append(cert)
-                elif sink == "r":
-                    crls.append(raw)
-                else:
-                    ocsps.append(raw)
-    return tuple(dict.fromkeys(certs)), list(dict.fromkeys(crls)), list(dict.fromkeys(ocsps))

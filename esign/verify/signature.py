@@ -27,6 +27,7 @@ from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import PdfSignatureStatus
 
+from esign.pki.status import CertState
 from esign.verify._pdf import dget
 from esign.verify.certs import certificate_info, from_asn1
 from esign.verify.findings import finding
@@ -37,6 +38,7 @@ from esign.verify.report import (
     Coverage,
     Finding,
     PadesLevel,
+    RevocationCheck,
     RevocationSource,
     SignatureReport,
     SubIndication,
@@ -68,10 +70,6 @@ class SignatureContext:
     """Checked document time-stamps (with revisions)."""
     dss_revisions: tuple[int, ...]
     """Revisions that added or changed the DSS (0 if the first revision already had one)."""
-
-
-def _worst(subs: Sequence[SubIndication]) -> SubIndication | None:
-    return worst_subindication(subs)
 
 
 def _t(value: dt.datetime | None) -> str:
@@ -156,6 +154,44 @@ def unreadable_signature(
     )
 
 
+class _Verdict:
+    """What the checks of one signature found, in the order they ran (mutable while checking)."""
+
+    def __init__(self) -> None:
+        self.subs: list[SubIndication] = []
+        self.reasons: list[Finding] = []
+        self.warnings: list[Finding] = []
+
+    def fail(self, sub: SubIndication, *reasons: Finding) -> None:
+        self.subs.append(sub)
+        self.reasons.extend(reasons)
+
+
+@dataclass(frozen=True)
+class _ProvenTime:
+    """What proves when a signature was made."""
+
+    token: TimestampInfo | None
+    """The signature time-stamp (the first trusted one, else the last one read)."""
+    poe: dt.datetime | None
+    """The proven signing time: the trusted signature time-stamp's, else the earliest trusted later document
+    time-stamp's; None when nothing proves it."""
+    timestamped: bool
+    """A signature time-stamp or a later document time-stamp is present (trusted or not)."""
+
+
+@dataclass(frozen=True)
+class _Crypto:
+    """Integrity, signature value and certificate path."""
+
+    intact: bool | None = None
+    valid: bool | None = None
+    path: object = None
+    """certvalidator's validation path (None when none was found)."""
+    cert_problem: bool = False
+    """The certificate path failed; its revocation then decides nothing more."""
+
+
 async def evaluate_signature(
     ctx: SignatureContext,
     emb: EmbeddedPdfSignature,
@@ -166,36 +202,72 @@ async def evaluate_signature(
     signed_revision: int,
 ) -> SignatureReport:
     """Check one /Sig signature (see the module docstring)."""
-    subs: list[SubIndication] = []
-    reasons: list[Finding] = []
-    warnings: list[Finding] = []
-    sig_obj = emb.sig_object
+    verdict = _Verdict()
+    _check_format(verdict, emb.sig_object, coverage, changes)
+    signer = _signer_certificate(verdict, emb)
+    time = await _proven_time(verdict, ctx, emb, signed_revision)
+    crypto = _Crypto()
+    at_signing = now = UNKNOWN_REVOCATION
+    embedded_evidence = False
+    if signer is not None:
+        crypto = await _check_crypto(verdict, ctx, emb, signer, time.poe)
+        at_signing, now, embedded_evidence = _check_revocation(verdict, ctx, emb, signer, crypto, time.poe)
+    sub = worst_subindication(verdict.subs)
+    reasons = tuple(verdict.reasons)
+    return SignatureReport(
+        index=index,
+        field_name=emb.field_name,
+        indication=indication_of(sub),
+        subindication=sub,
+        reasons=reasons if sub is not None else (),
+        warnings=tuple(verdict.warnings) + (reasons if sub is None else ()),
+        signer=certificate_info(signer) if signer is not None else None,
+        chain=_chain(crypto.path, signer) if signer is not None else (),
+        trusted_signing_time=time.poe,
+        claimed_signing_time=_claimed_time(emb),
+        timestamp=time.token,
+        level=_level(time.timestamped, embedded_evidence, signed_revision, ctx),
+        coverage=coverage,
+        changes=changes,
+        intact=crypto.intact,
+        crypto_valid=crypto.valid,
+        revocation_at_signing=at_signing,
+        revocation_now=now,
+        certification_level=_certification_level(emb),
+        reason=_text(dget(emb.sig_object, "/Reason")),
+        location=_text(dget(emb.sig_object, "/Location")),
+    )
 
+
+def _check_format(verdict: _Verdict, sig_obj: object, coverage: Coverage, changes: ChangesAfterSigning) -> None:
+    """Structure: the byte range, the signature format, and what changed after signing."""
     if coverage.problems:
-        subs.append(SubIndication.FORMAT_FAILURE)
-        reasons.extend(coverage.problems)
+        verdict.fail(SubIndication.FORMAT_FAILURE, *coverage.problems)
     subfilter = str(dget(sig_obj, "/SubFilter", ""))
     if subfilter not in _SUBFILTERS:
-        subs.append(SubIndication.FORMAT_FAILURE)
-        reasons.append(finding("unsupported_subfilter", subfilter=subfilter or "(none)"))
+        verdict.fail(SubIndication.FORMAT_FAILURE, finding("unsupported_subfilter", subfilter=subfilter or "(none)"))
     if changes.category is ChangeCategory.OTHER:
-        subs.append(SubIndication.FORMAT_FAILURE)
         detail = "; ".join(c.detail for c in changes.other[:5])
         if len(changes.other) > 5:
             detail += f"; and {len(changes.other) - 5} more"
-        reasons.append(finding("modified_after_signing", detail=detail))
+        verdict.fail(SubIndication.FORMAT_FAILURE, finding("modified_after_signing", detail=detail))
 
-    signer: x509.Certificate | None = None
+
+def _signer_certificate(verdict: _Verdict, emb: EmbeddedPdfSignature) -> x509.Certificate | None:
+    """The seal certificate the CMS data names, or None (with the reason) when it has none or cannot be read."""
     try:
-        signer = from_asn1(emb.signer_cert)
+        return from_asn1(emb.signer_cert)
     except SignatureValidationError:
-        subs.append(SubIndication.NO_SIGNING_CERTIFICATE_FOUND)
-        reasons.append(finding("no_signing_certificate"))
+        verdict.fail(SubIndication.NO_SIGNING_CERTIFICATE_FOUND, finding("no_signing_certificate"))
     except Exception as e:
-        subs.append(SubIndication.FORMAT_FAILURE)
-        reasons.append(finding("signature_unreadable", detail=str(e)[:200]))
+        verdict.fail(SubIndication.FORMAT_FAILURE, finding("signature_unreadable", detail=str(e)[:200]))
+    return None
 
-    # Time: the signature time-stamp, else a later document time-stamp.
+
+async def _proven_time(
+    verdict: _Verdict, ctx: SignatureContext, emb: EmbeddedPdfSignature, signed_revision: int
+) -> _ProvenTime:
+    """The signature time-stamp, else the earliest trusted document time-stamp added after the signature."""
     later_docts = [t for t in ctx.doc_timestamps if t.revision is not None and t.revision > signed_revision]
     trusted_docts = sorted((t for t in later_docts if t.trusted and t.time is not None), key=lambda t: t.time)  # type: ignore[arg-type, return-value]
     docts_poe = trusted_docts[0].time if trusted_docts else None
@@ -217,121 +289,108 @@ async def evaluate_signature(
             if token.trusted:
                 break
     except Exception as e:
-        warnings.append(finding("timestamp_untrusted", detail=f"unreadable ({str(e)[:100]})"))
+        verdict.warnings.append(finding("timestamp_untrusted", detail=f"unreadable ({str(e)[:100]})"))
     if token is not None and not token.trusted:
-        warnings.append(finding("timestamp_untrusted", detail=token.problem or "untrusted"))
+        verdict.warnings.append(finding("timestamp_untrusted", detail=token.problem or "untrusted"))
     poe = token.time if token is not None and token.trusted else docts_poe
     if poe is None:
-        warnings.append(finding("no_trusted_time"))
-    claimed = None
+        verdict.warnings.append(finding("no_trusted_time"))
+    return _ProvenTime(token, poe, has_sig_ts or bool(later_docts))
+
+
+async def _check_crypto(
+    verdict: _Verdict,
+    ctx: SignatureContext,
+    emb: EmbeddedPdfSignature,
+    signer: x509.Certificate,
+    poe: dt.datetime | None,
+) -> _Crypto:
+    """Integrity, the signature value, and the certificate path at the proven time (or at ``at``)."""
     try:
-        claimed = emb.self_reported_timestamp
-    except Exception:
-        claimed = None
-
-    # Integrity and the certificate path at the proven time (or at ``at``).
-    intact: bool | None = None
-    valid: bool | None = None
-    path = None
+        digest = emb.compute_digest()
+        kwargs = await generic_cms.cms_basic_validation(
+            emb.signed_data,
+            raw_digest=digest,
+            validation_context=validation_context(ctx.roots, ctx.dss_certs, poe or ctx.at),
+            key_usage_settings=PdfSignatureStatus.default_usage_constraints(),
+        )
+    except SignatureValidationError as e:
+        name = getattr(e.ades_subindication, "name", "FORMAT_FAILURE")
+        sub = SubIndication.__members__.get(name, SubIndication.FORMAT_FAILURE)
+        verdict.fail(sub, finding("signature_unreadable", detail=e.failure_message[:200]))
+        return _Crypto()
+    except Exception as e:
+        verdict.fail(SubIndication.FORMAT_FAILURE, finding("signature_unreadable", detail=str(e)[:200]))
+        return _Crypto()
+    intact, valid = bool(kwargs["intact"]), bool(kwargs["valid"])
+    path = kwargs.get("validation_path")
+    if not intact:
+        verdict.fail(SubIndication.HASH_FAILURE, finding("hash_mismatch"))
+    elif not valid:
+        verdict.fail(SubIndication.SIG_CRYPTO_FAILURE, finding("signature_invalid"))
+    indic = kwargs.get("trust_problem_indic")
     cert_problem = False
-    if signer is not None:
-        moment = poe or ctx.at
-        try:
-            digest = emb.compute_digest()
-            kwargs = await generic_cms.cms_basic_validation(
-                emb.signed_data,
-                raw_digest=digest,
-                validation_context=validation_context(ctx.roots, ctx.dss_certs, moment),
-                key_usage_settings=PdfSignatureStatus.default_usage_constraints(),
-            )
-            intact, valid = bool(kwargs["intact"]), bool(kwargs["valid"])
-            path = kwargs.get("validation_path")
-            if not intact:
-                subs.append(SubIndication.HASH_FAILURE)
-                reasons.append(finding("hash_mismatch"))
-            elif not valid:
-                subs.append(SubIndication.SIG_CRYPTO_FAILURE)
-                reasons.append(finding("signature_invalid"))
-            indic = kwargs.get("trust_problem_indic")
-            if intact and valid and _self_signed_stranger(signer, ctx.roots):
-                # A self-signed certificate that is not a trust anchor has no chain at all, whatever
-                # certvalidator makes of look-alike names in the pool.
-                cert_problem = True
-                subs.append(SubIndication.NO_CERTIFICATE_CHAIN_FOUND)
-                reasons.append(finding("untrusted_chain"))
-            elif intact and valid and indic is not None:
-                cert_problem = True
-                _certificate_problem(getattr(indic, "name", str(indic)), signer, poe, subs, reasons)
-        except SignatureValidationError as e:
-            name = getattr(e.ades_subindication, "name", "FORMAT_FAILURE")
-            subs.append(SubIndication.__members__.get(name, SubIndication.FORMAT_FAILURE))
-            reasons.append(finding("signature_unreadable", detail=e.failure_message[:200]))
-        except Exception as e:
-            subs.append(SubIndication.FORMAT_FAILURE)
-            reasons.append(finding("signature_unreadable", detail=str(e)[:200]))
+    if intact and valid and _self_signed_stranger(signer, ctx.roots):
+        # A self-signed certificate that is not a trust anchor has no chain at all, whatever
+        # certvalidator makes of look-alike names in the pool.
+        cert_problem = True
+        verdict.fail(SubIndication.NO_CERTIFICATE_CHAIN_FOUND, finding("untrusted_chain"))
+    elif intact and valid and indic is not None:
+        cert_problem = True
+        _certificate_problem(verdict, getattr(indic, "name", str(indic)), signer, poe)
+    return _Crypto(intact, valid, path, cert_problem)
 
-    # Revocation of the seal certificate.
-    at_signing = now = UNKNOWN_REVOCATION
-    embedded_evidence = False
-    if signer is not None:
-        issuer = _issuer_from(path, signer, [*ctx.dss_certs, *(from_asn1(c) for c in emb.other_embedded_certs)])
-        crls, ocsps = list(ctx.revocation.crls), list(ctx.revocation.ocsps)
-        a_crls, a_ocsps = _adobe_revinfo(emb.signer_info)
-        crls += [(d, RevocationSource.EMBEDDED) for d in a_crls]
-        ocsps += [(d, RevocationSource.EMBEDDED) for d in a_ocsps]
-        evidence = collect_evidence(signer, issuer, crls=crls, ocsps=ocsps, at=ctx.at) if issuer is not None else []
-        embedded_evidence = any(e.source is RevocationSource.EMBEDDED for e in evidence)
-        decision = decide(evidence, poe=poe, at=ctx.at)
-        at_signing, now = decision.at_signing, decision.now
-        if cert_problem:
-            pass  # the certificate already failed; its revocation status decides nothing more
-        elif decision.revoked_after_signing:
-            warnings.append(finding("revoked_after_signing", when=_t(now.revoked_at)))
-        if decision.held_after_signing:
-            warnings.append(finding("suspended_after_signing", when=_t(now.revoked_at)))
-        if decision.subindication is SubIndication.REVOKED:
-            reasons.append(finding("revoked", when=_t(now.revoked_at)))
-        elif decision.subindication is SubIndication.REVOKED_NO_POE:
-            reasons.append(finding("revoked_no_poe", when=_t(now.revoked_at)))
-        elif decision.subindication is SubIndication.TRY_LATER:
-            if now.revoked_at is not None and now.state.value == "on_hold":
-                reasons.append(finding("suspended", when=_t(now.revoked_at)))
-            else:
-                reasons.append(finding("no_revocation_info"))
-        if decision.subindication is not None and not cert_problem:
-            subs.append(decision.subindication)
 
-    level = _level(has_sig_ts or bool(later_docts), embedded_evidence, signed_revision, ctx)
-    sub = _worst(subs)
-    docmdp = None
+def _check_revocation(
+    verdict: _Verdict,
+    ctx: SignatureContext,
+    emb: EmbeddedPdfSignature,
+    signer: x509.Certificate,
+    crypto: _Crypto,
+    poe: dt.datetime | None,
+) -> tuple[RevocationCheck, RevocationCheck, bool]:
+    """The seal certificate's status at signing and now, and whether embedded data said so."""
+    issuer = _issuer_from(crypto.path, signer, [*ctx.dss_certs, *(from_asn1(c) for c in emb.other_embedded_certs)])
+    crls, ocsps = list(ctx.revocation.crls), list(ctx.revocation.ocsps)
+    a_crls, a_ocsps = _adobe_revinfo(emb.signer_info)
+    crls += [(d, RevocationSource.EMBEDDED) for d in a_crls]
+    ocsps += [(d, RevocationSource.EMBEDDED) for d in a_ocsps]
+    evidence = collect_evidence(signer, issuer, crls=crls, ocsps=ocsps, at=ctx.at) if issuer is not None else []
+    embedded_evidence = any(e.source is RevocationSource.EMBEDDED for e in evidence)
+    decision = decide(evidence, poe=poe, at=ctx.at)
+    now = decision.now
+    # Once the certificate failed, its revocation status decides nothing more (but is still said).
+    if decision.revoked_after_signing and not crypto.cert_problem:
+        verdict.warnings.append(finding("revoked_after_signing", when=_t(now.revoked_at)))
+    if decision.held_after_signing:
+        verdict.warnings.append(finding("suspended_after_signing", when=_t(now.revoked_at)))
+    if decision.subindication is SubIndication.REVOKED:
+        verdict.reasons.append(finding("revoked", when=_t(now.revoked_at)))
+    elif decision.subindication is SubIndication.REVOKED_NO_POE:
+        verdict.reasons.append(finding("revoked_no_poe", when=_t(now.revoked_at)))
+    elif decision.subindication is SubIndication.TRY_LATER:
+        if now.revoked_at is not None and now.state is CertState.ON_HOLD:
+            verdict.reasons.append(finding("suspended", when=_t(now.revoked_at)))
+        else:
+            verdict.reasons.append(finding("no_revocation_info"))
+    if decision.subindication is not None and not crypto.cert_problem:
+        verdict.subs.append(decision.subindication)
+    return decision.at_signing, now, embedded_evidence
+
+
+def _claimed_time(emb: EmbeddedPdfSignature) -> dt.datetime | None:
+    try:
+        return emb.self_reported_timestamp
+    except Exception:
+        return None
+
+
+def _certification_level(emb: EmbeddedPdfSignature) -> int | None:
     try:
         perm = emb.docmdp_level
-        docmdp = None if perm is None else int(perm.value)
     except Exception:
-        docmdp = None
-    return SignatureReport(
-        index=index,
-        field_name=emb.field_name,
-        indication=indication_of(sub),
-        subindication=sub,
-        reasons=tuple(reasons) if sub is not None else (),
-        warnings=tuple(warnings) + (tuple(reasons) if sub is None else ()),
-        signer=certificate_info(signer) if signer is not None else None,
-        chain=_chain(path, signer) if signer is not None else (),
-        trusted_signing_time=poe,
-        claimed_signing_time=claimed,
-        timestamp=token,
-        level=level,
-        coverage=coverage,
-        changes=changes,
-        intact=intact,
-        crypto_valid=valid,
-        revocation_at_signing=at_signing,
-        revocation_now=now,
-        certification_level=docmdp,
-        reason=_text(dget(sig_obj, "/Reason")),
-        location=_text(dget(sig_obj, "/Location")),
-    )
+        return None
+    return None if perm is None else int(perm.value)
 
 
 def _self_signed_stranger(cert: x509.Certificate, roots: Sequence[x509.Certificate]) -> bool:
@@ -342,31 +401,27 @@ def _text(value: object) -> str | None:
     return None if value is None else str(value)[:500]
 
 
-def _certificate_problem(
-    name: str, signer: x509.Certificate, poe: dt.datetime | None, subs: list[SubIndication], reasons: list[Finding]
-) -> None:
+def _certificate_problem(verdict: _Verdict, name: str, signer: x509.Certificate, poe: dt.datetime | None) -> None:
+    """certvalidator's verdict on the path, as a sub-indication and a reason (EXPIRED or NOT_YET_VALID when a
+    proven time shows the certificate out of its validity then)."""
     if name == "OUT_OF_BOUNDS_NO_POE":
         if poe is not None and poe > signer.not_valid_after_utc:
-            subs.append(SubIndication.EXPIRED)
-            reasons.append(finding("expired", until=_t(signer.not_valid_after_utc)))
+            verdict.fail(SubIndication.EXPIRED, finding("expired", until=_t(signer.not_valid_after_utc)))
         elif poe is not None and poe < signer.not_valid_before_utc:
-            subs.append(SubIndication.NOT_YET_VALID)
-            reasons.append(finding("not_yet_valid"))
+            verdict.fail(SubIndication.NOT_YET_VALID, finding("not_yet_valid"))
         else:
-            subs.append(SubIndication.OUT_OF_BOUNDS_NO_POE)
-            reasons.append(finding("out_of_bounds_no_poe"))
+            verdict.fail(SubIndication.OUT_OF_BOUNDS_NO_POE, finding("out_of_bounds_no_poe"))
     elif name == "NO_CERTIFICATE_CHAIN_FOUND":
-        subs.append(SubIndication.NO_CERTIFICATE_CHAIN_FOUND)
-        reasons.append(finding("untrusted_chain"))
+        verdict.fail(SubIndication.NO_CERTIFICATE_CHAIN_FOUND, finding("untrusted_chain"))
     elif name == "CHAIN_CONSTRAINTS_FAILURE":
-        subs.append(SubIndication.CHAIN_CONSTRAINTS_FAILURE)
-        reasons.append(finding("chain_constraints"))
+        verdict.fail(SubIndication.CHAIN_CONSTRAINTS_FAILURE, finding("chain_constraints"))
     elif name.startswith("CRYPTO_CONSTRAINTS_FAILURE"):
-        subs.append(SubIndication.CRYPTO_CONSTRAINTS_FAILURE)
-        reasons.append(finding("crypto_constraints"))
+        verdict.fail(SubIndication.CRYPTO_CONSTRAINTS_FAILURE, finding("crypto_constraints"))
     else:
-        subs.append(SubIndication.__members__.get(name, SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE))
-        reasons.append(finding("chain_invalid", detail=name))
+        verdict.fail(
+            SubIndication.__members__.get(name, SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE),
+            finding("chain_invalid", detail=name),
+        )
 
 
 def _level(has_time: bool, embedded_evidence: bool, signed_revision: int, ctx: SignatureContext) -> PadesLevel:

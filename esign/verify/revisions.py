@@ -1,0 +1,96 @@
+"""What changed after each signature: esign's own classification of every revision (:mod:`esign.verify.changes`)
+and byte-level stray objects (:mod:`esign.verify.structure`), summed up per signature, with pyHanko's difference
+analysis as a second opinion and the DocMDP "no changes" rule.
+
+A change any of them names makes the category ``other`` (the signature then fails with FORMAT_FAILURE); only later
+signatures, document time-stamps and DSS updates leave it ``signatures_timestamps_validation_data``.
+"""
+
+from __future__ import annotations
+
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, DiffResult, ModificationLevel
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+
+from esign import budget
+from esign.verify.changes import RevisionDelta, classify_revision
+from esign.verify.report import ChangeCategory, ChangeInfo, ChangesAfterSigning
+
+__all__ = ["changes_after", "revision_deltas"]
+
+
+def revision_deltas(reader: PdfFileReader, revisions: int) -> dict[int, RevisionDelta]:
+    """What each revision after the first did (an unreadable one is itself a change)."""
+    out: dict[int, RevisionDelta] = {}
+    for k in range(1, revisions):
+        budget.checkpoint()
+        try:
+            out[k] = classify_revision(reader, k)
+        except RecursionError:
+            raise
+        except Exception as e:
+            d = RevisionDelta(k)
+            d.other.append(ChangeInfo(k, "revision_unreadable", None, None, f"revision cannot be analysed: {e}"[:200]))
+            out[k] = d
+    return out
+
+
+def changes_after(
+    reader: PdfFileReader,
+    rev: int,
+    revisions: int,
+    deltas: dict[int, RevisionDelta],
+    stray: list[ChangeInfo],
+    emb: EmbeddedPdfSignature | None,
+) -> ChangesAfterSigning:
+    """Everything done to the document after the signature over revision ``rev`` (see the module docstring)."""
+    budget.checkpoint()
+    later = [deltas[k] for k in range(rev + 1, revisions) if k in deltas]
+    other = [c for d in later for c in d.other] + [c for c in stray if c.revision > rev]
+    sigs = tuple(n for d in later for n in d.signatures)
+    docts = tuple(n for d in later for n in d.document_timestamps)
+    dss = sum(1 for d in later if d.dss)
+    diff_level: str | None = None
+    if later:
+        try:
+            result = DEFAULT_DIFF_POLICY.review_file(
+                reader,
+                rev,
+                field_mdp_spec=emb.fieldmdp if emb is not None else None,
+                doc_mdp=emb.docmdp_level if emb is not None else None,
+            )
+            if isinstance(result, DiffResult):
+                diff_level = result.modification_level.name
+                if result.modification_level in (ModificationLevel.OTHER, ModificationLevel.ANNOTATIONS):
+                    other.append(ChangeInfo(rev + 1, "diff_analysis", None, None, f"pyHanko: {diff_level}"))
+            else:
+                diff_level = "SUSPICIOUS"
+                other.append(ChangeInfo(rev + 1, "diff_analysis", None, None, f"pyHanko: {result}"[:200]))
+        except RecursionError:
+            raise
+        except Exception as e:
+            diff_level = "SUSPICIOUS"
+            other.append(ChangeInfo(rev + 1, "diff_analysis", None, None, f"pyHanko: {type(e).__name__}: {e}"[:200]))
+        try:
+            perm = emb.docmdp_level if emb is not None else None
+        except Exception:
+            perm = None
+        if perm is not None and int(perm.value) == 1 and sigs:
+            other.append(
+                ChangeInfo(rev + 1, "docmdp", None, None, "certified with no changes allowed (P=1), yet signed again")
+            )
+    if other:
+        category = ChangeCategory.OTHER
+    elif later or any(c.revision > rev for c in stray):
+        category = ChangeCategory.SIGNATURES_AND_VALIDATION_DATA
+    else:
+        category = ChangeCategory.NONE
+    return ChangesAfterSigning(
+        category=category,
+        later_revisions=len(later),
+        later_signatures=sigs,
+        document_timestamps=docts,
+        validation_data_updates=dss,
+        other=tuple(other) if category is ChangeCategory.OTHER else (),
+        diff_level=diff_level,
+    )
