@@ -16,8 +16,7 @@ from esign.budget import tune_allocator
 from esign.config import Settings
 from esign.deployment import Deployment
 from esign.errors import EsignError
-from esign.workflow.batch_runner import BatchWorker
-from esign.workflow.engine import StampEngine
+from esign.workflow import BatchWorker, StampEngine
 from service.errors import install_error_handlers
 from service.guard import InputGuard
 from service.ratelimit import RateLimiter
@@ -108,10 +107,10 @@ def create_app(
 
 def _purge_crash_leftovers(dep: Deployment) -> None:
     """Temporary files a killed process left in documents/ (see BlobStore.purge_stale_temp)."""
-    from esign.workflow.commit import blobs_of
+    from esign.hosts import store_for
 
     try:
-        removed = blobs_of(dep).purge_stale_temp(at=dt.datetime.now(dt.UTC))
+        removed = store_for(dep).purge_stale_temp(at=dt.datetime.now(dt.UTC))
     except OSError:  # a home we cannot clean must not keep the service from starting
         _log.exception("could not purge temporary files")
     else:
@@ -179,7 +178,7 @@ def _run_checkpoint_timer(app: FastAPI, dep: Deployment, interval: float) -> Non
     """Checkpoint the register within ``interval`` seconds of any append, idle or not."""
     from contextlib import asynccontextmanager
 
-    from esign.workflow.checkpoints import CheckpointTimer
+    from esign.workflow import CheckpointTimer
 
     inner = app.router.lifespan_context
 

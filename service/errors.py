@@ -15,7 +15,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from esign.errors import AuthError, EsignError, ForbiddenError, StateError
+from esign.errors import EsignError
+from esign.registry import REFUSALS as registry_refusals
 from esign.registry import record_refusal, refusal_recorded
 
 __all__ = ["error_body", "install_error_handlers", "record_refusal_of"]
@@ -32,7 +33,7 @@ _HTTP_MESSAGES = {
 
 
 #: Refusals that are recorded as audit events (bad input and missing objects are not).
-REFUSALS = (AuthError, ForbiddenError, StateError)
+REFUSALS = registry_refusals
 
 
 def record_refusal_of(request: Request, exc: EsignError) -> None:

@@ -88,9 +88,7 @@ def stamp(
     json_out: JsonOpt = False,
 ) -> None:
     """盖章：在 PDF 或 OFD 上加盖印章和二维码并签名 / stamp and sign one PDF or OFD."""
-    from esign.workflow.commit import blobs_of
-    from esign.workflow.engine import StampEngine
-    from esign.workflow.requests import StampRequestSpec, stamp_directly
+    from esign.workflow import StampEngine, StampRequestSpec, stamp_directly, stamped_document
 
     dep = open_deployment(home)
     spec = StampRequestSpec(
@@ -108,7 +106,7 @@ def stamp(
         dep, StampEngine(dep, clock=now), input_pdf.read_bytes(), spec, user=user, approver=approver, at=now()
     )
     tmp = output.with_name(f".{output.name}.tmp")
-    shutil.copyfile(blobs_of(dep).path(outcome.output_sha256), tmp)
+    shutil.copyfile(stamped_document(dep, outcome), tmp)
     os.replace(tmp, output)
     if json_out:
         print_json(

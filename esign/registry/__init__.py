@@ -15,7 +15,10 @@ from esign.registry.accounts import (
 )
 from esign.registry.api import IssuedSealKey, SealCertificateAuthority, SealIdentity
 from esign.registry.audit import (
+    REFUSALS,
     AuditRecord,
+    OnRefusal,
+    audited_step,
     audited_transaction,
     list_audit,
     record_event,
@@ -47,11 +50,13 @@ from esign.registry.townships import (
 )
 
 __all__ = [
+    "REFUSALS",
     "SEAL_TITLES",
     "Actor",
     "AuditRecord",
     "Disposition",
     "IssuedSealKey",
+    "OnRefusal",
     "Permission",
     "Role",
     "SealAction",
@@ -61,8 +66,9 @@ __all__ = [
     "SealStatus",
     "add_person",
     "add_township",
-    "authenticate_password",
+    "audited_step",
     "audited_transaction",
+    "authenticate_password",
     "authenticate_token",
     "authority_list",
     "authorize",

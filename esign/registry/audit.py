@@ -9,18 +9,22 @@ import datetime as dt
 import logging
 import weakref
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from esign.errors import EsignError
+from esign.db import Transactions
+from esign.errors import AuthError, EsignError, ForbiddenError, StateError
 from esign.registry.accounts import Actor
 from esign.registry.models import AuditEvent
 
 __all__ = [
+    "REFUSALS",
     "AuditRecord",
+    "OnRefusal",
+    "audited_step",
     "audited_transaction",
     "list_audit",
     "record_event",
@@ -29,6 +33,10 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+
+#: What a look (a read) records as refused: a missing permission or a wrong state, not bad input or a
+#: missing object. Use cases that change something record every :class:`~esign.errors.EsignError`.
+REFUSALS: tuple[type[EsignError], ...] = (AuthError, ForbiddenError, StateError)
 
 #: Refusals written by :func:`audited_transaction`, so that an edge's fallback does not write them again.
 #: Weak: an exception is forgotten with its last reference; nothing on the exception itself changes.
@@ -111,9 +119,13 @@ def list_audit(
     return [AuditRecord(e.at, e.actor, e.action, e.target, e.outcome, e.code, e.detail) for e in session.scalars(query)]
 
 
+#: What may happen to the session after a refusal was recorded in it (a request ended as failed).
+OnRefusal = Callable[[Session, EsignError], None]
+
+
 @contextmanager
 def audited_transaction(
-    transaction: Callable[[], AbstractContextManager[Session]],
+    transaction: Transactions,
     actor: Actor,
     action: str,
     target: str,
@@ -121,18 +133,18 @@ def audited_transaction(
     at: dt.datetime,
     township_id: int | None = None,
     refusals: tuple[type[EsignError], ...] = (EsignError,),
+    on_refusal: OnRefusal | None = None,
 ) -> Iterator[Session]:
     """The one transaction of a use case, which also records the use case's refusal.
 
     ``transaction`` is the deployment's factory (``dep.transaction``; the registry does not know the
-    deployment). The body runs in a SAVEPOINT inside that transaction:
+    deployment). The body runs as one :func:`audited_step` of that transaction:
 
-    * it returns: the savepoint is released and the transaction commits, with the body's own audit events;
+    * it returns: the transaction commits, with the body's own audit events;
     * it raises one of ``refusals`` (by default any :class:`~esign.errors.EsignError`: a broken rule, a
-      missing permission, bad input): the savepoint is rolled back, so none of the refused work is kept,
-      the refusal is written as an audit event (``actor``, ``action``, ``target``, the error's code and
-      Chinese message; township ``township_id``, else the actor's) in the same transaction, which
-      commits, and the same exception is raised again. Nothing else writes it
+      missing permission, bad input): the step's savepoint is rolled back, so none of the refused work is
+      kept, the refusal is written as an audit event in the same transaction, ``on_refusal`` runs in it,
+      the transaction commits, and the same exception is raised again. Nothing else writes it
       (:func:`refusal_recorded` tells an edge's fallback so);
     * it raises anything else: the whole transaction is rolled back and the error propagates.
 
@@ -143,36 +155,83 @@ def audited_transaction(
     refused: EsignError | None = None
     try:
         with transaction() as session:
-            savepoint = session.begin_nested()
             try:
-                yield session
-            except refusals as exc:
-                refused = exc
-                if savepoint.is_active:
-                    savepoint.rollback()
-                record_refusal(
+                with audited_step(
                     session,
-                    actor=actor.name,
-                    action=action,
-                    target=target,
-                    error=exc,
+                    actor,
+                    action,
+                    target,
                     at=at,
-                    township_id=township_id if township_id is not None else actor.township_id,
-                )
-            else:
-                if savepoint.is_active:
-                    savepoint.commit()
+                    township_id=township_id,
+                    refusals=refusals,
+                    on_refusal=on_refusal,
+                ):
+                    yield session
+            except EsignError as exc:
+                if not refusal_recorded(exc):
+                    raise  # not a refusal: nothing is kept
+                refused = exc  # recorded in this transaction: commit it
     except Exception:
         if refused is None:
             raise
+        _recorded.discard(refused)  # the commit failed: the refusal is not recorded after all
         _log.exception("could not record a refused attempt")  # the refusal itself must still reach the caller
-    else:
-        if refused is not None:
-            _recorded.add(refused)
     if refused is not None:
         raise refused
 
 
+@contextmanager
+def audited_step(
+    session: Session,
+    actor: Actor,
+    action: str,
+    target: str,
+    *,
+    at: dt.datetime,
+    township_id: int | None = None,
+    refusals: tuple[type[EsignError], ...] = (EsignError,),
+    on_refusal: OnRefusal | None = None,
+) -> Iterator[None]:
+    """One step of a use case inside its open transaction (``session``), in a SAVEPOINT.
+
+    A refusal (one of ``refusals``) rolls the savepoint back, is written as an audit event (``actor``,
+    ``action``, ``target``, the error's code and Chinese message; township ``township_id``, else the
+    actor's) in ``session``, then ``on_refusal`` runs, and the exception is raised again, marked as
+    recorded: the transaction's owner (:func:`audited_transaction`) commits it. A refusal an inner step
+    already recorded passes through unchanged, with what this step did before it. Several steps in one
+    transaction (``esign stamp``: the clerk's request, then the approval) each record their own refusal
+    under their own action.
+    """
+    savepoint = session.begin_nested()
+    try:
+        yield
+    except BaseException as exc:
+        if isinstance(exc, EsignError) and refusal_recorded(exc):  # an inner step wrote it: keep both
+            if savepoint.is_active:
+                savepoint.commit()
+            raise
+        if savepoint.is_active:
+            savepoint.rollback()
+        if isinstance(exc, refusals):
+            record_refusal(
+                session,
+                actor=actor.name,
+                action=action,
+                target=target,
+                error=exc,
+                at=at,
+                township_id=township_id if township_id is not None else actor.township_id,
+            )
+            if on_refusal is not None:
+                on_refusal(session, exc)
+            _recorded.add(exc)
+        raise
+    else:
+        if savepoint.is_active:
+            savepoint.commit()
+
+
 def refusal_recorded(error: EsignError) -> bool:
-    """Whether :func:`audited_transaction` already wrote ``error`` as a refused attempt."""
+    """Whether :func:`audited_transaction` (or :func:`audited_step`) already wrote ``error`` as a refused
+    attempt (in a transaction that committed, once its owner's block has ended)."""
     return error in _recorded

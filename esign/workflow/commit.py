@@ -28,14 +28,12 @@ from esign.ledger import (
     maybe_checkpoint,
     new_entry_id,
 )
-from esign.registry import (
-    record_event,
-)
+from esign.registry import Actor, OnRefusal, audited_transaction, record_event
 from esign.registry.models import Seal
 from esign.registry.townships import organisation_name
 from esign.stamp.inputs import describe, open_reader
 from esign.stamp.plan import default_keywords, placement_from_dict, plan_stamp
-from esign.stamp.signing import SignatureSpec, sign_pdf
+from esign.stamp.signing import SignatureSpec, ValidationMaterial, sign_pdf
 from esign.verify import PadesLevel
 from esign.workflow.engine import StampEngine
 from esign.workflow.models import StampRequestRow
@@ -144,34 +142,55 @@ def stamp_and_commit(
     job: StampJob,
     *,
     at: dt.datetime,
-    actor_name: str,
+    actor: Actor,
     approver_id: int | None,
     password: str | None = None,
+    validation: ValidationMaterial | None = None,
+    on_refusal: OnRefusal | None = None,
 ) -> StampOutcome:
-    """Stamp the job's stored input, store the result, and record it (see the module docstring)."""
+    """Stamp the job's stored input, store the result, and record it (see the module docstring).
+
+    No transaction is held while signing. The record is one transaction
+    (:func:`esign.registry.audited_transaction`, action ``stamp.approve``): the register entry, the feed
+    event, the request's outcome, the audit event and, when due, the register's checkpoint; or, when
+    signing or the record was refused, that refusal and what ``on_refusal`` does (the request ends as
+    ``failed``). ``validation`` is what :meth:`StampEngine.prepare` read for B-LT and above.
+    """
     entry_id = new_entry_id()
     url = verify_url(dep, entry_id)
-    if _is_ofd_blob(dep, job.input_sha256):
-        notes: tuple[str, ...] = ()
-        output_sha, signed_at, count = sign_ofd(
-            dep,
-            blobs_of(dep),
-            seal=job.seal,
-            input_sha256=job.input_sha256,
-            placement=job.placement,
-            township_name=job.township_name,
-            organisation=job.organisation,
-            qr_png=engine.qr(url).png(dpi=300),
-            entry_id=entry_id,
-            url=url,
-            at=at,
-        )
-    else:
-        output_sha, signed_at, count, notes = sign_job(dep, engine, job, url, at=at, password=password)
+    refused: EsignError | None = None
+    output_sha = ""
+    try:
+        if _is_ofd_blob(dep, job.input_sha256):
+            notes: tuple[str, ...] = ()
+            output_sha, signed_at, count = sign_ofd(
+                dep,
+                blobs_of(dep),
+                seal=job.seal,
+                input_sha256=job.input_sha256,
+                placement=job.placement,
+                township_name=job.township_name,
+                organisation=job.organisation,
+                qr_png=engine.qr(url).png(dpi=300),
+                entry_id=entry_id,
+                url=url,
+                at=at,
+            )
+        else:
+            output_sha, signed_at, count, notes = sign_job(
+                dep, engine, job, url, at=at, password=password, validation=validation
+            )
+    except EsignError as exc:  # recorded as the approval's refusal below
+        refused = exc
     blobs = blobs_of(dep)
     already: StampOutcome | None = None
+    target = f"stamp_request:{job.request_id}" if job.request_id is not None else f"seal:{job.seal.id}"
     try:
-        with dep.transaction() as session:
+        with audited_transaction(
+            dep.transaction, actor, "stamp.approve", target, at=at, on_refusal=on_refusal
+        ) as session:
+            if refused is not None:
+                raise refused
             # The request row is locked first: two approvals of one request at the same moment
             # (a double click, two approvers) wait for each other here, and the second finds it stamped.
             row = (
@@ -184,14 +203,15 @@ def stamp_and_commit(
             elif row is not None and row.status != PENDING:
                 raise StateError("该申请已处理。", "The request was already decided.", code="request_decided")
             else:
-                _record(session, job, row, entry_id, output_sha, signed_at, count, url, at, actor_name, approver_id)
+                _record(session, job, row, entry_id, output_sha, signed_at, count, url, at, actor.name, approver_id)
+                _checkpoint_if_due(dep, session, at=at)
     except BaseException:
-        blobs.discard(output_sha)
+        if output_sha:
+            blobs.discard(output_sha)
         raise
     if already is not None:  # stamped by the other approval: ours is not kept, nothing is recorded twice
         blobs.discard(output_sha)
         return already
-    checkpoint_if_due(dep, at=at)
     return StampOutcome(job.request_id or 0, entry_id, output_sha, signed_at, url, notes)
 
 
@@ -255,19 +275,31 @@ def _is_ofd_blob(dep: Deployment, digest: str) -> bool:
 
 
 def checkpoint_if_due(dep: Deployment, *, at: dt.datetime, force: bool = False) -> None:
-    """Sign a checkpoint of the register when the policy says so (every 100 entries or 5 minutes).
-
-    Runs in a transaction of its own after a stamp committed; a failure here never undoes a stamp.
-    """
+    """Sign a checkpoint of the register when the policy says so (every 100 entries or 5 minutes), or
+    now (``force``), in a transaction of its own; a failure is logged, never raised."""
     try:
         with dep.transaction() as session:
-            ledger = SqlLedger(session)
-            if force:
-                make_checkpoint(ledger, signer=dep.ledger_signer, at=at, force=True)
-            else:
-                maybe_checkpoint(ledger, signer=dep.ledger_signer, policy=CheckpointPolicy(), at=at)
+            _checkpoint(dep, session, at=at, force=force)
     except EsignError:
         _log.exception("could not checkpoint the usage register")
+
+
+def _checkpoint_if_due(dep: Deployment, session: Session, *, at: dt.datetime) -> None:
+    """The checkpoint policy after an append, in the stamp's own transaction: in a savepoint, so that a
+    failure here (a missing register key) is logged and never undoes the stamp."""
+    try:
+        with session.begin_nested():
+            _checkpoint(dep, session, at=at, force=False)
+    except EsignError:
+        _log.exception("could not checkpoint the usage register")
+
+
+def _checkpoint(dep: Deployment, session: Session, *, at: dt.datetime, force: bool) -> None:
+    ledger = SqlLedger(session)
+    if force:
+        make_checkpoint(ledger, signer=dep.ledger_signer, at=at, force=True)
+    else:
+        maybe_checkpoint(ledger, signer=dep.ledger_signer, policy=CheckpointPolicy(), at=at)
 
 
 def sign_job(
@@ -278,6 +310,7 @@ def sign_job(
     *,
     at: dt.datetime,
     password: str | None,
+    validation: ValidationMaterial | None = None,
 ) -> tuple[str, dt.datetime, int, tuple[str, ...]]:
     """Stamp the stored input into a new stored file; returns its SHA-256, the signing time, the
     number of pages that carry the seal and notes on what was mended in the input. The documents are
@@ -313,7 +346,8 @@ def sign_job(
             location=job.location,
             name=job.seal.name,
         )
-        validation = engine.validation(job.seal, at=at) if job.level.long_term else None
+        if validation is None and job.level.long_term:
+            validation = engine.validation(job.seal, at=at)
         timestamper = engine.timestamper() if job.level.timestamped else None
         notes = sign_pdf(
             reader,

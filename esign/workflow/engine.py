@@ -34,6 +34,7 @@ from esign.pki.tsa import TimeStampAuthority
 from esign.registry.models import Seal
 from esign.registry.townships import organisation_name
 from esign.stamp.signing import SealCredentials, ValidationMaterial
+from esign.verify import PadesLevel
 
 __all__ = ["SealMaterial", "StampEngine"]
 
@@ -76,8 +77,17 @@ class StampEngine:
 
     # -- seal material -----------------------------------------------------------------------
 
-    def material(self, seal: Seal) -> SealMaterial:
-        """The seal's signer and artwork (loaded once per certificate)."""
+    def prepare(self, seal: Seal, level: PadesLevel, *, at: dt.datetime, session: Session) -> ValidationMaterial | None:
+        """Load, in the caller's open transaction, what signing with ``seal`` at ``level`` reads from the
+        database: the seal's certificate and, at B-LT and above, the validation data as of ``at``
+        (returned, for :meth:`validation`'s place). Signing then opens no transaction of its own but the
+        time-stamp serial and the seal's OCSP status, which are read when the token is made."""
+        self.material(seal, session=session)
+        return self.validation(seal, at=at, session=session) if level.long_term else None
+
+    def material(self, seal: Seal, *, session: Session | None = None) -> SealMaterial:
+        """The seal's signer and artwork (loaded once per certificate; in ``session`` when given, else in a
+        transaction of its own)."""
         if not seal.cert_serial or not seal.key_id:
             raise StateError("印章尚无证书。", "The seal has no certificate.", code="seal_without_certificate")
         key = (seal.id, seal.cert_serial)
@@ -86,13 +96,12 @@ class StampEngine:
         if found is not None:
             return found
         pki = self.dep.pki
-        with self.dep.transaction() as session:
-            row = session.get(pki_store.PkiCertificate, seal.cert_serial)
-            if row is None:
-                raise StateError(
-                    "印章证书不存在。", "The seal certificate is missing.", code="seal_without_certificate"
-                )
-            cert = x509.load_der_x509_certificate(row.der)
+        if session is None:
+            with self.dep.transaction() as own:
+                der = self._seal_certificate(own, seal.cert_serial)
+        else:
+            der = self._seal_certificate(session, seal.cert_serial)
+        cert = x509.load_der_x509_certificate(der)
         keys = self.dep.seal_keys
         if isinstance(keys, TokenKeyStore):  # the key stays on the token, which signs
             signer = keys.signer(seal.key_id, cert, pki.chain)
@@ -105,21 +114,31 @@ class StampEngine:
             self._materials[key] = material
         return material
 
+    @staticmethod
+    def _seal_certificate(session: Session, serial: str) -> bytes:
+        row = session.get(pki_store.PkiCertificate, serial)
+        if row is None:
+            raise StateError("印章证书不存在。", "The seal certificate is missing.", code="seal_without_certificate")
+        return row.der
+
     def qr(self, verify_url: str) -> Artwork:
         """The QR code of a stamp's verification URL."""
         return qr_artwork(verify_url)
 
     # -- validation data ---------------------------------------------------------------------
 
-    def validation(self, seal: Seal, *, at: dt.datetime) -> ValidationMaterial:
-        """Certificates, the seal's OCSP answer and the CRLs, as of ``at``; refreshed on revocation."""
+    def validation(self, seal: Seal, *, at: dt.datetime, session: Session | None = None) -> ValidationMaterial:
+        """Certificates, the seal's OCSP answer and the CRLs, as of ``at``; refreshed on revocation. Read in
+        ``session`` when given, else in a transaction of its own."""
+        if session is None:
+            with self.dep.transaction() as own:
+                return self.validation(seal, at=at, session=own)
         assert seal.cert_serial is not None
-        with self.dep.transaction() as session:
-            epoch = pki_store.revocation_epoch(session)
-            cached = self._validation.get((seal.cert_serial, epoch))
-            if cached is not None and at - cached[0] < _VALIDATION_REFRESH:
-                return cached[1]
-            material = self._build_validation(session, seal, at=at)
+        epoch = pki_store.revocation_epoch(session)
+        cached = self._validation.get((seal.cert_serial, epoch))
+        if cached is not None and at - cached[0] < _VALIDATION_REFRESH:
+            return cached[1]
+        material = self._build_validation(session, seal, at=at)
         with self._lock:
             self._validation = {k: v for k, v in self._validation.items() if k[0] != seal.cert_serial}
             self._validation[(seal.cert_serial, epoch)] = (at, material)
@@ -127,7 +146,7 @@ class StampEngine:
 
     def _build_validation(self, session: Session, seal: Seal, *, at: dt.datetime) -> ValidationMaterial:
         pki = self.dep.pki
-        cert = self.material(seal).credentials.certificate
+        cert = self.material(seal, session=session).credentials.certificate
         request = x509_ocsp.OCSPRequestBuilder().add_certificate(cert, pki.issuing, hashes.SHA256()).build()
         request_der = request.public_bytes(Encoding.DER)
         responder = self._ocsp_responder()

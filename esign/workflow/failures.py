@@ -15,22 +15,20 @@ deployment or key-store problem (503) -- the request stays pending.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 
-from esign.deployment import Deployment
+from sqlalchemy.orm import Session
+
 from esign.errors import EsignError, InputError, NotFoundError
-from esign.registry import Actor, record_event
+from esign.registry import Actor, OnRefusal, record_event
 from esign.workflow.commit import PENDING
 from esign.workflow.models import StampRequestRow
 
-__all__ = ["FAILED", "ends_request", "record_failure"]
+__all__ = ["FAILED", "ending", "ends_request"]
 
 FAILED = "failed"
 
 #: Input errors the approver can still cure at approval (a password), which keep the request pending.
 _CURABLE = frozenset({"pdf_encrypted", "pdf_wrong_password"})
-
-_log = logging.getLogger(__name__)
 
 
 def ends_request(exc: EsignError) -> bool:
@@ -40,28 +38,30 @@ def ends_request(exc: EsignError) -> bool:
     return isinstance(exc, NotFoundError) and exc.code == "document_not_found"
 
 
-def record_failure(dep: Deployment, actor: Actor, request_id: int, exc: EsignError, *, at: dt.datetime) -> bool:
-    """End a still-pending request as ``failed`` with ``exc``'s code and message; True if it was ended."""
-    try:
-        with dep.transaction() as session:
-            row = session.get(StampRequestRow, request_id, with_for_update={"of": StampRequestRow})
-            if row is None or row.status != PENDING:
-                return False
-            row.status = FAILED
-            row.failure_code = exc.code[:64]
-            row.decision_reason = exc.message_zh
-            row.approver_id = actor.person_id
-            row.decided_at = at
-            record_event(
-                session,
-                actor=actor.name,
-                action="stamp.fail",
-                target=f"stamp_request:{row.id}",
-                at=at,
-                township_id=row.township_id,
-                detail=f"{exc.code}: {exc.message_zh}",
-            )
-        return True
-    except Exception:  # the approval's own error must still reach the approver
-        _log.exception("could not record the failure of stamp request %s", request_id)
-        return False
+def ending(actor: Actor, request_id: int, *, at: dt.datetime) -> OnRefusal:
+    """What an approval's refusal does after it was recorded, in the same transaction
+    (:func:`esign.registry.audited_transaction`'s ``on_refusal``): a still-pending request that
+    ``exc`` shows can never be stamped ends as ``failed``, with the error's code and message."""
+
+    def end(session: Session, exc: EsignError) -> None:
+        if not ends_request(exc):
+            return
+        row = session.get(StampRequestRow, request_id, with_for_update={"of": StampRequestRow})
+        if row is None or row.status != PENDING:
+            return
+        row.status = FAILED
+        row.failure_code = exc.code[:64]
+        row.decision_reason = exc.message_zh
+        row.approver_id = actor.person_id
+        row.decided_at = at
+        record_event(
+            session,
+            actor=actor.name,
+            action="stamp.fail",
+            target=f"stamp_request:{row.id}",
+            at=at,
+            township_id=row.township_id,
+            detail=f"{exc.code}: {exc.message_zh}",
+        )
+
+    return end

@@ -14,6 +14,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -26,12 +27,16 @@ from esign.ledger import (
     DocumentType,
 )
 from esign.registry import (
+    REFUSALS,
     Actor,
     Permission,
     Role,
+    audited_step,
+    audited_transaction,
     authorize,
     find_seal,
     record_event,
+    refusal_recorded,
     resolve_item,
 )
 from esign.registry.models import Person, Seal
@@ -39,6 +44,7 @@ from esign.registry.townships import organisation_name
 from esign.stamp.inputs import PdfInfo, inspect_pdf, require_stampable
 from esign.stamp.placement import Placement, check_budget, resolve
 from esign.stamp.plan import default_keywords, placement_from_dict, plan_stamp
+from esign.stamp.signing import ValidationMaterial
 from esign.text import REASON_LIMIT, TITLE_LIMIT, as_id, bad_character
 from esign.verify import PadesLevel
 from esign.workflow.commit import (
@@ -53,11 +59,10 @@ from esign.workflow.commit import (
     stamp_and_commit,
 )
 from esign.workflow.engine import StampEngine
-from esign.workflow.failures import ends_request, record_failure
+from esign.workflow.failures import ending
 from esign.workflow.models import StampBatchItemRow, StampRequestRow
 from esign.workflow.ofd_job import check_ofd_request, is_ofd
 from esign.workflow.rules import (
-    audit_refusal,
     check_text,
     document_type,
     pades_level,
@@ -65,6 +70,7 @@ from esign.workflow.rules import (
     require_approver,
     require_clerk,
 )
+from esign.workflow.views import StampRequestView, StoredDocument, request_view
 
 __all__ = [
     "StampOutcome",
@@ -73,12 +79,15 @@ __all__ = [
     "check_placement",
     "checkpoint_if_due",
     "find_request",
+    "get_request",
     "list_requests",
     "placement_of",
     "preview_document",
     "preview_request",
     "reject_request",
+    "request_document",
     "stamp_directly",
+    "stamped_document",
     "submit_request",
 ]
 
@@ -113,15 +122,21 @@ class StampRequestSpec:
 
 def submit_request(
     dep: Deployment, actor: Actor, data: bytes, spec: StampRequestSpec, *, at: dt.datetime
-) -> StampRequestRow:
+) -> StampRequestView:
     """Record a clerk's request (the document is checked and kept); idempotent per key.
 
-    Every refusal is recorded as an audit event.
+    One transaction; a refusal is recorded in it (:func:`esign.registry.audited_transaction`) and the
+    document is not kept.
     """
+    blobs = blobs_of(dep)
+    digest = hashlib.sha256(data).hexdigest()
+    fresh = not blobs.exists(digest)
     try:
-        return _submit(dep, actor, data, spec, at=at)
-    except EsignError as exc:
-        audit_refusal(dep, actor, "stamp.request", f"seal:{spec.seal}", exc, at=at)
+        with audited_transaction(dep.transaction, actor, "stamp.request", f"seal:{spec.seal}", at=at) as session:
+            return request_view(_submit(session, dep, actor, data, spec, at=at), dep.settings.base_url)
+    except BaseException:
+        if fresh:  # the request was not recorded: do not keep its file either
+            blobs.discard(digest)
         raise
 
 
@@ -134,102 +149,169 @@ def approve_request(
     at: dt.datetime,
     password: str | None = None,
 ) -> StampOutcome:
-    """Approve and stamp; a request that was already stamped returns its outcome again. Refusals are audited;
-    one that shows the request can never be stamped (:mod:`esign.workflow.failures`) ends it as ``failed``."""
-    try:
-        return _approve(dep, engine, actor, request_id, at=at, password=password)
-    except EsignError as exc:
-        audit_refusal(dep, actor, "stamp.approve", f"stamp_request:{request_id}", exc, at=at)
-        if ends_request(exc):
-            record_failure(dep, actor, request_id, exc, at=at)
-        raise
+    """Approve and stamp; a request that was already stamped returns its outcome again.
+
+    Two transactions with signing between them, which holds none: the decision (the rules, and what
+    signing reads: the seal's certificate and validation data), then the record
+    (:func:`esign.workflow.commit.stamp_and_commit`). A refusal in either is recorded in it; one that
+    shows the request can never be stamped (:mod:`esign.workflow.failures`) ends it as ``failed`` there.
+    """
+    end = ending(actor, request_id, at=at)
+    target = f"stamp_request:{request_id}"
+    with audited_transaction(dep.transaction, actor, "stamp.approve", target, at=at, on_refusal=end) as session:
+        decided = _decide(session, dep, engine, actor, request_id, at=at)
+    if isinstance(decided, StampOutcome):
+        return decided
+    job, validation = decided
+    return stamp_and_commit(
+        dep,
+        engine,
+        job,
+        at=at,
+        actor=actor,
+        approver_id=actor.person_id,
+        password=password,
+        validation=validation,
+        on_refusal=end,
+    )
 
 
-def reject_request(dep: Deployment, actor: Actor, request_id: int, reason: str, *, at: dt.datetime) -> StampRequestRow:
-    """The approver refuses; nothing is stamped. Refusals of the rejection itself are audited."""
-    try:
-        return _reject(dep, actor, request_id, reason, at=at)
-    except EsignError as exc:
-        audit_refusal(dep, actor, "stamp.reject", f"stamp_request:{request_id}", exc, at=at)
-        raise
+def reject_request(dep: Deployment, actor: Actor, request_id: int, reason: str, *, at: dt.datetime) -> StampRequestView:
+    """The approver refuses; nothing is stamped. One transaction; a refusal of the rejection itself is
+    recorded in it."""
+    target = f"stamp_request:{request_id}"
+    with audited_transaction(dep.transaction, actor, "stamp.reject", target, at=at) as session:
+        authorize(actor, Permission.STAMP_APPROVE)
+        row = find_request(session, request_id, actor)
+        require_approver(actor, row)
+        if row.status != PENDING:
+            raise StateError("该申请已处理。", "The request was already decided.", code="request_decided")
+        row.status = REJECTED
+        row.approver_id = actor.person_id
+        row.decision_reason = check_text(reason, "reason", "不予批准的理由", REASON_LIMIT)
+        row.decided_at = at
+        record_event(
+            session,
+            actor=actor.name,
+            action="stamp.reject",
+            target=f"stamp_request:{row.id}",
+            at=at,
+            township_id=row.township_id,
+            detail=row.decision_reason,
+        )
+        return request_view(row, dep.settings.base_url)
 
 
-def _submit(dep: Deployment, actor: Actor, data: bytes, spec: StampRequestSpec, *, at: dt.datetime) -> StampRequestRow:
-    """Record a clerk's request (the document is checked and kept); idempotent per key."""
+def get_request(dep: Deployment, actor: Actor, request_id: int, *, at: dt.datetime) -> StampRequestView:
+    """A request visible to ``actor``; a refused look (another township) is recorded."""
+    target = f"stamp_request:{request_id}"
+    with audited_transaction(dep.transaction, actor, "stamp.view", target, at=at, refusals=REFUSALS) as session:
+        return request_view(find_request(session, request_id, actor), dep.settings.base_url)
+
+
+def list_requests(
+    dep: Deployment, actor: Actor, *, at: dt.datetime, status: str | None = None, single_only: bool = False
+) -> list[StampRequestView]:
+    """Requests of the actor's township (all for the reform office), newest first; ``single_only``
+    leaves out the documents of batches (listed, and approved, with their batch)."""
+    with audited_transaction(
+        dep.transaction, actor, "stamp.view", "stamp_requests", at=at, refusals=REFUSALS
+    ) as session:
+        rows = _list_requests(session, actor, status=status, single_only=single_only)
+        return [request_view(r, dep.settings.base_url) for r in rows]
+
+
+def request_document(dep: Deployment, actor: Actor, request_id: int, which: str, *, at: dt.datetime) -> StoredDocument:
+    """The submitted (``which="input"``) or stamped (``"result"``) document of a request visible to
+    ``actor``, to be streamed; ``not_stamped`` before the stamp."""
+    target = f"stamp_request:{request_id}"
+    with audited_transaction(dep.transaction, actor, "stamp.view", target, at=at, refusals=REFUSALS) as session:
+        row = find_request(session, request_id, actor)
+        digest = row.output_sha256 if which == "result" else row.input_sha256
+    if digest is None:
+        raise InputError("该申请尚未盖章。", "The request has not been stamped yet.", code="not_stamped")
+    path = blobs_of(dep).path(digest)
+    with path.open("rb") as fh:  # an OFD (a ZIP package) is served as one, whatever the URL says
+        ofd = fh.read(4) == b"PK\x03\x04"
+    return StoredDocument(path, "application/ofd" if ofd else "application/pdf", "ofd" if ofd else "pdf")
+
+
+def stamped_document(dep: Deployment, outcome: StampOutcome) -> Path:
+    """Where the stamped document of ``outcome`` is (the operator's copy is made from it)."""
+    return blobs_of(dep).path(outcome.output_sha256)
+
+
+def _submit(
+    session: Session, dep: Deployment, actor: Actor, data: bytes, spec: StampRequestSpec, *, at: dt.datetime
+) -> StampRequestRow:
+    """Record a clerk's request in ``session`` (the document is checked and kept); idempotent per key."""
     key = spec.idempotency_key.strip() or secrets.token_hex(16)
     if len(key) > 128 or bad_character(key) is not None:
         raise InputError("幂等键过长。", "Idempotency key too long.", field="idempotency_key")
     blobs = blobs_of(dep)
-    fresh = not blobs.exists(hashlib.sha256(data).hexdigest())
-    try:
-        with dep.transaction() as session:
-            if actor.person_id is not None:
-                existing = session.scalar(
-                    select(StampRequestRow).where(
-                        StampRequestRow.clerk_id == actor.person_id, StampRequestRow.idempotency_key == key
-                    )
+    if actor.person_id is not None:
+        existing = session.scalar(
+            select(StampRequestRow).where(
+                StampRequestRow.clerk_id == actor.person_id, StampRequestRow.idempotency_key == key
+            )
+        )
+        if existing is not None:
+            if existing.input_sha256 != hashlib.sha256(data).hexdigest():
+                raise ConflictError(
+                    "该幂等键已用于另一份文件。",
+                    "This idempotency key was used for another document.",
+                    code="idempotency_conflict",
                 )
-                if existing is not None:
-                    if existing.input_sha256 != hashlib.sha256(data).hexdigest():
-                        raise ConflictError(
-                            "该幂等键已用于另一份文件。",
-                            "This idempotency key was used for another document.",
-                            code="idempotency_conflict",
-                        )
-                    return existing
-            seal = find_seal(session, spec.seal)
-            require_clerk(actor, seal)
-            require_active(seal)
-            item = resolve_item(session, seal.township, spec.item)
-            reason = check_text(spec.reason, "reason", "事由", REASON_LIMIT)
-            doc_type = document_type(spec.document_type)
-            title = check_text(spec.title or doc_type.value, "title", "文书标题", TITLE_LIMIT)
-            level = pades_level(spec.level)
-            if is_ofd(data):  # by content, whatever the file is called
-                page_count = check_ofd_request(dep, seal, data, spec.placement)
-            else:
-                info = inspect_pdf(data, password=spec.password, max_bytes=dep.settings.max_upload_bytes)
-                require_stampable(info)
-                # a malformed placement, or one past the document's budget, is refused before anything is kept
-                check_budget(info, placement_from_dict(spec.placement))
-                # and so is one this document does not allow (no keyword, a scan without text, a page it does
-                # not have): the clerk learns why now, not after the approval
-                check_placement(info, data, seal, spec.placement, password=spec.password)
-                page_count = info.page_count
-            digest = blobs.put(data, durable=False)
-            row = StampRequestRow(
-                idempotency_key=key,
-                township_id=seal.township_id,
-                seal_id=seal.id,
-                authority_item_id=item.id,
-                clerk_id=actor.person_id,
-                document_type=doc_type.value,
-                document_title=title,
-                reason=reason,
-                placement=json.dumps(spec.placement, ensure_ascii=False, sort_keys=True),
-                level=level.value,
-                certify=spec.certify,
-                pages=page_count,
-                input_sha256=digest,
-                status=PENDING,
-                created_at=at,
-            )
-            session.add(row)
-            session.flush()
-            record_event(
-                session,
-                actor=actor.name,
-                action="stamp.request",
-                target=f"stamp_request:{row.id}",
-                at=at,
-                township_id=seal.township_id,
-                detail=title,
-            )
-            return row
-    except BaseException:
-        if fresh:  # the request was not recorded: do not keep its file either
-            blobs.discard(hashlib.sha256(data).hexdigest())
-        raise
+            return existing
+    seal = find_seal(session, spec.seal)
+    require_clerk(actor, seal)
+    require_active(seal)
+    item = resolve_item(session, seal.township, spec.item)
+    reason = check_text(spec.reason, "reason", "事由", REASON_LIMIT)
+    doc_type = document_type(spec.document_type)
+    title = check_text(spec.title or doc_type.value, "title", "文书标题", TITLE_LIMIT)
+    level = pades_level(spec.level)
+    if is_ofd(data):  # by content, whatever the file is called
+        page_count = check_ofd_request(dep, seal, data, spec.placement)
+    else:
+        info = inspect_pdf(data, password=spec.password, max_bytes=dep.settings.max_upload_bytes)
+        require_stampable(info)
+        # a malformed placement, or one past the document's budget, is refused before anything is kept
+        check_budget(info, placement_from_dict(spec.placement))
+        # and so is one this document does not allow (no keyword, a scan without text, a page it does
+        # not have): the clerk learns why now, not after the approval
+        check_placement(info, data, seal, spec.placement, password=spec.password)
+        page_count = info.page_count
+    digest = blobs.put(data, durable=False)
+    row = StampRequestRow(
+        idempotency_key=key,
+        township_id=seal.township_id,
+        seal_id=seal.id,
+        authority_item_id=item.id,
+        clerk_id=actor.person_id,
+        document_type=doc_type.value,
+        document_title=title,
+        reason=reason,
+        placement=json.dumps(spec.placement, ensure_ascii=False, sort_keys=True),
+        level=level.value,
+        certify=spec.certify,
+        pages=page_count,
+        input_sha256=digest,
+        status=PENDING,
+        created_at=at,
+    )
+    session.add(row)
+    session.flush()
+    record_event(
+        session,
+        actor=actor.name,
+        action="stamp.request",
+        target=f"stamp_request:{row.id}",
+        at=at,
+        township_id=seal.township_id,
+        detail=title,
+    )
+    return row
 
 
 def placement_of(seal: Seal, placement: dict[str, Any]) -> Placement:
@@ -257,11 +339,9 @@ def find_request(session: Session, request_id: int, actor: Actor) -> StampReques
     return row
 
 
-def list_requests(
+def _list_requests(
     session: Session, actor: Actor, *, status: str | None = None, single_only: bool = False
 ) -> list[StampRequestRow]:
-    """Requests of the actor's township (all for the reform office), newest first; ``single_only``
-    leaves out the documents of batches (listed, and approved, with their batch)."""
     authorize(actor, Permission.STAMP_VIEW)
     query = select(StampRequestRow).order_by(StampRequestRow.id.desc()).limit(500)
     if single_only:
@@ -274,56 +354,24 @@ def list_requests(
     return list(session.scalars(query))
 
 
-def _reject(dep: Deployment, actor: Actor, request_id: int, reason: str, *, at: dt.datetime) -> StampRequestRow:
-    """The approver refuses; nothing is stamped."""
+def _decide(
+    session: Session, dep: Deployment, engine: StampEngine, actor: Actor, request_id: int, *, at: dt.datetime
+) -> StampOutcome | tuple[StampJob, ValidationMaterial | None]:
+    """The approval's rules in ``session``: the outcome of a request already stamped, else the job to
+    sign and what signing reads from the database (:meth:`StampEngine.prepare`)."""
     authorize(actor, Permission.STAMP_APPROVE)
-    with dep.transaction() as session:
-        row = find_request(session, request_id, actor)
-        require_approver(actor, row)
-        if row.status != PENDING:
-            raise StateError("该申请已处理。", "The request was already decided.", code="request_decided")
-        row.status = REJECTED
-        row.approver_id = actor.person_id
-        row.decision_reason = check_text(reason, "reason", "不予批准的理由", REASON_LIMIT)
-        row.decided_at = at
-        record_event(
-            session,
-            actor=actor.name,
-            action="stamp.reject",
-            target=f"stamp_request:{row.id}",
-            at=at,
-            township_id=row.township_id,
-            detail=row.decision_reason,
-        )
-        return row
-
-
-def _approve(
-    dep: Deployment,
-    engine: StampEngine,
-    actor: Actor,
-    request_id: int,
-    *,
-    at: dt.datetime,
-    password: str | None = None,
-) -> StampOutcome:
-    """Approve and stamp. A request that was already stamped returns its outcome again."""
-    authorize(actor, Permission.STAMP_APPROVE)
-    with dep.transaction() as session:
-        row = find_request(session, request_id, actor)
-        if row.status == STAMPED:
-            return outcome_of(dep, row)
-        require_approver(actor, row)
-        if row.status != PENDING:
-            raise StateError("该申请已处理。", "The request was already decided.", code="request_decided")
-        require_active(row.seal)
-        seal, item = row.seal, row.item
-        approver = session.get(Person, actor.person_id)
-        assert approver is not None
-        job = StampJob.of(row, seal, item_name=item.item.name, item_number=str(item.number), approver=approver.name)
-    return stamp_and_commit(
-        dep, engine, job, at=at, actor_name=actor.name, approver_id=actor.person_id, password=password
-    )
+    row = find_request(session, request_id, actor)
+    if row.status == STAMPED:
+        return outcome_of(dep, row)
+    require_approver(actor, row)
+    if row.status != PENDING:
+        raise StateError("该申请已处理。", "The request was already decided.", code="request_decided")
+    require_active(row.seal)
+    seal, item = row.seal, row.item
+    approver = session.get(Person, actor.person_id)
+    assert approver is not None
+    job = StampJob.of(row, seal, item_name=item.item.name, item_number=str(item.number), approver=approver.name)
+    return job, engine.prepare(seal, job.level, at=at, session=session)
 
 
 def stamp_directly(
@@ -336,18 +384,55 @@ def stamp_directly(
     approver: str,
     at: dt.datetime,
 ) -> StampOutcome:
-    """The local operator's path (CLI on the server's data home): named accounts, same rules."""
+    """The local operator's path (CLI on the server's data home): named accounts, same rules.
+
+    The clerk's request and the approval are two steps of ONE transaction (each records its own refusal
+    under its own action; a refused approval leaves the request pending, as when asked on the desk),
+    which also reads what signing needs; signing holds no transaction; the record is one more
+    (:func:`esign.workflow.commit.stamp_and_commit`). In between, signing commits only what must outlive
+    it: the time-stamp serial (B-T and above) and the seal's OCSP status read at the token's time
+    (B-LT and above).
+    """
     from esign.registry import find_person
 
-    with dep.transaction() as session:
-        clerk = Actor.from_person(find_person(session, user))
-        boss = Actor.from_person(find_person(session, approver))
-    row = submit_request(dep, clerk, data, spec, at=at)
-    if boss.role is not Role.APPROVER:
-        exc = ForbiddenError(f"“{approver}”不是批准人。", f"{approver!r} is not an approver.", code="approver_required")
-        audit_refusal(dep, boss, "stamp.approve", f"stamp_request:{row.id}", exc, at=at)
-        raise exc
-    return approve_request(dep, engine, boss, row.id, at=at, password=spec.password)
+    blobs = blobs_of(dep)
+    digest = hashlib.sha256(data).hexdigest()
+    fresh = not blobs.exists(digest)
+    cli = Actor(person_id=None, name=user, role=None)
+    request_id: int | None = None
+    try:
+        with audited_transaction(dep.transaction, cli, "stamp.request", f"seal:{spec.seal}", at=at) as session:
+            clerk = Actor.from_person(find_person(session, user))
+            boss = Actor.from_person(find_person(session, approver))
+            with audited_step(session, clerk, "stamp.request", f"seal:{spec.seal}", at=at):
+                request_id = _submit(session, dep, clerk, data, spec, at=at).id
+            end = ending(boss, request_id, at=at)
+            target = f"stamp_request:{request_id}"
+            with audited_step(session, boss, "stamp.approve", target, at=at, on_refusal=end):
+                if boss.role is not Role.APPROVER:
+                    raise ForbiddenError(
+                        f"“{approver}”不是批准人。", f"{approver!r} is not an approver.", code="approver_required"
+                    )
+                decided = _decide(session, dep, engine, boss, request_id, at=at)
+    except BaseException as exc:
+        kept = request_id is not None and isinstance(exc, EsignError) and refusal_recorded(exc)
+        if fresh and not kept:  # the request was not recorded: do not keep its file either
+            blobs.discard(digest)
+        raise
+    if isinstance(decided, StampOutcome):  # the same request asked again (its idempotency key)
+        return decided
+    job, validation = decided
+    return stamp_and_commit(
+        dep,
+        engine,
+        job,
+        at=at,
+        actor=boss,
+        approver_id=boss.person_id,
+        password=spec.password,
+        validation=validation,
+        on_refusal=end,
+    )
 
 
 def preview_request(dep: Deployment, engine: StampEngine, actor: Actor, request_id: int, *, dpi: int = 60) -> bytes:

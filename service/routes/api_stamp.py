@@ -12,15 +12,15 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from esign.errors import InputError
-from esign.workflow.commit import blobs_of
-from esign.workflow.engine import StampEngine
-from esign.workflow.models import StampRequestRow
-from esign.workflow.requests import (
+from esign.workflow import (
+    StampEngine,
     StampRequestSpec,
+    StampRequestView,
     approve_request,
-    find_request,
+    get_request,
     list_requests,
     reject_request,
+    request_document,
     submit_request,
 )
 from service.auth import CurrentActor
@@ -66,30 +66,30 @@ class RejectIn(BaseModel):
     reason: str
 
 
-def request_out(row: StampRequestRow, base_url: str) -> StampRequestOut:
+def request_out(view: StampRequestView) -> StampRequestOut:
     return StampRequestOut(
-        id=row.id,
-        status=row.status,
-        township=row.township.name,
-        seal_code=row.seal.code,
-        item=f"{row.item.number}. {row.item.item.name}",
-        document_type=row.document_type,
-        document_title=row.document_title,
-        reason=row.reason,
-        clerk=row.clerk.name,
-        approver=row.approver.name if row.approver else None,
-        level=row.level,
-        pages=row.pages,
-        input_sha256=row.input_sha256,
-        created_at=row.created_at,
-        decided_at=row.decided_at,
-        decision_reason=row.decision_reason,
-        failure_code=row.failure_code or None,
-        entry_id=row.entry_id,
-        output_sha256=row.output_sha256,
-        signed_at=row.signed_at,
-        verify_url=f"{base_url}/v/{row.entry_id}" if row.entry_id else None,
-        result_url=f"/api/v1/stamp-requests/{row.id}/result.pdf" if row.entry_id else None,
+        id=view.id,
+        status=view.status,
+        township=view.township,
+        seal_code=view.seal_code,
+        item=view.item,
+        document_type=view.document_type,
+        document_title=view.document_title,
+        reason=view.reason,
+        clerk=view.clerk,
+        approver=view.approver,
+        level=view.level,
+        pages=view.pages,
+        input_sha256=view.input_sha256,
+        created_at=view.created_at,
+        decided_at=view.decided_at,
+        decision_reason=view.decision_reason,
+        failure_code=view.failure_code,
+        entry_id=view.entry_id,
+        output_sha256=view.output_sha256,
+        signed_at=view.signed_at,
+        verify_url=view.verify_url,
+        result_url=f"/api/v1/stamp-requests/{view.id}/result.pdf" if view.entry_id else None,
     )
 
 
@@ -142,52 +142,35 @@ async def submit(
         password=password,
         certify=certify,
     )
-    row = await run_in_threadpool(submit_request, dep, actor, data, spec, at=now())
-    with dep.transaction() as session:
-        return request_out(find_request(session, row.id, actor), dep.settings.base_url)
+    return request_out(await run_in_threadpool(submit_request, dep, actor, data, spec, at=now()))
 
 
 @router.get("", response_model=list[StampRequestOut], summary="用印申请列表 / stamp requests")
 def requests(actor: CurrentActor, dep: Dep, status: str | None = None) -> list[StampRequestOut]:
-    with dep.transaction() as session:
-        return [request_out(r, dep.settings.base_url) for r in list_requests(session, actor, status=status)]
+    return [request_out(v) for v in list_requests(dep, actor, at=now(), status=status)]
 
 
 @router.get("/{request_id}", response_model=StampRequestOut, summary="用印申请详情 / one request")
 def show(request_id: int, actor: CurrentActor, dep: Dep) -> StampRequestOut:
-    with dep.transaction() as session:
-        return request_out(find_request(session, request_id, actor), dep.settings.base_url)
+    return request_out(get_request(dep, actor, request_id, at=now()))
 
 
 @router.post("/{request_id}/approve", response_model=StampRequestOut, summary="批准并盖章 / approve and stamp")
 async def approve(request_id: int, request: Request, actor: CurrentActor, dep: Dep) -> StampRequestOut:
     outcome = await run_in_threadpool(approve_request, dep, engine_of(request), actor, request_id, at=now())
-    with dep.transaction() as session:
-        out = request_out(find_request(session, request_id, actor), dep.settings.base_url)
+    out = request_out(await run_in_threadpool(get_request, dep, actor, request_id, at=now()))
     return out.model_copy(update={"notes": list(outcome.notes)})
 
 
 @router.post("/{request_id}/reject", response_model=StampRequestOut, summary="不予批准 / reject")
 def reject(request_id: int, body: RejectIn, actor: CurrentActor, dep: Dep) -> StampRequestOut:
-    reject_request(dep, actor, request_id, body.reason, at=now())
-    with dep.transaction() as session:
-        return request_out(find_request(session, request_id, actor), dep.settings.base_url)
+    return request_out(reject_request(dep, actor, request_id, body.reason, at=now()))
 
 
 def _document(dep: Dep, actor: CurrentActor, request_id: int, which: str) -> Response:
-    with dep.transaction() as session:
-        row = find_request(session, request_id, actor)
-        digest = row.output_sha256 if which == "result" else row.input_sha256
-    if digest is None:
-        raise InputError("该申请尚未盖章。", "The request has not been stamped yet.", code="not_stamped")
-    path = blobs_of(dep).path(digest)
-    with path.open("rb") as fh:  # an OFD (a ZIP package) is served as one, whatever the URL says
-        ofd = fh.read(4) == b"PK\x03\x04"
-    return FileResponse(  # streamed from the store, not loaded
-        path,
-        media_type="application/ofd" if ofd else "application/pdf",
-        filename=f"{which}-{request_id}.{'ofd' if ofd else 'pdf'}",
-    )
+    doc = request_document(dep, actor, request_id, which, at=now())
+    # streamed from the store, not loaded
+    return FileResponse(doc.path, media_type=doc.media_type, filename=f"{which}-{request_id}.{doc.extension}")
 
 
 @router.get("/{request_id}/result.pdf", summary="下载盖章文件 / download the stamped PDF")

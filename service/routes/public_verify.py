@@ -6,6 +6,7 @@ No account is needed; requests are rate-limited per client address.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import hashlib
 from typing import Annotated, Any
@@ -14,15 +15,11 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from esign.errors import EsignError, NotFoundError
-from esign.ledger import SqlLedger, prove_entry
+from esign.errors import EsignError
 from esign.localtime import local_text
 from esign.registry import Actor
-from esign.registry.lifecycle import SealStatus
-from esign.registry.models import Seal
 from esign.verify import VerificationReport
-from esign.workflow.requests import checkpoint_if_due
-from esign.workflow.verification import verify_document
+from esign.workflow import entry_view, verify_document
 from service.clock import now
 from service.deps import Dep
 from service.ratelimit import RateLimitedError
@@ -136,52 +133,18 @@ def _report_view(report: dict[str, Any], zone: str) -> dict[str, Any]:
 
 
 def _entry_view(dep: Dep, entry_id: str) -> dict[str, Any]:
-    checkpoint_if_due(dep, at=now())
-    with dep.transaction() as session:
-        try:
-            proof = prove_entry(SqlLedger(session), entry_id)
-        except EsignError:
-            raise NotFoundError(
-                "用印登记台账中没有该登记编号，请核对二维码。",
-                "No such entry in the usage register.",
-                code="entry_not_found",
-            ) from None
-        entry = proof.stored.entry
-        seal = session.get(Seal, int(entry.seal_id)) if entry.seal_id.isdigit() else None
-        seal_status = SealStatus(seal.status) if seal else None
-        proof_ok: bool | None = None
-        if not proof.pending:
-            try:
-                proof.verify(dep.ledger_verifier)
-                proof_ok = True
-            except EsignError:
-                proof_ok = False
-        return {
-            "entry_id": entry.entry_id,
-            "township": entry.township_name,
-            "seal_name": seal.name if seal else entry.seal_id,
-            "seal_status": seal_status.value if seal_status else "unknown",
-            "seal_status_zh": seal_status.zh if seal_status else "未知",
-            "seal_status_since": seal.status_since if seal else None,
-            "item": f"{entry.item_number}. {entry.item_name}",
-            "document_type": entry.document_type.value,
-            "document_title": entry.document_title,
-            "signed_at": entry.signed_at,
-            "signed_at_local": local_text(entry.signed_at, dep.settings.timezone),
-            "count": entry.count,
-            "output_sha256": entry.output_sha256,
-            "index": proof.stored.index,
-            "proof": "pending" if proof.pending else ("valid" if proof_ok else "invalid"),
-        }
+    """The register entry for the page, with its signing time in the deployment's zone (reads only)."""
+    view = entry_view(dep, entry_id)
+    return {**dataclasses.asdict(view), "signed_at_local": local_text(view.signed_at, dep.settings.timezone)}
 
 
 @router.get("/v/{entry_id}", response_class=HTMLResponse, include_in_schema=False)
 def landing(request: Request, entry_id: str, dep: Dep) -> Response:
     _limit(request)
-    with dep.transaction() as session:
-        try:
-            entry = _entry_view(dep, entry_id)
-        except EsignError as exc:
+    try:
+        entry = _entry_view(dep, entry_id)
+    except EsignError as exc:
+        with dep.transaction() as session:
             return page(
                 request,
                 session,
@@ -193,4 +156,5 @@ def landing(request: Request, entry_id: str, dep: Dep) -> Response:
                 flash_kind="error",
                 status_code=exc.http_status,
             )
+    with dep.transaction() as session:
         return page(request, session, "public/verify.html", Actor.public(), report=None, entry=entry)

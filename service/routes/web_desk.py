@@ -12,17 +12,17 @@ from esign.errors import EsignError, InputError
 from esign.ledger import DocumentType
 from esign.registry import Permission, Role, authority_list, authorize, find_seal, find_township
 from esign.registry.lifecycle import SealStatus
-from esign.workflow.batches import approve_batch, find_batch, list_batches, reject_batch, view_batch
-from esign.workflow.requests import (
+from esign.workflow import (
     StampRequestSpec,
     approve_request,
-    find_request,
+    get_request,
     list_requests,
     preview_document,
     preview_request,
     reject_request,
     submit_request,
 )
+from esign.workflow.batches import approve_batch, find_batch, list_batches, reject_batch, view_batch
 from service.auth import CurrentActor
 from service.clock import now
 from service.deps import Dep
@@ -164,10 +164,10 @@ async def create_request(
             placement=placement,
             level=level,
         )
-        row = await run_in_threadpool(submit_request, dep, actor, data, spec, at=now())
+        view = await run_in_threadpool(submit_request, dep, actor, data, spec, at=now())
     except EsignError as exc:
         return _refused(request, "/desk/new", "未能提交", exc)
-    return back(f"/desk/requests/{row.id}", "已提交，等待批准人批准。")
+    return back(f"/desk/requests/{view.id}", "已提交，等待批准人批准。")
 
 
 @router.get("/requests", response_class=HTMLResponse)
@@ -175,13 +175,10 @@ def requests_page(request: Request, actor: CurrentActor, dep: Dep) -> Response:
     if actor.role is None:
         return _login()
     pending_only = actor.role is Role.APPROVER
-    with dep.transaction() as session:
-        try:
-            rows = [
-                request_out(r, dep.settings.base_url)
-                for r in list_requests(session, actor, status="pending" if pending_only else None, single_only=True)
-            ]
-        except EsignError as exc:
+    try:
+        views = list_requests(dep, actor, at=now(), status="pending" if pending_only else None, single_only=True)
+    except EsignError as exc:
+        with dep.transaction() as session:
             return page(
                 request,
                 session,
@@ -193,6 +190,8 @@ def requests_page(request: Request, actor: CurrentActor, dep: Dep) -> Response:
                 flash=exc.message_zh,
                 flash_kind="error",
             )
+    rows = [request_out(v) for v in views]
+    with dep.transaction() as session:
         heading = "待批准的用印申请" if pending_only else "用印申请"
         batches = [
             view_batch(session, b, base_url=dep.settings.base_url)
@@ -215,22 +214,21 @@ def requests_page(request: Request, actor: CurrentActor, dep: Dep) -> Response:
 def request_page(request: Request, request_id: int, actor: CurrentActor, dep: Dep) -> Response:
     if actor.role is None:
         return _login()
+    try:
+        view = get_request(dep, actor, request_id, at=now())
+    except EsignError as exc:
+        return back("/desk/requests", exc.message_zh, error=True)
+    can_decide = actor.role is Role.APPROVER and view.status == "pending" and view.clerk_id != actor.person_id
     with dep.transaction() as session:
-        try:
-            row = find_request(session, request_id, actor)
-        except EsignError as exc:
-            return back("/desk/requests", exc.message_zh, error=True)
-        out = request_out(row, dep.settings.base_url)
-        can_decide = actor.role is Role.APPROVER and row.status == "pending" and row.clerk_id != actor.person_id
         return page(
             request,
             session,
             "desk/request.html",
             actor,
-            r=out,
-            status_zh=STATUS_ZH[row.status],
+            r=request_out(view),
+            status_zh=STATUS_ZH[view.status],
             can_decide=can_decide,
-            seal_name=row.seal.name,
+            seal_name=view.seal_name,
         )
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from esign.db import make_session_factory, session_scope
 from esign.errors import ForbiddenError, InputError
-from esign.registry import Actor, Role, audited_transaction, refusal_recorded
+from esign.registry import Actor, Role, audited_step, audited_transaction, refusal_recorded
 from esign.registry.models import AuditEvent
 
 T0 = dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC)
@@ -96,3 +96,35 @@ def test_a_refusal_after_a_failed_flush_is_still_recorded(tx: Transactions) -> N
             except DBAPIError:
                 raise refusal from None
     assert tx.events() == [("张三", "township.add", "township:x", "refused", "duplicate")]
+
+
+def test_steps_record_their_own_refusal_and_keep_what_came_before(tx: Transactions) -> None:
+    """Two steps in one transaction (ask, then approve): the second's refusal is recorded under its own
+    action, once, and the first step's work is kept, as if each had committed on its own."""
+    refusal = ForbiddenError("不可。", "No.", code="not_yours")
+    with pytest.raises(ForbiddenError):
+        with audited_transaction(tx, CLERK, "thing.ask", "thing:1", at=T0) as session:
+            _work(session)
+            with audited_step(session, CLERK, "thing.approve", "thing:2", at=T0):
+                session.add(AuditEvent(at=T0, actor="张三", action="x", target="y", outcome="ok", detail=""))
+                raise refusal
+    assert tx.opened == 1
+    assert tx.events() == [
+        ("张三", "thing.do", "thing:1", "ok", ""),
+        ("张三", "thing.approve", "thing:2", "refused", "not_yours"),
+    ]
+
+
+def test_on_refusal_runs_in_the_same_transaction_after_the_record(tx: Transactions) -> None:
+    seen: list[str] = []
+
+    def after(session: Session, exc: object) -> None:
+        seen.append(getattr(exc, "code", ""))
+        _work(session)
+
+    with pytest.raises(InputError):
+        with audited_transaction(tx, CLERK, "thing.do", "thing:9", at=T0, on_refusal=after):
+            raise InputError("坏。", "Bad.", code="bad")
+    assert seen == ["bad"]
+    assert tx.opened == 1
+    assert tx.events() == [("张三", "thing.do", "thing:9", "refused", "bad"), ("张三", "thing.do", "thing:1", "ok", "")]
