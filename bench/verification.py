@@ -25,12 +25,22 @@ from pyhanko_certvalidator import ValidationContext
 from bench.context import Context
 from bench.county import SCAN_PLACEMENT, now
 from bench.memprobe import growth, probe
+from bench.profiling import profile_calls
 from bench.report import Section
-from bench.stats import fmt_bytes, fmt_ratio, fmt_seconds, race, summarise
+from bench.stats import Summary, fmt_bytes, fmt_ratio, fmt_seconds, race, summarise
 
 __all__ = ["run"]
 
 OURS, PYHANKO, PDFSIG = "esign verify_pdf", "pyHanko validate_pdf_signature", "pdfsig (NSS, -no-ocsp)"
+ONE, MANY = "1 page", "200 pages"
+
+#: Targets (#21), each a ratio of medians in the same run.
+TARGET_OVER_PYHANKO = 1.0
+"""ours, 1 page, over pyHanko's plain ``validate_pdf_signature`` (which checks less)."""
+TARGET_PAGES = 1.2
+"""ours, 200 pages over 1 page: the cost must not grow with pages the signature does not change."""
+TARGET_OVER_PDFSIG = 1.5
+"""ours, 1 page, over pdfsig's whole process."""
 
 
 def run(ctx: Context) -> Section:
@@ -91,7 +101,7 @@ def run(ctx: Context) -> Section:
     memory: dict[str, dict[str, Any]] = {}
     if verify_pdf is not None:
         ctx.progress(f"verification: peak memory, one child process per file ({len(paths)})")
-        memory = {label: probe(county, path, warm=paths["1 page"], verify=True) for label, path in paths.items()}
+        memory = {label: probe(county, path, warm=paths[ONE], verify=True) for label, path in paths.items()}
     section = Section(
         f"4. Verifying stamped B-LT files, {rounds} rounds",
         [
@@ -132,4 +142,40 @@ def run(ctx: Context) -> Section:
         "peak RSS growth: ours, in a warmed child process, peak during one verification (VmHWM reset before it) "
         "minus the resident size before it; the file itself was already in memory.",
     ]
+    if verify_pdf is not None:
+        _targets(ctx, section, summaries, files[ONE], root)
     return section
+
+
+def _targets(ctx: Context, section: Section, s: dict[str, Summary], one_page: bytes, root: Any) -> None:
+    ours1, ours200 = s[f"{ONE}: {OURS}"], s[f"{MANY}: {OURS}"]
+    checks = [
+        (
+            ours1.ratio(s[f"{ONE}: {PYHANKO}"]),
+            TARGET_OVER_PYHANKO,
+            f"ours 1 page ≤ {TARGET_OVER_PYHANKO:.1f}× pyHanko validate_pdf_signature",
+        ),
+        (ours200.ratio(ours1), TARGET_PAGES, f"ours 200 pages ≤ {TARGET_PAGES:.1f}× ours 1 page"),
+    ]
+    if f"{ONE}: {PDFSIG}" in s:
+        checks.append(
+            (
+                ours1.ratio(s[f"{ONE}: {PDFSIG}"]),
+                TARGET_OVER_PDFSIG,
+                f"ours 1 page ≤ {TARGET_OVER_PDFSIG:.1f}× pdfsig whole process",
+            )
+        )
+    else:
+        section.verdicts.append(f"SKIP target: ours 1 page ≤ {TARGET_OVER_PDFSIG:.1f}× pdfsig (pdfsig not installed)")
+    missed = False
+    for ratio, target, text in checks:
+        ok = ratio <= target
+        missed |= not ok
+        section.verdicts.append(f"{'PASS' if ok else 'MISS'} target: {text}: {ratio:.2f}×")
+    if missed:
+        from esign.verify import verify_pdf
+
+        n = ctx.rounds(5, 20)
+        ctx.progress(f"profiling ours, 1 page, over {n} verifications (a target was missed)")
+        text = profile_calls(lambda: verify_pdf(one_page, trust_roots=root, at=now()), n)
+        section.blocks.append("Profile of ours, 1 page:\n" + text)

@@ -15,18 +15,28 @@ cryptography (51) bounds commonName by UTF-8 *bytes* (64) where X.520 bounds it 
 (ub-common-name 64; RFC 5280 Appendix A.1), and warns each time it reads a longer one. A seal
 name of 22 Chinese characters is 66 bytes: esign writes such names (:mod:`esign.pki.profiles`
 checks the character bound) and reading them back must not print a warning to every user.
+
+pyHanko (0.38) reads a hex string (``<...>``) one byte per Python call, skipping whitespace and
+comments between the digits: a signature's /Contents (24 KiB reserved, 48 KiB of hex) took longer to
+read than verifying the signature. :func:`fast_hex_strings` reads the common case, hex digits and
+whitespace up to the first ``>``, in one pass and leaves every other case (a ``%`` inside, a stray
+character, no ``>`` before the end) to pyHanko's own reader, so the object and the stream position
+are the same either way. It is applied by :mod:`esign.budget.reader`, through which esign reads
+every PDF, so that importing ``esign`` does not import pyHanko.
 """
 
 from __future__ import annotations
 
+import binascii
 import functools
+import re
 import warnings
 from collections.abc import Callable
 from typing import Any
 
 from asn1crypto import core
 
-__all__ = ["apply", "quiet_dsa_warning"]
+__all__ = ["apply", "fast_hex_strings", "quiet_dsa_warning"]
 
 _PATCHED = "_esign_definite_lengths"
 
@@ -41,6 +51,45 @@ def _definite_lengths_kept(dump: Callable[..., bytes]) -> Callable[..., bytes]:
 
     setattr(wrapper, _PATCHED, True)
     return wrapper
+
+
+_HEX_BODY = re.compile(rb"[0-9A-Fa-f \n\r\t\f\x00]*")  # ISO 32000-1 §7.3.4.3 digits and §7.2.2 white-space
+_WHITESPACE = re.compile(rb"[ \n\r\t\f\x00]+")
+_CHUNK = 64 * 1024
+
+
+def _one_pass(read_hex: Callable[[Any], Any], pdf_string: Callable[[bytes], Any]) -> Callable[[Any], Any]:
+    @functools.wraps(read_hex)
+    def read(stream: Any) -> Any:
+        start = stream.tell()
+        if stream.read(1) == b"<":
+            parts: list[bytes] = []
+            size = 256  # most hex strings are short (/ID); a signature's /Contents is read in a few chunks
+            while chunk := stream.read(size):
+                size = min(2 * size, _CHUNK)
+                end = chunk.find(b">")
+                body = chunk if end < 0 else chunk[:end]
+                if _HEX_BODY.fullmatch(body) is None:
+                    break  # a comment or a stray byte: pyHanko decides
+                parts.append(body)
+                if end >= 0:
+                    digits = _WHITESPACE.sub(b"", b"".join(parts))
+                    stream.seek(start + 1 + sum(map(len, parts)) + 1)
+                    return pdf_string(binascii.unhexlify(digits + b"0" if len(digits) % 2 else digits))
+        stream.seek(start)
+        return read_hex(stream)  # pyHanko's own reader: comments, errors, end of stream
+
+    setattr(read, _PATCHED, True)
+    return read
+
+
+def fast_hex_strings() -> None:
+    """Read PDF hex strings in one pass (see the module docstring; idempotent)."""
+    from pyhanko.pdf_utils import generic
+
+    if not getattr(generic.read_hex_string_from_stream, _PATCHED, False):
+        fast = _one_pass(generic.read_hex_string_from_stream, generic.pdf_string)
+        generic.read_hex_string_from_stream = fast  # type: ignore[assignment]
 
 
 def quiet_dsa_warning() -> None:

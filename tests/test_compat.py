@@ -1,11 +1,16 @@
-"""asn1crypto keeps a definite length that ends in 0x80 as it is (esign.compat)."""
+"""esign.compat: asn1crypto keeps a definite length that ends in 0x80 as it is; pyHanko's hex strings read in one
+pass give the same object and stream position as its own reader."""
 
 from __future__ import annotations
 
+import inspect
+import io
 from typing import Any
 
 import pytest
 from asn1crypto import core
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.misc import PdfStreamError
 
 import esign  # noqa: F401  (applies esign.compat)
 from esign import compat
@@ -63,3 +68,54 @@ def test_applying_twice_changes_nothing():
     before = core.Sequence.__dict__["dump"]
     compat.apply()
     assert core.Sequence.__dict__["dump"] is before
+
+
+# --- pyHanko hex strings read in one pass -------------------------------------------------------------------
+
+
+def _pyhanko_read_hex() -> Any:
+    import esign.budget  # noqa: F401  (applies compat.fast_hex_strings)
+
+    return generic.read_hex_string_from_stream, inspect.unwrap(generic.read_hex_string_from_stream)
+
+
+HEX_CASES = [
+    b"<>",
+    b"<4E6F762073686D6F7A206B6120706F702E> 1 0 R",
+    b"<901FA3>",
+    b"<901FA>",  # odd: a final 0 is assumed (ISO 32000-1 7.3.4.3)
+    b"<90 1f\na3\r\n\t\x0c\x00 7>>",
+    b"<" + b"0123456789abcdef" * 6000 + b"> endobj",  # a signature's /Contents: several chunks
+    b"<" + b"ab" * 200 + b"\n" * 3000 + b"cd>",  # the first chunk all digits, the '>' in a later one
+    b"<41 % a comment > inside\n42>",  # pyHanko skips comments between digits
+    b"<4142",  # no end
+    b"<41x42>",  # not a hex digit
+    b"<" + b"41" * 300 + b"G>",  # a bad digit after the first chunk
+    b"<FEFF00410042>",  # UTF-16BE with a byte order mark: a text string
+]
+
+
+@pytest.mark.parametrize("data", HEX_CASES)
+def test_hex_string_same_object_and_position_as_pyhanko(data: bytes) -> None:
+    fast, original = _pyhanko_read_hex()
+    assert getattr(fast, compat._PATCHED, False)
+    streams = io.BytesIO(data + b" trailer"), io.BytesIO(data + b" trailer")
+    results = []
+    for read, stream in zip((fast, original), streams, strict=True):
+        try:
+            value = read(stream)
+            results.append((type(value), bytes(value.original_bytes), stream.tell()))
+        except Exception as e:
+            results.append((type(e), b"", -1))
+    assert results[0] == results[1]
+
+
+def test_hex_string_values() -> None:
+    fast, _ = _pyhanko_read_hex()
+    assert fast(io.BytesIO(b"<901FA>")).original_bytes == b"\x90\x1f\xa0"
+    assert fast(io.BytesIO(b"<90 1f\na3>")).original_bytes == b"\x90\x1f\xa3"
+    assert str(fast(io.BytesIO(b"<FEFF00410042>"))) == "AB"
+    stream = io.BytesIO(b"<41 % comment > x\n42> rest")
+    assert fast(stream).original_bytes == b"AB" and stream.read() == b" rest"
+    with pytest.raises(PdfStreamError):
+        fast(io.BytesIO(b"<41x42>"))

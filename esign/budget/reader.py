@@ -20,6 +20,7 @@ from pyhanko.pdf_utils.decode_limits import DecodeContext, DecodeLimits
 from pyhanko.pdf_utils.misc import PdfDecodeLimitError
 from pyhanko.pdf_utils.reader import PdfFileReader
 
+from esign import compat
 from esign.budget.limits import Meter, active_meter
 
 __all__ = ["meter_of", "open_reader"]
@@ -91,6 +92,8 @@ def _check_output(size: int, cap: int | None) -> None:
 _xref.parse_xref_table = _parse_xref_table
 _xref.parse_xref_stream = _parse_xref_stream
 _filters_module.check_output_size = _check_output
+# Signature /Contents are hex strings of tens of KiB that pyHanko reads byte by byte (esign.compat).
+compat.fast_hex_strings()
 
 
 class _BudgetReader(PdfFileReader):
