@@ -28,6 +28,7 @@ SECTIONS = {
     "scaling": "bench.scaling",
     "batch": "bench.batch",
     "verify": "bench.verification",
+    "verify-cli": "bench.cli_verify",
     "crypto": "bench.crypto",
     "sm2": "bench.sm2",
     "sm2pki": "bench.sm2_pki",

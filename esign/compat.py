@@ -23,20 +23,29 @@ whitespace up to the first ``>``, in one pass and leaves every other case (a ``%
 character, no ``>`` before the end) to pyHanko's own reader, so the object and the stream position
 are the same either way. It is applied by :mod:`esign.budget.reader`, through which esign reads
 every PDF, so that importing ``esign`` does not import pyHanko.
+
+pyHanko (0.38): ``pyhanko/sign/__init__.py`` imports the signer, and through it the time-stamp client,
+aiohttp and two SSL contexts built from the system's CA bundle, for every import of any
+``pyhanko.sign.*`` module - validation included. A verifier process (``esign verify FILE``) pays about
+as much for that as for its whole verification. :func:`defer_pyhanko_signing` makes the package's
+own ``__init__`` run on the first use of a name it defines instead; submodules import as before.
 """
 
 from __future__ import annotations
 
 import binascii
 import functools
+import importlib.util
 import re
+import sys
+import threading
 import warnings
 from collections.abc import Callable
 from typing import Any
 
 from asn1crypto import core
 
-__all__ = ["apply", "fast_hex_strings", "quiet_dsa_warning"]
+__all__ = ["apply", "defer_pyhanko_signing", "fast_hex_strings", "quiet_dsa_warning"]
 
 _PATCHED = "_esign_definite_lengths"
 
@@ -103,6 +112,36 @@ def quiet_dsa_warning() -> None:
     warnings.filterwarnings(
         "ignore", message="DSA is deprecated", category=CryptographyDeprecationWarning, module=r"pyhanko\."
     )
+
+
+def defer_pyhanko_signing() -> None:
+    """Import ``pyhanko.sign`` as an empty package whose ``__init__`` runs on first use of one of its names.
+
+    ``import pyhanko.sign.validation`` then loads the validation modules only; ``from pyhanko.sign import
+    signers``, ``pyhanko.sign.PdfSigner`` and the like run the real ``__init__`` first (once, under a lock),
+    so every caller sees the package it expects. Does nothing once ``pyhanko.sign`` has been imported.
+    """
+    if "pyhanko.sign" in sys.modules:
+        return
+    spec = importlib.util.find_spec("pyhanko.sign")
+    if spec is None or spec.loader is None or spec.submodule_search_locations is None:
+        return
+    loader = spec.loader
+    package = importlib.util.module_from_spec(spec)
+    lock = threading.Lock()
+
+    def load_on_first_use(name: str) -> Any:
+        with lock:
+            if package.__dict__.get("__getattr__") is load_on_first_use:
+                del package.__dict__["__getattr__"]
+                loader.exec_module(package)
+        return getattr(package, name)
+
+    package.__dict__["__getattr__"] = load_on_first_use
+    sys.modules["pyhanko.sign"] = package
+    import pyhanko
+
+    pyhanko.sign = package  # type: ignore[attr-defined]  # what the import system does for a submodule
 
 
 def apply() -> None:

@@ -5,17 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.measure import Measurement
-from rich.table import Table
 
-from esign.config import Settings
-from esign.deployment import Deployment
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from esign.config import Settings
+    from esign.deployment import Deployment
 
 __all__ = [
     "HomeOpt",
@@ -23,6 +25,7 @@ __all__ = [
     "configure_logging",
     "console",
     "err_console",
+    "home_dir",
     "now",
     "open_deployment",
     "print_json",
@@ -78,13 +81,26 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def home_dir(home: Path | None) -> Path:
+    """The data home that :func:`settings_for` would give, without loading the settings (pydantic):
+    ``--home``, else ``ESIGN_HOME``, else the current directory. For a command that must first learn
+    whether a home exists at all (``esign verify``) before it needs anything else from it."""
+    if home is not None:
+        return home
+    return Path(os.environ.get("ESIGN_HOME") or ".")
+
+
 def settings_for(home: Path | None) -> Settings:
     """Settings from the environment, with ``--home`` taking precedence."""
+    from esign.config import Settings
+
     return Settings(home=home) if home is not None else Settings()
 
 
 def open_deployment(home: Path | None) -> Deployment:
     """Open (and migrate) the deployment in ``home``."""
+    from esign.deployment import Deployment
+
     return Deployment.open(settings_for(home))
 
 
@@ -96,6 +112,8 @@ def print_json(data: Any) -> None:
 def print_uncut(table: Table) -> None:
     """Print ``table`` at its full width even where the console is narrower (a log file, a pipe, an
     80-column terminal), so that nothing in it - a token shown once - is cut off."""
+    from rich.measure import Measurement
+
     needed = Measurement.get(console, console.options.update(width=10_000), table).maximum
     if needed <= console.width:
         console.print(table)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from esign.cli.common import HomeOpt, JsonOpt, console, now, open_deployment, print_json, print_uncut, settings_for
-from esign.config import Settings
-from esign.deployment import Deployment
+
+if TYPE_CHECKING:
+    from esign.config import Settings
 
 __all__ = ["ensure_demo", "register"]
 
@@ -28,7 +29,7 @@ def init(
     """初始化县级证书体系 / create the county and its PKI (root CA, issuing CA, TSA, OCSP signer)."""
     from esign.setup import init_county
 
-    dep = Deployment.open(settings_for(home))
+    dep = open_deployment(home)
     with dep.transaction() as session:
         result = init_county(
             dep,
@@ -48,6 +49,7 @@ def init(
 
 def ensure_demo(settings: Settings) -> bool:
     """Create the demo county in ``settings.home`` unless a county exists; True when created."""
+    from esign.deployment import Deployment
     from esign.setup import create_demo
 
     dep = Deployment.open(settings)

@@ -1,15 +1,20 @@
-"""The ``esign`` command. Errors become exit codes here and nowhere else."""
+"""The ``esign`` command. Errors become exit codes here and nowhere else.
+
+Start-up imports only what parses the command line: each command module keeps the library packages it
+calls (pyHanko, SQLAlchemy, the workflow) inside its command functions, so ``esign verify FILE`` loads
+the verifier and not the signer, the database or the service, and ``esign --help`` loads neither.
+"""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from esign import __version__
 from esign.cli.common import configure_logging, err_console
-from esign.cli.ledger import LedgerHandle
 from esign.errors import (
     AuthError,
     ConfigError,
@@ -20,6 +25,9 @@ from esign.errors import (
     NotFoundError,
     StateError,
 )
+
+if TYPE_CHECKING:
+    from esign.cli.ledger import LedgerHandle
 
 __all__ = ["EXIT_CODES", "app", "main"]
 
@@ -71,8 +79,9 @@ def _register() -> None:
 
 def _open_ledger(home: Path | None) -> LedgerHandle:
     from esign.cli.common import open_deployment
-    from esign.ledger.cosigning import collect_cosignatures, http_transport
-    from esign.oversight.audit import check_projection
+    from esign.cli.ledger import LedgerHandle
+    from esign.ledger import collect_cosignatures, http_transport
+    from esign.oversight import check_projection
 
     dep = open_deployment(home)
     signer = dep.ledger_signer if dep.has_pki else None

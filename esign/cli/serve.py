@@ -12,7 +12,6 @@ import typer
 from esign.addresses import serve_warnings
 from esign.cli.common import HomeOpt, console, settings_for
 from esign.errors import ConfigError
-from esign.pki import published_base_url
 
 __all__ = ["register"]
 
@@ -28,6 +27,8 @@ def serve(
 ) -> None:
     """运行服务 / run the service (uvicorn)."""
     import uvicorn
+
+    from esign.pki import published_base_url
 
     settings = settings_for(home)
     _check_free(host, port)

@@ -9,13 +9,11 @@ from __future__ import annotations
 import csv
 import os
 import shutil
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from esign.cli.common import HomeOpt, JsonOpt, console, now, open_deployment, print_json, print_uncut, settings_for
@@ -243,6 +241,10 @@ def stamp_batch(
     json_out: JsonOpt = False,
 ) -> None:
     """批量盖章（进度条、汇总表、失败报告）/ stamp a folder or a manifest on all cores."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     settings = settings_for(home)
     open_deployment(home).close()  # migrate once before the workers start
     jobs = _read_manifest(source, item, reason)

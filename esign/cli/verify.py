@@ -1,17 +1,22 @@
-"""``esign verify``: is this stamped document genuine and unmodified? Exit code 0 only for TOTAL_PASSED."""
+"""``esign verify``: is this stamped document genuine and unmodified? Exit code 0 only for TOTAL_PASSED.
+
+What the command loads is what the answer needs: offline (``--offline``, ``--trust`` or no data home)
+the verifier and pyHanko's validation, never the database, the signer or the settings machinery; the
+deployment and the register lookups only once a home with a county root is found.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
-from esign.cli.common import HomeOpt, JsonOpt, configure_logging, console, now, print_json, settings_for
-from esign.verify.report import VerificationReport
+from esign.cli.common import HomeOpt, JsonOpt, configure_logging, console, home_dir, now, print_json, settings_for
+
+if TYPE_CHECKING:
+    from esign.verify import VerificationReport
 
 __all__ = ["register"]
 
@@ -35,46 +40,56 @@ def verify(
     stderr carries warnings, one line each; the tracebacks pyHanko attaches to them only with --verbose.
     """
     from esign.ofd import is_ofd
-    from esign.verify import verify_pdf
 
     if verbose:
         configure_logging(verbose=True)
 
     data = file.read_bytes()
     at = now()
-    settings = settings_for(home)
-    use_home = not offline and trust is None and (settings.certs_dir / "root.crt").exists()
-    if use_home:
-        from esign.deployment import Deployment
-        from esign.workflow.verification import verify_document
-
-        dep = Deployment.open(settings)
-        try:
-            report = verify_document(dep, data, at=at, entry_id=entry, password=password)
-        finally:
-            dep.close()
+    certs_dir = home_dir(home) / "certs"
+    if not offline and trust is None and (certs_dir / "root.crt").exists():
+        report = _verify_at_home(data, home, at, entry, password)
     elif is_ofd(data):
-        report = _verify_ofd_offline(data, trust, settings.certs_dir, at, entry)
+        report = _verify_ofd_offline(data, trust, certs_dir, at, entry)
     else:
-        root = trust or settings.certs_dir / "root.crt"
-        if not root.exists():
-            from esign.errors import ConfigError
-
-            raise ConfigError(
-                "请用 --trust 指定县级根证书。",
-                "Give the county root certificate with --trust.",
-                code="no_trust_anchor",
-            )
-        crls = []
-        root_crl = root.with_name("root.crl")
-        if root_crl.exists():
-            crls.append(root_crl.read_bytes())
-        report = verify_pdf(data, trust_roots=root.read_bytes(), at=at, crls=crls, entry_id=entry, password=password)
+        report = _verify_pdf_offline(data, trust or certs_dir / "root.crt", at, entry, password)
     if json_out:
         print_json(report.to_dict())
     else:
         _print(report)
     raise typer.Exit(0 if report.passed else 1)
+
+
+def _verify_at_home(
+    data: bytes, home: Path | None, at: dt.datetime, entry: str | None, password: str | None
+) -> VerificationReport:
+    """Against the home's county: its root and CRLs, the seal registry and the usage register."""
+    from esign.deployment import Deployment
+    from esign.workflow import verify_document
+
+    dep = Deployment.open(settings_for(home))
+    try:
+        return verify_document(dep, data, at=at, entry_id=entry, password=password)
+    finally:
+        dep.close()
+
+
+def _verify_pdf_offline(
+    data: bytes, root: Path, at: dt.datetime, entry: str | None, password: str | None
+) -> VerificationReport:
+    """A PDF against ``root`` (``--trust`` or the home's ``certs/root.crt``) and the ``root.crl`` beside it."""
+    from esign.errors import ConfigError
+    from esign.verify import verify_pdf
+
+    if not root.exists():
+        raise ConfigError(
+            "请用 --trust 指定县级根证书。",
+            "Give the county root certificate with --trust.",
+            code="no_trust_anchor",
+        )
+    root_crl = root.with_name("root.crl")
+    crls = [root_crl.read_bytes()] if root_crl.exists() else []
+    return verify_pdf(data, trust_roots=root.read_bytes(), at=at, crls=crls, entry_id=entry, password=password)
 
 
 def _verify_ofd_offline(
@@ -83,8 +98,8 @@ def _verify_ofd_offline(
     """An OFD against an SM2 root: ``--trust`` (its first certificate the root, any others intermediates)
     or the home's ``certs/sm2/root.crt``; ``issuing.crt`` and ``root.crl`` beside it are used too."""
     from esign.errors import ConfigError
-    from esign.ofd.verify import verify_ofd
-    from esign.pki.sm2_ca import SM2_DIR
+    from esign.ofd import verify_ofd
+    from esign.pki import SM2_DIR
     from esign.ses import SesTrust, crl_lookup, load_sm2_certificates
 
     root = trust or certs_dir / SM2_DIR / "root.crt"
@@ -104,6 +119,9 @@ def _verify_ofd_offline(
 
 
 def _print(report: VerificationReport) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
     color = _COLOR.get(report.indication.value, "white")
     sub = f" / {report.subindication.value}" if report.subindication else ""
     console.print(f"[bold {color}]{report.indication.value}{sub}[/]")

@@ -1,6 +1,22 @@
 """OFD documents (GB/T 33190-2016): safe package reading, and verification of their GB/T 38540 signatures."""
 
+from typing import TYPE_CHECKING, Any
+
 from esign.ofd.package import MAX_ENTRIES, OfdPackage, is_ofd, write_package
 from esign.ofd.xml import NS, OFD_NS, parse_xml
 
-__all__ = ["MAX_ENTRIES", "NS", "OFD_NS", "OfdPackage", "is_ofd", "parse_xml", "write_package"]
+if TYPE_CHECKING:
+    from esign.ofd.verify import verify_ofd
+
+
+def __getattr__(name: str) -> Any:
+    # The verifier (SM2, the SES structures, the PDF verifier's reports) is loaded by whoever verifies,
+    # not by whoever only asks whether a file is an OFD.
+    if name == "verify_ofd":
+        from esign.ofd.verify import verify_ofd
+
+        return verify_ofd
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["MAX_ENTRIES", "NS", "OFD_NS", "OfdPackage", "is_ofd", "parse_xml", "verify_ofd", "write_package"]

@@ -16,6 +16,7 @@ from esign.oversight.api import (
     beijing_day_start,
     month_bounds,
 )
+from esign.oversight.audit import check_projection
 from esign.oversight.charts import donut, hbars, stacked_bars
 from esign.oversight.export import oversight_csv, oversight_xlsx
 from esign.oversight.monthly import monthly_register
@@ -45,6 +46,7 @@ __all__ = [
     "UsageRow",
     "anomaly_report",
     "beijing_day_start",
+    "check_projection",
     "dashboard",
     "donut",
     "hbars",

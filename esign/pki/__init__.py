@@ -1,12 +1,13 @@
 """esign.pki: keys, key stores, the county CA hierarchy, seal certificates, CRL, OCSP and TSA.
 
 Nothing here reads the clock or knows about PDFs; functions that change state take an aware UTC
-``at``. Database functions live in :mod:`esign.pki.store` (imported here as ``store``).
+``at``. Database functions live in :mod:`esign.pki.store` (exported here as ``store``); it and the CRL
+functions that use it are loaded on first use, so that a verifier reading certificate profiles does not
+load SQLAlchemy.
 """
 
 from typing import TYPE_CHECKING, Any
 
-from esign.pki import store
 from esign.pki._util import serial_hex
 from esign.pki.ca import CERT_FILES, KEY_IDS, CountyPKI, published_base_url
 from esign.pki.certio import (
@@ -16,7 +17,6 @@ from esign.pki.certio import (
     load_certificate_file,
     write_public_file,
 )
-from esign.pki.crl import CRL_PERIOD, build_crl, current_crl, publish_crl
 from esign.pki.keys import KeyAlgorithm, PrivateKey, PublicKey, algorithm_of, generate_private_key, signature_hash
 from esign.pki.keystore import FileKeyStore, KeyStore, MemoryKeyStore, validate_key_id
 from esign.pki.ocsp import OcspResponder, StatusLookup
@@ -26,13 +26,20 @@ from esign.pki.status import CertKind, CertState, CertStatus, RevocationReason
 from esign.pki.tsa import NextSerialAndTime, TimeStampAuthority, TimeStampResp
 
 if TYPE_CHECKING:
+    from esign.pki import store
+    from esign.pki.crl import CRL_PERIOD, build_crl, current_crl, publish_crl
     from esign.pki.sm2_ca import SM2_DIR, Sm2CountyPKI, Sm2OcspResponder, Sm2Trust, county_sm2_trust
     from esign.pki.sm2_tsa import Sm2TimeStampAuthority
     from esign.pki.timestamper import InProcessTimeStamper
 
 #: Names imported on first use: pyHanko only by whoever time-stamps in process, the SM2 hierarchy (and
-#: its C extension) only by whoever uses it, not by every user of the tables.
+#: its C extension) only by whoever uses it, SQLAlchemy (the store, the CRL) only by whoever uses the
+#: tables, not by every reader of a certificate.
 _LAZY = {
+    "CRL_PERIOD": "esign.pki.crl",
+    "build_crl": "esign.pki.crl",
+    "current_crl": "esign.pki.crl",
+    "publish_crl": "esign.pki.crl",
     "InProcessTimeStamper": "esign.pki.timestamper",
     "SM2_DIR": "esign.pki.sm2_ca",
     "Sm2CountyPKI": "esign.pki.sm2_ca",
@@ -44,6 +51,10 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
+    if name == "store":
+        import importlib
+
+        return importlib.import_module("esign.pki.store")
     if name in _LAZY:
         import importlib
 
