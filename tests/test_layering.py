@@ -76,7 +76,6 @@ KNOWN: set[str] = {
     "face service/routes/web_admin.py esign.registry.lifecycle",
     "face service/routes/web_admin.py esign.registry.seals",
     "face service/routes/web_admin.py esign.registry.signin",
-    "face service/routes/web_desk.py esign.registry.lifecycle",
     "face service/routes/web_desk.py esign.workflow.batches",
     "face service/websession.py esign.registry.signin",
     "private service/routes/web_admin.py esign.registry.lifecycle:_TRANSITIONS",

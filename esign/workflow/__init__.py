@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from esign.workflow.batch_runner import BatchWorker
     from esign.workflow.checkpoints import CheckpointTimer, TickResult, checkpoint_tick
     from esign.workflow.commit import StampOutcome, checkpoint_if_due
+    from esign.workflow.desk import AuthorityChoice, DeskForm, desk_form, own_seal
     from esign.workflow.engine import StampEngine
     from esign.workflow.register import entry_view
     from esign.workflow.requests import (
@@ -38,8 +39,10 @@ if TYPE_CHECKING:
     from esign.workflow.views import EntryView, StampRequestView, StoredDocument
 
 __all__ = [
+    "AuthorityChoice",
     "BatchWorker",
     "CheckpointTimer",
+    "DeskForm",
     "EntryView",
     "StampEngine",
     "StampOutcome",
@@ -50,10 +53,12 @@ __all__ = [
     "approve_request",
     "checkpoint_if_due",
     "checkpoint_tick",
+    "desk_form",
     "document_type",
     "entry_view",
     "get_request",
     "list_requests",
+    "own_seal",
     "preview_document",
     "preview_request",
     "reject_request",
@@ -72,6 +77,10 @@ _HOMES = {
     "checkpoint_tick": "checkpoints",
     "StampOutcome": "commit",
     "checkpoint_if_due": "commit",
+    "AuthorityChoice": "desk",
+    "DeskForm": "desk",
+    "desk_form": "desk",
+    "own_seal": "desk",
     "StampEngine": "engine",
     "entry_view": "register",
     "StampRequestSpec": "requests",

@@ -10,13 +10,14 @@ from starlette.concurrency import run_in_threadpool
 
 from esign.errors import EsignError, InputError
 from esign.ledger import DocumentType
-from esign.registry import Permission, Role, authority_list, authorize, find_seal, find_township
-from esign.registry.lifecycle import SealStatus
+from esign.registry import Role
 from esign.workflow import (
     StampRequestSpec,
     approve_request,
+    desk_form,
     get_request,
     list_requests,
+    own_seal,
     preview_document,
     preview_request,
     reject_request,
@@ -62,25 +63,20 @@ def _refused(request: Request, url: str, what: str, exc: EsignError) -> Response
 def new_request(request: Request, actor: CurrentActor, dep: Dep) -> Response:
     if actor.role is None:
         return _login()
+    try:
+        form = desk_form(dep, actor)
+    except EsignError as exc:
+        return back("/desk/requests", exc.message_zh, error=True)
     with dep.transaction() as session:
-        try:
-            authorize(actor, Permission.STAMP_REQUEST)
-            township = find_township(session, actor.township_id or 0)
-            seal = find_seal(session, township.name)
-        except EsignError as exc:
-            return back("/desk/requests", exc.message_zh, error=True)
-        items = [
-            {"number": a.number, "name": a.item.name, "type": a.item.type} for a in authority_list(session, township)
-        ]
         return page(
             request,
             session,
             "desk/new.html",
             actor,
-            items=items,
-            document_types=[t.value for t in DocumentType],
-            seal_name=seal.name,
-            seal_status_zh=SealStatus(seal.status).zh,
+            items=form.items,
+            document_types=form.document_types,
+            seal_name=form.seal_name,
+            seal_status_zh=form.seal_status_zh,
         )
 
 
@@ -121,8 +117,7 @@ async def preview_draft(
         raise InputError(
             "盖章位置须填写数字（毫米）。", "The position must be numbers (mm).", code="bad_placement"
         ) from None
-    with dep.transaction() as session:
-        seal_ref = find_township(session, actor.township_id or 0).name if actor.township_id else ""
+    seal_ref = own_seal(dep, actor) if actor.township_id else ""
     png = await run_in_threadpool(preview_document, dep, engine_of(request), actor, seal_ref, data, placement)
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
@@ -153,8 +148,7 @@ async def create_request(
             placement = _placement(mode, keyword, page_no, x_mm, y_mm, bool(riding_seal))
         except ValueError:
             return back("/desk/new", "盖章位置须填写数字（毫米）。", error=True)
-        with dep.transaction() as session:
-            seal_ref = find_township(session, actor.township_id or 0).name
+        seal_ref = own_seal(dep, actor)
         spec = StampRequestSpec(
             seal=seal_ref,
             item=item,
@@ -277,8 +271,7 @@ async def create_batch(
     if actor.role is None:
         return _login()
     try:
-        with dep.transaction() as session:
-            seal_ref = find_township(session, actor.township_id or 0).name
+        seal_ref = own_seal(dep, actor)
         spec = StampRequestSpec(
             seal=seal_ref,
             item=item,
