@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from esign.errors import InputError
 from esign.ledger.errors import InvalidEntryError
 
 __all__ = ["ENCODING_VERSION", "DocumentType", "LedgerEntry", "new_entry_id"]
@@ -57,6 +58,19 @@ class DocumentType(StrEnum):
     DENIAL_DECISION = "不予许可决定书"
     CERTIFICATE = "证明"
     OTHER = "其他"
+
+    @classmethod
+    def parse(cls, value: str) -> DocumentType:
+        """The type named ``value`` (its official Chinese name); ``bad_document_type`` listing them otherwise."""
+        try:
+            return cls(value)
+        except ValueError:
+            raise InputError(
+                f"未知的文书类型“{value}”，可选：{'、'.join(t.value for t in cls)}。",
+                f"Unknown document type {value!r}.",
+                code="bad_document_type",
+                field="document_type",
+            ) from None
 
 
 def new_entry_id() -> str:

@@ -4,6 +4,7 @@ the printable monthly register, the dashboard and the anomaly report.
 The register is read through a projection of the append-only log (:mod:`~esign.oversight.models`,
 :mod:`~esign.oversight.register`); what each actor sees is decided by :mod:`esign.registry.authz`
 (:mod:`~esign.oversight.scope`); the anomaly rules are pure functions (:mod:`~esign.oversight.rules`).
+The edges call the use cases (:mod:`~esign.oversight.usecases`), each reading in one transaction.
 """
 
 from esign.oversight.api import (
@@ -15,6 +16,7 @@ from esign.oversight.api import (
     Scope,
     beijing_day_start,
     month_bounds,
+    parse_day,
 )
 from esign.oversight.audit import check_projection
 from esign.oversight.charts import donut, hbars, stacked_bars
@@ -26,13 +28,29 @@ from esign.oversight.report import AnomalyReport, anomaly_report
 from esign.oversight.rules import AnomalySettings, Finding, RefusalRow, Rule, UsageRow, run_rules
 from esign.oversight.scope import scope_for
 from esign.oversight.stats import Dashboard, MonthCount, NamedCount, dashboard
+from esign.oversight.usecases import (
+    DEFAULT_ANOMALY_PERIOD,
+    DashboardView,
+    RegisterArgs,
+    RegisterExport,
+    RegisterView,
+    TownshipMonth,
+    TownshipRef,
+    county_anomalies,
+    county_dashboard,
+    export_register,
+    read_register,
+    township_month,
+)
 
 __all__ = [
     "BEIJING",
+    "DEFAULT_ANOMALY_PERIOD",
     "AnomalyReport",
     "AnomalySettings",
     "Cursor",
     "Dashboard",
+    "DashboardView",
     "Finding",
     "MonthCount",
     "MonthlyRegister",
@@ -40,15 +58,23 @@ __all__ = [
     "OversightPage",
     "OversightRow",
     "RefusalRow",
+    "RegisterArgs",
+    "RegisterExport",
     "RegisterFilter",
+    "RegisterView",
     "Rule",
     "Scope",
+    "TownshipMonth",
+    "TownshipRef",
     "UsageRow",
     "anomaly_report",
     "beijing_day_start",
     "check_projection",
+    "county_anomalies",
+    "county_dashboard",
     "dashboard",
     "donut",
+    "export_register",
     "hbars",
     "iter_register",
     "month_bounds",
@@ -56,10 +82,13 @@ __all__ = [
     "monthly_register_pdf",
     "oversight_csv",
     "oversight_xlsx",
+    "parse_day",
     "query_register",
+    "read_register",
     "register_title",
     "run_rules",
     "scope_for",
     "stacked_bars",
     "sync_projection",
+    "township_month",
 ]

@@ -29,6 +29,7 @@ __all__ = [
     "local_day",
     "local_month",
     "month_bounds",
+    "parse_day",
 ]
 
 #: China Standard Time.
@@ -66,6 +67,18 @@ def check_day(day: dt.date, field: str) -> dt.date:
 def beijing_day_start(day: dt.date) -> dt.datetime:
     """00:00 Beijing time of ``day``, as aware UTC."""
     return dt.datetime.combine(day, dt.time(), BEIJING).astimezone(dt.UTC)
+
+
+def parse_day(value: str | None, field: str, *, end: bool = False) -> dt.datetime | None:
+    """``YYYY-MM-DD`` (Beijing) → the start of that day, or of the next one for an inclusive ``end``;
+    None for no value. A clear error, naming ``field``, for anything else or a day out of range."""
+    if not value:
+        return None
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"日期格式应为 YYYY-MM-DD：{value}", f"Dates are YYYY-MM-DD: {value!r}", field=field) from None
+    return beijing_day_start(check_day(day, field) + dt.timedelta(days=1 if end else 0))
 
 
 def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:

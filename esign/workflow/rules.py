@@ -90,15 +90,7 @@ def require_approver(actor: Actor, row: Decidable) -> None:
 
 
 def document_type(value: str) -> DocumentType:
-    try:
-        return DocumentType(value)
-    except ValueError:
-        raise InputError(
-            f"未知的文书类型“{value}”，可选：{'、'.join(t.value for t in DocumentType)}。",
-            f"Unknown document type {value!r}.",
-            code="bad_document_type",
-            field="document_type",
-        ) from None
+    return DocumentType.parse(value)
 
 
 def pades_level(value: str) -> PadesLevel:

@@ -7,39 +7,46 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from esign.errors import InputError, NotFoundError
-from esign.ledger.export import register_csv, register_xlsx
+from esign.ledger import register_csv, register_xlsx
 from esign.oversight import (
+    BEIJING,
     AnomalyReport,
     AnomalySettings,
     Dashboard,
-    anomaly_report,
-    dashboard,
-    iter_register,
-    monthly_register,
+    DashboardView,
+    Finding,
+    county_anomalies,
+    county_dashboard,
+    export_register,
     monthly_register_pdf,
     oversight_csv,
     oversight_xlsx,
-    query_register,
-    scope_for,
+    parse_day,
+    read_register,
+    township_month,
 )
-from esign.oversight.rules import Finding
-from esign.registry import Permission, find_township
-from esign.text import MAX_ID
 from service.auth import CurrentActor
 from service.clock import now
 from service.deps import Dep
 from service.labels import ERROR_ZH, error_zh
-from service.routes.oversight_common import FilterArgs, page_json, parse_day, to_filter
+from service.routes.oversight_common import RegisterQuery, Since, Until, page_json
 
-__all__ = ["DATASETS", "anomaly_rows", "dashboard_json", "dataset_rows", "router"]
+__all__ = [
+    "DATASETS",
+    "anomaly_rows",
+    "dashboard_json",
+    "dataset_rows",
+    "load_anomalies",
+    "load_dashboard",
+    "router",
+]
 
 router = APIRouter(tags=["oversight"])
 
@@ -56,85 +63,41 @@ def _download(data: bytes, media_type: str, filename: str) -> Response:
     )
 
 
-def _register(args: FilterArgs, fmt: str, actor: CurrentActor, dep: Dep, *, fixed: str | None = None) -> Any:
-    with dep.transaction() as session:
-        if fixed is not None:
-            args = FilterArgs(**{**args.__dict__, "township": fixed})
-        f, township = to_filter(session, args)
-        scope = scope_for(session, actor, Permission.OVERSIGHT_REGISTER, township_id=township.id if township else None)
-        if fmt == "json":
-            return {"township": township.name if township else None, **page_json(query_register(session, scope, f))}
-        rows = list(iter_register(session, scope, f))
-        name = f"{township.name if township else '全县'}用印登记台账"
-    if fixed is not None:  # a township's own register: exactly the ledger's township export
-        lines = [r.line for r in rows]
-        if fmt == "csv":
+def _register(query: RegisterQuery, actor: CurrentActor, dep: Dep, *, township: str | None, own: bool) -> Any:
+    """The register as JSON, CSV or XLSX; ``own``: one township's own register, exported exactly as the
+    ledger exports a township's (its columns, no township column)."""
+    args = query.paged(township=township)
+    if query.format == "json":
+        view = read_register(dep.transaction, actor, args)
+        return {"township": view.township.name if view.township else None, **page_json(view.page)}
+    export = export_register(dep.transaction, actor, args)
+    name = f"{export.township.name if export.township else '全县'}用印登记台账"
+    if own:
+        lines = [r.line for r in export.rows]
+        if query.format == "csv":
             return _download(register_csv(lines), "text/csv; charset=utf-8", f"{name}.csv")
         return _download(register_xlsx(lines, title=name), _XLSX, f"{name}.xlsx")
-    if fmt == "csv":
-        return _download(oversight_csv(rows), "text/csv; charset=utf-8", f"{name}.csv")
-    return _download(oversight_xlsx(rows, title=name), _XLSX, f"{name}.xlsx")
+    if query.format == "csv":
+        return _download(oversight_csv(export.rows), "text/csv; charset=utf-8", f"{name}.csv")
+    return _download(oversight_xlsx(export.rows, title=name), _XLSX, f"{name}.xlsx")
 
 
-_Since = Annotated[str | None, Query(description="起始日期 YYYY-MM-DD（北京时间）")]
-_Until = Annotated[str | None, Query(description="截止日期 YYYY-MM-DD（含，北京时间）")]
-_Item = Annotated[str | None, Query(description="事项序号或名称的一部分")]
-_User = Annotated[str | None, Query(description="使用人")]
-_Approver = Annotated[str | None, Query(description="批准人")]
-_DocType = Annotated[str | None, Query(description="文书类型，如 受理通知书")]
-_Cursor = Annotated[str | None, Query(description="上一页返回的 next_cursor（键集分页）")]
-_Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="偏移量（仅适合前几页）")]
-_Limit = Annotated[int, Query(ge=1, le=1000)]
-_Order = Annotated[str, Query(pattern="^(asc|desc)$", description="asc：最早在前（纸质台账顺序）；desc：最新在前")]
-_Format = Annotated[str, Query(pattern="^(json|csv|xlsx)$")]
+_Query = Annotated[RegisterQuery, Depends()]
 
 
 @router.get("/api/v1/oversight/register", summary="全县用印登记台账 / the county's usage register")
 def county_register(
     actor: CurrentActor,
     dep: Dep,
-    since: _Since = None,
-    until: _Until = None,
+    query: _Query,
     township: Annotated[str | None, Query(description="乡镇名称或编号")] = None,
-    item: _Item = None,
-    user: _User = None,
-    approver: _Approver = None,
-    document_type: _DocType = None,
-    cursor: _Cursor = None,
-    offset: _Offset = 0,
-    limit: _Limit = 50,
-    order: _Order = "asc",
-    total: bool = True,
-    format: _Format = "json",
 ) -> Any:
-    args = FilterArgs(
-        since, until, township, item, user, approver, document_type, cursor, offset, limit, order == "desc", total
-    )
-    return _register(args, format, actor, dep)
+    return _register(query, actor, dep, township=township, own=False)
 
 
 @router.get("/api/v1/oversight/townships/{ref}/register", summary="乡镇用印登记台账 / one township's register")
-def township_register(
-    ref: str,
-    actor: CurrentActor,
-    dep: Dep,
-    since: _Since = None,
-    until: _Until = None,
-    item: _Item = None,
-    user: _User = None,
-    approver: _Approver = None,
-    document_type: _DocType = None,
-    cursor: _Cursor = None,
-    offset: _Offset = 0,
-    limit: _Limit = 50,
-    order: _Order = "asc",
-    total: bool = True,
-    format: _Format = "json",
-) -> Any:
-    args = FilterArgs(
-        since, until, None, item, user, approver, document_type, cursor, offset, limit, order == "desc", total
-    )
-    return _register(args, format, actor, dep, fixed=ref)
+def township_register(ref: str, actor: CurrentActor, dep: Dep, query: _Query) -> Any:
+    return _register(query, actor, dep, township=ref, own=True)
 
 
 @router.get(
@@ -142,11 +105,9 @@ def township_register(
     summary="乡镇月度用印登记台账（PDF，可打印） / a township's monthly register as PDF",
 )
 def township_month_pdf(ref: str, month: str, actor: CurrentActor, dep: Dep) -> Response:
-    with dep.transaction() as session:
-        township = find_township(session, ref)
-        scope = scope_for(session, actor, Permission.OVERSIGHT_REGISTER, township_id=township.id)
-        register = monthly_register(session, scope, township, month, at=now())
-    return _download(monthly_register_pdf(register), "application/pdf", f"{township.name}用印登记台账{month}.pdf")
+    made = township_month(dep.transaction, actor, ref, month, at=now())
+    pdf = monthly_register_pdf(made.register)
+    return _download(pdf, "application/pdf", f"{made.township.name}用印登记台账{month}.pdf")
 
 
 # -- dashboard ---------------------------------------------------------------------------------------
@@ -198,14 +159,9 @@ def _csv(header: Sequence[str], rows: Iterable[Sequence[str | int]]) -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
-def load_dashboard(actor: CurrentActor, dep: Dep, township: str | None, months: int) -> tuple[Dashboard, str | None]:
+def load_dashboard(actor: CurrentActor, dep: Dep, township: str | None, months: int) -> DashboardView:
     """The dashboard of the actor's scope, optionally narrowed to one township (shared with the page)."""
-    with dep.transaction() as session:
-        t = find_township(session, township) if township else None
-        scope = scope_for(session, actor, Permission.OVERSIGHT_DASHBOARD, township_id=t.id if t else None)
-        if t is not None:
-            scope = replace(scope, township_ids=frozenset({t.id}))
-        return dashboard(session, scope, at=now(), months=months), t.name if t else None
+    return county_dashboard(dep.transaction, actor, at=now(), months=months, township=township)
 
 
 _Months = Annotated[int, Query(ge=1, le=24, description="显示最近几个月")]
@@ -213,8 +169,8 @@ _Months = Annotated[int, Query(ge=1, le=24, description="显示最近几个月")
 
 @router.get("/api/v1/oversight/dashboard", summary="监管看板数据 / the dashboard's numbers")
 def dashboard_api(actor: CurrentActor, dep: Dep, township: str | None = None, months: _Months = 6) -> dict[str, Any]:
-    board, name = load_dashboard(actor, dep, township, months)
-    return {"township": name, **dashboard_json(board)}
+    view = load_dashboard(actor, dep, township, months)
+    return {"township": view.township.name if view.township else None, **dashboard_json(view.board)}
 
 
 @router.get("/api/v1/oversight/dashboard/{name}.csv", summary="看板图表数据（CSV） / the numbers behind a chart")
@@ -223,7 +179,7 @@ def dashboard_csv(
 ) -> Response:
     if name not in DATASETS:
         raise NotFoundError(f"没有数据集“{name}”。", f"No data set {name!r}.", code="dataset_not_found")
-    board, _ = load_dashboard(actor, dep, township, months)
+    board = load_dashboard(actor, dep, township, months).board
     title, header = DATASETS[name]
     return _download(_csv(header, dataset_rows(board, name)), "text/csv; charset=utf-8", f"{title}.csv")
 
@@ -250,18 +206,15 @@ def load_anomalies(
     refusal_threshold: int,
 ) -> AnomalyReport:
     """The anomaly report for the actor (shared with the page); the default period is the last 30 days."""
-    at = now()
-    end = parse_day(until, "until", end=True) or at
-    start = parse_day(since, "since") or end - dt.timedelta(days=30)
+    end = parse_day(until, "until", end=True)
+    start = parse_day(since, "since")
     settings = AnomalySettings(
         work_start=_clock(work_start, "work_start"),
         work_end=_clock(work_end, "work_end"),
         burst_factor=burst_factor,
         refusal_threshold=refusal_threshold,
     )
-    with dep.transaction() as session:
-        scope = scope_for(session, actor, Permission.OVERSIGHT_ANOMALIES)
-        return anomaly_report(session, scope, since=start, until=end, at=at, settings=settings)
+    return county_anomalies(dep.transaction, actor, at=now(), since=start, until=end, settings=settings)
 
 
 def _finding_json(f: Finding, report: AnomalyReport) -> dict[str, Any]:
@@ -294,8 +247,6 @@ def _finding_json(f: Finding, report: AnomalyReport) -> dict[str, Any]:
 
 def anomaly_rows(report: AnomalyReport) -> list[tuple[str, str, str, str, str, int, str]]:
     """CSV rows: 规则, 时间, 乡镇, 人员, 说明, 记录数, 登记编号或审计事件."""
-    from esign.oversight import BEIJING
-
     out = []
     for f in report.findings:
         refs = " ".join(f.entry_ids) or " ".join(f"audit:{i}" for i in f.audit_event_ids)
@@ -309,8 +260,8 @@ def anomaly_rows(report: AnomalyReport) -> list[tuple[str, str, str, str, str, i
 def anomalies(
     actor: CurrentActor,
     dep: Dep,
-    since: _Since = None,
-    until: _Until = None,
+    since: Since = None,
+    until: Until = None,
     work_start: Annotated[str, Query(description="工作时间开始 HH:MM（北京时间）")] = "08:00",
     work_end: Annotated[str, Query(description="工作时间结束 HH:MM")] = "18:00",
     burst_factor: Annotated[float, Query(gt=1, le=100)] = 3.0,

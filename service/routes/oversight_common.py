@@ -1,90 +1,120 @@
-"""What the oversight API and pages share: reading the register filters from a query string."""
+"""What the oversight API and pages share: the register filters of a query string, a register page on the wire.
+
+:class:`RegisterFilters` is one FastAPI dependency (``Annotated[RegisterFilters, Depends()]``) for the
+filters every register route takes; :class:`RegisterQuery` adds the API's paging, order and format.
+Checking the values (days, the township, the document type, the cursor) is the library's
+(:func:`esign.oversight.read_register`), once.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
+from typing import Annotated
 
-from sqlalchemy.orm import Session
+from fastapi import Query
 
-from esign.errors import InputError
-from esign.ledger.export import REGISTER_COLUMNS, register_values
-from esign.oversight import Cursor, OversightPage, RegisterFilter, beijing_day_start
-from esign.oversight.api import check_day
-from esign.registry import find_township
-from esign.registry.models import Township
-from esign.workflow.rules import document_type
+from esign.ledger import REGISTER_COLUMNS, register_values
+from esign.oversight import OversightPage, RegisterArgs
+from esign.text import MAX_ID
 
-__all__ = ["FilterArgs", "page_json", "parse_day", "to_filter"]
+__all__ = ["RegisterFilters", "RegisterQuery", "Since", "Until", "page_json"]
 
-
-def parse_day(value: str | None, field: str, *, end: bool = False) -> dt.datetime | None:
-    """``YYYY-MM-DD`` (Beijing) → the start of that day, or of the next one for an inclusive end."""
-    if not value:
-        return None
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"日期格式应为 YYYY-MM-DD：{value}", f"Dates are YYYY-MM-DD: {value!r}", field=field) from None
-    return beijing_day_start(check_day(day, field) + dt.timedelta(days=1 if end else 0))
+#: A first day (``since``) and a last day (``until``, inclusive) of a query string.
+Since = Annotated[str | None, Query(description="起始日期 YYYY-MM-DD（北京时间）")]
+Until = Annotated[str | None, Query(description="截止日期 YYYY-MM-DD（含，北京时间）")]
+_Item = Annotated[str | None, Query(description="事项序号或名称的一部分")]
+_User = Annotated[str | None, Query(description="使用人")]
+_Approver = Annotated[str | None, Query(description="批准人")]
+_DocType = Annotated[str | None, Query(description="文书类型，如 受理通知书")]
+_Cursor = Annotated[str | None, Query(description="上一页返回的 next_cursor（键集分页）")]
+_Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="偏移量（仅适合前几页）")]
+_Limit = Annotated[int, Query(ge=1, le=1000)]
+_Order = Annotated[str, Query(pattern="^(asc|desc)$", description="asc：最早在前（纸质台账顺序）；desc：最新在前")]
+_Format = Annotated[str, Query(pattern="^(json|csv|xlsx)$")]
 
 
 @dataclass(frozen=True)
-class FilterArgs:
-    """The register filters as they come in a query string (all optional)."""
+class RegisterFilters:
+    """The register filters of a query string (all optional; an empty value is no filter)."""
 
-    since: str | None = None
-    """First day, ``YYYY-MM-DD`` Beijing time."""
-    until: str | None = None
-    """Last day (inclusive)."""
-    township: str | None = None
-    """Township name or id."""
-    item: str | None = None
+    since: Since = None
+    """First day."""
+    until: Until = None
+    """Last day, inclusive."""
+    item: _Item = None
     """Item number or part of its name."""
-    user: str | None = None
+    user: _User = None
     """使用人."""
-    approver: str | None = None
+    approver: _Approver = None
     """批准人."""
-    document_type: str | None = None
+    document_type: _DocType = None
     """Document type."""
-    cursor: str | None = None
-    """Keyset cursor from a previous page."""
-    offset: int = 0
+    cursor: _Cursor = None
+    """Keyset cursor of the next page."""
+
+    def args(
+        self,
+        *,
+        township: str | None,
+        offset: int = 0,
+        limit: int = 50,
+        newest_first: bool = False,
+        with_total: bool = True,
+    ) -> RegisterArgs:
+        """What the library reads, for ``township`` (name or id; None for the county)."""
+        return RegisterArgs(
+            since=self.since,
+            until=self.until,
+            township=township,
+            item=self.item,
+            user=self.user,
+            approver=self.approver,
+            document_type=self.document_type,
+            cursor=self.cursor or None,
+            offset=offset,
+            limit=limit,
+            newest_first=newest_first,
+            with_total=with_total,
+        )
+
+    def present(self, *, township: str | None = None) -> dict[str, str]:
+        """The filters that were given, with ``township``, as a query string repeats them (no cursor)."""
+        given = {
+            "since": self.since,
+            "until": self.until,
+            "township": township,
+            "item": self.item,
+            "user": self.user,
+            "approver": self.approver,
+            "document_type": self.document_type,
+        }
+        return {k: v for k, v in given.items() if v}
+
+
+@dataclass(frozen=True)
+class RegisterQuery(RegisterFilters):
+    """The API's register query: the filters, paging, order and the answer's format."""
+
+    offset: _Offset = 0
     """Offset paging."""
-    limit: int = 50
+    limit: _Limit = 50
     """Rows per page."""
-    newest_first: bool = False
-    """Listing order."""
-    with_total: bool = True
+    order: _Order = "asc"
+    """``asc`` (the paper register's order) or ``desc``."""
+    total: bool = True
     """Whether to count the matching rows."""
+    format: _Format = "json"
+    """``json``, ``csv`` or ``xlsx``."""
 
-
-def to_filter(session: Session, args: FilterArgs) -> tuple[RegisterFilter, Township | None]:
-    """The library filter and the named township (None if no township was asked for)."""
-    township = find_township(session, args.township.strip()) if args.township and args.township.strip() else None
-    return (
-        RegisterFilter(
-            since=parse_day(args.since, "since"),
-            until=parse_day(args.until, "until", end=True),
-            township_id=township.id if township else None,
-            item=(args.item or "").strip() or None,
-            user=(args.user or "").strip() or None,
-            approver=(args.approver or "").strip() or None,
-            document_type=_document_type(args.document_type),
-            after=Cursor.decode(args.cursor) if args.cursor else None,
-            offset=args.offset,
-            limit=args.limit,
-            newest_first=args.newest_first,
-            with_total=args.with_total,
-        ),
-        township,
-    )
-
-
-def _document_type(value: str | None) -> str | None:
-    """A known document type (refused with the list of them otherwise), or None for any."""
-    value = (value or "").strip()
-    return document_type(value).value if value else None
+    def paged(self, *, township: str | None) -> RegisterArgs:
+        """What the library reads, with this query's paging and order."""
+        return self.args(
+            township=township,
+            offset=self.offset,
+            limit=self.limit,
+            newest_first=self.order == "desc",
+            with_total=self.total,
+        )
 
 
 def page_json(page: OversightPage) -> dict[str, object]:

@@ -10,20 +10,19 @@ import datetime as dt
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from esign.errors import EsignError
-from esign.ledger.entry import DocumentType
-from esign.oversight import BEIJING, Dashboard, donut, hbars, query_register, scope_for, stacked_bars
-from esign.oversight.rules import Rule
-from esign.registry import Actor, Permission, list_townships
+from esign.ledger import DocumentType
+from esign.oversight import BEIJING, Dashboard, Rule, donut, hbars, read_register, stacked_bars
+from esign.registry import Actor, list_townships
 from service.auth import CurrentActor
 from service.deps import DbSession, Dep
 from service.errors import REFUSALS, record_refusal_of
 from service.labels import error_zh
 from service.routes.oversight_api import load_anomalies, load_dashboard
-from service.routes.oversight_common import FilterArgs, page_json, to_filter
+from service.routes.oversight_common import RegisterFilters, page_json
 from service.web import page
 
 __all__ = ["router"]
@@ -56,41 +55,22 @@ def register_page(
     request: Request,
     actor: CurrentActor,
     session: DbSession,
-    since: str = "",
-    until: str = "",
+    dep: Dep,
+    given: Annotated[RegisterFilters, Depends()],
     township: str = "",
-    item: str = "",
-    user: str = "",
-    approver: str = "",
-    document_type: str = "",
-    cursor: str = "",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Response:
     if actor.role is None:
         return RedirectResponse("/admin/login", status_code=303)
-    args = FilterArgs(since, until, township, item, user, approver, document_type, cursor or None, 0, limit, True)
     try:
-        f, chosen = to_filter(session, args)
-        scope = scope_for(session, actor, Permission.OVERSIGHT_REGISTER, township_id=chosen.id if chosen else None)
-        result = query_register(session, scope, f)
+        view = read_register(dep.transaction, actor, given.args(township=township, limit=limit, newest_first=True))
     except EsignError as exc:
         return _refused(request, session, actor, exc, "用印登记台账")
-    filters = {
-        k: v
-        for k, v in {
-            "since": since,
-            "until": until,
-            "township": township,
-            "item": item,
-            "user": user,
-            "approver": approver,
-            "document_type": document_type,
-        }.items()
-        if v
-    }
+    result, chosen = view.page, view.township
+    filters = given.present(township=township)
     query = urlencode(filters)
     api = f"/api/v1/oversight/townships/{chosen.id}/register" if chosen else "/api/v1/oversight/register"
-    townships = list_townships(session, only=None if scope.township_ids is None else set(scope.township_ids))
+    townships = list_townships(session, only=None if view.township_ids is None else set(view.township_ids))
     this_month = dt.datetime.now(BEIJING).strftime("%Y-%m")
     return page(
         request,
@@ -104,7 +84,7 @@ def register_page(
             if result.next_cursor
             else None
         ),
-        first_link="/oversight/register?" + urlencode(filters) if cursor else None,
+        first_link="/oversight/register?" + urlencode(filters) if given.cursor else None,
         csv_link=f"{api}?{urlencode({**filters, 'format': 'csv'})}",
         xlsx_link=f"{api}?{urlencode({**filters, 'format': 'xlsx'})}",
         f=filters,
@@ -113,7 +93,7 @@ def register_page(
         chosen=chosen,
         document_types=[d.value for d in DocumentType],
         this_month=this_month,
-        department_limited=scope.departments is not None,
+        department_limited=view.department_limited,
     )
 
 
@@ -153,10 +133,10 @@ def dashboard_page(
     if actor.role is None:
         return RedirectResponse("/admin/login", status_code=303)
     try:
-        board, name = load_dashboard(actor, dep, township or None, months)
-        scope = scope_for(session, actor, Permission.OVERSIGHT_DASHBOARD)
+        view = load_dashboard(actor, dep, township or None, months)
     except EsignError as exc:
         return _refused(request, session, actor, exc, "监管看板")
+    board = view.board
     params = urlencode({k: v for k, v in {"township": township, "months": months}.items() if v})
     stamps = sum(m.stamps for m in board.per_month)
     impressions = sum(m.impressions for m in board.per_month)
@@ -170,9 +150,9 @@ def dashboard_page(
         board=board,
         charts=_charts(board),
         params=params,
-        township=name,
+        township=view.township.name if view.township else None,
         months=months,
-        townships=list_townships(session, only=None if scope.township_ids is None else set(scope.township_ids)),
+        townships=list_townships(session, only=None if view.township_ids is None else set(view.township_ids)),
         kpis=[
             ("用印次数", stamps),
             ("使用数合计", impressions),

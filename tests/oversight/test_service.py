@@ -151,6 +151,29 @@ def test_exports_csv_and_xlsx(demo, stamped):
     assert table[0][:5] == ["日期", "事由", "批准人", "使用人", "使用数"] and len(table) == 5
 
 
+def test_register_page_keeps_the_filters_in_its_links(demo, stamped):
+    """The page reads the same filters as the API; its download and paging links repeat them."""
+    from html import escape
+    from urllib.parse import quote, urlencode
+
+    h = demo.headers("县审批局管理员")
+    today = str(dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date())
+    asked = {"since": today, "township": "克城镇", "item": "", "document_type": "受理通知书", "limit": 1}
+    page = demo.client.get("/oversight/register", params=asked, headers=h)
+    assert page.status_code == 200, page.text[:300]
+    kept = urlencode({"since": today, "township": "克城镇", "document_type": "受理通知书"})
+    township_id = _rows(demo, "县审批局管理员", township="克城镇")[0]["township_id"]
+    api = f"/api/v1/oversight/townships/{township_id}/register"
+    for fmt in ("csv", "xlsx"):
+        assert f'href="{escape(f"{api}?{kept}&format={fmt}")}"' in page.text
+    assert f'id="next" href="{escape(f"/oversight/register?{kept}&cursor=")}' in page.text
+    bad = demo.client.get("/oversight/register", params={"document_type": "通知"}, headers=h)
+    assert bad.status_code == 400 and "未知的文书类型" in bad.text
+    # A township named by id: the PDF's file name is still its name.
+    pdf = demo.client.get(f"{api}/{MONTH}.pdf", headers=h)
+    assert pdf.status_code == 200 and quote("克城镇用印登记台账") in pdf.headers["content-disposition"]
+
+
 def test_monthly_pdf_over_http(demo, stamped):
     r = demo.client.get(
         f"/api/v1/oversight/townships/克城镇/register/{MONTH}.pdf", headers=demo.headers("克城镇保管人")
