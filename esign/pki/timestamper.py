@@ -7,6 +7,7 @@ The stamping pipeline time-stamps signatures without an HTTP round trip. The clo
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Callable
 
 from asn1crypto import tsp
@@ -29,6 +30,7 @@ class InProcessTimeStamper(TimeStamper):
         include_nonce: bool = True,
     ) -> None:
         super().__init__(include_nonce=include_nonce)
+        self._nonce = include_nonce
         self._authority = authority
         self._next = next_serial_and_time
         self._clock = clock
@@ -36,3 +38,9 @@ class InProcessTimeStamper(TimeStamper):
     async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
         """Answer ``req`` in process (synchronously; signing takes well under a millisecond)."""
         return self._authority.respond_to(req, self._next, at=self._clock())
+
+    async def async_token_der(self, message_digest: bytes, md_algorithm: str) -> bytes:
+        """The DER token over ``message_digest`` straight from the authority (no request or response
+        is encoded or parsed); the same token :meth:`async_timestamp` returns."""
+        nonce = secrets.randbits(63) if self._nonce else None
+        return self._authority.token(message_digest, md_algorithm, self._next, at=self._clock(), nonce=nonce)

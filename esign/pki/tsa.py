@@ -102,6 +102,26 @@ class TimeStampAuthority:
         self._asn1_cert = asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER))
         self._asn1_chain = [asn1_x509.Certificate.load(c.public_bytes(Encoding.DER)) for c in chain]
         self._static = self._static_parts()
+        if isinstance(key, ec.EllipticCurvePrivateKey):
+            sig_alg = f"{self._hash.name}_ecdsa"
+        elif isinstance(key, rsa.RSAPrivateKey):
+            sig_alg = "rsassa_pkcs1v15"
+        else:  # pragma: no cover - KeyAlgorithm admits only EC and RSA
+            raise InputError("不支持的时间戳密钥。", "Unsupported TSA key type.")
+        self._static["signature_alg"] = algos.SignedDigestAlgorithm({"algorithm": sig_alg}).dump()
+        self._static["policy"] = core.ObjectIdentifier(self._policy).dump()
+        self._static["certificates"] = _tlv(0xA0, b"".join(c.dump() for c in (self._asn1_cert, *self._asn1_chain)))
+        accuracy_der = b""
+        if self._accuracy_ms:
+            seconds, millis = divmod(self._accuracy_ms, 1000)
+            accuracy_der = tsp.Accuracy({k: v for k, v in (("seconds", seconds), ("millis", millis)) if v}).dump()
+        self._static["accuracy"] = accuracy_der
+        self._static["tsa_name"] = (
+            _tlv(0xA0, asn1_x509.GeneralName(name="directory_name", value=self._asn1_cert.subject).dump())
+            if include_tsa_name
+            else b""
+        )
+        self._imprint_algs: dict[str, bytes] = {}
 
     def _static_parts(self) -> dict[str, bytes]:
         """DER of the parts every token shares, encoded once: asn1crypto re-encodes objects built
@@ -164,23 +184,55 @@ class TimeStampAuthority:
             return self._rejection(r.fail_info, r.text)
         serial, gen_time = next_serial_and_time(at)
         gen_time = require_utc(gen_time, "gen_time")
-        info: dict[str, object] = {
-            "version": "v1",
-            "policy": policy,
-            "message_imprint": imprint,
-            "serial_number": serial,
-            "gen_time": core.GeneralizedTime(gen_time),
-        }
-        if self._accuracy_ms:
-            seconds, millis = divmod(self._accuracy_ms, 1000)
-            info["accuracy"] = {k: v for k, v in (("seconds", seconds), ("millis", millis)) if v}
-        if nonce is not None:
-            info["nonce"] = nonce
-        if self._include_tsa_name:
-            info["tsa"] = asn1_x509.GeneralName(name="directory_name", value=self._asn1_cert.subject)
-        tst_info = tsp.TSTInfo(info)
-        token = self._sign(tst_info.dump(), gen_time, cert_req)
+        policy_der = core.ObjectIdentifier(policy).dump() if policy != self._policy else self._static["policy"]
+        tst_info = self._tst_info(policy_der, imprint.dump(), serial, gen_time, nonce)
+        token = cms.ContentInfo.load(self._sign(tst_info, gen_time, cert_req))
         return TimeStampResp({"status": tsp.PKIStatusInfo({"status": "granted"}), "time_stamp_token": token})
+
+    def token(
+        self,
+        message_digest: bytes,
+        algorithm: str,
+        next_serial_and_time: NextSerialAndTime,
+        *,
+        at: dt.datetime,
+        nonce: int | None = None,
+    ) -> bytes:
+        """The DER ContentInfo of a token over ``message_digest`` (``algorithm``: its digest), with
+        this authority's policy and certificates, for a caller in the same process: the same token
+        :meth:`respond` grants a request with certReq, without a request or a response to encode.
+
+        :raises InputError: ``tsa_bad_digest`` for a digest algorithm or length the TSA refuses.
+        """
+        at = require_utc(at)
+        if ACCEPTED_DIGESTS.get(algorithm) != len(message_digest):
+            raise InputError(
+                "时间戳请求的摘要无效。",
+                f"unsupported message imprint: {algorithm} of {len(message_digest)} bytes",
+                code="tsa_bad_digest",
+            )
+        alg = self._imprint_algs.get(algorithm)
+        if alg is None:
+            alg = self._imprint_algs[algorithm] = algos.DigestAlgorithm({"algorithm": algorithm}).dump()
+        imprint = _tlv(0x30, alg + _tlv(0x04, message_digest))
+        serial, gen_time = next_serial_and_time(at)
+        gen_time = require_utc(gen_time, "gen_time")
+        return self._sign(self._tst_info(self._static["policy"], imprint, serial, gen_time, nonce), gen_time, True)
+
+    def _tst_info(self, policy: bytes, imprint: bytes, serial: int, gen_time: dt.datetime, nonce: int | None) -> bytes:
+        """DER TSTInfo (RFC 3161 2.4.2): version, policy, messageImprint, serialNumber, genTime, then
+        accuracy, nonce and tsa as configured; ordering FALSE is the DEFAULT and left out."""
+        body = (
+            b"\x02\x01\x01"
+            + policy
+            + imprint
+            + core.Integer(serial).dump()
+            + core.GeneralizedTime(gen_time).dump()
+            + self._static["accuracy"]
+            + (core.Integer(nonce).dump() if nonce is not None else b"")
+            + self._static["tsa_name"]
+        )
+        return _tlv(0x30, body)
 
     def _check(self, req: tsp.TimeStampReq) -> tuple[tsp.MessageImprint, str, int | None, bool]:
         try:
@@ -211,44 +263,57 @@ class TimeStampAuthority:
             {"status": tsp.PKIStatusInfo({"status": "rejection", "status_string": [text], "fail_info": {fail_info}})}
         )
 
-    def _sign(self, tst_info_der: bytes, gen_time: dt.datetime, cert_req: bool) -> cms.ContentInfo:
-        md = self._hash.name  # "sha256" / "sha384": asn1crypto and cryptography share these names
+    def _sign(self, tst_info_der: bytes, gen_time: dt.datetime, cert_req: bool) -> bytes:
+        """The DER ContentInfo of the token (RFC 3161 2.4.2, RFC 5652 5): SignedData v3 over the
+        TSTInfo, the parts every token shares encoded once (:meth:`_static_parts`)."""
         static = self._static
         attrs = [
-            cms.CMSAttribute.load(static["content_type"]),
-            _attr("signing_time", cms.Time({"utc_time": core.UTCTime(gen_time.replace(microsecond=0))})),
-            _attr("message_digest", _digest(self._hash, tst_info_der)),
-            cms.CMSAttribute.load(static["signing_certificate_v2"]),
+            static["content_type"],
+            _attr("signing_time", cms.Time({"utc_time": core.UTCTime(gen_time.replace(microsecond=0))})).dump(),
+            _tlv(0x30, _MESSAGE_DIGEST_OID + _tlv(0x31, _tlv(0x04, _digest(self._hash, tst_info_der)))),
+            static["signing_certificate_v2"],
         ]
         # DER: a SET OF is sorted by encoding. Verifiers (OpenSSL) re-encode signedAttrs before
         # checking the signature, so an unsorted set would not verify.
-        signed_attrs = cms.CMSAttributes(sorted(attrs, key=lambda a: a.dump()))
-        to_sign = signed_attrs.dump()
+        signed_attrs = b"".join(sorted(attrs))
+        to_sign = _tlv(0x31, signed_attrs)
         if isinstance(self._key, ec.EllipticCurvePrivateKey):
             signature = self._key.sign(to_sign, ec.ECDSA(self._hash))
-            sig_alg = f"{md}_ecdsa"
         elif isinstance(self._key, rsa.RSAPrivateKey):
             signature = self._key.sign(to_sign, padding.PKCS1v15(), self._hash)
-            sig_alg = "rsassa_pkcs1v15"
         else:  # pragma: no cover - KeyAlgorithm admits only EC and RSA
             raise InputError("不支持的时间戳密钥。", "Unsupported TSA key type.")
-        digest_alg = algos.DigestAlgorithm.load(static["digest_alg"])
-        signer = cms.SignerInfo(
-            {
-                "version": "v1",
-                "sid": cms.SignerIdentifier.load(static["sid"]),
-                "digest_algorithm": digest_alg,
-                "signed_attrs": signed_attrs,
-                "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": sig_alg}),
-                "signature": signature,
-            }
+        signer = _tlv(
+            0x30,
+            b"\x02\x01\x01"  # v1: issuerAndSerialNumber
+            + static["sid"]
+            + static["digest_alg"]
+            + _tlv(0xA0, signed_attrs)
+            + static["signature_alg"]
+            + _tlv(0x04, signature),
         )
-        signed_data: dict[str, object] = {
-            "version": "v3",
-            "digest_algorithms": [digest_alg],
-            "encap_content_info": {"content_type": "tst_info", "content": cms.ParsableOctetString(tst_info_der)},
-            "signer_infos": [signer],
-        }
-        if cert_req:
-            signed_data["certificates"] = [self._asn1_cert, *self._asn1_chain]
-        return cms.ContentInfo({"content_type": "signed_data", "content": cms.SignedData(signed_data)})
+        signed_data = _tlv(
+            0x30,
+            b"\x02\x01\x03"  # v3: the content is not id-data
+            + _tlv(0x31, static["digest_alg"])
+            + _tlv(0x30, _TST_INFO_OID + _tlv(0xA0, _tlv(0x04, tst_info_der)))
+            + (static["certificates"] if cert_req else b"")
+            + _tlv(0x31, signer),
+        )
+        return _tlv(0x30, _SIGNED_DATA_OID + _tlv(0xA0, signed_data))
+
+
+#: DER of the OBJECT IDENTIFIERs id-signedData (RFC 5652 5.1), id-ct-TSTInfo (RFC 3161 2.4.2) and
+#: id-messageDigest (RFC 5652 11.2).
+_SIGNED_DATA_OID = bytes.fromhex("06092a864886f70d010702")
+_TST_INFO_OID = bytes.fromhex("060b2a864886f70d0109100104")
+_MESSAGE_DIGEST_OID = bytes.fromhex("06092a864886f70d010904")
+
+
+def _tlv(tag: int, content: bytes) -> bytes:
+    """A DER element: one-octet ``tag``, the definite length (X.690 8.1.3), ``content``."""
+    n = len(content)
+    if n < 0x80:
+        return bytes((tag, n)) + content
+    body = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes((tag, 0x80 | len(body))) + body + content

@@ -21,13 +21,16 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import BinaryIO, Protocol, runtime_checkable
 
+from asn1crypto import cms
 from asn1crypto import crl as asn1_crl
 from asn1crypto import keys as asn1_keys
 from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
@@ -48,11 +51,13 @@ from esign import budget
 from esign.appearance.artwork import Artwork
 from esign.errors import EsignError, InputError
 from esign.pki.keys import PrivateKey
+from esign.stamp.cms import CmsTemplate
 from esign.stamp.inputs import MAX_TREE_DEPTH
 from esign.stamp.xmp import XmpRepair, repair_metadata
 from esign.verify import PadesLevel
 
 __all__ = [
+    "DerTimeStamper",
     "PageArt",
     "SealCredentials",
     "SignatureSpec",
@@ -70,7 +75,11 @@ TIMESTAMP_BYTES_RESERVED = 12 * 1024
 
 @dataclass(frozen=True, eq=False)
 class SealCredentials:
-    """A seal's signer with its certificate chain, prepared once and reused for every document."""
+    """A seal's signer with its certificate chain, prepared once and reused for every document.
+
+    The signature container's fixed parts (:class:`~esign.stamp.cms.CmsTemplate`) are made from
+    ``signer`` on first use and kept here: they belong to this certificate and chain only, and new
+    credentials (a reissued certificate, another chain) start without them."""
 
     signer: signers.Signer
     """The pyHanko signer (private key in memory or on a token)."""
@@ -78,6 +87,29 @@ class SealCredentials:
     """The seal certificate."""
     chain: tuple[x509.Certificate, ...]
     """Issuing CA and root, embedded in every signature."""
+    key: PrivateKey | None = field(default=None, repr=False)
+    """The private key when it is held in memory (the file key store); None for a token, which
+    signs through ``signer``."""
+    _template: list[CmsTemplate] = field(default_factory=list, init=False, repr=False, compare=False)
+
+    async def cms_template(self) -> CmsTemplate:
+        """The container parts every signature with these credentials shares (made once)."""
+        if not self._template:
+            template = await CmsTemplate.from_signer(self.signer)
+            if template.sid != _issuer_and_serial(self.certificate):
+                raise SigningError("the signer's certificate is not the seal certificate")
+            self._template[:] = [template]
+        return self._template[0]
+
+    async def sign_raw(self, data: bytes, template: CmsTemplate) -> bytes:
+        """The signature value over ``data`` with the mechanism ``template`` names."""
+        mechanism = template.signature_mechanism
+        key = self.key
+        if isinstance(key, ec.EllipticCurvePrivateKey) and mechanism == "ecdsa":
+            return key.sign(data, ec.ECDSA(_HASHES[template.digest_algorithm]()))
+        if isinstance(key, rsa.RSAPrivateKey) and mechanism == "rsassa_pkcs1v15":
+            return key.sign(data, padding.PKCS1v15(), _HASHES[template.digest_algorithm]())
+        return await self.signer.async_sign_raw(data, template.digest_algorithm)
 
     @classmethod
     def from_key(
@@ -93,7 +125,20 @@ class SealCredentials:
         signer = signers.SimpleSigner(
             signing_cert=asn1_cert, signing_key=asn1_keys.PrivateKeyInfo.load(pkcs8), cert_registry=registry
         )
-        return cls(signer=signer, certificate=certificate, chain=chain)
+        return cls(signer=signer, certificate=certificate, chain=chain, key=key)
+
+
+_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
+    "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
+}
+
+
+def _issuer_and_serial(certificate: x509.Certificate) -> bytes:
+    """DER IssuerAndSerialNumber of ``certificate`` (RFC 5652 10.2.4)."""
+    cert = asn1_x509.Certificate.load(certificate.public_bytes(Encoding.DER))
+    return cms.IssuerAndSerialNumber({"issuer": cert.issuer, "serial_number": cert.serial_number}).dump()
 
 
 @dataclass(frozen=True)
@@ -109,6 +154,23 @@ class ValidationMaterial:
     fresh_ocsp: Callable[[], bytes] | None = None
     """Called once per document after it was signed: the seal certificate's OCSP answer (DER),
     with thisUpdate at or after the signature time-stamp's genTime."""
+
+
+@runtime_checkable
+class DerTimeStamper(Protocol):
+    """A time-stamper that returns a token's DER for a digest directly (the county TSA in process),
+    sparing the request and response that pyHanko's :class:`TimeStamper` builds and parses."""
+
+    async def async_token_der(self, message_digest: bytes, md_algorithm: str) -> bytes:
+        """The DER ContentInfo of a time-stamp token over ``message_digest``."""
+        ...
+
+
+async def _timestamp_token(timestamper: TimeStamper, digest: bytes, md_algorithm: str) -> bytes:
+    if isinstance(timestamper, DerTimeStamper):
+        return await timestamper.async_token_der(digest, md_algorithm)
+    token = await timestamper.async_timestamp(digest, md_algorithm)
+    return bytes(token.dump())
 
 
 @dataclass(frozen=True)
@@ -413,14 +475,27 @@ async def _sign(
         if spec.existing_field
         else fields.SigFieldSpec(sig_field_name=spec.field_name, on_page=widget.page_index, box=box)  # type: ignore[arg-type]
     )
-    pdf_signer = signers.PdfSigner(
-        meta,
-        credentials.signer,
-        timestamper=timestamper if spec.level.timestamped else None,
-        stamp_style=style,
-        new_field_spec=field_spec,
+    pdf_signer = signers.PdfSigner(meta, credentials.signer, stamp_style=style, new_field_spec=field_spec)
+    # pyHanko writes the revision and digests its byte ranges; the container is ours (esign.stamp.cms)
+    prepared, _tbs, _out = await pdf_signer.async_digest_doc_for_signing(
+        writer, bytes_reserved=SIGNATURE_BYTES_RESERVED, output=output
     )
-    await pdf_signer.async_sign_pdf(writer, bytes_reserved=SIGNATURE_BYTES_RESERVED, output=output)
+    template = await credentials.cms_template()
+
+    async def raw_sign(data: bytes) -> bytes:
+        return await credentials.sign_raw(data, template)
+
+    stamp = None
+    if spec.level.timestamped:
+        assert timestamper is not None
+
+        async def stamp(digest: bytes) -> bytes:
+            return await _timestamp_token(timestamper, digest, template.digest_algorithm)
+
+    container = await template.sign(prepared.document_digest, raw_sign, timestamp=stamp)
+    if 2 * len(container) > SIGNATURE_BYTES_RESERVED:
+        raise SigningError(f"the signature container ({len(container)} bytes) exceeds the space reserved for it")
+    prepared.fill_with_cms(output, container)
     if not spec.level.long_term:
         return writer.xmp_repair
     assert validation is not None

@@ -68,7 +68,7 @@ class StampEngine:
         self.dep = dep
         self.clock = clock
         self._lock = threading.Lock()
-        self._materials: dict[tuple[int, str], SealMaterial] = {}
+        self._materials: dict[tuple[int, str, tuple[bytes, ...]], SealMaterial] = {}
         self._validation: dict[tuple[str, int], tuple[dt.datetime, ValidationMaterial]] = {}
         self._root_crl: bytes | None = None
         self._local = threading.local()
@@ -90,12 +90,14 @@ class StampEngine:
         transaction of its own)."""
         if not seal.cert_serial or not seal.key_id:
             raise StateError("印章尚无证书。", "The seal has no certificate.", code="seal_without_certificate")
-        key = (seal.id, seal.cert_serial)
+        pki = self.dep.pki
+        # keyed by the certificate's serial and the chain's exact bytes, never by a name: a reissued
+        # certificate or CA certificate gets its own signer and signature container parts
+        key = (seal.id, seal.cert_serial, tuple(c.fingerprint(hashes.SHA256()) for c in pki.chain))
         with self._lock:
             found = self._materials.get(key)
         if found is not None:
             return found
-        pki = self.dep.pki
         if session is None:
             with self.dep.transaction() as own:
                 der = self._seal_certificate(own, seal.cert_serial)

@@ -197,3 +197,150 @@ def _asn1(cert):  # type: ignore[no-untyped-def]
     from asn1crypto import x509 as ax
 
     return ax.Certificate.load(cert.public_bytes(Encoding.DER))
+
+
+def _rsa_tsa(*, accuracy: dt.timedelta = dt.timedelta(seconds=1), include_tsa_name: bool = False) -> TimeStampAuthority:
+    """A TSA with an RSA key (PKCS#1 v1.5 signatures are deterministic, so tokens can be compared byte for byte)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    key = rsa.generate_private_key(65537, 3072)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "蒲县时间戳服务")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(7)
+        .not_valid_before(dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
+        .not_valid_after(dt.datetime(2035, 1, 1, tzinfo=dt.UTC))
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return TimeStampAuthority(cert, key, accuracy=accuracy, include_tsa_name=include_tsa_name)
+
+
+def _reference_token(
+    tsa: TimeStampAuthority,
+    digest: bytes,
+    serial: int,
+    gen_time: dt.datetime,
+    nonce: int | None,
+    *,
+    accuracy: dict[str, int],
+    tsa_name: bool,
+) -> bytes:
+    """The token encoded the plain asn1crypto way, from the RFCs' field lists (an independent encoder)."""
+    from asn1crypto import algos, core
+    from asn1crypto import x509 as ax
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    cert = ax.Certificate.load(tsa.certificate.public_bytes(Encoding.DER))
+    info: dict[str, object] = {
+        "version": "v1",
+        "policy": TSA_POLICY.dotted_string,
+        "message_imprint": {"hash_algorithm": {"algorithm": "sha256"}, "hashed_message": digest},
+        "serial_number": serial,
+        "gen_time": core.GeneralizedTime(gen_time),
+    }
+    if accuracy:
+        info["accuracy"] = accuracy
+    if nonce is not None:
+        info["nonce"] = nonce
+    if tsa_name:
+        info["tsa"] = ax.GeneralName(name="directory_name", value=cert.subject)
+    tst = tsp.TSTInfo(info).dump()
+
+    def attr(name: str, value: object) -> cms.CMSAttribute:
+        return cms.CMSAttribute({"type": name, "values": (value,)})
+
+    ess = tsp.SigningCertificateV2(
+        {
+            "certs": [
+                {
+                    "cert_hash": hashlib.sha256(cert.dump()).digest(),
+                    "issuer_serial": {
+                        "issuer": [ax.GeneralName(name="directory_name", value=cert.issuer)],
+                        "serial_number": cert.serial_number,
+                    },
+                }
+            ]
+        }
+    )
+    attrs = [
+        attr("content_type", "tst_info"),
+        attr("signing_time", cms.Time({"utc_time": core.UTCTime(gen_time.replace(microsecond=0))})),
+        attr("message_digest", hashlib.sha256(tst).digest()),
+        attr("signing_certificate_v2", ess),
+    ]
+    signed = cms.CMSAttributes(sorted(attrs, key=lambda a: a.dump()))
+    signature = tsa._key.sign(signed.dump(), padding.PKCS1v15(), hashes.SHA256())  # type: ignore[union-attr,call-arg]
+    digest_alg = algos.DigestAlgorithm({"algorithm": "sha256"})
+    signer = cms.SignerInfo(
+        {
+            "version": "v1",
+            "sid": {"issuer_and_serial_number": {"issuer": cert.issuer, "serial_number": cert.serial_number}},
+            "digest_algorithm": digest_alg,
+            "signed_attrs": signed,
+            "signature_algorithm": {"algorithm": "rsassa_pkcs1v15"},
+            "signature": signature,
+        }
+    )
+    sd = cms.SignedData(
+        {
+            "version": "v3",
+            "digest_algorithms": [digest_alg],
+            "encap_content_info": {"content_type": "tst_info", "content": cms.ParsableOctetString(tst)},
+            "certificates": [cert],
+            "signer_infos": [signer],
+        }
+    )
+    return cms.ContentInfo({"content_type": "signed_data", "content": sd}).dump()
+
+
+@pytest.mark.parametrize(
+    ("nonce", "accuracy", "tsa_name"),
+    [(None, {"seconds": 1}, False), (2**62 + 12345, {"seconds": 1}, False), (7, {"seconds": 2, "millis": 5}, True)],
+)
+def test_token_is_the_reference_encoding_byte_for_byte(
+    nonce: int | None, accuracy: dict[str, int], tsa_name: bool
+) -> None:
+    tsa = _rsa_tsa(
+        accuracy=dt.timedelta(seconds=accuracy.get("seconds", 0), milliseconds=accuracy.get("millis", 0)),
+        include_tsa_name=tsa_name,
+    )
+    digest = hashlib.sha256(b"signature value").digest()
+    gen = dt.datetime(2025, 6, 1, 8, 0, 0, 123400, tzinfo=dt.UTC)
+    token = tsa.token(digest, "sha256", lambda _at: (4242, gen), at=gen, nonce=nonce)
+    assert token == _reference_token(tsa, digest, 4242, gen, nonce, accuracy=accuracy, tsa_name=tsa_name)
+    # and respond() grants the same token to the same request with certReq
+    req = _req(digest, cert_req=True, **({"nonce": nonce} if nonce is not None else {}))
+    resp = TimeStampResp.load(tsa.respond(req.dump(), lambda _at: (4242, gen), at=gen))
+    assert resp["time_stamp_token"].dump() == token
+
+
+def test_token_refuses_a_digest_the_tsa_does_not_take() -> None:
+    tsa = _rsa_tsa()
+    counter = Counter()
+    for digest, alg in ((b"\x11" * 20, "sha1"), (b"\x11" * 31, "sha256")):
+        with pytest.raises(InputError) as exc:
+            tsa.token(digest, alg, counter, at=now())
+        assert exc.value.code == "tsa_bad_digest"
+    assert next(counter.n) == 1  # no serial was spent
+
+
+def test_in_process_der_token_validates(pki_files: PkiFiles) -> None:
+    stamper = InProcessTimeStamper(pki_files.pki.timestamp_authority(), Counter(), clock=now)
+    digest = hashlib.sha256(b"signature").digest()
+    token = cms.ContentInfo.load(asyncio.run(stamper.async_token_der(digest, "sha256")), strict=True)
+    info = token["content"]["encap_content_info"]["content"].parsed
+    assert info["message_imprint"]["hashed_message"].native == digest and info["nonce"].native is not None
+    from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
+    from pyhanko_certvalidator import ValidationContext
+
+    vc = ValidationContext(trust_roots=[_asn1(pki_files.pki.root)], allow_fetching=False, revocation_mode="soft-fail")
+    status = asyncio.run(validate_tst_signed_data(token["content"], vc, lambda _alg: digest))
+    assert status["intact"] and status["valid"], status
