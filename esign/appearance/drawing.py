@@ -76,11 +76,23 @@ def pdf_number(v: float) -> str:
     return "0" if s in ("-0", "") else s
 
 
+_NUMBERS: dict[float, str] = {}
+_MAX_NUMBERS = 1 << 16
+
+
+def _number(v: float) -> str:
+    """:func:`pdf_number`, remembered: a QR code made for every stamp repeats a few dozen coordinates."""
+    s = _NUMBERS.get(v)
+    if s is None:
+        if len(_NUMBERS) >= _MAX_NUMBERS:
+            _NUMBERS.clear()
+        s = _NUMBERS[v] = pdf_number(v)
+    return s
+
+
 def _path_ops(path: Path) -> list[str]:
-    out: list[str] = []
-    for op, args in path:
-        out.append(" ".join([*(pdf_number(a) for a in args), op]))
-    return out
+    number = _number
+    return [" ".join(map(number, args)) + " " + op if args else op for op, args in path]
 
 
 def _color(rgb: RGB) -> str:
