@@ -37,7 +37,9 @@ REFUSALS = registry_refusals
 
 
 def record_refusal_of(request: Request, exc: EsignError) -> None:
-    """Record a refused attempt, committed before the answer goes out.
+    """Record a refused attempt, committed before the answer goes out, unless the use case that refused
+    recorded it in its own transaction (:func:`esign.registry.audited_transaction`, the rule for use cases:
+    this is the fallback for routes that still own a session or call the library step by step).
 
     The request's own session, when it is still open (a page that answers the refusal itself), is
     the one owner of the transaction: its refused work is rolled back and the refusal written and
