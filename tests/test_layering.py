@@ -64,7 +64,6 @@ KNOWN: set[str] = {
     "face service/routes/api_registry.py esign.registry.models",
     "face service/routes/api_registry.py esign.registry.seals",
     "face service/routes/public_status.py esign.registry.status",
-    "face service/routes/public_verify.py esign.ofd.verify",
     "face service/routes/web_admin.py esign.registry.lifecycle",
     "face service/routes/web_admin.py esign.registry.seals",
     "face service/routes/web_admin.py esign.registry.signin",

@@ -6,17 +6,27 @@ from esign.ofd.package import MAX_ENTRIES, OfdPackage, is_ofd, write_package
 from esign.ofd.xml import NS, OFD_NS, parse_xml
 
 if TYPE_CHECKING:
-    from esign.ofd.verify import verify_ofd
+    from esign.ofd.verify import seal_pictures, verify_ofd
 
 
 def __getattr__(name: str) -> Any:
     # The verifier (SM2, the SES structures, the PDF verifier's reports) is loaded by whoever verifies,
     # not by whoever only asks whether a file is an OFD.
-    if name == "verify_ofd":
-        from esign.ofd.verify import verify_ofd
+    if name in ("seal_pictures", "verify_ofd"):
+        from esign.ofd import verify
 
-        return verify_ofd
+        return getattr(verify, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["MAX_ENTRIES", "NS", "OFD_NS", "OfdPackage", "is_ofd", "parse_xml", "verify_ofd", "write_package"]
+__all__ = [
+    "MAX_ENTRIES",
+    "NS",
+    "OFD_NS",
+    "OfdPackage",
+    "is_ofd",
+    "parse_xml",
+    "seal_pictures",
+    "verify_ofd",
+    "write_package",
+]

@@ -110,8 +110,7 @@ _IMAGE_TYPES = {"PNG": "image/png", "JPG": "image/jpeg", "JPEG": "image/jpeg", "
 
 def _seal_pictures(data: bytes) -> list[str | None] | None:
     """The OFD seals' pictures (from each SES_Seal) as data URIs, one per signature; None for a PDF."""
-    from esign.ofd import is_ofd
-    from esign.ofd.verify import seal_pictures
+    from esign.ofd import is_ofd, seal_pictures
 
     if not is_ofd(data):
         return None
