@@ -31,6 +31,7 @@ from esign.hosts import BlobStore
 from esign.pki.keys import PrivateKey
 from esign.registry import find_seal
 from esign.setup import create_demo
+from esign.stamp import placement_from_dict
 from esign.workflow.engine import StampEngine
 from esign.workflow.requests import StampOutcome, StampRequestSpec, stamp_directly
 
@@ -117,7 +118,7 @@ class BenchCounty:
             reason="基准测试 benchmark",
             title="基准测试文书",
             level=level,
-            placement=placement or {"mode": "keyword"},
+            placement=placement_from_dict(placement or {"mode": "keyword"}),
         )
         return stamp_directly(self.dep, self.engine, data, spec, user=CLERK, approver=APPROVER, at=now())
 

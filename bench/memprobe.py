@@ -80,6 +80,7 @@ def main() -> None:
     from bench.county import now
     from esign.config import Settings
     from esign.deployment import Deployment
+    from esign.stamp import placement_from_dict
     from esign.verify import verify_pdf
     from esign.workflow.engine import StampEngine
     from esign.workflow.requests import StampRequestSpec, stamp_directly
@@ -88,7 +89,8 @@ def main() -> None:
     engine = StampEngine(dep, clock=now)
 
     def stamp(data: bytes, placement: dict[str, object]) -> None:
-        spec = StampRequestSpec(seal="克城镇", item="1", reason="基准测试 memory", placement=placement)
+        where = placement_from_dict(placement)
+        spec = StampRequestSpec(seal="克城镇", item="1", reason="基准测试 memory", placement=where)
         stamp_directly(dep, engine, data, spec, user="克城镇窗口", approver="克城镇批准人", at=now())
 
     def verify(data: bytes, placement: dict[str, object]) -> None:

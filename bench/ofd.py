@@ -91,7 +91,7 @@ def run(ctx: Context) -> Section:
     from esign.ofd.verify import verify_ofd
     from esign.pki.sm2_certs import sm2_crl
     from esign.ses import SesTrust, crl_lookup
-    from esign.stamp.plan import placement_from_dict
+    from esign.stamp import placement_from_dict
     from esign.verify import verify_pdf
     from tests.pdfgen import long_pdf
     from tests.ses.conftest import build_pki, make_test_seal

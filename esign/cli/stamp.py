@@ -86,6 +86,7 @@ def stamp(
     json_out: JsonOpt = False,
 ) -> None:
     """盖章：在 PDF 或 OFD 上加盖印章和二维码并签名 / stamp and sign one PDF or OFD."""
+    from esign.stamp import placement_from_dict
     from esign.workflow import StampEngine, StampRequestSpec, stamp_directly, stamped_document
 
     dep = open_deployment(home)
@@ -95,7 +96,7 @@ def stamp(
         reason=reason,
         document_type=document_type,
         title=title or input_pdf.stem,
-        placement=_placement(page, x, y, keyword, field, riding, also_pages),
+        placement=placement_from_dict(_placement(page, x, y, keyword, field, riding, also_pages)),
         level=level,
         password=password,
         certify=certify,
@@ -197,6 +198,7 @@ def _worker_init(home: str) -> None:
 
 def _worker_stamp(job: _BatchItem, seal: str, user: str, approver: str, level: str, out_dir: str) -> dict[str, str]:
     from esign.errors import EsignError
+    from esign.stamp import placement_from_dict
     from esign.workflow.commit import blobs_of
     from esign.workflow.requests import StampRequestSpec, stamp_directly
 
@@ -208,7 +210,7 @@ def _worker_stamp(job: _BatchItem, seal: str, user: str, approver: str, level: s
             reason=job.reason,
             title=job.title,
             document_type=job.document_type,
-            placement=job.placement,
+            placement=placement_from_dict(job.placement),
             level=level,
             idempotency_key=f"batch:{job.source}",
         )

@@ -12,6 +12,13 @@ from esign.stamp.placement import (
     SealSpot,
     default_keywords,
     resolve,
+    with_keywords,
+)
+from esign.stamp.placement_json import (
+    placement_from_dict,
+    placement_from_json,
+    placement_to_dict,
+    placement_to_json,
 )
 from esign.stamp.textpos import TextHit, find_text
 
@@ -32,6 +39,11 @@ __all__ = [
     "default_keywords",
     "find_text",
     "inspect_pdf",
+    "placement_from_dict",
+    "placement_from_json",
+    "placement_to_dict",
+    "placement_to_json",
     "resolve",
     "upright_matrix",
+    "with_keywords",
 ]

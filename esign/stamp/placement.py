@@ -5,15 +5,19 @@ A placement is one of three modes, each a frozen dataclass:
 * :class:`AtPosition` — the seal's centre ``x_mm`` right of and ``y_mm`` below the top-left corner
   of the page *as a viewer shows it* (after /Rotate, within the CropBox), as measured with a ruler;
 * :class:`AtKeyword` — centred on the last occurrence of a text in the document (the signature
-  block comes last), e.g. ``（盖章）`` or the organisation's name, optionally shifted;
+  block comes last), e.g. ``（盖章）`` or the organisation's name, optionally shifted; without a
+  text it stands for the township's own keywords (:func:`default_keywords`), filled in by
+  :func:`with_keywords` before it is resolved;
 * :class:`InField` — into an existing empty signature field.
 
 All three carry the stamping options ``riding_seal`` (骑缝章: a strip of the seal on the right edge
 of every page) and ``also_on_pages`` (the same seal repeated on other pages). :func:`resolve`
 checks a placement against a document and returns a :class:`ResolvedPlacement` in user space.
 
-Guarantees: a resolved seal lies entirely inside the visible page; page numbers are 1-based
-(negative from the end) in the API and 0-based indexes in the result.
+Guarantees: a placement that exists is valid on its own (page numbers, millimetres and keywords
+within the bounds below, checked by its constructor), so it can always be written as JSON and read
+back (:mod:`esign.stamp.placement_json`); a resolved seal lies entirely inside the visible page; page
+numbers are 1-based (negative from the end) in the API and 0-based indexes in the result.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from esign import budget
@@ -29,9 +33,14 @@ from esign.errors import InputError
 from esign.stamp.geometry import Box, PageGeometry
 from esign.stamp.inputs import PageInfo, PdfInfo, inspect_pdf, open_reader
 from esign.stamp.textpos import TextHit, TextIndex, normalise
+from esign.text import bad_character
 
 __all__ = [
+    "MAX_KEYWORDS",
+    "MAX_MM",
+    "MAX_PAGE",
     "MAX_SEAL_MM",
+    "MAX_TEXT_CHARS",
     "AtKeyword",
     "AtPosition",
     "InField",
@@ -42,10 +51,21 @@ __all__ = [
     "check_budget",
     "default_keywords",
     "resolve",
+    "with_keywords",
 ]
 
 MAX_SEAL_MM = 100.0
 """Largest seal diameter accepted (official seals are 38-45 mm)."""
+
+# Bounds far beyond any real document; they keep what is stored small and finite.
+MAX_PAGE = 100_000
+"""Largest page number, either way (negative numbers count from the end)."""
+MAX_MM = 10_000.0
+"""Largest distance or shift in millimetres, either way."""
+MAX_KEYWORDS = 20
+"""Most keyword candidates of one :class:`AtKeyword`."""
+MAX_TEXT_CHARS = 100
+"""Longest keyword or field name."""
 
 _EPS = 1e-6
 
@@ -61,7 +81,7 @@ def _off_page(page: PageInfo, what_zh: str, what_en: str) -> InputError:
 
 
 def _check_page_number(number: int, field_name: str) -> None:
-    if isinstance(number, bool) or not isinstance(number, int) or number == 0:
+    if isinstance(number, bool) or not isinstance(number, int) or number == 0 or abs(number) > MAX_PAGE:
         raise InputError(
             f"页码 {number!r} 无效：页码从 1 开始，负数从末页倒数",
             f"page {number!r} is invalid: pages are numbered from 1, negative numbers count from the end",
@@ -71,10 +91,20 @@ def _check_page_number(number: int, field_name: str) -> None:
 
 
 def _check_mm(value: float, field_name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or abs(value) > MAX_MM:
         raise InputError(
-            f"{field_name} 必须是有限的毫米数",
-            f"{field_name} must be a finite number of millimetres",
+            f"{field_name} 必须是有限的毫米数（绝对值不超过 {MAX_MM:g}）",
+            f"{field_name} must be a finite number of millimetres within ±{MAX_MM:g}",
+            code="invalid_placement",
+            field=field_name,
+        )
+
+
+def _check_text(value: object, field_name: str) -> None:
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_TEXT_CHARS or bad_character(value) is not None:
+        raise InputError(
+            f"{field_name} 应为 1 到 {MAX_TEXT_CHARS} 个字符的文字，不含控制字符",
+            f"{field_name} must be text of 1 to {MAX_TEXT_CHARS} characters without control characters",
             code="invalid_placement",
             field=field_name,
         )
@@ -93,6 +123,13 @@ class _Options:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "also_on_pages", tuple(self.also_on_pages))
+        if len(self.also_on_pages) > MAX_PAGE:
+            raise InputError(
+                "重复盖章的页码过多",
+                "too many pages to repeat the seal on",
+                code="invalid_placement",
+                field="also_on_pages",
+            )
         for n in self.also_on_pages:
             _check_page_number(n, "also_on_pages")
         if self.riding_y_mm is not None:
@@ -127,8 +164,9 @@ class AtKeyword(_Options):
     that would stick out of the page is moved just far enough to lie inside it.
     """
 
-    text: str | tuple[str, ...]
-    """The keyword, or candidates in order of preference (see :func:`default_keywords`)."""
+    text: str | tuple[str, ...] | None = None
+    """The keyword, or candidates in order of preference (see :func:`default_keywords`); None for the
+    seal's township's keywords, given by :func:`with_keywords` before the placement is resolved."""
 
     page: int | None = None
     """Search only this page (1-based, negative from the end); None searches the whole document."""
@@ -141,13 +179,25 @@ class AtKeyword(_Options):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if isinstance(self.text, str):
-            object.__setattr__(self, "text", (self.text,))
-        object.__setattr__(self, "text", tuple(self.text))
-        if not self.candidates or not all(isinstance(t, str) and normalise(t) for t in self.candidates):
-            raise InputError(
-                "定位关键字不能为空", "the keyword to place the seal on is empty", code="keyword_empty", field="text"
-            )
+        if self.text is not None:
+            texts = (self.text,) if isinstance(self.text, str) else tuple(self.text)
+            object.__setattr__(self, "text", texts)
+            if not texts or not all(isinstance(t, str) and normalise(t) for t in texts):
+                raise InputError(
+                    "定位关键字不能为空",
+                    "the keyword to place the seal on is empty",
+                    code="keyword_empty",
+                    field="text",
+                )
+            if len(texts) > MAX_KEYWORDS:
+                raise InputError(
+                    f"定位关键字至多 {MAX_KEYWORDS} 个",
+                    f"at most {MAX_KEYWORDS} keywords",
+                    code="invalid_placement",
+                    field="text",
+                )
+            for t in texts:
+                _check_text(t, "text")
         if self.page is not None:
             _check_page_number(self.page, "page")
         _check_mm(self.offset_x_mm, "offset_x_mm")
@@ -155,7 +205,12 @@ class AtKeyword(_Options):
 
     @property
     def candidates(self) -> tuple[str, ...]:
-        """The keywords to try, best first."""
+        """The keywords to try, best first.
+
+        :raises TypeError: the placement names no keyword yet (give it the township's: :func:`with_keywords`).
+        """
+        if self.text is None:
+            raise TypeError("AtKeyword without text: give it the township's keywords with with_keywords()")
         return self.text if isinstance(self.text, tuple) else (self.text,)
 
 
@@ -166,9 +221,21 @@ class InField(_Options):
     name: str
     """Fully qualified field name."""
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_text(self.name, "name")
+
 
 Placement = AtPosition | AtKeyword | InField
 """Any placement mode."""
+
+
+def with_keywords(placement: Placement, keywords: tuple[str, ...]) -> Placement:
+    """``placement``, with ``keywords`` if it is an :class:`AtKeyword` that names none (the township's
+    :func:`default_keywords`); any other placement unchanged."""
+    if isinstance(placement, AtKeyword) and placement.text is None:
+        return replace(placement, text=keywords)
+    return placement
 
 
 def default_keywords(township_name: str, organisation_name: str) -> tuple[str, ...]:

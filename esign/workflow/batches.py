@@ -17,32 +17,23 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import secrets
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from esign.deployment import Deployment
-from esign.errors import EsignError, ForbiddenError, InputError, NotFoundError, StateError
-from esign.registry import Actor, Permission, authorize, find_seal, record_event, resolve_item, visible_township_ids
-from esign.stamp.plan import placement_from_dict
+from esign.errors import EsignError, ForbiddenError, NotFoundError, StateError
+from esign.registry import Actor, Permission, authorize, record_event, visible_township_ids
+from esign.stamp import placement_from_json, placement_to_json
 from esign.text import as_id
 from esign.workflow.commit import PENDING, REJECTED, STAMPED
 from esign.workflow.models import StampBatchItemRow, StampBatchRow, StampRequestRow
-from esign.workflow.requests import StampRequestSpec, reject_request, submit_request
-from esign.workflow.rules import (
-    audit_refusal,
-    check_text,
-    document_type,
-    pades_level,
-    require_active,
-    require_approver,
-    require_clerk,
-)
+from esign.workflow.requests import reject_request, submit_request
+from esign.workflow.rules import audit_refusal, check_text, require_approver
+from esign.workflow.spec import StampRequestSpec, check_key, check_spec
 
 __all__ = [
     "BATCH_DONE",
@@ -180,9 +171,7 @@ def open_batch(dep: Deployment, actor: Actor, spec: StampRequestSpec, *, at: dt.
 
 
 def _open(dep: Deployment, actor: Actor, spec: StampRequestSpec, *, at: dt.datetime) -> StampBatchRow:
-    key = spec.idempotency_key.strip() or secrets.token_hex(16)
-    if len(key) > _KEY_LIMIT:
-        raise InputError("幂等键过长。", "Idempotency key too long.", field="idempotency_key")
+    key = check_key(spec.idempotency_key.strip() or secrets.token_hex(16), limit=_KEY_LIMIT)
     with dep.transaction() as session:
         if actor.person_id is not None:
             existing = session.scalar(
@@ -192,23 +181,18 @@ def _open(dep: Deployment, actor: Actor, spec: StampRequestSpec, *, at: dt.datet
             )
             if existing is not None:
                 return existing
-        seal = find_seal(session, spec.seal)
-        require_clerk(actor, seal)
-        require_active(seal)
-        item = resolve_item(session, seal.township, spec.item)
-        title = check_text(spec.title, "title", "文书标题", 200) if spec.title.strip() else ""
-        placement_from_dict(spec.placement)  # a malformed placement refuses the whole batch, not each file
+        checked = check_spec(session, actor, spec, per_file_titles=True)
         row = StampBatchRow(
             idempotency_key=key,
-            township_id=seal.township_id,
-            seal_id=seal.id,
-            authority_item_id=item.id,
+            township_id=checked.seal.township_id,
+            seal_id=checked.seal.id,
+            authority_item_id=checked.item.id,
             clerk_id=actor.person_id,
-            document_type=document_type(spec.document_type).value,
-            document_title=title,
-            reason=check_text(spec.reason, "reason", "事由", 500),
-            placement=_dumps(spec.placement),
-            level=pades_level(spec.level).value,
+            document_type=checked.document_type.value,
+            document_title=checked.title,
+            reason=checked.reason,
+            placement=placement_to_json(spec.placement),
+            level=checked.level.value,
             certify=spec.certify,
             status=BATCH_OPEN,
             run=0,
@@ -222,7 +206,7 @@ def _open(dep: Deployment, actor: Actor, spec: StampRequestSpec, *, at: dt.datet
             action="stamp.batch.request",
             target=f"stamp_batch:{row.id}",
             at=at,
-            township_id=seal.township_id,
+            township_id=checked.seal.township_id,
             detail=row.reason,
         )
         return row
@@ -268,7 +252,7 @@ def _file_spec(dep: Deployment, actor: Actor, batch_id: int, position: int) -> S
             reason=batch.reason,
             document_type=batch.document_type,
             title=batch.document_title,
-            placement=_loads(batch.placement),
+            placement=placement_from_json(batch.placement),
             level=batch.level,
             idempotency_key=f"{batch.idempotency_key}/{position}",  # a retried upload finds its request again
             certify=batch.certify,
@@ -521,12 +505,3 @@ def _file_name(name: str, position: int) -> str:
 def _title_of(file_name: str, position: int) -> str:
     stem = _file_name(file_name, position).rsplit(".", 1)[0].strip()
     return stem[:200] or f"第 {position} 份"
-
-
-def _dumps(placement: dict[str, Any]) -> str:
-    return json.dumps(placement, ensure_ascii=False, sort_keys=True)
-
-
-def _loads(text: str) -> dict[str, Any]:
-    value: dict[str, Any] = json.loads(text)
-    return value

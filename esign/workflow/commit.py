@@ -6,11 +6,9 @@ recorded and the stamped file is discarded. Also the register's checkpoint polic
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import secrets
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -31,8 +29,9 @@ from esign.ledger import (
 from esign.registry import Actor, OnRefusal, audited_transaction, record_event
 from esign.registry.models import Seal
 from esign.registry.townships import organisation_name
+from esign.stamp import Placement, default_keywords, placement_from_json, with_keywords
 from esign.stamp.inputs import describe, open_reader
-from esign.stamp.plan import default_keywords, placement_from_dict, plan_stamp
+from esign.stamp.plan import plan_stamp
 from esign.stamp.signing import SignatureSpec, ValidationMaterial, sign_pdf
 from esign.verify import PadesLevel
 from esign.workflow.engine import StampEngine
@@ -106,7 +105,7 @@ class StampJob:
     reason: str
     user: str
     approver: str
-    placement: dict[str, Any]
+    placement: Placement
     level: PadesLevel
     input_sha256: str
     location: str
@@ -127,7 +126,7 @@ class StampJob:
             reason=row.reason,
             user=row.clerk.name,
             approver=approver,
-            placement=json.loads(row.placement),
+            placement=placement_from_json(row.placement),
             level=PadesLevel(row.level),
             input_sha256=row.input_sha256,
             location=row.township.address or f"{row.township.name}便民服务中心",
@@ -329,7 +328,7 @@ def sign_job(
         info = describe(reader)
         placed = plan_stamp(
             source,
-            placement_from_dict(job.placement, default_text=default_keywords(job.township_name, job.organisation)),
+            with_keywords(job.placement, default_keywords(job.township_name, job.organisation)),
             seal=material.seal,
             qr=lambda: engine.qr(url),
             password=password,

@@ -11,8 +11,7 @@ serials and genTime from the store like ``/pki/sm2/tsa``); see :mod:`esign.ofd.s
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from typing import Any, cast
+from typing import cast
 
 from esign.deployment import Deployment
 from esign.errors import NotFoundError, StateError, TooLargeError
@@ -27,7 +26,7 @@ from esign.registry.seals import seal_data
 from esign.registry.townships import organisation_name
 from esign.ses.seal import parse_seal
 from esign.ses.signature import Timestamper
-from esign.stamp.plan import default_keywords, placement_from_dict
+from esign.stamp import Placement, default_keywords, with_keywords
 
 __all__ = ["check_ofd_request", "is_ofd", "sign_ofd"]
 
@@ -43,12 +42,12 @@ def _size(data: bytes, max_bytes: int) -> None:
         )
 
 
-def check_ofd_request(dep: Deployment, seal: Seal, data: bytes, placement: Mapping[str, Any]) -> int:
+def check_ofd_request(dep: Deployment, seal: Seal, data: bytes, placement: Placement) -> int:
     """Refuse, at submission, an OFD the stamp would refuse (package, pages, placement, a locked
     signature list); returns its page count."""
     _size(data, dep.settings.max_upload_bytes)
     keywords = default_keywords(seal.township.name, organisation_name(seal.township))
-    return check_ofd(data, placement_from_dict(placement, default_text=keywords))
+    return check_ofd(data, with_keywords(placement, keywords))
 
 
 def _signer(dep: Deployment, seal: Seal, at_holder: list[dt.datetime]) -> OfdSigner:
@@ -94,7 +93,7 @@ def sign_ofd(
     *,
     seal: Seal,
     input_sha256: str,
-    placement: Mapping[str, Any],
+    placement: Placement,
     township_name: str,
     organisation: str,
     qr_png: bytes,
@@ -108,7 +107,7 @@ def sign_ofd(
     data = blobs.get(input_sha256)
     stamped = stamp_ofd(
         data,
-        placement_from_dict(placement, default_text=default_keywords(township_name, organisation)),
+        with_keywords(placement, default_keywords(township_name, organisation)),
         signer,
         at=at,
         entry_id=entry_id,

@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import secrets
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,9 +20,6 @@ from sqlalchemy.orm import Session
 from esign.appearance import Artwork, SealSpec
 from esign.deployment import Deployment
 from esign.errors import ConflictError, EsignError, ForbiddenError, InputError, NotFoundError, StateError
-from esign.ledger import (
-    DocumentType,
-)
 from esign.registry import (
     REFUSALS,
     Actor,
@@ -37,16 +31,15 @@ from esign.registry import (
     find_seal,
     record_event,
     refusal_recorded,
-    resolve_item,
 )
 from esign.registry.models import Person, Seal
 from esign.registry.townships import organisation_name
+from esign.stamp import Placement, placement_from_json, placement_to_json, resolve
 from esign.stamp.inputs import PdfInfo, inspect_pdf, require_stampable
-from esign.stamp.placement import Placement, check_budget, resolve
-from esign.stamp.plan import default_keywords, placement_from_dict, plan_stamp
+from esign.stamp.placement import check_budget
+from esign.stamp.plan import plan_stamp
 from esign.stamp.signing import ValidationMaterial
-from esign.text import REASON_LIMIT, TITLE_LIMIT, as_id, bad_character
-from esign.verify import PadesLevel
+from esign.text import REASON_LIMIT, as_id
 from esign.workflow.commit import (
     PENDING,
     REJECTED,
@@ -62,14 +55,8 @@ from esign.workflow.engine import StampEngine
 from esign.workflow.failures import ending
 from esign.workflow.models import StampBatchItemRow, StampRequestRow
 from esign.workflow.ofd_job import check_ofd_request, is_ofd
-from esign.workflow.rules import (
-    check_text,
-    document_type,
-    pades_level,
-    require_active,
-    require_approver,
-    require_clerk,
-)
+from esign.workflow.rules import check_text, require_active, require_approver, require_clerk
+from esign.workflow.spec import StampRequestSpec, check_key, check_spec, township_placement
 from esign.workflow.views import StampRequestView, StoredDocument, request_view
 
 __all__ = [
@@ -81,7 +68,6 @@ __all__ = [
     "find_request",
     "get_request",
     "list_requests",
-    "placement_of",
     "preview_document",
     "preview_request",
     "reject_request",
@@ -90,34 +76,6 @@ __all__ = [
     "stamped_document",
     "submit_request",
 ]
-
-
-@dataclass(frozen=True)
-class StampRequestSpec:
-    """What the clerk asks for."""
-
-    #: The seal: id, seal code or township name.
-    seal: str
-    #: The catalog item: its number in the township's authority list, or its name.
-    item: str
-    #: 事由.
-    reason: str
-    #: Document type (受理通知书, 补正材料告知书, 准予许可决定书 …).
-    document_type: str = DocumentType.ACCEPTANCE_NOTICE.value
-    #: Document title (no applicant personal data).
-    title: str = ""
-    #: Placement as a dict: {"mode": "position", "page": -1, "x_mm": .., "y_mm": ..} |
-    #: {"mode": "keyword", "text": .., "offset_x_mm": .., "offset_y_mm": ..} | {"mode": "field", "name": ..},
-    #: plus optional "riding_seal": bool and "also_on_pages": [..].
-    placement: dict[str, Any] = field(default_factory=lambda: {"mode": "keyword"})
-    #: PAdES level.
-    level: str = PadesLevel.B_LT.value
-    #: Retrying with the same key returns the same request instead of a second one.
-    idempotency_key: str = ""
-    #: Password of an encrypted input.
-    password: str | None = None
-    #: Certify the document (DocMDP): later changes other than form filling and signatures show as such.
-    certify: bool = False
 
 
 def submit_request(
@@ -245,9 +203,7 @@ def _submit(
     session: Session, dep: Deployment, actor: Actor, data: bytes, spec: StampRequestSpec, *, at: dt.datetime
 ) -> StampRequestRow:
     """Record a clerk's request in ``session`` (the document is checked and kept); idempotent per key."""
-    key = spec.idempotency_key.strip() or secrets.token_hex(16)
-    if len(key) > 128 or bad_character(key) is not None:
-        raise InputError("幂等键过长。", "Idempotency key too long.", field="idempotency_key")
+    key = check_key(spec.idempotency_key.strip() or secrets.token_hex(16), limit=128)
     blobs = blobs_of(dep)
     if actor.person_id is not None:
         existing = session.scalar(
@@ -263,21 +219,15 @@ def _submit(
                     code="idempotency_conflict",
                 )
             return existing
-    seal = find_seal(session, spec.seal)
-    require_clerk(actor, seal)
-    require_active(seal)
-    item = resolve_item(session, seal.township, spec.item)
-    reason = check_text(spec.reason, "reason", "事由", REASON_LIMIT)
-    doc_type = document_type(spec.document_type)
-    title = check_text(spec.title or doc_type.value, "title", "文书标题", TITLE_LIMIT)
-    level = pades_level(spec.level)
+    checked = check_spec(session, actor, spec)
+    seal = checked.seal
     if is_ofd(data):  # by content, whatever the file is called
         page_count = check_ofd_request(dep, seal, data, spec.placement)
     else:
         info = inspect_pdf(data, password=spec.password, max_bytes=dep.settings.max_upload_bytes)
         require_stampable(info)
-        # a malformed placement, or one past the document's budget, is refused before anything is kept
-        check_budget(info, placement_from_dict(spec.placement))
+        # a placement past the document's budget is refused before anything is kept
+        check_budget(info, spec.placement)
         # and so is one this document does not allow (no keyword, a scan without text, a page it does
         # not have): the clerk learns why now, not after the approval
         check_placement(info, data, seal, spec.placement, password=spec.password)
@@ -287,13 +237,13 @@ def _submit(
         idempotency_key=key,
         township_id=seal.township_id,
         seal_id=seal.id,
-        authority_item_id=item.id,
+        authority_item_id=checked.item.id,
         clerk_id=actor.person_id,
-        document_type=doc_type.value,
-        document_title=title,
-        reason=reason,
-        placement=json.dumps(spec.placement, ensure_ascii=False, sort_keys=True),
-        level=level.value,
+        document_type=checked.document_type.value,
+        document_title=checked.title,
+        reason=checked.reason,
+        placement=placement_to_json(spec.placement),
+        level=checked.level.value,
         certify=spec.certify,
         pages=page_count,
         input_sha256=digest,
@@ -309,24 +259,19 @@ def _submit(
         target=f"stamp_request:{row.id}",
         at=at,
         township_id=seal.township_id,
-        detail=title,
+        detail=checked.title,
     )
     return row
 
 
-def placement_of(seal: Seal, placement: dict[str, Any]) -> Placement:
-    """``placement`` (the request's dict) with the seal's township's default keywords."""
-    township = seal.township
-    return placement_from_dict(placement, default_text=default_keywords(township.name, organisation_name(township)))
-
-
 def check_placement(
-    info: PdfInfo, data: bytes, seal: Seal, placement: dict[str, Any], *, password: str | None = None
+    info: PdfInfo, data: bytes, seal: Seal, placement: Placement, *, password: str | None = None
 ) -> None:
     """Raise the placement's error (``keyword_not_found``, ``page_out_of_range`` …) unless the seal
-    can go where ``placement`` says on this document."""
+    can go where ``placement`` says on this document (a keyword placement without text: the seal's
+    township's keywords)."""
     diameter = SealSpec(name=organisation_name(seal.township), title=seal.title, code=seal.code).diameter_mm
-    resolve(info, placement_of(seal, placement), seal_size_mm=diameter, data=data, password=password)
+    resolve(info, township_placement(seal, placement), seal_size_mm=diameter, data=data, password=password)
 
 
 def find_request(session: Session, request_id: int, actor: Actor) -> StampRequestRow:
@@ -442,7 +387,7 @@ def preview_request(dep: Deployment, engine: StampEngine, actor: Actor, request_
     with dep.transaction() as session:
         row = find_request(session, request_id, actor)
         seal = row.seal
-        placement = placement_of(seal, json.loads(row.placement))  # reads the township: inside the session
+        placement = township_placement(seal, placement_from_json(row.placement))  # reads the township: in session
         input_sha, output_sha = row.input_sha256, row.output_sha256
     blobs = blobs_of(dep)
     data = blobs.get(input_sha)
@@ -475,7 +420,7 @@ def preview_document(
     actor: Actor,
     seal_ref: str,
     data: bytes,
-    placement: dict[str, Any],
+    placement: Placement,
     *,
     password: str | None = None,
     dpi: int = 60,
@@ -493,10 +438,10 @@ def preview_document(
         require_clerk(actor, seal)
         if is_ofd(data):
             check_ofd_request(dep, seal, data, placement)
-            return _ofd_preview(dep, engine, engine.material(seal).seal, data, placement_of(seal, placement), dpi)
+            return _ofd_preview(dep, engine, engine.material(seal).seal, data, township_placement(seal, placement), dpi)
         info = inspect_pdf(data, password=password, max_bytes=dep.settings.max_upload_bytes)
         require_stampable(info)
-        where = placement_of(seal, placement)
+        where = township_placement(seal, placement)
     material = engine.material(seal)
     plan = plan_stamp(
         data,

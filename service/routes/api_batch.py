@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from esign.deployment import Deployment
 from esign.errors import EsignError, InputError
 from esign.registry import Actor
+from esign.stamp import placement_from_json
 from esign.workflow.batch_runner import BatchWorker
 from esign.workflow.batches import (
     BATCH_OPEN,
@@ -31,7 +32,6 @@ from esign.workflow.requests import StampRequestSpec
 from service.auth import CurrentActor
 from service.clock import now
 from service.deps import Dep
-from service.routes.api_stamp import placement_json
 from service.schemas import BatchItemOut, BatchOut, BatchSummaryOut, ErrorOut
 from service.uploads import read_upload
 
@@ -125,7 +125,7 @@ async def submit(
         reason=reason,
         document_type=document_type,
         title=title,
-        placement=placement_json(placement),
+        placement=placement_from_json(placement),
         level=level,
         idempotency_key=idempotency_key,
         certify=certify,

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Header, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from esign.errors import InputError
+from esign.stamp import placement_from_json
 from esign.workflow import (
     StampEngine,
     StampRequestSpec,
@@ -28,7 +27,7 @@ from service.clock import now
 from service.deps import Dep
 from service.uploads import read_upload
 
-__all__ = ["StampRequestOut", "engine_of", "placement_json", "request_out", "router"]
+__all__ = ["StampRequestOut", "engine_of", "request_out", "router"]
 
 router = APIRouter(prefix="/api/v1/stamp-requests", tags=["stamping"])
 
@@ -93,19 +92,6 @@ def request_out(view: StampRequestView) -> StampRequestOut:
     )
 
 
-def placement_json(text: str) -> dict[str, Any]:
-    """The placement form field: a JSON object (checked in depth when the request is recorded)."""
-    try:
-        value: dict[str, Any] = json.loads(text)
-        if not isinstance(value, dict):
-            raise ValueError
-    except (ValueError, RecursionError):  # RecursionError: JSON nested too deep to read
-        raise InputError(
-            "placement 必须是 JSON 对象。", "placement must be a JSON object.", code="bad_placement", field="placement"
-        ) from None
-    return value
-
-
 def engine_of(request: Request) -> StampEngine:
     """The app's stamping engine (one per process)."""
     engine: StampEngine = request.app.state.stamp_engine
@@ -129,14 +115,13 @@ async def submit(
     idempotency_key: Annotated[str, Header(alias="Idempotency-Key")] = "",
 ) -> StampRequestOut:
     data = await read_upload(file, limit=dep.settings.max_upload_bytes)
-    placement_dict = placement_json(placement)
     spec = StampRequestSpec(
         seal=seal,
         item=item,
         reason=reason,
         document_type=document_type,
         title=title,
-        placement=placement_dict,
+        placement=placement_from_json(placement),
         level=level,
         idempotency_key=idempotency_key,
         password=password,

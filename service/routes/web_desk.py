@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from esign.errors import EsignError, InputError
 from esign.ledger import DocumentType
 from esign.registry import Role
+from esign.stamp import Placement, placement_from_dict
 from esign.workflow import (
     StampRequestSpec,
     approve_request,
@@ -80,19 +81,22 @@ def new_request(request: Request, actor: CurrentActor, dep: Dep) -> Response:
         )
 
 
-def _placement(mode: str, keyword: str, page_no: str, x_mm: str, y_mm: str, riding: bool) -> dict[str, Any]:
+def _placement(mode: str, keyword: str, page_no: str, x_mm: str, y_mm: str, riding: bool) -> Placement:
+    """The form's choice; ValueError when a number is not one."""
     if mode == "position":
-        return {
-            "mode": "position",
-            "page": int(page_no.strip() or -1),
-            "x_mm": float(x_mm),
-            "y_mm": float(y_mm),
-            "riding_seal": riding,
-        }
+        return placement_from_dict(
+            {
+                "mode": "position",
+                "page": int(page_no.strip() or -1),
+                "x_mm": float(x_mm),
+                "y_mm": float(y_mm),
+                "riding_seal": riding,
+            }
+        )
     out: dict[str, Any] = {"mode": "keyword", "riding_seal": riding}
     if keyword.strip():
         out["text"] = keyword.strip()
-    return out
+    return placement_from_dict(out)
 
 
 @router.post("/preview.png")

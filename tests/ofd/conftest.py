@@ -61,7 +61,7 @@ def stamp_helloworld(ofd_pki: Pki, ofd_seal: bytes, *, x_mm: float = 150) -> byt
     """helloworld.ofd stamped by esign.ofd.stamp (seal on page 1, the register QR annotation beside it)."""
     from esign.appearance import qr_artwork
     from esign.ofd.stamp import OfdSigner, stamp_ofd
-    from esign.stamp.plan import placement_from_dict
+    from esign.stamp import placement_from_dict
 
     url = f"https://esign.example/v/{STAMP_ENTRY}"
     return stamp_ofd(

@@ -45,7 +45,7 @@ def test_easyofd_package_is_read_and_has_no_seal(trust: SesTrust) -> None:
 
 def test_easyofd_stamped_then_tampered(ofd_pki: Pki, ofd_seal: bytes, trust: SesTrust) -> None:
     from esign.ofd.stamp import OfdSigner, stamp_ofd
-    from esign.stamp.plan import placement_from_dict
+    from esign.stamp import placement_from_dict
 
     signer = OfdSigner(ofd_seal, ofd_pki.signer_key, ofd_pki.signer.der, ofd_pki.timestamper(SIGNED_AT), "测试县")
     stamped = stamp_ofd(

@@ -20,7 +20,7 @@ from PIL import Image
 from esign.appearance import qr_artwork
 from esign.errors import InputError
 from esign.ofd.stamp import OfdSigner, stamp_ofd
-from esign.stamp.plan import placement_from_dict
+from esign.stamp import placement_from_dict
 from tests.ofd.conftest import SIGNED_AT, stamp_helloworld
 from tests.ofd.test_ofdjs import _boxes, _dark, _red
 from tests.ses.conftest import Pki

@@ -23,7 +23,7 @@ from esign.pki.sm2 import sm3
 from esign.ses.chain import crl_lookup
 from esign.ses.signature import parse_signature, verify_signature
 from esign.ses.verify import SesTrust
-from esign.stamp.plan import placement_from_dict
+from esign.stamp import placement_from_dict
 from esign.verify.report import Indication
 from tests.ses.conftest import AT, Pki, crl_of
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from esign.stamp import AtKeyword
 from esign.stamp.freespace import qr_spot
 from esign.stamp.geometry import Box
 
@@ -58,7 +59,7 @@ def test_plan_refuses_a_page_with_no_free_space(monkeypatch) -> None:
     with pytest.raises(InputError) as exc:
         plan.plan_stamp(
             decision_pdf(),
-            plan.placement_from_dict({"mode": "keyword"}),
+            AtKeyword("盖章"),
             seal=seal,
             qr=lambda: qr_artwork("https://x/v/1"),
         )

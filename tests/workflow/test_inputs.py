@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from esign.hosts import BlobStore
+from esign.stamp import placement_from_dict
 from esign.workflow.requests import StampRequestSpec, stamp_directly
 from tests import pdfgen
 from tests.stamp._render import red_centroid, render
@@ -20,7 +21,9 @@ BOTTOM_RIGHT = {"mode": "position", "page": -1, "x_mm": 140, "y_mm": 230}
 
 
 def _stamp(county, data: bytes, placement: dict) -> bytes:
-    spec = StampRequestSpec(seal="克城镇", item="1", reason="受理", title="测试文书", placement=placement)
+    spec = StampRequestSpec(
+        seal="克城镇", item="1", reason="受理", title="测试文书", placement=placement_from_dict(placement)
+    )
     outcome = stamp_directly(county.dep, county.engine, data, spec, user=CLERK, approver=APPROVER, at=now())
     return BlobStore(county.home / "documents").get(outcome.output_sha256)
 

@@ -37,6 +37,7 @@ from esign.errors import InputError
 from esign.hosts import BlobStore
 from esign.ledger.models import LedgerEntryRow
 from esign.registry import find_seal, list_audit
+from esign.stamp import placement_from_dict
 from esign.stamp.inputs import inspect_pdf
 from esign.verify.report import ChangeCategory, Indication
 from esign.workflow.models import StampRequestRow
@@ -56,7 +57,9 @@ NAMES = list(PAGES)
 
 
 def _stamp(county, data: bytes, placement: dict, township: str = "克城镇") -> bytes:
-    spec = StampRequestSpec(seal=township, item="1", reason="受理", title="受理通知书", placement=placement)
+    spec = StampRequestSpec(
+        seal=township, item="1", reason="受理", title="受理通知书", placement=placement_from_dict(placement)
+    )
     outcome = stamp_directly(
         county.dep, county.engine, data, spec, user=f"{township}窗口", approver=f"{township}批准人", at=now()
     )

@@ -21,6 +21,7 @@ from esign.ledger.models import LedgerEntryRow
 from esign.pki.keys import KeyAlgorithm
 from esign.registry import Actor, find_person, find_seal
 from esign.setup import create_demo
+from esign.stamp import AtKeyword, AtPosition
 from esign.verify import verify_pdf
 from esign.workflow.engine import StampEngine
 from esign.workflow.models import StampRequestRow
@@ -100,7 +101,7 @@ def test_seal_keys_are_on_the_token_and_not_in_the_key_folder(hsm_county):
 
 
 def test_a_stamp_signed_on_the_token_is_accepted_by_pdfsig_and_our_verifier(hsm_county, tmp_path):
-    spec = StampRequestSpec(seal="克城镇", item="1", reason="受理高龄补贴申请", placement={"mode": "keyword"})
+    spec = StampRequestSpec(seal="克城镇", item="1", reason="受理高龄补贴申请", placement=AtKeyword())
     outcome = stamp_directly(
         hsm_county.dep,
         hsm_county.engine,
@@ -123,7 +124,7 @@ def test_a_stamp_signed_on_the_token_is_accepted_by_pdfsig_and_our_verifier(hsm_
 
 def test_stamps_from_several_threads_share_the_token_session(hsm_county):
     def one(n: int) -> str:
-        spec = StampRequestSpec(seal="克城镇", item="1", reason="并发盖章", placement={"mode": "keyword"})
+        spec = StampRequestSpec(seal="克城镇", item="1", reason="并发盖章", placement=AtKeyword())
         outcome = stamp_directly(
             hsm_county.dep,
             hsm_county.engine,
@@ -147,7 +148,7 @@ def test_a_key_gone_from_the_token_refuses_the_stamp_and_records_nothing(hsm_cou
 
     dep, engine = hsm_county.dep, hsm_county.engine
     spec = StampRequestSpec(
-        seal="薛关镇", item="1", reason="令牌故障", placement={"mode": "position", "page": -1, "x_mm": 150, "y_mm": 240}
+        seal="薛关镇", item="1", reason="令牌故障", placement=AtPosition(page=-1, x_mm=150, y_mm=240)
     )
     with dep.transaction() as session:
         clerk = Actor.from_person(find_person(session, "薛关镇窗口"))

@@ -34,6 +34,7 @@ from typer.testing import CliRunner
 
 from esign.cli.main import app
 from esign.hosts import BlobStore
+from esign.stamp import AtKeyword
 from esign.verify.report import Indication
 from esign.workflow.requests import StampRequestSpec, stamp_directly
 from esign.workflow.verification import verify_document
@@ -100,7 +101,7 @@ PRODUCERS: dict[str, tuple[Callable[[bytes, Path], bytes], str | None]] = {
 
 def _stamp(county, data: bytes, password: str | None = None):
     spec = StampRequestSpec(
-        seal="克城镇", item="1", reason="受理", title="受理通知书", placement={"mode": "keyword"}, password=password
+        seal="克城镇", item="1", reason="受理", title="受理通知书", placement=AtKeyword(), password=password
     )
     outcome = stamp_directly(
         county.dep, county.engine, data, spec, user="克城镇窗口", approver="克城镇批准人", at=now()

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image, ImageChops
 
 from esign.hosts import BlobStore
+from esign.stamp import AtKeyword
 from esign.workflow.requests import StampRequestSpec, stamp_directly
 from tests.office import Export, OfficeError, convert, decision_fodt
 from tests.stamp._render import poppler_words, render
@@ -49,7 +50,7 @@ def _qr_box(before: Image.Image, after: Image.Image) -> tuple[float, float, floa
 
 def test_the_qr_code_keeps_off_text_that_runs_to_the_margin(county, refusal: bytes, tmp_path: Path) -> None:
     spec = StampRequestSpec(
-        seal="克城镇", item="1", reason="不予受理", title="不予受理通知书", placement={"mode": "keyword"}
+        seal="克城镇", item="1", reason="不予受理", title="不予受理通知书", placement=AtKeyword()
     )
     outcome = stamp_directly(
         county.dep, county.engine, refusal, spec, user="克城镇窗口", approver="克城镇批准人", at=now()

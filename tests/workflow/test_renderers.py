@@ -24,6 +24,7 @@ import pytest
 from PIL import Image
 
 from esign.hosts import BlobStore
+from esign.stamp import AtKeyword
 from esign.workflow.requests import StampRequestSpec, stamp_directly
 from tests.pdfgen import decision_pdf
 
@@ -46,7 +47,7 @@ def _red(img: Image.Image, box: Box | None = None) -> int:
 def docs(county, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     work = tmp_path_factory.mktemp("render")
     plain = decision_pdf()
-    spec = StampRequestSpec(seal="克城镇", item="1", reason="受理", title="受理通知书", placement={"mode": "keyword"})
+    spec = StampRequestSpec(seal="克城镇", item="1", reason="受理", title="受理通知书", placement=AtKeyword())
     outcome = stamp_directly(
         county.dep, county.engine, plain, spec, user="克城镇窗口", approver="克城镇批准人", at=now()
     )

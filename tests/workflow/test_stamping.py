@@ -18,6 +18,7 @@ from esign.hosts import BlobStore
 from esign.ledger import SqlLedger
 from esign.ledger.models import LedgerEntryRow
 from esign.registry import Actor, SealAction, find_person, find_seal, transition
+from esign.stamp import placement_from_dict
 from esign.workflow.models import StampRequestRow
 from esign.workflow.requests import (
     StampRequestSpec,
@@ -34,6 +35,8 @@ CLERK, APPROVER = "克城镇窗口", "克城镇批准人"
 
 def _spec(**kw) -> StampRequestSpec:
     base = {"seal": "克城镇", "item": "1", "reason": "受理最低生活保障申请", "title": "受理通知书（测试）"}
+    if "placement" in kw:  # the JSON form, as the API takes it
+        kw["placement"] = placement_from_dict(kw["placement"])
     return StampRequestSpec(**{**base, **kw})
 
 
