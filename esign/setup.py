@@ -195,11 +195,14 @@ def ledger_origin(base_url: str) -> str:
     return f"{host}{path}/ledger".replace(" ", "").replace("+", "")
 
 
-def reissue_issuing_ca(dep: Deployment, session: Session, *, at: dt.datetime) -> Path:
+def reissue_issuing_ca(dep: Deployment, *, at: dt.datetime) -> Path:
     """Issue the issuing CA certificate again under today's profile (the root's CRL distribution
     point and caIssuers), same name and key, for homes created before it had them. Needs the root
     key back in ``keys/``; every seal, the TSA and OCSP certificates and the CRLs stay valid. Running
-    servers must be restarted to serve the new ``certs/issuing.crt``."""
+    servers must be restarted to serve the new ``certs/issuing.crt``.
+
+    One transaction: the new certificate's record, the issuer transfer and the audit event commit
+    together, after the new certificate file is written (a failure before that keeps the old one)."""
     pki = dep.pki
     try:
         pki.issuing.extensions.get_extension_for_class(x509.CRLDistributionPoints)
@@ -214,12 +217,13 @@ def reissue_issuing_ca(dep: Deployment, session: Session, *, at: dt.datetime) ->
     new = reissued_issuing_ca_certificate(
         pki.issuing, issuer_cert=pki.root, issuer_key=root_key, base_url=pki.base_url, at=at
     )
-    pki_store.record_issued(session, new, kind=CertKind.ISSUING, issuer=pki.root, at=at)
-    pki_store.transfer_issuer(session, pki.issuing, new)
-    record_event(session, actor="cli", action="pki.reissue_issuing", target=f"cert:{new.serial_number:x}", at=at)
-    certs = dep.settings.certs_dir
-    write_public_file(certs / f"issuing-{pki.issuing.serial_number:x}.crt", certificate_pem(pki.issuing))
-    write_public_file(certs / CERT_FILES["issuing"], certificate_pem(new), overwrite=True)
+    with dep.transaction() as session:
+        pki_store.record_issued(session, new, kind=CertKind.ISSUING, issuer=pki.root, at=at)
+        pki_store.transfer_issuer(session, pki.issuing, new)
+        record_event(session, actor="cli", action="pki.reissue_issuing", target=f"cert:{new.serial_number:x}", at=at)
+        certs = dep.settings.certs_dir
+        write_public_file(certs / f"issuing-{pki.issuing.serial_number:x}.crt", certificate_pem(pki.issuing))
+        write_public_file(certs / CERT_FILES["issuing"], certificate_pem(new), overwrite=True)
     return certs / CERT_FILES["issuing"]
 
 

@@ -74,8 +74,7 @@ def test_reissue_adds_revocation_pointers_and_keeps_everything_valid(tmp_path) -
     dep = Deployment.open(settings)
     create_demo(dep, at=now())
     with pytest.raises(ConflictError) as exc:  # a new home has them already
-        with dep.transaction() as session:
-            reissue_issuing_ca(dep, session, at=now())
+        reissue_issuing_ca(dep, at=now())
     assert exc.value.code == "issuing_current"
     old = _old_style_issuing(dep)
     dep.close()

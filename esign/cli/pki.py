@@ -35,9 +35,7 @@ def reissue_issuing(home: HomeOpt = None) -> None:
     revocation pointers (same key; needs keys/root.key.pem)."""
     from esign.setup import reissue_issuing_ca
 
-    dep = open_deployment(home)
-    with dep.transaction() as session:
-        path = reissue_issuing_ca(dep, session, at=now())
+    path = reissue_issuing_ca(open_deployment(home), at=now())
     console.print(f"[green]已重新签发[/] issuing CA re-issued: {path}（请重启服务 / restart the service）")
 
 

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from esign.pki.sm2_ca import SM2_DIR, Sm2CountyPKI, Sm2OcspResponder, Sm2Trust, county_sm2_trust
     from esign.pki.sm2_tsa import Sm2TimeStampAuthority
     from esign.pki.timestamper import InProcessTimeStamper
+    from esign.pki.usecases import crl_of, ocsp_answer, sm2_crl_of, sm2_ocsp_answer, tsa_serials
 
 #: Names imported on first use: pyHanko only by whoever time-stamps in process, the SM2 hierarchy (and
 #: its C extension) only by whoever uses it, SQLAlchemy (the store, the CRL) only by whoever uses the
@@ -47,6 +48,11 @@ _LAZY = {
     "Sm2TimeStampAuthority": "esign.pki.sm2_tsa",
     "Sm2Trust": "esign.pki.sm2_ca",
     "county_sm2_trust": "esign.pki.sm2_ca",
+    "crl_of": "esign.pki.usecases",
+    "ocsp_answer": "esign.pki.usecases",
+    "sm2_crl_of": "esign.pki.usecases",
+    "sm2_ocsp_answer": "esign.pki.usecases",
+    "tsa_serials": "esign.pki.usecases",
 }
 
 
@@ -98,16 +104,21 @@ __all__ = [
     "certificate_der",
     "certificate_pem",
     "county_sm2_trust",
+    "crl_of",
     "current_crl",
     "generate_private_key",
     "load_certificate",
     "load_certificate_file",
+    "ocsp_answer",
     "publish_crl",
     "published_base_url",
     "random_serial",
     "serial_hex",
     "signature_hash",
+    "sm2_crl_of",
+    "sm2_ocsp_answer",
     "store",
+    "tsa_serials",
     "validate_key_id",
     "validate_uscc",
     "write_public_file",

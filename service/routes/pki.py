@@ -18,7 +18,15 @@ from starlette.concurrency import run_in_threadpool
 
 from esign.deployment import Deployment
 from esign.errors import NotFoundError
-from esign.pki import NextSerialAndTime, OcspResponder, TimeStampAuthority, certificate_der, current_crl, store
+from esign.pki import (
+    NextSerialAndTime,
+    OcspResponder,
+    TimeStampAuthority,
+    certificate_der,
+    crl_of,
+    ocsp_answer,
+    tsa_serials,
+)
 from service.clock import now
 from service.deps import Dep
 
@@ -98,21 +106,13 @@ def root_crl(dep: Dep) -> Response:
 @router.get("/crl", summary="证书吊销列表 / CRL (DER)")
 def crl(dep: Dep) -> Response:
     """The issuing CA's current CRL, reissued when a revocation happened or it nears nextUpdate."""
-    # Own transaction, committed before the CRL leaves: a published CRL number is never reused.
-    with dep.transaction() as session:
-        der = current_crl(session, dep.pki, at=now())
+    # Its own transaction, committed before the CRL leaves: a published CRL number is never reused.
+    der = crl_of(dep.transaction, dep.pki, at=now())
     return Response(der, media_type=CRL_TYPE, headers={"Cache-Control": "no-cache"})
 
 
 def _ocsp(dep: Deployment, request_der: bytes) -> Response:
-    responder = _responder(dep)
-    with dep.transaction() as session:
-        der = responder.respond(
-            request_der,
-            lambda serial: store.status(session, serial),
-            at=now(),
-            epoch=store.revocation_epoch(session),
-        )
+    der = ocsp_answer(dep.transaction, _responder(dep), request_der, at=now())
     # no-cache: a revocation must be visible at once, not after an intermediary's max-age.
     return Response(der, media_type=OCSP_RESPONSE_TYPE, headers={"Cache-Control": "no-cache"})
 
@@ -147,13 +147,8 @@ async def answer_tsa(request: Request, dep: Deployment, authority: Authority, co
         return Response(authority.reject("request too large"), media_type=TSA_REPLY_TYPE)
     if _media_type(content_type) != TSA_QUERY_TYPE:
         return Response(authority.reject(f"content type must be {TSA_QUERY_TYPE}"), media_type=TSA_REPLY_TYPE)
-
-    def next_serial_and_time(at: dt.datetime) -> tuple[int, dt.datetime]:
-        # Committed before the token is signed: a serial that left this process is never handed out again.
-        with dep.transaction() as session:
-            return store.tsa_next(session, at)
-
-    der = await run_in_threadpool(authority.respond, body, next_serial_and_time, at=now())
+    # Serials committed before the token is signed: a serial that left this process is never handed out again.
+    der = await run_in_threadpool(authority.respond, body, tsa_serials(dep.transaction), at=now())
     return Response(der, media_type=TSA_REPLY_TYPE)
 
 

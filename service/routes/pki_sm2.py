@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from esign.deployment import Deployment
 from esign.errors import NotFoundError
-from esign.pki import SM2_DIR, Sm2OcspResponder, Sm2TimeStampAuthority, store
+from esign.pki import SM2_DIR, Sm2OcspResponder, Sm2TimeStampAuthority, sm2_crl_of, sm2_ocsp_answer
 from service.clock import now
 from service.deps import Dep
 from service.routes.pki import (
@@ -73,16 +73,12 @@ def root_crl(dep: Dep) -> Response:
 @router.get("/crl", summary="SM2 证书吊销列表 / SM2 CRL (DER)")
 def crl(dep: Dep) -> Response:
     """The SM2 issuing CA's current CRL, reissued when a revocation happened or it nears nextUpdate."""
-    pki = dep.sm2_pki
-    with dep.transaction() as session:
-        der = pki.current_crl(session, at=now())
+    der = sm2_crl_of(dep.transaction, dep.sm2_pki, at=now())
     return Response(der, media_type=CRL_TYPE, headers={"Cache-Control": "no-cache"})
 
 
 def _ocsp(dep: Deployment, request_der: bytes) -> Response:
-    responder = _responder(dep)
-    with dep.transaction() as session:
-        der = responder.respond(request_der, lambda serial: store.status(session, serial), at=now())
+    der = sm2_ocsp_answer(dep.transaction, _responder(dep), request_der, at=now())
     return Response(der, media_type=OCSP_RESPONSE_TYPE, headers={"Cache-Control": "no-cache"})
 
 
