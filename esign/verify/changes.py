@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader
@@ -24,9 +25,10 @@ from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader
 from esign.verify._pdf import dget, plain
 from esign.verify.report import ChangeInfo
 
-__all__ = ["RevisionDelta", "classify_revision"]
+__all__ = ["RevisionDelta", "classify_revision", "dss_updated"]
 
 _MAX_WALK = 20000
+_MAX_DEPTH = 64  # page tree levels climbed from a page to the root
 _Ref = tuple[int, int]
 # Catalog keys a signature, time-stamp or DSS update may change.
 _CATALOG_ALLOWED = {"/DSS", "/AcroForm", "/Extensions"}
@@ -171,17 +173,26 @@ def _appended_only(old: list[_Ref] | None, new: list[_Ref] | None, allowed: set[
 
 
 class _PageMap:
-    """Page numbers of pages, their content streams and annotations in one revision."""
+    """Page numbers of pages, their content streams and annotations in one revision.
+
+    The page tree is walked on first use only: most revisions never need it (a page is recognised by
+    :meth:`is_page`, and pages are named only in the description of a change nobody allowed).
+    """
 
     def __init__(self, resolver: HistoricalResolver) -> None:
-        self.pages: dict[_Ref, int] = {}
-        self.contents: dict[_Ref, int] = {}
-        self.annots: dict[_Ref, int] = {}
+        self._resolver = resolver
+
+    @cached_property
+    def _maps(self) -> tuple[dict[_Ref, int], dict[_Ref, int], dict[_Ref, int]]:
+        pages: dict[_Ref, int] = {}
+        contents: dict[_Ref, int] = {}
+        annots: dict[_Ref, int] = {}
+        resolver = self._resolver
         try:
             root = resolver.get_object(resolver.trailer_view.raw_get("/Root").reference)
             todo: list[object] = [root.raw_get("/Pages")]
         except Exception:
-            return
+            return pages, contents, annots
         seen: set[_Ref] = set()
         while todo and len(seen) < _MAX_WALK:
             ind = todo.pop(0)
@@ -200,15 +211,57 @@ class _PageMap:
                         kids = []
                 todo[0:0] = list(kids) if isinstance(kids, generic.ArrayObject) else []
                 continue
-            n = len(self.pages) + 1
-            self.pages[_key(ind)] = n
+            n = len(pages) + 1
+            pages[_key(ind)] = n
             for _k, r in _refs_in(node.raw_get("/Contents") if "/Contents" in node else None):
-                self.contents[_key(r)] = n
+                contents[_key(r)] = n
             for r2 in _refs_list(resolver, node.raw_get("/Annots") if "/Annots" in node else None) or []:
-                self.annots[r2] = n
+                annots[r2] = n
+        return pages, contents, annots
+
+    @property
+    def pages(self) -> dict[_Ref, int]:
+        return self._maps[0]
+
+    @property
+    def contents(self) -> dict[_Ref, int]:
+        return self._maps[1]
 
     def page_of(self, r: _Ref) -> int | None:
-        return self.pages.get(r) or self.contents.get(r) or self.annots.get(r)
+        pages, contents, annots = self._maps
+        return pages.get(r) or contents.get(r) or annots.get(r)
+
+    def is_page(self, r: _Ref) -> bool:
+        """``r`` is a page of the tree: climbing /Parent to the catalog's /Pages, each parent listing the child
+        in its /Kids, proves it without the walk; anything else is decided by the walk."""
+        return self._climbs_to_root(r) or r in self.pages
+
+    def _climbs_to_root(self, r: _Ref) -> bool:
+        resolver = self._resolver
+        try:
+            top = resolver.get_object(resolver.trailer_view.raw_get("/Root").reference).raw_get("/Pages")
+        except Exception:
+            return False
+        node = _resolve(resolver, r)
+        if not isinstance(top, generic.IndirectObject) or not isinstance(node, generic.DictionaryObject):
+            return False
+        if dget(node, "/Type") == "/Pages":
+            return False
+        child = r
+        for _ in range(_MAX_DEPTH):
+            parent = node.raw_get("/Parent") if "/Parent" in node else None
+            if not isinstance(parent, generic.IndirectObject):
+                return False
+            node = _resolve(resolver, _key(parent))
+            if not isinstance(node, generic.DictionaryObject) or dget(node, "/Type") != "/Pages":
+                return False
+            kids = _refs_list(resolver, node.raw_get("/Kids")) if "/Kids" in node else None
+            if kids is None or child not in kids:
+                return False
+            child = _key(parent)
+            if child == _key(top):
+                return True
+        return False
 
 
 def _describe(obj: object, r: _Ref, pages: _PageMap, new: bool) -> tuple[str, int | None, str]:
@@ -326,12 +379,9 @@ def classify_revision(reader: PdfFileReader, revision: int) -> RevisionDelta:
     new_only = {r for r in changed if not existed(r)}
     sig_reach = _walk(new, [get(new, w) for w in widgets] + [get(new, s) for s in sig_dicts], new_only)
     sig_reach |= set(sig_dicts) | widgets
-    dss_value = catalog.raw_get("/DSS") if "/DSS" in catalog else None
     old_dss_value = old_catalog.raw_get("/DSS") if "/DSS" in old_catalog else None
     old_dss_reach = _walk(old, [old_dss_value], None) if old_dss_value is not None else set()
-    dss_reach = _walk(new, [dss_value], changed) if dss_value is not None else set()
-    if dss_value is not None and (not _same(dss_value, old_dss_value) or dss_reach & changed):
-        delta.dss = True
+    dss_reach, delta.dss = _dss_update(new, old_catalog, catalog, changed)
     info = new_trailer.raw_get("/Info") if "/Info" in new_trailer else None
     metadata = catalog.raw_get("/Metadata") if "/Metadata" in catalog else None
     metadata_refs = {_key(x) for x in (info, metadata) if isinstance(x, generic.IndirectObject)}
@@ -344,10 +394,8 @@ def classify_revision(reader: PdfFileReader, revision: int) -> RevisionDelta:
             continue
         if not is_new and _same(obj, before):
             continue  # rewritten with identical content
-        if r in dss_reach:
-            if is_new or r in old_dss_reach:
-                delta.dss = True
-                continue
+        if r in dss_reach and (is_new or r in old_dss_reach):
+            continue  # validation data (delta.dss is already set: r is a changed object the DSS reaches)
         if is_new and r in sig_reach:
             continue
         if r in metadata_refs and adds_something:
@@ -366,7 +414,7 @@ def classify_revision(reader: PdfFileReader, revision: int) -> RevisionDelta:
             if _is_acroform(old_catalog, r) and keys <= _ACROFORM_ALLOWED:
                 if _acroform_ok(old, new, before, obj, widgets, direct=False):
                     continue
-            if r in pages.pages and keys == {"/Annots"}:
+            if keys == {"/Annots"} and pages.is_page(r):
                 old_annots = _refs_list(old, before.raw_get("/Annots")) if "/Annots" in before else []
                 if _appended_only(old_annots, _refs_list(new, obj.raw_get("/Annots")), widgets):
                     continue
@@ -381,6 +429,35 @@ def classify_revision(reader: PdfFileReader, revision: int) -> RevisionDelta:
             detail += f"; keys changed: {sorted(_diff_keys(before, obj))}"
         flag(r, kind, detail, page)
     return delta
+
+
+def _dss_update(
+    new: HistoricalResolver,
+    old_catalog: generic.DictionaryObject,
+    catalog: generic.DictionaryObject,
+    changed: set[_Ref],
+) -> tuple[set[_Ref], bool]:
+    """The changed objects the DSS reaches through changed objects, and whether the DSS was added or changed."""
+    dss_value = catalog.raw_get("/DSS") if "/DSS" in catalog else None
+    if dss_value is None:
+        return set(), False
+    old_dss_value = old_catalog.raw_get("/DSS") if "/DSS" in old_catalog else None
+    reach = _walk(new, [dss_value], changed)
+    return reach, bool(reach) or not _same(dss_value, old_dss_value)
+
+
+def dss_updated(reader: PdfFileReader, revision: int) -> bool:
+    """Whether ``revision`` (>= 1) added or changed the DSS: :attr:`RevisionDelta.dss` of
+    :func:`classify_revision`, without classifying anything else (False when the catalog cannot be read)."""
+    try:
+        old = reader.get_historical_resolver(revision - 1)
+        new = reader.get_historical_resolver(revision)
+        catalog = new.get_object(new.trailer_view.raw_get("/Root").reference)
+        old_catalog = old.get_object(old.trailer_view.raw_get("/Root").reference)
+        changed = {_key(r) for r in reader.xrefs.explicit_refs_in_revision(revision)}
+        return _dss_update(new, old_catalog, catalog, changed)[1]
+    except Exception:
+        return False
 
 
 def _is_acroform(old_catalog: generic.DictionaryObject, r: _Ref) -> bool:

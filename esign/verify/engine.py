@@ -42,6 +42,7 @@ from esign.verify import online
 from esign.verify._pdf import dget
 from esign.verify.api import LedgerLookup, RegistryLookup
 from esign.verify.certs import load_trust_roots
+from esign.verify.changes import dss_updated
 from esign.verify.conclusion import document_report
 from esign.verify.dss import had_dss_at_start, read_dss
 from esign.verify.findings import finding
@@ -284,7 +285,6 @@ async def _verify_parsed(
     revisions: int,
 ) -> VerificationReport:
     layout = layout_of(data, reader)
-    deltas = revision_deltas(reader, revisions)
     stray = stray_objects(data, reader, layout)
 
     fields = list(enumerate_sig_fields(reader, filled_status=True))
@@ -318,7 +318,12 @@ async def _verify_parsed(
     )
     doc_ts = await _check_doc_timestamps(parsed, roots, dss_certs, at, revocation)
 
-    dss_revisions = tuple(k for k, d in deltas.items() if d.dss) + ((0,) if had_dss_at_start(reader) else ())
+    # Only what comes after a seal's signed revision can change what it covers.
+    first = min((p.signed_revision for p in parsed if not p.is_doc_timestamp), default=revisions)
+    deltas = revision_deltas(reader, revisions, after=first)
+    dss_revisions = tuple(k for k, d in deltas.items() if d.dss)
+    dss_revisions += (first,) if 0 < first < revisions and dss_updated(reader, first) else ()
+    dss_revisions += (0,) if had_dss_at_start(reader) else ()
     if allow_fetching:
         revocation = await online.fetch_revocation(_signer_certs(parsed), revocation)
     ctx = SignatureContext(roots, at, dss_certs, revocation, doc_ts.infos, dss_revisions)

@@ -19,10 +19,11 @@ from esign.verify.report import ChangeCategory, ChangeInfo, ChangesAfterSigning
 __all__ = ["changes_after", "revision_deltas"]
 
 
-def revision_deltas(reader: PdfFileReader, revisions: int) -> dict[int, RevisionDelta]:
-    """What each revision after the first did (an unreadable one is itself a change)."""
+def revision_deltas(reader: PdfFileReader, revisions: int, *, after: int = 0) -> dict[int, RevisionDelta]:
+    """What each revision after ``after`` did (an unreadable one is itself a change). Revisions up to the
+    earliest signed one change nothing any signature covers: they need not be classified."""
     out: dict[int, RevisionDelta] = {}
-    for k in range(1, revisions):
+    for k in range(max(after, 0) + 1, revisions):
         budget.checkpoint()
         try:
             out[k] = classify_revision(reader, k)
