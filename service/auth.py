@@ -6,7 +6,6 @@ token (see :mod:`service.websession`); an unknown, expired or ended session is t
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -14,8 +13,8 @@ from starlette.concurrency import run_in_threadpool
 
 from esign.deployment import Deployment
 from esign.errors import AuthError
-from esign.registry import Actor, authenticate_token
-from esign.registry.signin import session_actor
+from esign.registry import Actor, token_actor, web_session_actor
+from service.clock import now
 from service.deps import Dep
 from service.websession import SESSION_COOKIE, UNSAFE_METHODS, check_csrf, submitted_csrf_token
 
@@ -23,14 +22,12 @@ __all__ = ["CurrentActor", "get_actor"]
 
 
 def _token_actor(dep: Deployment, token: str) -> Actor:
-    with dep.transaction() as session:
-        return authenticate_token(session, token, at=dt.datetime.now(dt.UTC))
+    return token_actor(dep, token, at=now())
 
 
 def _session_actor(dep: Deployment, session_id: str) -> Actor:
     try:
-        with dep.transaction() as session:
-            return session_actor(session, session_id, at=dt.datetime.now(dt.UTC))
+        return web_session_actor(dep, session_id, at=now())
     except AuthError:  # signed out or expired: the pages send the browser to sign in again
         return Actor.public()
 

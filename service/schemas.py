@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from esign.registry import Role
+from esign.registry import ListedItem, PersonView, Role, SealView, TownshipView
 
 __all__ = [
     "AuditOut",
@@ -53,6 +53,11 @@ class TownshipOut(BaseModel):
     seal_status_zh: str | None
     authority_items: int
 
+    @classmethod
+    def of(cls, view: TownshipView) -> TownshipOut:
+        """The wire form of a registry view."""
+        return cls.model_validate(view, from_attributes=True)
+
 
 class SealEventOut(BaseModel):
     from_status: str | None
@@ -76,6 +81,11 @@ class SealOut(BaseModel):
     sm2_cert_serial: str | None = None
     replaces_id: int | None
     history: list[SealEventOut] = []
+
+    @classmethod
+    def of(cls, view: SealView) -> SealOut:
+        """The wire form of a registry view (``history`` empty unless the view holds it)."""
+        return cls.model_validate(view, from_attributes=True)
 
 
 class SealRequestIn(BaseModel):
@@ -109,6 +119,11 @@ class UserOut(BaseModel):
     township: str | None
     department: str
 
+    @classmethod
+    def of(cls, view: PersonView) -> UserOut:
+        """The wire form of a registry view."""
+        return cls.model_validate(view, from_attributes=True)
+
 
 class TokenOut(BaseModel):
     token: str = Field(description="只显示这一次 / shown only once")
@@ -122,6 +137,11 @@ class AuthorityItemOut(BaseModel):
     mode: str
     department: str
     code: str
+
+    @classmethod
+    def of(cls, view: ListedItem) -> AuthorityItemOut:
+        """The wire form of a registry view."""
+        return cls.model_validate(view, from_attributes=True)
 
 
 class AuditOut(BaseModel):

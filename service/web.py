@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from esign.errors import EsignError
 from esign.localtime import DEFAULT_ZONE, local_text, zone_label
-from esign.registry import Actor, Permission, Role, get_county
+from esign.registry import Actor, Permission, Role, county_name, get_county
 from service import labels
 from service.websession import csrf_input, finish_page
 
-__all__ = ["MENUS", "back", "menu_for", "page", "templates"]
+__all__ = ["MENUS", "back", "menu_for", "page", "render", "templates"]
 
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 templates.env.globals.update(
@@ -67,17 +67,30 @@ def menu_for(actor: Actor) -> list[tuple[str, str]]:
     return [(href, label) for href, label, _ in MENUS.get(actor.role, ())] if actor.role else []
 
 
+def render(request: Request, name: str, actor: Actor, *, status_code: int = 200, **context: object) -> HTMLResponse:
+    """Render ``name`` with the county, the actor, a flash message taken from the query string and
+    ``local(at)``, which writes an instant in the deployment's zone (``tz`` names it: 北京时间); a
+    page with a form that posts sets the pre-session cookie its CSRF token needs. The county's name
+    is read by its own use case: the route holds no database session."""
+    county = county_name(request.app.state.deployment) or ""
+    return _respond(request, county, name, actor, status_code=status_code, **context)
+
+
 def page(
     request: Request, session: Session, name: str, actor: Actor, *, status_code: int = 200, **context: object
 ) -> HTMLResponse:
-    """Render ``name`` with the county, the actor, a flash message taken from the query string and
-    ``local(at)``, which writes an instant in the deployment's zone (``tz`` names it: 北京时间); a
-    page with a form that posts sets the pre-session cookie its CSRF token needs."""
-    zone = _zone(request)
+    """:func:`render` for a route that still holds a database session (the county is read in it)."""
     try:
         county = get_county(session).name
     except EsignError:
         county = ""
+    return _respond(request, county, name, actor, status_code=status_code, **context)
+
+
+def _respond(
+    request: Request, county: str, name: str, actor: Actor, *, status_code: int, **context: object
+) -> HTMLResponse:
+    zone = _zone(request)
     base = {
         "actor": actor,
         "menu": menu_for(actor),

@@ -32,7 +32,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from esign.errors import ForbiddenError
-from esign.registry.signin import SESSION_LIFETIME
+from esign.registry import SESSION_LIFETIME
 
 __all__ = [
     "CSRF_FIELD",

@@ -22,18 +22,11 @@ def catalog_import(
     home: HomeOpt = None,
 ) -> None:
     """导入事项目录（错误按行号列出）/ import a catalog (row-numbered errors)."""
-    from esign.registry import import_catalog, record_event
-    from esign.registry.catalog import load_catalog
+    from esign.registry import Actor, catalog_import
 
-    items = load_catalog(file.read_bytes(), filename=file.name)
     catalog = name or file.stem
-    dep = open_deployment(home)
-    at = now()
-    with dep.transaction() as session:
-        count = import_catalog(session, catalog, items)
-        record_event(
-            session, actor="cli", action="catalog.import", target=f"catalog:{catalog}", at=at, detail=str(count)
-        )
+    data = file.read_bytes()
+    count = catalog_import(open_deployment(home), Actor.console("cli"), catalog, data, filename=file.name, at=now())
     console.print(f"[green]已导入[/] {catalog}: {count} 项 / items")
 
 
@@ -44,24 +37,23 @@ def catalog_list(
     json_out: JsonOpt = False,
 ) -> None:
     """列出目录或某目录的事项 / list catalogs, or one catalog's items."""
-    from esign.registry import catalog_names, catalog_rows
+    from esign.registry import Actor, catalog_items, catalog_list
 
-    dep = open_deployment(home)
-    with dep.transaction() as session:
-        if catalog is None:
-            data: list[dict[str, object]] = [{"catalog": n, "items": c} for n, c in catalog_names(session)]
-        else:
-            data = [
-                {
-                    "number": r.number,
-                    "name": r.name,
-                    "type": r.type,
-                    "mode": r.mode,
-                    "department": r.department,
-                    "code": r.code,
-                }
-                for r in catalog_rows(session, catalog)
-            ]
+    dep, actor, at = open_deployment(home), Actor.console("cli"), now()
+    if catalog is None:
+        data: list[dict[str, object]] = [{"catalog": c.name, "items": c.items} for c in catalog_list(dep, actor, at=at)]
+    else:
+        data = [
+            {
+                "number": r.number,
+                "name": r.name,
+                "type": r.type,
+                "mode": r.mode,
+                "department": r.department,
+                "code": r.code,
+            }
+            for r in catalog_items(dep, actor, catalog, at=at)
+        ]
     if json_out:
         print_json(data)
         return
@@ -81,23 +73,11 @@ def catalog_grant(
     home: HomeOpt = None,
 ) -> None:
     """把目录事项加入乡镇职权清单 / add catalog items to a township's authority list."""
-    from esign.registry import find_township, grant_items, record_event
+    from esign.registry import Actor, authority_grant
 
     dep = open_deployment(home)
-    at = now()
-    with dep.transaction() as session:
-        t = find_township(session, township)
-        added = grant_items(session, t, catalog, numbers or None)
-        record_event(
-            session,
-            actor="cli",
-            action="authority.grant",
-            target=f"township:{t.id}",
-            at=at,
-            township_id=t.id,
-            detail=f"{catalog}: {added}",
-        )
-    console.print(f"[green]{t.name}[/] 职权清单新增 {added} 项 / items added")
+    name, added = authority_grant(dep, Actor.console("cli"), township, catalog, numbers or None, at=now())
+    console.print(f"[green]{name}[/] 职权清单新增 {added} 项 / items added")
 
 
 @catalog_app.command("authority")
@@ -105,19 +85,17 @@ def catalog_authority(
     township: Annotated[str, typer.Argument(help="乡镇 id 或名称")], home: HomeOpt = None, json_out: JsonOpt = False
 ) -> None:
     """查看乡镇职权清单 / show a township's authority list."""
-    from esign.registry import authority_list, find_township
+    from esign.registry import Actor, township_authority, township_show
 
-    dep = open_deployment(home)
-    with dep.transaction() as session:
-        t = find_township(session, township)
-        rows = [
-            {"number": a.number, "name": a.item.name, "type": a.item.type, "mode": a.item.mode}
-            for a in authority_list(session, t)
-        ]
+    dep, actor, at = open_deployment(home), Actor.console("cli"), now()
+    rows = [
+        {"number": a.number, "name": a.name, "type": a.type, "mode": a.mode}
+        for a in township_authority(dep, actor, township, at=at)
+    ]
     if json_out:
         print_json(rows)
         return
-    table = Table(title=f"{t.name} 职权清单 / authority list")
+    table = Table(title=f"{township_show(dep, actor, township, at=at).name} 职权清单 / authority list")
     for col in ("序号", "事项名称", "事项类型", "办理方式"):
         table.add_column(col)
     for r in rows:

@@ -85,24 +85,21 @@ def township_add(
     home: HomeOpt = None,
 ) -> None:
     """添加乡镇 / add a township."""
-    from esign.registry import add_township, record_event
+    from esign.registry import Actor, township_add
 
     dep = open_deployment(home)
-    at = now()
-    with dep.transaction() as session:
-        t = add_township(session, name, uscc=uscc, region_code=region_code, address=address, phone=phone, at=at)
-        record_event(session, actor="cli", action="township.add", target=f"township:{t.id}", at=at, township_id=t.id)
+    t = township_add(
+        dep, Actor.console("cli"), name, uscc=uscc, region_code=region_code, address=address, phone=phone, at=now()
+    )
     console.print(f"[green]已添加[/] {name} (id {t.id})")
 
 
 @township_app.command("list")
 def township_list(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     """列出乡镇 / list townships."""
-    from esign.registry import list_townships, township_summary
+    from esign.registry import Actor, township_list
 
-    dep = open_deployment(home)
-    with dep.transaction() as session:
-        rows = [township_summary(session, t) for t in list_townships(session)]
+    rows = [t.to_dict() for t in township_list(open_deployment(home), Actor.console("cli"), at=now())]
     if json_out:
         print_json(rows)
         return
@@ -121,11 +118,9 @@ def township_show(
     ref: Annotated[str, typer.Argument(help="乡镇 id 或名称")], home: HomeOpt = None, json_out: JsonOpt = False
 ) -> None:
     """查看乡镇 / show one township."""
-    from esign.registry import find_township, township_summary
+    from esign.registry import Actor, township_show
 
-    dep = open_deployment(home)
-    with dep.transaction() as session:
-        row = township_summary(session, find_township(session, ref))
+    row = township_show(open_deployment(home), Actor.console("cli"), ref, at=now()).to_dict()
     if json_out:
         print_json(row)
         return

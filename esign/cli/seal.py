@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from esign.cli.common import HomeOpt, JsonOpt, console, now, open_deployment, print_json
 from esign.localtime import local_text, zone_label
+
+if TYPE_CHECKING:
+    from esign.registry import Actor, SealView
 
 __all__ = ["register"]
 
@@ -21,20 +24,20 @@ ReasonOpt = Annotated[str, typer.Option("--reason", "-r", help="事由（必填�
 ByOpt = Annotated[str | None, typer.Option("--by", help="操作人（默认当前系统用户）/ acting person")]
 
 
-def _actor(by: str | None) -> str:
-    return by or f"cli:{getpass.getuser()}"
+def _actor(by: str | None) -> Actor:
+    from esign.registry import Actor
+
+    return Actor.console(by or f"cli:{getpass.getuser()}")
 
 
-def _seal_dict(session, seal, *, history: bool = False) -> dict[str, object]:
-    from esign.registry import SealStatus, seal_history
-
+def _seal_dict(seal: SealView, *, history: bool = False) -> dict[str, object]:
     out: dict[str, object] = {
         "id": seal.id,
         "code": seal.code,
         "name": seal.name,
-        "township": seal.township.name,
-        "status": seal.status,
-        "status_zh": SealStatus(seal.status).zh,
+        "township": seal.township,
+        "status": seal.status.value,
+        "status_zh": seal.status.zh,
         "status_since": seal.status_since.isoformat(),
         "cert_serial": seal.cert_serial,
         "sm2_cert_serial": seal.sm2_cert_serial,
@@ -43,7 +46,7 @@ def _seal_dict(session, seal, *, history: bool = False) -> dict[str, object]:
     if history:
         out["history"] = [
             {"from": h.from_status, "to": h.to_status, "actor": h.actor, "reason": h.reason, "at": h.at.isoformat()}
-            for h in seal_history(session, seal)
+            for h in seal.history
         ]
     return out
 
@@ -58,30 +61,17 @@ def seal_request(
     json_out: JsonOpt = False,
 ) -> None:
     """申请刻制印章 / request a township's seal."""
-    from esign.registry import find_township, record_event, request_seal
+    from esign.registry import seal_request
 
-    dep = open_deployment(home)
-    at = now()
-    with dep.transaction() as session:
-        t = find_township(session, township)
-        seal = request_seal(session, t, actor=_actor(by), reason=reason, at=at, title=title)
-        record_event(
-            session, actor=_actor(by), action="seal.request", target=f"seal:{seal.code}", at=at, township_id=t.id
-        )
-        out = _seal_dict(session, seal)
-    _report(out, json_out)
+    seal = seal_request(open_deployment(home), _actor(by), township, reason=reason, at=now(), title=title)
+    _report(_seal_dict(seal), json_out)
 
 
 def _transition(action: str, ref: str, reason: str, by: str | None, home, json_out: bool) -> None:
-    from esign.registry import SealAction, change_seal, find_seal
+    from esign.registry import SealAction, seal_change
 
-    dep = open_deployment(home)
-    at = now()
-    with dep.transaction() as session:
-        seal = find_seal(session, ref)
-        result = change_seal(session, seal, SealAction(action), actor=_actor(by), reason=reason, at=at, ca=dep.seal_ca)
-        out = _seal_dict(session, result)
-    _report(out, json_out)
+    seal = seal_change(open_deployment(home), _actor(by), ref, SealAction(action), reason=reason, at=now())
+    _report(_seal_dict(seal), json_out)
 
 
 def _report(out: dict[str, object], json_out: bool) -> None:
@@ -115,11 +105,10 @@ for _action, _doc in (
 @seal_app.command("list")
 def seal_list(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     """列出印章 / list seals."""
-    from esign.registry import list_seals
+    from esign.registry import seal_list
 
     dep = open_deployment(home)
-    with dep.transaction() as session:
-        rows = [_seal_dict(session, s) for s in list_seals(session)]
+    rows = [_seal_dict(s) for s in seal_list(dep, _actor(None), at=now())]
     if json_out:
         print_json(rows)
         return
@@ -142,11 +131,9 @@ def seal_list(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
 @seal_app.command("show")
 def seal_show(ref: SealRef, home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     """查看印章及其历史 / show a seal and its history."""
-    from esign.registry import find_seal
+    from esign.registry import seal_show
 
-    dep = open_deployment(home)
-    with dep.transaction() as session:
-        out = _seal_dict(session, find_seal(session, ref), history=True)
+    out = _seal_dict(seal_show(open_deployment(home), _actor(None), ref, at=now()), history=True)
     if json_out:
         print_json(out)
         return
@@ -177,12 +164,10 @@ def seal_image(
 
     from esign.appearance import SealSpec, seal_pdf, seal_png
     from esign.errors import InputError
-    from esign.registry import find_seal, organisation_name
+    from esign.registry import seal_show
 
-    dep = open_deployment(home)
-    with dep.transaction() as session:
-        seal = find_seal(session, ref)
-        spec = SealSpec(name=organisation_name(seal.township), title=seal.title, code=seal.code)
+    seal = seal_show(open_deployment(home), _actor(None), ref, at=now(), history=False)
+    spec = SealSpec(name=seal.organisation, title=seal.title, code=seal.code)
     path = Path(output)
     if path.suffix.lower() == ".png":
         path.write_bytes(seal_png(spec, dpi=dpi))
@@ -203,13 +188,10 @@ def seal_ses(
     from pathlib import Path
     from zoneinfo import ZoneInfo
 
-    from esign.registry import find_seal
-    from esign.registry.seals import seal_data
+    from esign.registry import seal_data_file
 
-    dep = open_deployment(home)
-    with dep.transaction() as session:
-        row = seal_data(session, find_seal(session, ref))
-        der, es_id, start, end = row.der, row.es_id, row.valid_start, row.valid_end
+    data = seal_data_file(open_deployment(home), _actor(None), ref, at=now())
+    der, es_id, start, end = data.der, data.es_id, data.valid_start, data.valid_end
     Path(output).write_bytes(der)
     bj = ZoneInfo("Asia/Shanghai")
     console.print(
@@ -229,44 +211,27 @@ def seal_legacy(
     json_out: JsonOpt = False,
 ) -> None:
     """旧站所印章登记：封存或经批准保留 / record an old station seal as sealed up or kept."""
-    from esign.registry import (
-        Disposition,
-        find_township,
-        list_legacy_seals,
-        record_event,
-        record_legacy_seal,
-    )
+    from esign.registry import Disposition, legacy_seal_list, legacy_seal_record, township_show
 
     dep = open_deployment(home)
-    at = now()
-    with dep.transaction() as session:
-        t = find_township(session, township)
-        if name is not None:
-            disposition = Disposition.KEPT if keep else Disposition.SEALED_UP
-            record_legacy_seal(session, t, name, disposition, actor=_actor(by), at=at, approval_ref=approval_ref)
-            record_event(
-                session,
-                actor=_actor(by),
-                action="legacy_seal.record",
-                target=f"township:{t.id}",
-                at=at,
-                township_id=t.id,
-                detail=f"{name}: {disposition.value}",
-            )
-        rows = [
-            {
-                "name": r.name,
-                "disposition": r.disposition,
-                "approval_ref": r.approval_ref,
-                "by": r.recorded_by,
-                "at": r.at.isoformat(),
-            }
-            for r in list_legacy_seals(session, township_id=t.id)
-        ]
+    at, actor = now(), _actor(by)
+    if name is not None:
+        disposition = Disposition.KEPT if keep else Disposition.SEALED_UP
+        legacy_seal_record(dep, actor, township, name, disposition, at=at, approval_ref=approval_ref)
+    rows = [
+        {
+            "name": r.name,
+            "disposition": r.disposition,
+            "approval_ref": r.approval_ref,
+            "by": r.recorded_by,
+            "at": r.at.isoformat(),
+        }
+        for r in legacy_seal_list(dep, actor, township, at=at)
+    ]
     if json_out:
         print_json(rows)
         return
-    table = Table(title=f"{t.name} 旧印章 / old station seals")
+    table = Table(title=f"{township_show(dep, actor, township, at=at).name} 旧印章 / old station seals")
     for col in ("名称", "处置", "批准文号", "登记人", "时间"):
         table.add_column(col)
     for r in rows:

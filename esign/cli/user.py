@@ -28,7 +28,7 @@ def user_add(
 ) -> None:
     """添加用户并签发令牌（只显示一次）/ add a person and print a token once."""
     from esign.errors import InputError
-    from esign.registry import Role, add_person, find_township, issue_token, record_event
+    from esign.registry import Actor, Role, person_add
 
     try:
         role_v = Role(role)
@@ -38,20 +38,17 @@ def user_add(
             f"Unknown role {role!r}; choose one of {', '.join(r.value for r in Role)}.",
             field="role",
         ) from None
-    dep = open_deployment(home)
-    at = now()
-    with dep.transaction() as session:
-        t = find_township(session, township) if township else None
-        person = add_person(session, name, role_v, township=t, department=department, at=at)
-        token = issue_token(session, person, at=at, valid_for=dt.timedelta(days=token_days)) if token_days > 0 else None
-        record_event(
-            session,
-            actor="cli",
-            action="user.add",
-            target=f"user:{person.name}",
-            at=at,
-            township_id=t.id if t else None,
-        )
+    added = person_add(
+        open_deployment(home),
+        Actor.console("cli"),
+        name,
+        role_v,
+        at=now(),
+        township=township,
+        department=department,
+        token_valid_for=dt.timedelta(days=token_days) if token_days > 0 else None,
+    )
+    person, token = added.person, added.token.token if added.token else None
     if json_out:
         print_json({"id": person.id, "name": person.name, "role": role_v.value, "township": township, "token": token})
         return
@@ -67,15 +64,10 @@ def user_token(
     home: HomeOpt = None,
 ) -> None:
     """签发新令牌 / issue a new token."""
-    from esign.registry import find_person, issue_token, record_event
+    from esign.registry import Actor, token_issue
 
-    dep = open_deployment(home)
-    at = now()
-    with dep.transaction() as session:
-        person = find_person(session, name)
-        token = issue_token(session, person, at=at, valid_for=dt.timedelta(days=days))
-        record_event(session, actor="cli", action="token.issue", target=f"user:{person.name}", at=at)
-    typer.echo(token)
+    issued = token_issue(open_deployment(home), Actor.console("cli"), name, valid_for=dt.timedelta(days=days), at=now())
+    typer.echo(issued.token)
 
 
 @user_app.command("tokens")
@@ -83,20 +75,19 @@ def user_tokens(
     name: Annotated[str, typer.Argument(help="姓名或 id")], home: HomeOpt = None, json_out: JsonOpt = False
 ) -> None:
     """列出令牌（只有编号和期限，令牌值不保存）/ list a person's tokens."""
-    from esign.registry import find_person, list_tokens
+    from esign.registry import Actor, token_list
 
     dep = open_deployment(home)
-    with dep.transaction() as session:
-        rows = [
-            {
-                "id": t.id,
-                "label": t.label,
-                "created_at": t.created_at.isoformat(),
-                "expires_at": t.expires_at.isoformat(),
-                "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None,
-            }
-            for t in list_tokens(session, find_person(session, name))
-        ]
+    rows = [
+        {
+            "id": t.id,
+            "label": t.label,
+            "created_at": t.created_at.isoformat(),
+            "expires_at": t.expires_at.isoformat(),
+            "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None,
+        }
+        for t in token_list(dep, Actor.console("cli"), name, at=now())
+    ]
     if json_out:
         print_json(rows)
         return
@@ -120,13 +111,9 @@ def user_revoke_token(
     token_id: Annotated[int, typer.Argument(help="令牌编号（esign user tokens 中的 id）")], home: HomeOpt = None
 ) -> None:
     """撤销令牌 / revoke a token."""
-    from esign.registry import record_event, revoke_token
+    from esign.registry import Actor, token_revoke
 
-    dep = open_deployment(home)
-    at = now()
-    with dep.transaction() as session:
-        revoke_token(session, token_id, at=at)
-        record_event(session, actor="cli", action="token.revoke", target=f"token:{token_id}", at=at)
+    token_revoke(open_deployment(home), Actor.console("cli"), token_id, at=now())
     console.print(f"[green]已撤销[/] token {token_id}")
 
 
@@ -137,35 +124,28 @@ def user_password(
     password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)] = "",
 ) -> None:
     """设置网页登录密码 / set the web password."""
-    from esign.registry import find_person, set_password
+    from esign.registry import Actor, password_set
 
-    dep = open_deployment(home)
-    with dep.transaction() as session:
-        set_password(find_person(session, name), password)
+    password_set(open_deployment(home), Actor.console("cli"), name, password, at=now())
     console.print("[green]已设置[/] / password set")
 
 
 @user_app.command("list")
 def user_list(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     """列出用户 / list people."""
-    from sqlalchemy import select
+    from esign.registry import Actor, person_list
 
-    from esign.registry import Role
-    from esign.registry.models import Person
-
-    dep = open_deployment(home)
-    with dep.transaction() as session:
-        rows = [
-            {
-                "id": p.id,
-                "name": p.name,
-                "role": p.role,
-                "role_zh": Role(p.role).zh,
-                "township": p.township.name if p.township else None,
-                "department": p.department,
-            }
-            for p in session.scalars(select(Person).order_by(Person.id))
-        ]
+    rows = [
+        {
+            "id": p.id,
+            "name": p.name,
+            "role": p.role.value,
+            "role_zh": p.role.zh,
+            "township": p.township,
+            "department": p.department,
+        }
+        for p in person_list(open_deployment(home), Actor.console("cli"), at=now())
+    ]
     if json_out:
         print_json(rows)
         return
@@ -186,11 +166,10 @@ def audit(
     json_out: JsonOpt = False,
 ) -> None:
     """审计事件 / audit events (newest first)."""
-    from esign.registry import list_audit
+    from esign.registry import Actor, audit_events
 
     dep = open_deployment(home)
-    with dep.transaction() as session:
-        rows = list_audit(session, limit=limit, outcome="refused" if refused else None)
+    rows = audit_events(dep, Actor.console("cli"), at=now(), limit=limit, outcome="refused" if refused else None)
     if json_out:
         print_json([r.__dict__ for r in rows])
         return

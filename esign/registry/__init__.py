@@ -1,5 +1,11 @@
 """The registry: the county, townships, catalogs and authority lists, seals and their lifecycle,
-people and tokens, audit events. It is the system of record every other package consults."""
+people and tokens, audit events. It is the system of record every other package consults.
+
+The service and the CLI call its use cases (:mod:`esign.registry.usecases`): each takes the deployment,
+the actor and plain values, owns its transaction and returns frozen views (:mod:`esign.registry.views`).
+The functions that take a SQLAlchemy ``Session`` work inside a caller's transaction, for the library's
+own use cases (``esign.workflow``, ``esign.setup``).
+"""
 
 from esign.registry.accounts import (
     Actor,
@@ -13,7 +19,7 @@ from esign.registry.accounts import (
     revoke_token,
     set_password,
 )
-from esign.registry.api import IssuedSealKey, SealCertificateAuthority, SealIdentity
+from esign.registry.api import IssuedSealKey, RegistryHome, SealCertificateAuthority, SealIdentity
 from esign.registry.audit import (
     REFUSALS,
     AuditRecord,
@@ -35,8 +41,10 @@ from esign.registry.authority import (
 )
 from esign.registry.authz import Permission, authorize, visible_township_ids
 from esign.registry.legacy import Disposition, list_legacy_seals, record_legacy_seal
-from esign.registry.lifecycle import SealAction, SealStatus, next_status
+from esign.registry.lifecycle import SealAction, SealStatus, allowed_actions, next_status
 from esign.registry.seals import SealHistory, change_seal, find_seal, list_seals, request_seal, seal_history, transition
+from esign.registry.signin import SESSION_LIFETIME
+from esign.registry.status import SealStatusAnswer
 from esign.registry.townships import (
     SEAL_TITLES,
     add_township,
@@ -46,35 +54,100 @@ from esign.registry.townships import (
     list_townships,
     organisation_name,
     seal_full_name,
-    township_summary,
+)
+from esign.registry.usecases import (
+    audit_events,
+    authority_grant,
+    catalog_import,
+    catalog_items,
+    catalog_list,
+    county_name,
+    legacy_seal_list,
+    legacy_seal_record,
+    password_set,
+    person_add,
+    person_list,
+    seal_change,
+    seal_data_file,
+    seal_list,
+    seal_request,
+    seal_show,
+    seal_status_of,
+    seal_status_of_id,
+    token_actor,
+    token_issue,
+    token_list,
+    token_revoke,
+    township_add,
+    township_authority,
+    township_list,
+    township_show,
+    web_session_actor,
+    web_sign_in,
+    web_sign_out,
+    whoami,
+)
+from esign.registry.views import (
+    CatalogSummary,
+    IssuedToken,
+    LegacySealView,
+    ListedItem,
+    NewPerson,
+    PersonView,
+    SealDataFile,
+    SealView,
+    TokenView,
+    TownshipView,
+    WebSignIn,
 )
 
 __all__ = [
     "REFUSALS",
     "SEAL_TITLES",
+    "SESSION_LIFETIME",
     "Actor",
     "AuditRecord",
+    "CatalogSummary",
     "Disposition",
     "IssuedSealKey",
+    "IssuedToken",
+    "LegacySealView",
+    "ListedItem",
+    "NewPerson",
     "OnRefusal",
     "Permission",
+    "PersonView",
+    "RegistryHome",
     "Role",
     "SealAction",
     "SealCertificateAuthority",
+    "SealDataFile",
     "SealHistory",
     "SealIdentity",
     "SealStatus",
+    "SealStatusAnswer",
+    "SealView",
+    "TokenView",
+    "TownshipView",
+    "WebSignIn",
     "add_person",
     "add_township",
+    "allowed_actions",
+    "audit_events",
     "audited_step",
     "audited_transaction",
     "authenticate_password",
     "authenticate_token",
+    "authority_grant",
     "authority_list",
     "authorize",
+    "catalog_import",
+    "catalog_items",
+    "catalog_list",
     "catalog_names",
     "catalog_rows",
     "change_seal",
+    "county_name",
     "create_county",
     "find_person",
     "find_seal",
@@ -83,6 +156,8 @@ __all__ = [
     "grant_items",
     "import_catalog",
     "issue_token",
+    "legacy_seal_list",
+    "legacy_seal_record",
     "list_audit",
     "list_legacy_seals",
     "list_seals",
@@ -90,6 +165,9 @@ __all__ = [
     "list_townships",
     "next_status",
     "organisation_name",
+    "password_set",
+    "person_add",
+    "person_list",
     "record_event",
     "record_legacy_seal",
     "record_refusal",
@@ -97,10 +175,28 @@ __all__ = [
     "request_seal",
     "resolve_item",
     "revoke_token",
+    "seal_change",
+    "seal_data_file",
     "seal_full_name",
     "seal_history",
+    "seal_list",
+    "seal_request",
+    "seal_show",
+    "seal_status_of",
+    "seal_status_of_id",
     "set_password",
-    "township_summary",
+    "token_actor",
+    "token_issue",
+    "token_list",
+    "token_revoke",
+    "township_add",
+    "township_authority",
+    "township_list",
+    "township_show",
     "transition",
     "visible_township_ids",
+    "web_session_actor",
+    "web_sign_in",
+    "web_sign_out",
+    "whoami",
 ]

@@ -29,6 +29,7 @@ __all__ = [
     "authenticate_token",
     "find_person",
     "issue_token",
+    "list_people",
     "list_tokens",
     "revoke_token",
     "set_password",
@@ -80,6 +81,13 @@ class Actor:
     def public(cls) -> Actor:
         """A visitor without an account."""
         return cls(person_id=None, name="public", role=None)
+
+    @classmethod
+    def console(cls, name: str) -> Actor:
+        """The operator at the server's console (the CLI), recorded as ``name``: it acts for the reform
+        office, without an account. Whoever runs the CLI holds the data home and its keys already, so
+        it is given the office's permissions; the service never makes this actor."""
+        return cls(person_id=None, name=name, role=Role.REFORM_ADMIN)
 
     @classmethod
     def from_person(cls, person: Person) -> Actor:
@@ -152,6 +160,11 @@ def find_person(session: Session, ref: str | int) -> Person:
     return person
 
 
+def list_people(session: Session) -> list[Person]:
+    """Everyone with an account, in the order they were added."""
+    return list(session.scalars(select(Person).order_by(Person.id)))
+
+
 def _digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
@@ -212,9 +225,7 @@ def authenticate_password(session: Session, name: str, password: str) -> Actor:
     does not tell which names are accounts.
     """
     # No account name holds a control character (esign.text): such a name is unknown, at the same cost.
-    person = (
-        session.scalar(select(Person).where(Person.name == name.strip())) if bad_character(name) is None else None
-    )
+    person = session.scalar(select(Person).where(Person.name == name.strip())) if bad_character(name) is None else None
     salt, want = _NO_PASSWORD
     usable = person is not None and bool(person.password_hash) and person.active
     if usable and person is not None and person.password_hash:

@@ -1,14 +1,16 @@
-"""What the registry needs from the PKI, as an interface (implemented by ``esign.pki.SealIssuer``)."""
+"""What the registry needs from outside, as interfaces: the PKI (implemented by ``esign.pki.SealIssuer``)
+and the home its use cases run in (implemented by ``esign.deployment.Deployment``)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-__all__ = ["IssuedNationalSeal", "IssuedSealKey", "SealCertificateAuthority", "SealIdentity"]
+__all__ = ["IssuedNationalSeal", "IssuedSealKey", "RegistryHome", "SealCertificateAuthority", "SealIdentity"]
 
 
 @dataclass(frozen=True)
@@ -110,4 +112,19 @@ class SealCertificateAuthority(Protocol):
 
     def release(self, session: Session, cert_serial: str, *, at: dt.datetime) -> None:
         """Release a hold."""
+        ...
+
+
+class RegistryHome(Protocol):
+    """Where the registry's use cases run: a deployment (:class:`esign.deployment.Deployment`).
+
+    The registry sits below the deployment, so it names only what it uses of it."""
+
+    def transaction(self) -> AbstractContextManager[Session]:
+        """One database transaction, committed on success and rolled back on error."""
+        ...
+
+    @property
+    def seal_ca(self) -> SealCertificateAuthority:
+        """Issues and revokes seal certificates (read only by the use cases that change a seal)."""
         ...

@@ -8,13 +8,25 @@ revoked as superseded). Creating, activating, changing and cancelling need appro
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from esign.errors import StateError
 
-__all__ = ["SealAction", "SealStatus", "next_status"]
+if TYPE_CHECKING:
+    from esign.verify.api import SealState
+
+__all__ = ["SealAction", "SealStatus", "allowed_actions", "next_status"]
 
 
 class SealStatus(StrEnum):
+    """Where a seal is in its lifecycle, as the registry records it.
+
+    Not the same question as :class:`esign.verify.SealState`, the verifier's "could this seal stamp
+    then?": that one has ``unknown`` (no registry answer, or no proven time) and folds the registry's
+    steps into what matters to a relying party (``requested`` and ``approved`` seals cannot have
+    stamped; a ``replaced`` seal's certificate is revoked). :attr:`seal_state` maps one to the other.
+    """
+
     REQUESTED = "requested"
     APPROVED = "approved"
     ACTIVE = "active"
@@ -26,6 +38,19 @@ class SealStatus(StrEnum):
     def zh(self) -> str:
         """The Chinese label shown to people."""
         return _STATUS_ZH[self]
+
+    @property
+    def seal_state(self) -> SealState:
+        """What a verifier makes of this status (``unknown`` for a seal not yet active)."""
+        from esign.verify.api import SealState  # imported here: esign.verify loads pyHanko, the registry need not
+
+        states = {
+            SealStatus.ACTIVE: SealState.ACTIVE,
+            SealStatus.SUSPENDED: SealState.SUSPENDED,
+            SealStatus.REVOKED: SealState.REVOKED,
+            SealStatus.REPLACED: SealState.REVOKED,
+        }
+        return states.get(self, SealState.UNKNOWN)
 
 
 class SealAction(StrEnum):
@@ -83,6 +108,12 @@ _TRANSITIONS: dict[tuple[SealStatus, SealAction], SealStatus] = {
     (SealStatus.ACTIVE, SealAction.REPLACE): SealStatus.REPLACED,
     (SealStatus.SUSPENDED, SealAction.REPLACE): SealStatus.REPLACED,
 }
+
+
+def allowed_actions(current: SealStatus) -> tuple[SealAction, ...]:
+    """The actions a seal in ``current`` may take, in the order of :class:`SealAction` (none once
+    revoked or replaced)."""
+    return tuple(a for a in SealAction if (current, a) in _TRANSITIONS)
 
 
 def next_status(current: SealStatus, action: SealAction) -> SealStatus:

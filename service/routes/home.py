@@ -18,8 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from esign.registry import Actor
-from service.deps import DbSession
-from service.web import page
+from service.web import render
 
 __all__ = ["install_api_docs", "router"]
 
@@ -29,9 +28,9 @@ _ASSETS = "/assets/apidocs"
 
 
 @router.get("/", response_class=HTMLResponse)
-def landing(request: Request, session: DbSession) -> HTMLResponse:
+def landing(request: Request) -> HTMLResponse:
     """What this service is, and the four things a visitor comes for."""
-    return page(request, session, "public/home.html", Actor.public())
+    return render(request, "public/home.html", Actor.public())
 
 
 @router.get("/favicon.ico")

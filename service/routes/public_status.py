@@ -9,10 +9,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from esign.errors import EsignError, InputError
-from esign.registry import Actor
-from esign.registry.status import seal_status
+from esign.registry import Actor, seal_status_of
 from service.deps import Dep
-from service.web import page
+from service.web import render
 
 __all__ = ["router"]
 
@@ -40,8 +39,7 @@ def status_api(
     at: Annotated[str | None, Query(description="查询时间 ISO 8601；无时区按北京时间")] = None,
 ) -> dict[str, Any]:
     request.app.state.public_limiter.check(request)
-    with dep.transaction() as session:
-        answer = seal_status(session, seal=seal, serial=serial, at=_at(at))
+    answer = seal_status_of(dep, seal=seal, serial=serial, at=_at(at))
     return {
         "code": answer.code,
         "name": answer.name,
@@ -65,21 +63,18 @@ def status_page(
     if seal or serial:
         try:
             request.app.state.public_limiter.check(request)
-            with dep.transaction() as session:
-                answer = seal_status(session, seal=seal, serial=serial, at=_at(at))
+            answer = seal_status_of(dep, seal=seal, serial=serial, at=_at(at))
         except EsignError as exc:
             error = exc
-    with dep.transaction() as session:
-        return page(
-            request,
-            session,
-            "public/status.html",
-            Actor.public(),
-            answer=answer,
-            seal=seal or "",
-            serial=serial or "",
-            at=at or "",
-            flash=error.message_zh if error else None,
-            flash_kind="error",
-            status_code=error.http_status if error else 200,
-        )
+    return render(
+        request,
+        "public/status.html",
+        Actor.public(),
+        answer=answer,
+        seal=seal or "",
+        serial=serial or "",
+        at=at or "",
+        flash=error.message_zh if error else None,
+        flash_kind="error",
+        status_code=error.http_status if error else 200,
+    )

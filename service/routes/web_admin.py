@@ -6,30 +6,23 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from sqlalchemy.orm import Session
 
 from esign.errors import EsignError, TooManyAttemptsError
 from esign.registry import (
     Actor,
-    Permission,
+    Role,
     SealAction,
-    SealStatus,
-    authorize,
-    change_seal,
-    find_seal,
-    list_seals,
-    list_townships,
-    township_summary,
-    visible_township_ids,
+    seal_change,
+    seal_list,
+    township_list,
+    web_sign_in,
+    web_sign_out,
 )
-from esign.registry.lifecycle import _TRANSITIONS
-from esign.registry.seals import seal_data_validity
-from esign.registry.signin import end_session, session_actor, sign_in_with_password, sign_in_with_token
 from service.auth import CurrentActor
 from service.clock import now
-from service.deps import DbSession, Dep
+from service.deps import Dep
 from service.errors import REFUSALS, record_refusal_of
-from service.web import back, page
+from service.web import back, render
 from service.websession import (
     SESSION_COOKIE,
     check_csrf,
@@ -44,8 +37,8 @@ router = APIRouter(prefix="/admin", include_in_schema=False)
 
 
 @router.get("/login", response_class=HTMLResponse)
-def loginpage(request: Request, session: DbSession) -> HTMLResponse:
-    return page(request, session, "admin/login.html", Actor.public())
+def loginpage(request: Request) -> HTMLResponse:
+    return render(request, "admin/login.html", Actor.public())
 
 
 _HOME = {
@@ -68,30 +61,26 @@ def login(
 ) -> Response:
     """Sign in with a password or an API token; the browser gets a session id of its own."""
     check_login_csrf(request, csrf_token)
-    at, address = now(), request.client.host if request.client else "unknown"
-    with dep.transaction() as session:  # a failure is recorded (and committed) with the refusal
-        try:
-            if token.strip():
-                session_id = sign_in_with_token(session, token, address=address, at=at)
-            else:
-                session_id = sign_in_with_password(session, name, password, address=address, at=at)
-            actor = session_actor(session, session_id, at=at)
-        except TooManyAttemptsError as exc:
-            return _throttled(request, session, exc)
-        except EsignError as exc:
-            return back("/admin/login", f"登录失败：{exc.message_zh}", error=True)
-    response = RedirectResponse(_HOME.get(actor.role.value if actor.role else "", "/admin/seals"), status_code=303)
-    set_session_cookie(request, response, session_id)
+    address = request.client.host if request.client else "unknown"
+    try:  # a failed attempt is counted (and committed) before the refusal comes back
+        signed_in = web_sign_in(dep, name=name, password=password, token=token, address=address, at=now())
+    except TooManyAttemptsError as exc:
+        return _throttled(request, exc)
+    except EsignError as exc:
+        return back("/admin/login", f"登录失败：{exc.message_zh}", error=True)
+    role = signed_in.actor.role
+    response = RedirectResponse(_HOME.get(role.value if role else "", "/admin/seals"), status_code=303)
+    set_session_cookie(request, response, signed_in.session_id)
     return response
 
 
-def _throttled(request: Request, session: Session, exc: TooManyAttemptsError) -> Response:
+def _throttled(request: Request, exc: TooManyAttemptsError) -> Response:
     """429 with the sign-in page for a browser, the error model for any other client."""
     headers = {"Retry-After": str(exc.data.get("retry_after", 60))}
     if "text/html" in request.headers.get("accept", ""):
         message = f"登录失败：{exc.message_zh} / {exc.message_en}"
-        response = page(
-            request, session, "admin/login.html", Actor.public(), status_code=429, flash=message, flash_kind="error"
+        response = render(
+            request, "admin/login.html", Actor.public(), status_code=429, flash=message, flash_kind="error"
         )
         response.headers.update(headers)
         return response
@@ -104,51 +93,23 @@ def logout(request: Request, dep: Dep, csrf_token: Annotated[str, Form()] = "") 
     session_id = request.cookies.get(SESSION_COOKIE, "")
     if session_id:
         check_csrf(request, session_id, csrf_token)
-        with dep.transaction() as session:
-            end_session(session, session_id, at=now())
+        web_sign_out(dep, session_id, at=now())
     response = RedirectResponse("/admin/login", status_code=303)
     clear_session_cookie(request, response)
     return response
 
 
 @router.get("/seals", response_class=HTMLResponse)
-def sealspage(request: Request, actor: CurrentActor, session: DbSession) -> Response:
+def sealspage(request: Request, actor: CurrentActor, dep: Dep) -> Response:
     if actor.role is None:
         return RedirectResponse("/admin/login", status_code=303)
     try:
-        authorize(actor, Permission.SEAL_VIEW)
+        seals = seal_list(dep, actor, at=now())
     except EsignError as exc:
-        return page(
-            request,
-            session,
-            "admin/seals.html",
-            actor,
-            seals=[],
-            can_decide=False,
-            flash=exc.message_zh,
-            flash_kind="error",
+        return render(
+            request, "admin/seals.html", actor, seals=[], can_decide=False, flash=exc.message_zh, flash_kind="error"
         )
-    rows = []
-    seals = list_seals(session, only_townships=visible_township_ids(actor))
-    esl = seal_data_validity(session, [s.id for s in seals])
-    for seal in seals:
-        status = SealStatus(seal.status)
-        rows.append(
-            {
-                "id": seal.id,
-                "name": seal.name,
-                "code": seal.code,
-                "township": seal.township.name,
-                "status": status.value,
-                "status_zh": status.zh,
-                "status_since": seal.status_since,
-                "replaces_id": seal.replaces_id,
-                "esl": esl.get(seal.id),
-                "actions": [a for (s, a) in _TRANSITIONS if s is status],
-            }
-        )
-    can_decide = actor.role is not None and actor.role.value == "reform_admin"
-    return page(request, session, "admin/seals.html", actor, seals=rows, can_decide=can_decide)
+    return render(request, "admin/seals.html", actor, seals=seals, can_decide=actor.role is Role.REFORM_ADMIN)
 
 
 @router.post("/seals/{seal_id}/{action}")
@@ -162,24 +123,17 @@ def seal_action(
 ) -> Response:
     if actor.role is None:
         return RedirectResponse("/admin/login", status_code=303)
-    at = now()
     try:
-        with dep.transaction() as session:
-            seal = find_seal(session, seal_id)
-            authorize(actor, Permission.SEAL_DECIDE, township_id=seal.township_id)
-            result = change_seal(session, seal, action, actor=actor.name, reason=reason, at=at, ca=dep.seal_ca)
-            message = f"已{action.zh}：{result.name}（{SealStatus(result.status).zh}）"
+        result = seal_change(dep, actor, seal_id, action, reason=reason, at=now())
     except EsignError as exc:
         if isinstance(exc, REFUSALS):
             record_refusal_of(request, exc)
         return back("/admin/seals", f"操作未执行：{exc.message_zh}", error=True)
-    return back("/admin/seals", message)
+    return back("/admin/seals", f"已{action.zh}：{result.name}（{result.status.zh}）")
 
 
 @router.get("/townships", response_class=HTMLResponse)
-def townshipspage(request: Request, actor: CurrentActor, session: DbSession) -> Response:
+def townshipspage(request: Request, actor: CurrentActor, dep: Dep) -> Response:
     if actor.role is None:
         return RedirectResponse("/admin/login", status_code=303)
-    authorize(actor, Permission.TOWNSHIP_VIEW)
-    rows = [township_summary(session, t) for t in list_townships(session, only=visible_township_ids(actor))]
-    return page(request, session, "admin/townships.html", actor, townships=rows)
+    return render(request, "admin/townships.html", actor, townships=township_list(dep, actor, at=now()))

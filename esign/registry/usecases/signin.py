@@ -1,0 +1,57 @@
+"""Who is calling: API tokens and the web pages' sessions, each check one transaction of its own.
+
+The rules (session lifetime, the limits on failed sign-ins) are :mod:`esign.registry.signin`'s.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from esign.errors import EsignError
+from esign.registry.accounts import Actor, authenticate_token
+from esign.registry.api import RegistryHome
+from esign.registry.signin import end_session, session_actor, sign_in_with_password, sign_in_with_token
+from esign.registry.views import WebSignIn
+
+__all__ = ["token_actor", "web_session_actor", "web_sign_in", "web_sign_out"]
+
+
+def token_actor(home: RegistryHome, token: str, *, at: dt.datetime) -> Actor:
+    """The person a bearer token stands for; unknown, expired and revoked tokens are refused alike
+    (:class:`~esign.errors.AuthError`)."""
+    with home.transaction() as session:
+        return authenticate_token(session, token, at=at)
+
+
+def web_session_actor(home: RegistryHome, session_id: str, *, at: dt.datetime) -> Actor:
+    """The person a web session stands for; unknown, expired and ended sessions are refused alike
+    (:class:`~esign.errors.AuthError`, code ``session_expired``)."""
+    with home.transaction() as session:
+        return session_actor(session, session_id, at=at)
+
+
+def web_sign_in(
+    home: RegistryHome, *, name: str = "", password: str = "", token: str = "", address: str, at: dt.datetime
+) -> WebSignIn:
+    """Open a web session with an API token (when given) or a name and password.
+
+    A failed attempt is counted (committed) before its :class:`~esign.errors.AuthError` is raised;
+    past the limits :class:`~esign.errors.TooManyAttemptsError` is raised without checking anything.
+    """
+    with home.transaction() as session:
+        try:
+            if token.strip():
+                session_id = sign_in_with_token(session, token, address=address, at=at)
+            else:
+                session_id = sign_in_with_password(session, name, password, address=address, at=at)
+        except EsignError as exc:
+            failed = exc
+        else:
+            return WebSignIn(session_id, session_actor(session, session_id, at=at))
+    raise failed
+
+
+def web_sign_out(home: RegistryHome, session_id: str, *, at: dt.datetime) -> None:
+    """End a web session: it is refused from now on (an unknown id is ignored)."""
+    with home.transaction() as session:
+        end_session(session, session_id, at=at)
