@@ -22,7 +22,6 @@ __all__ = [
     "list_townships",
     "organisation_name",
     "seal_full_name",
-    "township_summary",
 ]
 
 #: Seal titles the seed documents name; the first is the default (蒲县, 新县), the others 融安县's.
@@ -168,32 +167,3 @@ def seal_full_name(township: Township, title: str) -> str:
     """The seal's full legal name: 蒲县克城镇人民政府行政审批服务专用章."""
     _check_title(title)
     return organisation_name(township) + title
-
-
-def township_summary(session: Session, township: Township) -> dict[str, object]:
-    """A township with its current seal and the size of its authority list, for listings."""
-    from sqlalchemy import func
-
-    from esign.registry.lifecycle import SealStatus
-    from esign.registry.models import AuthorityItem, Seal
-
-    seal = session.scalar(select(Seal).where(Seal.township_id == township.id).order_by(Seal.id.desc()).limit(1))
-    items = session.scalar(
-        select(func.count()).select_from(AuthorityItem).where(AuthorityItem.township_id == township.id)
-    )
-    return {
-        "id": township.id,
-        "name": township.name,
-        "kind": township.kind,
-        "organisation": organisation_name(township),
-        "uscc": township.uscc,
-        "region_code": township.region_code,
-        "address": township.address,
-        "phone": township.phone,
-        "seal_id": seal.id if seal else None,
-        "seal_code": seal.code if seal else None,
-        "seal_name": seal.name if seal else None,
-        "seal_status": seal.status if seal else None,
-        "seal_status_zh": SealStatus(seal.status).zh if seal else None,
-        "authority_items": items or 0,
-    }

@@ -45,7 +45,10 @@ def render_page(data: bytes, page_index: int, *, dpi: int = 60) -> bytes:
     try:
         result = subprocess.run(
             ["pdftocairo", "-png", "-r", str(dpi), "-f", str(page), "-l", str(page), "-singlefile", "-", "-"],
-            input=data, capture_output=True, timeout=_TIMEOUT_S, check=False,
+            input=data,
+            capture_output=True,
+            timeout=_TIMEOUT_S,
+            check=False,
         )
     except subprocess.TimeoutExpired as exc:
         raise InputError("预览生成超时。", "Rendering the preview timed out.", code="preview_timeout") from exc

@@ -29,8 +29,8 @@ from esign.registry import (
     token_actor,
     township_list,
     township_show,
-    web_sign_in,
     web_session_actor,
+    web_sign_in,
     web_sign_out,
 )
 from esign.registry.models import AuditEvent, LoginFailure, Seal
@@ -56,7 +56,9 @@ class Home:
 
     def audit(self) -> list[tuple[str, str, str, str]]:
         with self.factory() as s:
-            return [(e.actor, e.action, e.outcome, e.code) for e in s.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+            return [
+                (e.actor, e.action, e.outcome, e.code) for e in s.scalars(select(AuditEvent).order_by(AuditEvent.id))
+            ]
 
 
 @pytest.fixture

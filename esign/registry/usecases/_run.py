@@ -1,27 +1,28 @@
-"""The one transaction of a registry use case."""
+"""The one transaction of a registry use case, which also records its refusal."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 from sqlalchemy.orm import Session
 
 from esign.errors import AuthError, ForbiddenError, StateError
 from esign.registry.accounts import Actor
 from esign.registry.api import RegistryHome
+from esign.registry.audit import audited_transaction
 
 __all__ = ["REFUSALS", "use_case"]
 
-#: Refusals written to the audit log: a missing permission, another township's record, a step the
-#: lifecycle does not allow. Bad input and missing objects are answered, not recorded.
+#: Refusals written to the audit log: no credentials, a missing permission, another township's record,
+#: a step the lifecycle does not allow. Bad input, conflicts and missing objects are answered, not recorded.
 REFUSALS = (AuthError, ForbiddenError, StateError)
 
 
-@contextmanager
-def use_case(home: RegistryHome, actor: Actor, action: str, target: str, *, at: dt.datetime) -> Iterator[Session]:
-    """The use case's transaction: committed when the body returns, rolled back when it raises."""
-    del actor, action, target, at  # the refusal audit arrives with the shared mechanism
-    with home.transaction() as session:
-        yield session
+def use_case(
+    home: RegistryHome, actor: Actor, action: str, target: str, *, at: dt.datetime
+) -> AbstractContextManager[Session]:
+    """The use case's transaction (:func:`esign.registry.audited_transaction`): committed when the body
+    returns; when it raises one of :data:`REFUSALS`, its work is rolled back and the refusal (``actor``,
+    ``action``, ``target``, at ``at``) recorded and committed in its place, once."""
+    return audited_transaction(home.transaction, actor, action, target, at=at, refusals=REFUSALS)
