@@ -14,7 +14,7 @@ from esign.registry.lifecycle import SealStatus
 from esign.registry.models import Seal, SealEvent
 from esign.registry.seals import find_seal
 
-__all__ = ["SealStatusAnswer", "seal_status", "seal_status_by_id"]
+__all__ = ["SealStatusAnswer", "seal_status"]
 
 
 @dataclass(frozen=True)
@@ -60,17 +60,6 @@ def seal_status(
         row = find_seal(session, seal)
     else:
         raise InputError("请给出印章编码或证书序列号。", "Give a seal code or a certificate serial.", field="seal")
-    return _answer(session, row, at)
-
-
-def seal_status_by_id(session: Session, seal_id: int) -> SealStatusAnswer | None:
-    """The status of the seal with database id ``seal_id`` (as a usage-register entry names it); None
-    when there is no such seal."""
-    row = session.get(Seal, seal_id)
-    return None if row is None else _answer(session, row, None)
-
-
-def _answer(session: Session, row: Seal, at: dt.datetime | None) -> SealStatusAnswer:
     events = list(session.scalars(select(SealEvent).where(SealEvent.seal_id == row.id).order_by(SealEvent.id)))
     status_at: SealStatus | None = None
     if at is not None:

@@ -25,7 +25,7 @@ from esign.registry.usecases.seals import (
     seal_show,
 )
 from esign.registry.usecases.signin import token_actor, web_session_actor, web_sign_in, web_sign_out
-from esign.registry.usecases.status import seal_status_of, seal_status_of_id
+from esign.registry.usecases.status import seal_status_of
 from esign.registry.usecases.townships import (
     authority_grant,
     catalog_import,
@@ -56,7 +56,6 @@ __all__ = [
     "seal_request",
     "seal_show",
     "seal_status_of",
-    "seal_status_of_id",
     "token_actor",
     "token_issue",
     "token_list",

@@ -7,22 +7,19 @@ from contextlib import AbstractContextManager
 
 from sqlalchemy.orm import Session
 
-from esign.errors import AuthError, ForbiddenError, StateError
 from esign.registry.accounts import Actor
 from esign.registry.api import RegistryHome
-from esign.registry.audit import audited_transaction
+from esign.registry.audit import REFUSALS, audited_transaction
 
-__all__ = ["REFUSALS", "use_case"]
-
-#: Refusals written to the audit log: no credentials, a missing permission, another township's record,
-#: a step the lifecycle does not allow. Bad input, conflicts and missing objects are answered, not recorded.
-REFUSALS = (AuthError, ForbiddenError, StateError)
+__all__ = ["use_case"]
 
 
 def use_case(
     home: RegistryHome, actor: Actor, action: str, target: str, *, at: dt.datetime
 ) -> AbstractContextManager[Session]:
     """The use case's transaction (:func:`esign.registry.audited_transaction`): committed when the body
-    returns; when it raises one of :data:`REFUSALS`, its work is rolled back and the refusal (``actor``,
-    ``action``, ``target``, at ``at``) recorded and committed in its place, once."""
+    returns; when it raises one of :data:`esign.registry.REFUSALS` (no credentials, a missing permission,
+    another township's record, a step the lifecycle does not allow), its work is rolled back and the
+    refusal (``actor``, ``action``, ``target``, at ``at``) recorded and committed in its place, once. Bad
+    input, conflicts and missing objects are answered, not recorded."""
     return audited_transaction(home.transaction, actor, action, target, at=at, refusals=REFUSALS)

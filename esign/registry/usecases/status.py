@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from esign.registry.api import RegistryHome
-from esign.registry.status import SealStatusAnswer, seal_status, seal_status_by_id
+from esign.registry.status import SealStatusAnswer, seal_status
 
-__all__ = ["seal_status_of", "seal_status_of_id"]
+__all__ = ["seal_status_of"]
 
 
 def seal_status_of(
@@ -17,10 +17,3 @@ def seal_status_of(
     and at the time ``at`` when one is asked."""
     with home.transaction() as session:
         return seal_status(session, seal=seal, serial=serial, at=at)
-
-
-def seal_status_of_id(home: RegistryHome, seal_id: int) -> SealStatusAnswer | None:
-    """The status of the seal with database id ``seal_id``, as a usage-register entry names it; None
-    when no seal has it."""
-    with home.transaction() as session:
-        return seal_status_by_id(session, seal_id)
