@@ -25,13 +25,6 @@ from esign.workflow.models import StampRequestRow
 
 __all__ = ["DatabaseLedgerLookup", "DatabaseRegistryLookup"]
 
-_STATE = {
-    SealStatus.ACTIVE.value: SealState.ACTIVE,
-    SealStatus.SUSPENDED.value: SealState.SUSPENDED,
-    SealStatus.REVOKED.value: SealState.REVOKED,
-    SealStatus.REPLACED.value: SealState.REVOKED,
-}
-
 
 def _serial_key(serial_hex: str) -> str:
     return f"{int(serial_hex, 16):040x}"
@@ -62,7 +55,7 @@ class DatabaseRegistryLookup:
                 for event in events:
                     if event.at <= t:
                         current = event.to_status
-                return _STATE.get(current or "", SealState.UNKNOWN)
+                return SealStatus(current).seal_state if current else SealState.UNKNOWN
 
             return RegistryAnswer(
                 True, state(signed_at), state(at), detail=f"{seal.name}（{SealStatus(seal.status).zh}）"
