@@ -161,7 +161,7 @@ def _run_feed_worker(app: FastAPI, dep: Deployment, interval: float) -> None:
         except EsignError as exc:  # no key passphrase yet (no `esign init`): serve without deliveries
             _log.warning("feed delivery loop not started: %s", exc)
         else:
-            worker = FeedWorker(dep.sessions, box, clock=lambda: dt.datetime.now(dt.UTC), interval=interval)
+            worker = FeedWorker(dep.transaction, box, clock=lambda: dt.datetime.now(dt.UTC), interval=interval)
             worker.start()
         a.state.feed_worker = worker
         try:

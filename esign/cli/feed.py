@@ -131,7 +131,7 @@ def deliver(
     totals = {"claimed": 0, "delivered": 0, "retrying": 0, "failed": 0}
     with httpx.Client(follow_redirects=False) as client:
         while True:
-            report = deliver_due(dep.sessions, at=now(), client=client, box=box, limit=limit)
+            report = deliver_due(dep.transaction, at=now(), client=client, box=box, limit=limit)
             for key, value in asdict(report).items():
                 totals[key] += value
             if not until_idle or report.claimed < limit:

@@ -24,9 +24,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from esign.db import session_scope
+from esign.db import Transactions
 from esign.errors import InputError
 from esign.feed.api import WebhookClient
 from esign.feed.events import PENDING, event_of
@@ -177,7 +177,7 @@ def _record(
 
 
 def deliver_due(
-    sessions: sessionmaker[Session],
+    transaction: Transactions,
     *,
     at: dt.datetime,
     client: WebhookClient,
@@ -189,16 +189,17 @@ def deliver_due(
     """Post every delivery due at ``at`` (at most ``limit``), once; returns what happened.
 
     Safe to run in several processes at once: each due delivery is claimed by one pass only.
+    ``transaction`` opens one transaction (``Deployment.transaction``): one to claim, then one per outcome.
     """
     policy = policy or RetryPolicy()
-    with session_scope(sessions) as session:
+    with transaction() as session:
         claims = _claim(session, at=at, policy=policy, limit=limit)
     outcomes = {DELIVERED: 0, PENDING: 0, FAILED: 0}
     for claim in claims:
         result = _send(claim, at=at, client=client, box=box, timeout=policy.timeout)
         if result[1]:
             _log.info("feed delivery %s of event %s failed: %s", claim.delivery_id, claim.event_id, result[1])
-        with session_scope(sessions) as session:
+        with transaction() as session:
             outcomes[_record(session, claim, result, at=at, policy=policy, rng=rng)] += 1
     return DeliveryReport(
         claimed=len(claims), delivered=outcomes[DELIVERED], retrying=outcomes[PENDING], failed=outcomes[FAILED]

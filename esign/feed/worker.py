@@ -12,8 +12,8 @@ import threading
 from collections.abc import Callable
 
 import httpx
-from sqlalchemy.orm import Session, sessionmaker
 
+from esign.db import Transactions
 from esign.feed.delivery import DeliveryReport, RetryPolicy, deliver_due
 from esign.feed.secretbox import SecretBox
 
@@ -27,7 +27,7 @@ class FeedWorker:
 
     def __init__(
         self,
-        sessions: sessionmaker[Session],
+        transaction: Transactions,
         box: SecretBox,
         *,
         clock: Callable[[], dt.datetime],
@@ -36,7 +36,7 @@ class FeedWorker:
     ) -> None:
         if interval <= 0:
             raise ValueError("interval must be positive")
-        self._sessions, self._box, self._clock = sessions, box, clock
+        self._transaction, self._box, self._clock = transaction, box, clock
         self._interval, self._policy = interval, policy or RetryPolicy()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -62,7 +62,7 @@ class FeedWorker:
             while not self._stop.is_set():
                 try:
                     self.last_report = deliver_due(
-                        self._sessions, at=self._clock(), client=client, box=self._box, policy=self._policy
+                        self._transaction, at=self._clock(), client=client, box=self._box, policy=self._policy
                     )
                 except Exception:  # the loop must survive a database hiccup; the next pass retries
                     _log.exception("feed delivery pass failed")

@@ -33,32 +33,32 @@ def test_a_receiver_that_fails_twice_gets_each_event_exactly_once(county, receiv
     event = county.stamp(1)
     start = now()
     with httpx.Client() as client:
-        first = deliver_due(county.sessions, at=start, client=client, box=county.box, policy=FAST)
+        first = deliver_due(county.transaction, at=start, client=client, box=county.box, policy=FAST)
         assert (first.claimed, first.retrying) == (1, 1)
         # Not due yet: back-off is 2 s after the first failure, 4 s after the second.
         assert (
             deliver_due(
-                county.sessions, at=start + dt.timedelta(seconds=1), client=client, box=county.box, policy=FAST
+                county.transaction, at=start + dt.timedelta(seconds=1), client=client, box=county.box, policy=FAST
             ).claimed
             == 0
         )
         second = deliver_due(
-            county.sessions, at=start + dt.timedelta(seconds=2), client=client, box=county.box, policy=FAST
+            county.transaction, at=start + dt.timedelta(seconds=2), client=client, box=county.box, policy=FAST
         )
         assert second.retrying == 1
         assert (
             deliver_due(
-                county.sessions, at=start + dt.timedelta(seconds=5), client=client, box=county.box, policy=FAST
+                county.transaction, at=start + dt.timedelta(seconds=5), client=client, box=county.box, policy=FAST
             ).claimed
             == 0
         )
         third = deliver_due(
-            county.sessions, at=start + dt.timedelta(seconds=6), client=client, box=county.box, policy=FAST
+            county.transaction, at=start + dt.timedelta(seconds=6), client=client, box=county.box, policy=FAST
         )
         assert third.delivered == 1
         assert (
             deliver_due(
-                county.sessions, at=start + dt.timedelta(hours=1), client=client, box=county.box, policy=FAST
+                county.transaction, at=start + dt.timedelta(hours=1), client=client, box=county.box, policy=FAST
             ).claimed
             == 0
         )
@@ -80,7 +80,7 @@ def test_a_dead_receiver_is_given_up_after_the_last_attempt(county, receiver):
     at = now()
     with httpx.Client() as client:
         for _ in range(FAST.max_attempts):
-            deliver_due(county.sessions, at=at, client=client, box=county.box, policy=FAST)
+            deliver_due(county.transaction, at=at, client=client, box=county.box, policy=FAST)
             at += dt.timedelta(seconds=10)  # past each back-off, still fresh for the receiver
     with session_scope(county.sessions) as s:
         row = s.scalar(select(FeedDeliveryRow))
@@ -96,7 +96,7 @@ def test_an_unreachable_url_is_retried_with_the_error_logged(county, receiver):
         assert row is not None
         row.url = "http://127.0.0.1:9/closed"
     with httpx.Client() as client:
-        report = deliver_due(county.sessions, at=now(), client=client, box=county.box, policy=FAST)
+        report = deliver_due(county.transaction, at=now(), client=client, box=county.box, policy=FAST)
     assert report.retrying == 1
     (attempt,) = delivery_log(county.transaction, sub.id)
     assert attempt.status_code is None and "ConnectError" in attempt.error
@@ -113,7 +113,9 @@ def test_concurrent_workers_never_send_one_delivery_twice(county, receiver):
     def worker() -> None:
         try:
             with httpx.Client() as client:
-                while deliver_due(county.sessions, at=at, client=client, box=county.box, policy=FAST, limit=2).claimed:
+                while deliver_due(
+                    county.transaction, at=at, client=client, box=county.box, policy=FAST, limit=2
+                ).claimed:
                     pass
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
