@@ -6,6 +6,8 @@ comparison is Alembic's own autogenerate diff between the migrated database and 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
@@ -16,6 +18,7 @@ from sqlalchemy import inspect
 
 import esign.models  # noqa: F401  (registers every table)
 from esign.db.base import Base
+from esign.db.engine import script_head
 
 _MIGRATIONS = Path(__file__).resolve().parents[1] / "esign" / "db" / "migrations"
 
@@ -45,3 +48,27 @@ def test_migrations_match_the_models(engine):
         ctx = MigrationContext.configure(conn, opts={"compare_type": False})
         diff = compare_metadata(ctx, Base.metadata)
     assert diff == [], f"schema drift between migrations and models: {diff}"
+
+
+def test_the_head_read_without_alembic_is_alembics_head():
+    assert script_head() == _script().get_current_head()
+
+
+def test_a_database_at_head_opens_without_loading_alembic(tmp_path):
+    """``migrate`` on an up-to-date database only reads its version: a verifier opening a home does
+    not pay for Alembic and the revision scripts; a new database still gets every revision."""
+    code = """
+import sys
+from esign.db import make_engine, migrate
+engine = make_engine(sys.argv[1])
+migrate(engine)
+fresh = "alembic" in sys.modules
+for name in [m for m in sys.modules if m == "alembic" or m.startswith(("alembic.", "esign.db.migrations"))]:
+    del sys.modules[name]
+migrate(engine)
+print(fresh, "alembic" in sys.modules)
+"""
+    url = f"sqlite:///{tmp_path / 'esign.db'}"
+    got = subprocess.run([sys.executable, "-c", code, url], capture_output=True, text=True, timeout=300)
+    assert got.returncode == 0, got.stderr
+    assert got.stdout.split() == ["True", "False"]

@@ -6,15 +6,16 @@ changes go through Alembic only (``migrate``), never ``create_all``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["Transactions", "make_engine", "make_session_factory", "migrate", "session_scope"]
+__all__ = ["Transactions", "make_engine", "make_session_factory", "migrate", "script_head", "session_scope"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -68,12 +69,50 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
+#: ``revision = "0006"`` / ``down_revision = None`` at the start of a line of a revision file.
+_REVISION_LINE = re.compile(r"""^(revision|down_revision)\s*(?::[^=\n]*)?=\s*(?:['"]([\w-]+)['"]|(None))\s*$""", re.M)
+
+
+def script_head() -> str | None:
+    """The newest revision, read from the revision files' ``revision`` and ``down_revision`` lines without
+    importing Alembic; ``None`` when they do not name exactly one head in plain form (Alembic decides then)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (_MIGRATIONS / "versions").glob("*.py"):
+        found = {key: value or None for key, value, _none in _REVISION_LINE.findall(path.read_text(encoding="utf-8"))}
+        if "revision" not in found or "down_revision" not in found or found["revision"] is None:
+            return None  # a merge (a tuple of parents) or an unusual layout
+        revisions.add(found["revision"])
+        if found["down_revision"] is not None:
+            parents.add(found["down_revision"])
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 and parents <= revisions else None
+
+
+def _at_head(engine: Engine) -> bool:
+    """Whether the database already records exactly the newest revision (a read; no Alembic import)."""
+    head = script_head()
+    if head is None:
+        return False
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return False
+        current = [row[0] for row in conn.execute(text("SELECT version_num FROM alembic_version"))]
+    return current == [head]
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision (idempotent)."""
+    """Bring the schema to the newest Alembic revision (idempotent).
+
+    A database that already records the newest revision is left alone without loading Alembic and its
+    revision scripts (a third of opening a home, for a command that only reads).
+    """
+    import esign.models  # noqa: F401  (registers every table on Base.metadata)
+
+    if _at_head(engine):
+        return
     from alembic import command
     from alembic.config import Config
-
-    import esign.models  # noqa: F401  (registers every table on Base.metadata)
 
     cfg = Config()
     cfg.set_main_option("script_location", str(_MIGRATIONS))
