@@ -380,18 +380,22 @@ def stamp_directly(
     )
 
 
-def preview_request(dep: Deployment, engine: StampEngine, actor: Actor, request_id: int, *, dpi: int = 60) -> bytes:
-    """A PNG of the page that carries the seal: drawn where it will go (pending), or as stamped."""
+def preview_request(
+    dep: Deployment, engine: StampEngine, actor: Actor, request_id: int, *, at: dt.datetime, dpi: int = 60
+) -> bytes:
+    """A PNG of the page that carries the seal: drawn where it will go (pending), or as stamped. One
+    transaction, which records a refused look."""
     from esign.stamp.preview import preview_png, render_page
 
-    with dep.transaction() as session:
+    target = f"stamp_request:{request_id}"
+    with audited_transaction(dep.transaction, actor, "stamp.view", target, at=at, refusals=REFUSALS) as session:
         row = find_request(session, request_id, actor)
         seal = row.seal
         placement = township_placement(seal, placement_from_json(row.placement))  # reads the township: in session
         input_sha, output_sha = row.input_sha256, row.output_sha256
+        material = engine.material(seal, session=session)
     blobs = blobs_of(dep)
     data = blobs.get(input_sha)
-    material = engine.material(seal)
     if is_ofd(data):  # a sketch of the page (the stamped OFD has the seal in the same place)
         return _ofd_preview(dep, engine, material.seal, data, placement, dpi)
     plan = plan_stamp(
@@ -422,27 +426,31 @@ def preview_document(
     data: bytes,
     placement: Placement,
     *,
+    at: dt.datetime,
     password: str | None = None,
     dpi: int = 60,
 ) -> bytes:
     """A PNG of where the seal and its QR code would go on ``data``, before the clerk submits it.
 
     The same checks as a submission (the clerk's township, a stampable PDF, a placement the document
-    allows) raise the same errors; nothing is kept or recorded.
+    allows) raise the same errors; nothing is kept. One transaction, which records a refusal
+    (permission, township).
     """
     from esign.stamp.preview import preview_png
 
-    authorize(actor, Permission.STAMP_REQUEST)
-    with dep.transaction() as session:
+    target = f"seal:{seal_ref}"
+    with audited_transaction(dep.transaction, actor, "stamp.request", target, at=at, refusals=REFUSALS) as session:
+        authorize(actor, Permission.STAMP_REQUEST)
         seal = find_seal(session, seal_ref)
         require_clerk(actor, seal)
         if is_ofd(data):
             check_ofd_request(dep, seal, data, placement)
-            return _ofd_preview(dep, engine, engine.material(seal).seal, data, township_placement(seal, placement), dpi)
+            art = engine.material(seal, session=session).seal
+            return _ofd_preview(dep, engine, art, data, township_placement(seal, placement), dpi)
         info = inspect_pdf(data, password=password, max_bytes=dep.settings.max_upload_bytes)
         require_stampable(info)
         where = township_placement(seal, placement)
-    material = engine.material(seal)
+        material = engine.material(seal, session=session)
     plan = plan_stamp(
         data,
         where,

@@ -122,7 +122,7 @@ async def preview_draft(
             "盖章位置须填写数字（毫米）。", "The position must be numbers (mm).", code="bad_placement"
         ) from None
     seal_ref = own_seal(dep, actor) if actor.township_id else ""
-    png = await run_in_threadpool(preview_document, dep, engine_of(request), actor, seal_ref, data, placement)
+    png = await run_in_threadpool(preview_document, dep, engine_of(request), actor, seal_ref, data, placement, at=now())
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
@@ -232,7 +232,7 @@ def request_page(request: Request, request_id: int, actor: CurrentActor, dep: De
 
 @router.get("/requests/{request_id}/preview.png")
 async def preview(request: Request, request_id: int, actor: CurrentActor, dep: Dep) -> Response:
-    png = await run_in_threadpool(preview_request, dep, engine_of(request), actor, request_id)
+    png = await run_in_threadpool(preview_request, dep, engine_of(request), actor, request_id, at=now())
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=60"})
 
 
