@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from esign.workflow.engine import StampEngine
     from esign.workflow.register import entry_view
     from esign.workflow.requests import (
-        StampRequestSpec,
         approve_request,
         get_request,
         list_requests,
@@ -35,6 +34,7 @@ if TYPE_CHECKING:
         submit_request,
     )
     from esign.workflow.rules import document_type
+    from esign.workflow.spec import StampRequestSpec
     from esign.workflow.verification import verify_document
     from esign.workflow.views import EntryView, StampRequestView, StoredDocument
 
@@ -83,7 +83,7 @@ _HOMES = {
     "own_seal": "desk",
     "StampEngine": "engine",
     "entry_view": "register",
-    "StampRequestSpec": "requests",
+    "StampRequestSpec": "spec",
     "approve_request": "requests",
     "get_request": "requests",
     "list_requests": "requests",
