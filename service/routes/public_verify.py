@@ -24,7 +24,7 @@ from service.clock import now
 from service.deps import Dep
 from service.ratelimit import RateLimitedError
 from service.uploads import read_upload
-from service.web import page
+from service.web import render
 
 __all__ = ["router"]
 
@@ -53,9 +53,8 @@ async def verify_api(
 
 
 @router.get("/verify", response_class=HTMLResponse, include_in_schema=False)
-def verify_page(request: Request, dep: Dep) -> Response:
-    with dep.transaction() as session:
-        return page(request, session, "public/verify.html", Actor.public(), report=None, entry=None)
+def verify_page(request: Request) -> Response:
+    return render(request, "public/verify.html", Actor.public(), report=None, entry=None)
 
 
 @router.post("/verify", response_class=HTMLResponse, include_in_schema=False)
@@ -87,22 +86,20 @@ async def verify_upload(
             entry = await run_in_threadpool(_entry_view, dep, entry_id)
         except EsignError as exc:
             error = error or exc
-    with dep.transaction() as session:
-        return page(
-            request,
-            session,
-            "public/verify.html",
-            Actor.public(),
-            report=_report_view(report.to_dict(), dep.settings.timezone) if report else None,
-            uploaded=uploaded,
-            seal_pictures=pictures,
-            entry=entry,
-            indication_zh=_INDICATION_ZH,
-            condition_zh=_CONDITION_ZH,
-            flash=error.message_zh if error else None,
-            flash_kind="error",
-            status_code=error.http_status if error else 200,
-        )
+    return render(
+        request,
+        "public/verify.html",
+        Actor.public(),
+        report=_report_view(report.to_dict(), dep.settings.timezone) if report else None,
+        uploaded=uploaded,
+        seal_pictures=pictures,
+        entry=entry,
+        indication_zh=_INDICATION_ZH,
+        condition_zh=_CONDITION_ZH,
+        flash=error.message_zh if error else None,
+        flash_kind="error",
+        status_code=error.http_status if error else 200,
+    )
 
 
 _IMAGE_TYPES = {"PNG": "image/png", "JPG": "image/jpeg", "JPEG": "image/jpeg", "GIF": "image/gif"}
@@ -143,17 +140,14 @@ def landing(request: Request, entry_id: str, dep: Dep) -> Response:
     try:
         entry = _entry_view(dep, entry_id)
     except EsignError as exc:
-        with dep.transaction() as session:
-            return page(
-                request,
-                session,
-                "public/verify.html",
-                Actor.public(),
-                report=None,
-                entry=None,
-                flash=exc.message_zh,
-                flash_kind="error",
-                status_code=exc.http_status,
-            )
-    with dep.transaction() as session:
-        return page(request, session, "public/verify.html", Actor.public(), report=None, entry=entry)
+        return render(
+            request,
+            "public/verify.html",
+            Actor.public(),
+            report=None,
+            entry=None,
+            flash=exc.message_zh,
+            flash_kind="error",
+            status_code=exc.http_status,
+        )
+    return render(request, "public/verify.html", Actor.public(), report=None, entry=entry)

@@ -32,7 +32,7 @@ from service.errors import REFUSALS, record_refusal_of
 from service.routes.api_batch import batch_out, upload_batch, worker_of
 from service.routes.api_stamp import engine_of, request_out
 from service.uploads import read_upload
-from service.web import back, page
+from service.web import back, page, render
 
 __all__ = ["router"]
 
@@ -68,17 +68,15 @@ def new_request(request: Request, actor: CurrentActor, dep: Dep) -> Response:
         form = desk_form(dep, actor)
     except EsignError as exc:
         return back("/desk/requests", exc.message_zh, error=True)
-    with dep.transaction() as session:
-        return page(
-            request,
-            session,
-            "desk/new.html",
-            actor,
-            items=form.items,
-            document_types=form.document_types,
-            seal_name=form.seal_name,
-            seal_status_zh=form.seal_status_zh,
-        )
+    return render(
+        request,
+        "desk/new.html",
+        actor,
+        items=form.items,
+        document_types=form.document_types,
+        seal_name=form.seal_name,
+        seal_status_zh=form.seal_status_zh,
+    )
 
 
 def _placement(mode: str, keyword: str, page_no: str, x_mm: str, y_mm: str, riding: bool) -> Placement:
@@ -176,18 +174,16 @@ def requests_page(request: Request, actor: CurrentActor, dep: Dep) -> Response:
     try:
         views = list_requests(dep, actor, at=now(), status="pending" if pending_only else None, single_only=True)
     except EsignError as exc:
-        with dep.transaction() as session:
-            return page(
-                request,
-                session,
-                "desk/list.html",
-                actor,
-                rows=[],
-                heading="用印申请",
-                status_zh=STATUS_ZH,
-                flash=exc.message_zh,
-                flash_kind="error",
-            )
+        return render(
+            request,
+            "desk/list.html",
+            actor,
+            rows=[],
+            heading="用印申请",
+            status_zh=STATUS_ZH,
+            flash=exc.message_zh,
+            flash_kind="error",
+        )
     rows = [request_out(v) for v in views]
     with dep.transaction() as session:
         heading = "待批准的用印申请" if pending_only else "用印申请"
@@ -217,17 +213,15 @@ def request_page(request: Request, request_id: int, actor: CurrentActor, dep: De
     except EsignError as exc:
         return back("/desk/requests", exc.message_zh, error=True)
     can_decide = actor.role is Role.APPROVER and view.status == "pending" and view.clerk_id != actor.person_id
-    with dep.transaction() as session:
-        return page(
-            request,
-            session,
-            "desk/request.html",
-            actor,
-            r=request_out(view),
-            status_zh=STATUS_ZH[view.status],
-            can_decide=can_decide,
-            seal_name=view.seal_name,
-        )
+    return render(
+        request,
+        "desk/request.html",
+        actor,
+        r=request_out(view),
+        status_zh=STATUS_ZH[view.status],
+        can_decide=can_decide,
+        seal_name=view.seal_name,
+    )
 
 
 @router.get("/requests/{request_id}/preview.png")
