@@ -53,6 +53,11 @@ class RevisionDelta:
     other: list[ChangeInfo] = field(default_factory=list)
     """Every change that is not one of the above."""
 
+    @property
+    def validation_data_only(self) -> bool:
+        """The revision changed the DSS and did nothing else (no signature, time-stamp or other change)."""
+        return self.dss and not (self.signatures or self.document_timestamps or self.other)
+
 
 def _key(ref: generic.Reference | generic.IndirectObject) -> _Ref:
     r = ref.reference if isinstance(ref, generic.IndirectObject) else ref

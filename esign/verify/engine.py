@@ -45,6 +45,7 @@ from esign.verify.certs import load_trust_roots
 from esign.verify.changes import dss_updated
 from esign.verify.conclusion import document_report
 from esign.verify.dss import had_dss_at_start, read_dss
+from esign.verify.dss_update import adds_first_dss_only
 from esign.verify.findings import finding
 from esign.verify.report import (
     Coverage,
@@ -324,6 +325,9 @@ async def _verify_parsed(
     dss_revisions = tuple(k for k, d in deltas.items() if d.dss)
     dss_revisions += (first,) if 0 < first < revisions and dss_updated(reader, first) else ()
     dss_revisions += (0,) if had_dss_at_start(reader) else ()
+    proven = frozenset(
+        k for k, d in deltas.items() if d.validation_data_only and adds_first_dss_only(data, reader, layout, k)
+    )
     if allow_fetching:
         revocation = await online.fetch_revocation(_signer_certs(parsed), revocation)
     ctx = SignatureContext(roots, at, dss_certs, revocation, doc_ts.infos, dss_revisions)
@@ -333,7 +337,7 @@ async def _verify_parsed(
         budget.checkpoint()
         if p.is_doc_timestamp:
             continue
-        changes = changes_after(reader, p.signed_revision, revisions, deltas, stray, p.embedded)
+        changes = changes_after(reader, p.signed_revision, revisions, deltas, stray, p.embedded, proven)
         index = len(reports)
         if p.embedded is None:
             reports.append(unreadable_signature(index, p.name, p.coverage, changes, p.error))

@@ -355,7 +355,9 @@ class ChangesAfterSigning:
     other: tuple[ChangeInfo, ...] = ()
     """Every change that is not one of the above (empty unless ``category`` is ``other``)."""
     diff_level: str | None = None
-    """pyHanko's difference analysis verdict (ModificationLevel name or ``SUSPICIOUS``), as a second opinion."""
+    """pyHanko's difference analysis verdict (ModificationLevel name or ``SUSPICIOUS``), as a second opinion;
+    ``LTA_UPDATES`` without asking pyHanko when the only later update added the document's first DSS
+    (:mod:`esign.verify.dss_update` proves it, and pyHanko's verdict on such an update is that)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form with the field names as keys."""
