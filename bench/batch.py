@@ -14,10 +14,9 @@ import subprocess
 import sys
 import time
 
-from bench.context import Context
+from bench.context import REPO, Context
 from bench.county import APPROVER, CLERK, ITEM, SEAL
 from bench.report import Section
-from bench.server import REPO
 from bench.stats import fmt_rate, fmt_ratio, fmt_seconds, summarise
 
 __all__ = ["run"]

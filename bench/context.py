@@ -9,10 +9,13 @@ from pathlib import Path
 from rich.console import Console
 
 from bench.county import BenchCounty, Documents, KeyExports
-from bench.server import free_port
 from bench.stats import Summary
+from service.live import free_port
 
-__all__ = ["Context"]
+__all__ = ["REPO", "Context"]
+
+#: The checkout the benchmarks run from (BENCHMARKS.md, the working folder of child processes).
+REPO = Path(__file__).resolve().parent.parent
 
 
 @dataclass

@@ -26,12 +26,12 @@ from typing import Any
 
 import httpx
 
-from bench.context import Context
+from bench.context import REPO, Context
 from bench.county import SCAN_PLACEMENT
 from bench.report import Section
-from bench.server import REPO, serve
 from bench.stats import fmt_bytes
 from esign.budget import MAX_IMPRESSIONS
+from service.live import live_server
 from tests import hostile
 from tests.hostile import MiB, cpu_seconds, peak, reset_peak, rss
 
@@ -118,12 +118,11 @@ def run(ctx: Context) -> Section:
     )
     worst = {"grown": 0, "cpu": 0.0}
     env = {**county.env(), "ESIGN_PUBLIC_RATE_PER_MINUTE": "100000"}
-    pids: list[int] = []
     with (
-        serve(ctx.port, env, log=ctx.tmp / "hostile-serve.log", pids=pids) as base,
-        httpx.Client(base_url=base, timeout=600) as client,
+        live_server(port=ctx.port, env=env, log=ctx.tmp / "hostile-serve.log") as server,
+        httpx.Client(base_url=server.base, timeout=600) as client,
     ):
-        pid = pids[0]
+        pid = server.process.pid
         clerk = {"Authorization": f"Bearer {county.tokens[CLERK]}"}
         approver = {"Authorization": f"Bearer {county.tokens[APPROVER]}"}
 

@@ -29,7 +29,7 @@ __all__ = ["growth", "main", "probe"]
 
 def probe(county: County, path: Path, *, warm: Path, placement: Any = None, verify: bool = False) -> dict[str, Any]:
     """Run this module in a child process on ``path`` and return its figures."""
-    from bench.server import REPO
+    from bench.context import REPO
 
     cmd = [sys.executable, "-m", "bench.memprobe", "--home", str(county.home), "--base-url", county.base_url]
     cmd += ["--file", str(path), "--warm", str(warm)]

@@ -16,9 +16,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench.context import Context
+from bench.context import REPO, Context
 from bench.report import Report, machine_info, write_results
-from bench.server import REPO
 
 __all__ = ["SECTIONS", "main"]
 

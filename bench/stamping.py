@@ -33,8 +33,8 @@ from pyhanko_certvalidator import ValidationContext
 from bench.context import Context
 from bench.profiling import profile_calls
 from bench.report import Section
-from bench.server import serve
 from bench.stats import Summary, fmt_ratio, fmt_seconds, race, summarise
+from service.live import live_server
 
 __all__ = ["run"]
 
@@ -180,7 +180,7 @@ def run(ctx: Context) -> Section:
 
     rounds = ctx.rounds(3, 15)
     ctx.progress(f"stamping: {len(contenders)} contenders × {rounds} rounds, live server on {ctx.base_url}")
-    with serve(ctx.port, county.env(), log=ctx.tmp / "server-stamping.log"):
+    with live_server(port=ctx.port, env=county.env(), log=ctx.tmp / "server-stamping.log"):
         samples = race(contenders, rounds=rounds, warmup=1)
     summaries = {name: summarise(s) for name, s in samples.items()}
     ctx.figures.update(summaries)

@@ -67,8 +67,8 @@ def _serve(app, port: int):  # type: ignore[no-untyped-def]
 
 
 def run(ctx: Context) -> Section:
+    from service.live import free_port
     from service.witness_app import create_witness_app
-    from tests.livesrv import free_port
 
     rounds = 1 if ctx.smoke else 5 if ctx.quick else 30
     size = 1_000 if ctx.smoke else 10_000 if ctx.quick else 100_000

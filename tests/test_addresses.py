@@ -8,7 +8,7 @@ from esign.addresses import serve_warnings
 from esign.config import Settings
 from esign.deployment import Deployment
 from esign.setup import create_demo
-from tests.livesrv import free_port
+from service.live import free_port
 
 ANY = "0.0.0.0"  # noqa: S104 - an address to compare with, nothing binds it
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.livesrv import free_port
+from service.live import free_port
 
 pytestmark = pytest.mark.slow
 

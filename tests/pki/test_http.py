@@ -26,8 +26,8 @@ from esign.pki import CountyPKI, certificate_pem, generate_private_key, store
 from esign.pki.status import CertKind, RevocationReason
 from esign.pki.tsa import TimeStampResp
 from service.app import create_app
+from service.live import free_port
 from service.routes import pki as pki_routes
-from tests.livesrv import free_port
 from tests.pki.conftest import COUNTY, SEAL_SUBJECT, Run, now
 
 

@@ -16,7 +16,7 @@ from esign.config import Settings
 from esign.deployment import Deployment
 from esign.setup import create_demo
 from service.app import create_app
-from tests.livesrv import live_server
+from service.live import live_server
 
 
 @dataclass
@@ -52,8 +52,8 @@ def live_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, d
     rows = create_demo(dep, at=dt.datetime.now(dt.UTC))
     dep.close()
     assert rows is not None
-    with live_server(home) as base:
-        yield base, {name: token for name, _r, _t, token in rows}, home
+    with live_server(home) as server:
+        yield server.base, {name: token for name, _r, _t, token in rows}, home
 
 
 @pytest.fixture

@@ -23,9 +23,9 @@ import pytest
 from esign.config import Settings
 from esign.deployment import Deployment
 from esign.setup import create_demo
+from service.live import live_server
 from tests import hostile
 from tests.hostile import cpu_seconds, peak, reset_peak, rss
-from tests.livesrv import live_server_process
 from tests.pdfgen import decision_pdf
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="needs Linux /proc")
@@ -44,9 +44,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Cli
     dep.close()
     assert rows is not None
     env = {"ESIGN_PUBLIC_RATE_PER_MINUTE": "10000"}
-    with live_server_process(home, env=env) as (base, proc), httpx.Client(base_url=base, timeout=300) as client:
+    with live_server(home, env=env) as server, httpx.Client(base_url=server.base, timeout=300) as client:
         tokens = {name: token for name, _r, _t, token in rows}
-        yield client, proc.pid, tokens
+        yield client, server.process.pid, tokens
 
 
 def _headers(tokens: dict[str, str], who: str) -> dict[str, str]:

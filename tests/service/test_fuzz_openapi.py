@@ -27,8 +27,8 @@ from schemathesis import GenerationMode
 from esign.config import Settings
 from esign.deployment import Deployment
 from esign.setup import create_demo
+from service.live import live_server
 from tests.conftest import pg_schema
-from tests.livesrv import live_server
 
 EXAMPLES = int(os.environ.get("ESIGN_FUZZ_EXAMPLES", "12"))
 SLOW = 10.0
@@ -47,7 +47,7 @@ def fuzz_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
         rows = create_demo(dep, at=dt.datetime.now(dt.UTC))
         dep.close()
         assert rows is not None
-        base = stack.enter_context(live_server(home, env=env))
+        base = stack.enter_context(live_server(home, env=env)).base
         yield {"base": base, "tokens": {name: token for name, _r, _t, token in rows}}
 
 

@@ -18,7 +18,7 @@ from asn1crypto import ocsp, tsp
 from esign.config import Settings
 from esign.deployment import Deployment
 from esign.setup import create_demo
-from tests.livesrv import live_server
+from service.live import live_server
 from tests.pki.sm2_openssl import DISTID, pkeyutl_verify, signed_parts
 from tests.pki.sm2_openssl import openssl as _openssl
 
@@ -32,8 +32,8 @@ def county(tmp_path_factory):
     rows = create_demo(dep, at=dt.datetime.now(dt.UTC))
     dep.close()
     tokens = {name: token for name, _r, _t, token in rows}
-    with live_server(home) as base:
-        yield home, base, tokens["县审批局管理员"]
+    with live_server(home) as server:
+        yield home, server.base, tokens["县审批局管理员"]
 
 
 def _seal(base: str, admin: str, township: str) -> dict:

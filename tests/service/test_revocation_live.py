@@ -11,7 +11,7 @@ import pytest
 from esign.config import Settings
 from esign.deployment import Deployment
 from esign.setup import create_demo
-from tests.livesrv import live_server
+from service.live import live_server
 
 
 @pytest.fixture(scope="module")
@@ -21,8 +21,8 @@ def county(tmp_path_factory):
     rows = create_demo(dep, at=dt.datetime.now(dt.UTC))
     dep.close()
     tokens = {name: token for name, _r, _t, token in rows}
-    with live_server(home, workers=2) as base:
-        yield home, base, tokens
+    with live_server(home, workers=2) as server:
+        yield home, server.base, tokens
 
 
 def _ocsp(base: str, home, tmp_path, cert_pem: bytes) -> str:

@@ -26,8 +26,8 @@ from esign.ledger.mirror import mirror_log
 from esign.setup import create_demo
 from esign.workflow.verification import verify_document
 from service.app import create_app
+from service.live import free_port
 from tests.ledger.test_tamper import _rewrite_reason
-from tests.livesrv import free_port
 from tests.pdfgen import decision_pdf
 
 ENV = {**os.environ, "ESIGN_WITNESS_PASSPHRASE": "department secret"}

@@ -33,7 +33,7 @@ from esign.hosts import BlobStore
 from esign.setup import create_demo
 from esign.workflow.engine import StampEngine
 from esign.workflow.requests import StampRequestSpec, stamp_directly
-from tests.livesrv import free_port, live_server
+from service.live import free_port, live_server
 from tests.pdfgen import decision_pdf
 
 from .conftest import nss_trusting_root
@@ -289,8 +289,8 @@ def test_qpdf_finds_the_structure_sound(stamped: Stamped, level: str) -> None:
 
 @pytest.fixture(scope="module")
 def served(stamped: Stamped) -> Iterator[str]:
-    with live_server(stamped.home, port=stamped.port) as base:
-        yield base
+    with live_server(stamped.home, port=stamped.port) as server:
+        yield server.base
 
 
 @pytest.mark.parametrize("level", LEVELS)
