@@ -8,25 +8,41 @@ sliding-window counter of Cloudflare's and nginx's limiters). On SQLite (one hos
 kept in the process, as a sliding window of timestamps. Behind a balancer the client address is
 the balancer's unless uvicorn is told to trust its ``X-Forwarded-For`` (``--forwarded-allow-ips``,
 see docs/DEPLOY.md).
+
+The shared count is not written for every request: a process takes a block of up to a tenth of
+the limit at once (:meth:`RateLimiter.block`), only as much as the count leaves room for, and
+spends it in memory within the same minute; what is left when the minute ends is dropped, never
+carried over. So the addresses' requests over all processes never pass the limit (the blocks are
+counted as taken, used or not), while a database round trip comes once per block. The price: an
+address whose requests land on several processes may be refused up to ``block - 1`` requests per
+other process early, for tokens those processes hold for it unused. After a refusal a process
+refuses that address for a second without asking the database again, so a flood of refused
+requests does not become a flood of writes.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 
 from fastapi import Request
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from esign.db import session_scope
 from esign.errors import EsignError
 from esign.hosts.models import RateCountRow
 
 __all__ = ["RateLimitedError", "RateLimiter"]
+
+#: Seconds a process refuses an address on its own after the shared count refused it.
+REFUSAL_MEMORY = 1.0
 
 
 class RateLimitedError(EsignError):
@@ -38,42 +54,91 @@ class RateLimitedError(EsignError):
 
 class RateLimiter:
     """At most ``per_minute`` requests per client address in any 60 seconds; shared through
-    ``sessions`` when given (PostgreSQL), else counted in this process."""
+    ``sessions`` when given (PostgreSQL), else counted in this process. ``clock`` gives the shared
+    count's time (seconds since the epoch)."""
 
-    def __init__(self, per_minute: int, sessions: sessionmaker[Session] | None = None) -> None:
+    def __init__(
+        self, per_minute: int, sessions: sessionmaker[Session] | None = None, *, clock: Callable[[], float] = time.time
+    ) -> None:
         self.per_minute = per_minute
         self._sessions = sessions
+        self._clock = clock
         self._hits: dict[str, deque[float]] = {}
+        self._grants: dict[str, tuple[int, int]] = {}  # address -> (minute, requests it may still make)
+        self._refused: dict[str, float] = {}  # address -> time until which it is refused here
         self._lock = threading.Lock()
 
+    @property
+    def block(self) -> int:
+        """Requests a process takes from the shared count at once: a tenth of the limit, at least one."""
+        return max(1, self.per_minute // 10)
+
     def check(self, request: Request) -> None:
-        """Count this request; raise :class:`RateLimitedError` past the limit."""
-        key = (request.client.host if request.client else "unknown")[:64]
-        over = self._shared(key, time.time()) if self._sessions is not None else self._local(key, time.monotonic())
-        if over:
-            raise RateLimitedError(
-                "请求过于频繁，请一分钟后再试。", "Too many requests; try again in a minute.", retry_after=60
-            )
+        """Count this request; raise :class:`RateLimitedError` past the limit (may wait for the database)."""
+        key, now = _key(request), self._clock()
+        if self._sessions is None:
+            over = self._local(key, time.monotonic())
+        else:
+            held = self._held(key, now)
+            over = held if held is not None else self._shared(key, now)
+        _raise_if(over)
+
+    async def admit(self, request: Request) -> None:
+        """:meth:`check` for the event loop: answered in memory when it can be, else the database is asked
+        from a worker thread."""
+        key, now = _key(request), self._clock()
+        if self._sessions is None:
+            over = self._local(key, time.monotonic())
+        else:
+            held = self._held(key, now)
+            over = held if held is not None else await run_in_threadpool(self._shared, key, now)
+        _raise_if(over)
+
+    def _held(self, key: str, now: float) -> bool | None:
+        """Whether the address is over the limit, from what this process holds; None: ask the database."""
+        minute = int(now // 60)
+        with self._lock:
+            until = self._refused.get(key)
+            if until is not None:
+                if now < until:
+                    return True
+                del self._refused[key]
+            grant = self._grants.get(key)
+            if grant is not None and grant[0] == minute and grant[1] > 0:
+                self._grants[key] = (minute, grant[1] - 1)
+                return False
+        return None
 
     def _shared(self, key: str, now: float) -> bool:
         assert self._sessions is not None
         minute, into = divmod(now, 60)
-        minute_i = int(minute)
+        minute_i, block = int(minute), self.block
         table = RateCountRow.__table__
-        bump = (
+        take = (
             postgresql.insert(RateCountRow)
-            .values(client=key, minute=minute_i, count=1)
-            .on_conflict_do_update(index_elements=["client", "minute"], set_={"count": table.c.count + 1})
+            .values(client=key, minute=minute_i, count=block)
+            .on_conflict_do_update(index_elements=["client", "minute"], set_={"count": table.c.count + block})
             .returning(table.c.count)
         )
         with session_scope(self._sessions) as session:
-            current = session.execute(bump).scalar_one()
+            taken = session.execute(take).scalar_one()
             previous = session.scalar(
                 select(RateCountRow.count).where(RateCountRow.client == key, RateCountRow.minute == minute_i - 1)
             )
             if random.random() < 0.01:  # noqa: S311 - now and then, forget finished minutes
                 session.execute(delete(RateCountRow).where(RateCountRow.minute < minute_i - 1))
-        return (previous or 0) * (1 - into / 60) + current > self.per_minute
+        # room the count left before this block was taken; the block is usable up to it
+        room = self.per_minute - (previous or 0) * (1 - into / 60) - (taken - block)
+        usable = min(block, math.floor(room))
+        with self._lock:
+            if len(self._grants) + len(self._refused) > 10_000:  # forget other minutes' addresses
+                self._grants = {k: g for k, g in self._grants.items() if g[0] == minute_i}
+                self._refused = {k: t for k, t in self._refused.items() if t > now}
+            if usable < 1:
+                self._refused[key] = now + REFUSAL_MEMORY
+                return True
+            self._grants[key] = (minute_i, usable - 1)  # one is this request's
+        return False
 
     def _local(self, key: str, now: float) -> bool:
         with self._lock:
@@ -86,3 +151,14 @@ class RateLimiter:
             if len(self._hits) > 10_000:  # forget idle clients
                 self._hits = {k: v for k, v in self._hits.items() if v and now - v[-1] < 60}
             return False
+
+
+def _key(request: Request) -> str:
+    return (request.client.host if request.client else "unknown")[:64]
+
+
+def _raise_if(over: bool) -> None:
+    if over:
+        raise RateLimitedError(
+            "请求过于频繁，请一分钟后再试。", "Too many requests; try again in a minute.", retry_after=60
+        )

@@ -26,6 +26,7 @@ from service.auth import CurrentActor
 from service.clock import now
 from service.deps import Dep
 from service.uploads import read_upload
+from service.work import run_work
 
 __all__ = ["StampRequestOut", "engine_of", "request_out", "router"]
 
@@ -127,7 +128,7 @@ async def submit(
         password=password,
         certify=certify,
     )
-    return request_out(await run_in_threadpool(submit_request, dep, actor, data, spec, at=now()))
+    return request_out(await run_work(submit_request, dep, actor, data, spec, at=now()))
 
 
 @router.get("", response_model=list[StampRequestOut], summary="用印申请列表 / stamp requests")
@@ -142,7 +143,7 @@ def show(request_id: int, actor: CurrentActor, dep: Dep) -> StampRequestOut:
 
 @router.post("/{request_id}/approve", response_model=StampRequestOut, summary="批准并盖章 / approve and stamp")
 async def approve(request_id: int, request: Request, actor: CurrentActor, dep: Dep) -> StampRequestOut:
-    outcome = await run_in_threadpool(approve_request, dep, engine_of(request), actor, request_id, at=now())
+    outcome = await run_work(approve_request, dep, engine_of(request), actor, request_id, at=now())
     out = request_out(await run_in_threadpool(get_request, dep, actor, request_id, at=now()))
     return out.model_copy(update={"notes": list(outcome.notes)})
 

@@ -12,7 +12,7 @@ import hashlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from esign.errors import EsignError
@@ -25,6 +25,7 @@ from service.deps import Dep
 from service.ratelimit import RateLimitedError
 from service.uploads import read_upload
 from service.web import render
+from service.work import run_work
 
 __all__ = ["router"]
 
@@ -38,18 +39,22 @@ def _limit(request: Request) -> None:
     request.app.state.public_limiter.check(request)
 
 
-@router.post("/api/v1/verify", summary="验证盖章文件 / verify a stamped PDF or OFD (multipart field 'file')")
+@router.post(
+    "/api/v1/verify",
+    response_model=dict[str, Any],
+    summary="验证盖章文件 / verify a stamped PDF or OFD (multipart field 'file')",
+)
 async def verify_api(
     request: Request,
     dep: Dep,
     file: Annotated[UploadFile | None, File()] = None,
     entry_id: Annotated[str | None, Form()] = None,
     password: Annotated[str | None, Form(description="打开加密文件的密码 / the password of an encrypted PDF")] = None,
-) -> dict[str, Any]:
-    await run_in_threadpool(_limit, request)  # counted in the database on PostgreSQL: not on the event loop
+) -> Response:
+    await request.app.state.public_limiter.admit(request)
     data = await read_upload(file, limit=dep.settings.max_upload_bytes)
-    report = await run_in_threadpool(verify_document, dep, data, at=now(), entry_id=entry_id, password=password or None)
-    return report.to_dict()
+    report = await run_work(verify_document, dep, data, at=now(), entry_id=entry_id, password=password or None)
+    return JSONResponse(report.to_dict())  # already JSON values: no second validation by the response model
 
 
 @router.get("/verify", response_class=HTMLResponse, include_in_schema=False)
@@ -71,14 +76,14 @@ async def verify_upload(
     uploaded: dict[str, str] | None = None
     pictures: list[str | None] | None = None
     try:
-        await run_in_threadpool(_limit, request)
+        await request.app.state.public_limiter.admit(request)
         if file is not None or not entry_id:  # an entry number alone looks the entry up
             data = await read_upload(file, limit=dep.settings.max_upload_bytes)
             uploaded = {"name": (file.filename if file else "") or "", "sha256": hashlib.sha256(data).hexdigest()}
-            report = await run_in_threadpool(
+            report = await run_work(
                 verify_document, dep, data, at=now(), entry_id=entry_id or None, password=password or None
             )
-            pictures = await run_in_threadpool(_seal_pictures, data)
+            pictures = await run_work(_seal_pictures, data)
     except EsignError as exc:
         error = exc
     if entry_id and not isinstance(error, RateLimitedError):

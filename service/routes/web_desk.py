@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from esign.errors import EsignError, InputError
 from esign.ledger import DocumentType
@@ -33,6 +32,7 @@ from service.routes.api_batch import batch_out, upload_batch, worker_of
 from service.routes.api_stamp import engine_of, request_out
 from service.uploads import read_upload
 from service.web import back, page, render
+from service.work import run_work
 
 __all__ = ["router"]
 
@@ -120,7 +120,7 @@ async def preview_draft(
             "盖章位置须填写数字（毫米）。", "The position must be numbers (mm).", code="bad_placement"
         ) from None
     seal_ref = own_seal(dep, actor) if actor.township_id else ""
-    png = await run_in_threadpool(preview_document, dep, engine_of(request), actor, seal_ref, data, placement, at=now())
+    png = await run_work(preview_document, dep, engine_of(request), actor, seal_ref, data, placement, at=now())
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
@@ -160,7 +160,7 @@ async def create_request(
             placement=placement,
             level=level,
         )
-        view = await run_in_threadpool(submit_request, dep, actor, data, spec, at=now())
+        view = await run_work(submit_request, dep, actor, data, spec, at=now())
     except EsignError as exc:
         return _refused(request, "/desk/new", "未能提交", exc)
     return back(f"/desk/requests/{view.id}", "已提交，等待批准人批准。")
@@ -226,7 +226,7 @@ def request_page(request: Request, request_id: int, actor: CurrentActor, dep: De
 
 @router.get("/requests/{request_id}/preview.png")
 async def preview(request: Request, request_id: int, actor: CurrentActor, dep: Dep) -> Response:
-    png = await run_in_threadpool(preview_request, dep, engine_of(request), actor, request_id, at=now())
+    png = await run_work(preview_request, dep, engine_of(request), actor, request_id, at=now())
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=60"})
 
 
@@ -235,7 +235,7 @@ async def approve(request: Request, request_id: int, actor: CurrentActor, dep: D
     if actor.role is None:
         return _login()
     try:
-        await run_in_threadpool(approve_request, dep, engine_of(request), actor, request_id, at=now())
+        await run_work(approve_request, dep, engine_of(request), actor, request_id, at=now())
     except EsignError as exc:
         return _refused(request, f"/desk/requests/{request_id}", "未能盖章", exc)
     return back(f"/desk/requests/{request_id}", "已批准并加盖电子印章。")

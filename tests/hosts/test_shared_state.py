@@ -113,3 +113,77 @@ def test_public_rate_limit_holds_across_hosts(db_url, sessions):
         with pytest.raises(RateLimitedError):
             limiter.check(_request("192.0.2.7"))
     hosts[1].check(_request("192.0.2.8"))  # another address has its own count
+
+
+class _Clock:
+    """Seconds since the epoch, moved by hand."""
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+
+    def __call__(self) -> float:
+        return self.at
+
+
+def _allowed(limiter: RateLimiter, host: str) -> bool:
+    try:
+        limiter.check(_request(host))
+    except RateLimitedError:
+        return False
+    return True
+
+
+def _count(sessions, host: str) -> int:
+    from esign.hosts import RateCountRow
+
+    with sessions() as session:
+        return sum(session.scalars(select(RateCountRow.count).where(RateCountRow.client == host)))
+
+
+@pytest.mark.postgres
+def test_public_rate_limit_takes_blocks_and_never_passes_the_limit(db_url, sessions):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("the shared count is PostgreSQL's")
+    clock = _Clock(1_800_000_000.0)  # the start of a minute
+    a, b = RateLimiter(30, sessions, clock=clock), RateLimiter(30, sessions, clock=clock)
+    assert a.block == 3
+    assert _allowed(a, "192.0.2.9")
+    assert _count(sessions, "192.0.2.9") == 3  # a block taken at once ...
+    assert _allowed(a, "192.0.2.9") and _allowed(a, "192.0.2.9")
+    assert _count(sessions, "192.0.2.9") == 3  # ... and spent without asking the database again
+    # evenly over two processes: exactly the limit
+    allowed = 3 + sum(_allowed((a, b)[i % 2], "192.0.2.9") for i in range(40))
+    assert allowed == 30
+    # unevenly: never more than the limit, at most block - 1 early for the other process's unused tokens
+    clock.at += 120  # two minutes on: a fresh count
+    allowed = sum(_allowed(a, "192.0.2.10") for _ in range(28))
+    allowed += sum(_allowed(b, "192.0.2.10") for _ in range(10))
+    allowed += sum(_allowed(a, "192.0.2.10") for _ in range(10))
+    assert 30 - (a.block - 1) <= allowed <= 30
+
+
+@pytest.mark.postgres
+def test_public_rate_limit_blocks_end_with_their_minute_and_refusals_are_remembered(db_url, sessions):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("the shared count is PostgreSQL's")
+    clock = _Clock(1_800_000_059.0)  # one second before a minute ends
+    limiter = RateLimiter(100, sessions, clock=clock)
+    assert _allowed(limiter, "192.0.2.11")  # takes a block of 10, holds 9
+    clock.at += 2  # the next minute: the 9 left are not spent in it
+    assert _allowed(limiter, "192.0.2.11")
+    with sessions() as session:
+        from esign.hosts import RateCountRow
+
+        rows = dict(session.execute(select(RateCountRow.minute, RateCountRow.count)).all())
+    assert sorted(rows.values()) == [10, 10] and len(rows) == 2
+
+    clock.at = 1_800_000_300.0  # a fresh minute; spend the whole limit
+    assert sum(_allowed(limiter, "192.0.2.12") for _ in range(100)) == 100
+    before = _count(sessions, "192.0.2.12")
+    assert not _allowed(limiter, "192.0.2.12")  # refused by the shared count ...
+    after_refusal = _count(sessions, "192.0.2.12")
+    assert not _allowed(limiter, "192.0.2.12")  # ... then, within a second, without asking it again
+    assert _count(sessions, "192.0.2.12") == after_refusal > before
+    clock.at += 1.5
+    assert not _allowed(limiter, "192.0.2.12")  # a second later it asks again (and is refused again)
+    assert _count(sessions, "192.0.2.12") > after_refusal

@@ -1,0 +1,48 @@
+"""CPU-heavy work of a request (verifying, stamping, previews) off the event loop, a few at a time.
+
+:func:`run_work` runs a blocking call in a worker thread, like Starlette's ``run_in_threadpool``,
+but through a limiter of its own with :data:`THREADS` places per event loop (one per service
+process): further calls wait for a place in the order they came.
+
+Why not the shared thread pool (40 threads): this work is Python holding the GIL, so a process
+never does more than about one core's worth of it at a time however many threads run it. Forty
+documents in work at once would each take forty times as long, hold forty times the memory
+(each within its :mod:`esign.budget`, but forty of them), and leave the event loop fighting them
+for the GIL, so that even a health check or a page waits. With a few places the documents are
+worked through in arrival order, the memory in use is at most :data:`THREADS` budgets, and the
+event loop and the light requests (sign-in, lists, OCSP, health) keep their own threads. Two
+places rather than one let one document's database and file I/O overlap another's computing.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+from anyio import CapacityLimiter, to_thread
+from anyio.lowlevel import RunVar
+
+__all__ = ["THREADS", "run_work"]
+
+#: Documents in work at once per service process.
+THREADS = 2
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+_LIMITER: RunVar[CapacityLimiter] = RunVar("esign_work_limiter")
+
+
+def _limiter() -> CapacityLimiter:
+    # one per event loop (like anyio's own default limiter): a test's TestClient runs its own loop
+    try:
+        return _LIMITER.get()
+    except LookupError:
+        limiter = CapacityLimiter(THREADS)
+        _LIMITER.set(limiter)
+        return limiter
+
+
+async def run_work(fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+    """``fn(*args, **kwargs)`` in a worker thread, at most :data:`THREADS` at a time per process."""
+    return await to_thread.run_sync(functools.partial(fn, *args, **kwargs), limiter=_limiter())
