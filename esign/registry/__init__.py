@@ -2,23 +2,20 @@
 people and tokens, audit events. It is the system of record every other package consults.
 
 The service and the CLI call its use cases (:mod:`esign.registry.usecases`): each takes the deployment,
-the actor and plain values, owns its transaction and returns frozen views (:mod:`esign.registry.views`).
-The functions that take a SQLAlchemy ``Session`` work inside a caller's transaction, for the library's
-own use cases (``esign.workflow``, ``esign.setup``).
+the actor and plain values, owns its transaction (recording its refusal there) and returns frozen views
+(:mod:`esign.registry.views`).
+
+A few functions take a SQLAlchemy ``Session`` and work inside a caller's transaction, for the library's
+own use cases above the registry (``esign.setup``, ``esign.workflow``, ``esign.oversight``), never for the
+edges: :func:`audited_transaction` and :func:`audited_step` (with :data:`REFUSALS`, :data:`OnRefusal`,
+:func:`refusal_recorded`, :func:`record_refusal`), :func:`record_event`, :func:`create_county`,
+:func:`get_county`, :func:`add_township`, :func:`find_township`, :func:`list_townships`,
+:func:`import_catalog`, :func:`grant_items`, :func:`authority_list`, :func:`resolve_item`,
+:func:`add_person`, :func:`find_person`, :func:`issue_token`, :func:`request_seal`, :func:`find_seal`
+and :func:`change_seal`. Everything else of that kind is imported from its module.
 """
 
-from esign.registry.accounts import (
-    Actor,
-    Role,
-    add_person,
-    authenticate_password,
-    authenticate_token,
-    find_person,
-    issue_token,
-    list_tokens,
-    revoke_token,
-    set_password,
-)
+from esign.registry.accounts import Actor, Role, add_person, find_person, issue_token
 from esign.registry.api import IssuedSealKey, RegistryHome, SealCertificateAuthority, SealIdentity
 from esign.registry.audit import (
     REFUSALS,
@@ -26,23 +23,15 @@ from esign.registry.audit import (
     OnRefusal,
     audited_step,
     audited_transaction,
-    list_audit,
     record_event,
     record_refusal,
     refusal_recorded,
 )
-from esign.registry.authority import (
-    authority_list,
-    catalog_names,
-    catalog_rows,
-    grant_items,
-    import_catalog,
-    resolve_item,
-)
+from esign.registry.authority import authority_list, grant_items, import_catalog, resolve_item
 from esign.registry.authz import Permission, authorize, visible_township_ids
-from esign.registry.legacy import Disposition, list_legacy_seals, record_legacy_seal
-from esign.registry.lifecycle import SealAction, SealStatus, allowed_actions, next_status
-from esign.registry.seals import SealHistory, change_seal, find_seal, list_seals, request_seal, seal_history, transition
+from esign.registry.legacy import Disposition
+from esign.registry.lifecycle import SealAction, SealStatus, allowed_actions
+from esign.registry.seals import SealHistory, change_seal, find_seal, request_seal
 from esign.registry.signin import SESSION_LIFETIME
 from esign.registry.status import SealStatusAnswer
 from esign.registry.townships import (
@@ -52,8 +41,6 @@ from esign.registry.townships import (
     find_township,
     get_county,
     list_townships,
-    organisation_name,
-    seal_full_name,
 )
 from esign.registry.usecases import (
     audit_events,
@@ -135,16 +122,12 @@ __all__ = [
     "audit_events",
     "audited_step",
     "audited_transaction",
-    "authenticate_password",
-    "authenticate_token",
     "authority_grant",
     "authority_list",
     "authorize",
     "catalog_import",
     "catalog_items",
     "catalog_list",
-    "catalog_names",
-    "catalog_rows",
     "change_seal",
     "county_name",
     "create_county",
@@ -157,32 +140,21 @@ __all__ = [
     "issue_token",
     "legacy_seal_list",
     "legacy_seal_record",
-    "list_audit",
-    "list_legacy_seals",
-    "list_seals",
-    "list_tokens",
     "list_townships",
-    "next_status",
-    "organisation_name",
     "password_set",
     "person_add",
     "person_list",
     "record_event",
-    "record_legacy_seal",
     "record_refusal",
     "refusal_recorded",
     "request_seal",
     "resolve_item",
-    "revoke_token",
     "seal_change",
     "seal_data_file",
-    "seal_full_name",
-    "seal_history",
     "seal_list",
     "seal_request",
     "seal_show",
     "seal_status_of",
-    "set_password",
     "token_actor",
     "token_issue",
     "token_list",
@@ -191,7 +163,6 @@ __all__ = [
     "township_authority",
     "township_list",
     "township_show",
-    "transition",
     "visible_township_ids",
     "web_session_actor",
     "web_sign_in",

@@ -9,19 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from esign.errors import AuthError, ConflictError, InputError
-from esign.registry import (
-    Disposition,
-    Role,
-    add_person,
-    authenticate_password,
-    authenticate_token,
-    find_township,
-    issue_token,
-    list_legacy_seals,
-    record_legacy_seal,
-    revoke_token,
-    set_password,
-)
+from esign.registry import Disposition, Role, add_person, find_township, issue_token
+from esign.registry.accounts import authenticate_password, authenticate_token, revoke_token, set_password
+from esign.registry.legacy import list_legacy_seals, record_legacy_seal
 from esign.registry.models import Token
 
 from .conftest import T0

@@ -7,15 +7,8 @@ import datetime as dt
 import pytest
 
 from esign.errors import ConflictError, InputError, StateError
-from esign.registry import (
-    SealAction,
-    SealStatus,
-    find_seal,
-    find_township,
-    request_seal,
-    seal_history,
-    transition,
-)
+from esign.registry import SealAction, SealStatus, find_seal, find_township, request_seal
+from esign.registry.seals import seal_history, transition
 
 from .conftest import T0
 

@@ -8,7 +8,8 @@ import datetime as dt
 import pytest
 
 from esign.errors import AuthError, TooManyAttemptsError
-from esign.registry import Role, add_person, issue_token, set_password
+from esign.registry import Role, add_person, issue_token
+from esign.registry.accounts import set_password
 from esign.registry.signin import (
     FAILURE_WINDOW,
     MAX_FAILURES_PER_ACCOUNT,

@@ -16,7 +16,8 @@ import esign.registry.accounts as accounts
 from esign.config import Settings
 from esign.deployment import Deployment
 from esign.errors import AuthError
-from esign.registry import authenticate_password, find_person, find_seal, set_password
+from esign.registry import find_person, find_seal
+from esign.registry.accounts import authenticate_password, set_password
 from esign.registry.models import Token, WebSession
 from esign.registry.signin import MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS, _digest
 from service.app import create_app

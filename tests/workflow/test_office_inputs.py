@@ -36,7 +36,8 @@ from sqlalchemy import func, select
 from esign.errors import InputError
 from esign.hosts import BlobStore
 from esign.ledger.models import LedgerEntryRow
-from esign.registry import find_seal, list_audit
+from esign.registry import find_seal
+from esign.registry.audit import list_audit
 from esign.stamp import placement_from_dict
 from esign.stamp.inputs import inspect_pdf
 from esign.verify.report import ChangeCategory, Indication

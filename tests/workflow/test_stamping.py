@@ -17,7 +17,8 @@ from esign.errors import EsignError
 from esign.hosts import BlobStore
 from esign.ledger import SqlLedger
 from esign.ledger.models import LedgerEntryRow
-from esign.registry import Actor, SealAction, find_person, find_seal, transition
+from esign.registry import Actor, SealAction, find_person, find_seal
+from esign.registry.seals import transition
 from esign.stamp import placement_from_dict
 from esign.workflow.models import StampRequestRow
 from esign.workflow.requests import (
@@ -310,7 +311,7 @@ def test_input_file_is_kept_and_output_downloadable(county, decision):
 
 
 def test_every_refusal_is_recorded_as_an_audit_event(county, decision):
-    from esign.registry import list_audit
+    from esign.registry.audit import list_audit
 
     with pytest.raises(EsignError):
         stamp_directly(

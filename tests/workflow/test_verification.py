@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from esign.hosts import BlobStore
-from esign.registry import SealAction, find_seal, transition
+from esign.registry import SealAction, find_seal
+from esign.registry.seals import transition
 from esign.workflow.requests import StampRequestSpec, stamp_directly
 from esign.workflow.verification import verify_document
 from tests.pdfgen import decision_pdf
