@@ -29,6 +29,13 @@ aiohttp and two SSL contexts built from the system's CA bundle, for every import
 ``pyhanko.sign.*`` module - validation included. A verifier process (``esign verify FILE``) pays about
 as much for that as for its whole verification. :func:`defer_pyhanko_signing` makes the package's
 own ``__init__`` run on the first use of a name it defines instead; submodules import as before.
+
+asn1crypto (1.5.1) compares and hashes certificate names (RFC 5280 §7.1) by preparing every attribute value with
+RFC 4518 string preparation, a per-character Python loop, on every comparison, and nothing keeps the result: path
+building, issuer matching and every certificate registry repeat it for the same few names, and it cost more than
+the signature checks. :func:`memoized_name_matching` keeps the prepared values of a relative distinguished name by
+its exact DER encoding (a bounded, thread-safe cache); the values are a function of those bytes alone, so the
+answers are the same. It is applied by :mod:`esign.verify.certs`.
 """
 
 from __future__ import annotations
@@ -45,7 +52,7 @@ from typing import Any
 
 from asn1crypto import core
 
-__all__ = ["apply", "defer_pyhanko_signing", "fast_hex_strings", "quiet_dsa_warning"]
+__all__ = ["apply", "defer_pyhanko_signing", "fast_hex_strings", "memoized_name_matching", "quiet_dsa_warning"]
 
 _PATCHED = "_esign_definite_lengths"
 
@@ -99,6 +106,29 @@ def fast_hex_strings() -> None:
     if not getattr(generic.read_hex_string_from_stream, _PATCHED, False):
         fast = _one_pass(generic.read_hex_string_from_stream, generic.pdf_string)
         generic.read_hex_string_from_stream = fast  # type: ignore[assignment]
+
+
+def memoized_name_matching(maxsize: int = 4096) -> None:
+    """Keep asn1crypto's prepared name values by the exact bytes of each name part (see the module docstring;
+    idempotent)."""
+    from asn1crypto import x509 as asn1_x509
+
+    rdn = asn1_x509.RelativeDistinguishedName
+    get_values = rdn.__dict__["_get_values"]
+    if getattr(get_values, _PATCHED, False):
+        return
+
+    @functools.lru_cache(maxsize=maxsize)
+    def by_der(der: bytes) -> dict[str, str]:
+        parsed = rdn.load(der)
+        return dict(get_values(parsed, parsed))
+
+    @functools.wraps(get_values)
+    def values(self: Any, part: Any) -> dict[str, str]:
+        return dict(by_der(part.dump()))
+
+    setattr(values, _PATCHED, True)
+    rdn._get_values = values
 
 
 def quiet_dsa_warning() -> None:

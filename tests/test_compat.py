@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from asn1crypto import core
+from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.misc import PdfStreamError
 
@@ -119,3 +120,64 @@ def test_hex_string_values() -> None:
     assert fast(stream).original_bytes == b"AB" and stream.read() == b" rest"
     with pytest.raises(PdfStreamError):
         fast(io.BytesIO(b"<41x42>"))
+
+
+# --- asn1crypto name matching memoized by the bytes of each name part ----------------------------------------
+
+
+def _name(*attrs: tuple[str, str, str]) -> asn1_x509.Name:
+    """A name from (type, string kind, value) parts, one attribute per RDN."""
+    rdns = []
+    for kind, string, value in attrs:
+        rdns.append(
+            asn1_x509.RelativeDistinguishedName(
+                [
+                    asn1_x509.NameTypeAndValue(
+                        {"type": kind, "value": asn1_x509.DirectoryString(name=string, value=value)}
+                    )
+                ]
+            )
+        )
+    return asn1_x509.Name.load(asn1_x509.Name(name="", value=asn1_x509.RDNSequence(rdns)).dump())
+
+
+NAMES = [
+    _name(
+        ("common_name", "utf8_string", "蒲县克城镇人民政府行政审批服务专用章"),
+        ("organization_name", "utf8_string", "蒲县"),
+    ),
+    _name(
+        ("common_name", "utf8_string", "蒲县克城镇人民政府行政审批服务专用章"),
+        ("organization_name", "utf8_string", "隰县"),
+    ),
+    _name(("common_name", "printable_string", "County  Root"), ("country_name", "printable_string", "CN")),
+    _name(("common_name", "utf8_string", "county root"), ("country_name", "printable_string", "CN")),
+    _name(("common_name", "utf8_string", "County Root CA"), ("country_name", "printable_string", "CN")),
+    _name(("country_name", "printable_string", "CN"), ("common_name", "utf8_string", "County Root")),
+]
+
+
+def test_memoized_name_matching_answers_as_asn1crypto() -> None:
+    import esign.verify.certs  # noqa: F401  (applies compat.memoized_name_matching)
+
+    rdn = asn1_x509.RelativeDistinguishedName
+    patched = rdn.__dict__["_get_values"]
+    assert getattr(patched, compat._PATCHED, False)
+
+    def answers(a: asn1_x509.Name, b: asn1_x509.Name) -> tuple[bool, bool]:
+        a, b = asn1_x509.Name.load(a.dump()), asn1_x509.Name.load(b.dump())  # fresh objects: nothing kept on them
+        return a == b, a.hashable == b.hashable
+
+    for a in NAMES:
+        for b in NAMES:
+            memo = answers(a, b)
+            rdn._get_values = inspect.unwrap(patched)
+            try:
+                plain = answers(a, b)
+            finally:
+                rdn._get_values = patched
+            assert memo == plain, (a.human_friendly, b.human_friendly)
+    # RFC 4518: case and inner white-space do not matter; a different county or order does.
+    assert answers(NAMES[2], NAMES[3]) == (True, True)
+    assert not answers(NAMES[0], NAMES[1])[0] and not answers(NAMES[3], NAMES[4])[0]
+    assert not answers(NAMES[4], NAMES[5])[0]

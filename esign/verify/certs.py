@@ -10,11 +10,15 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
+from esign import compat
 from esign.errors import InputError
 from esign.pki.profiles import uscc_of_identifier
 from esign.verify.report import CertificateInfo
 
 __all__ = ["certificate_info", "from_asn1", "load_trust_roots", "name_attr", "to_asn1"]
+
+# Path building compares the same few names for every document (esign.compat).
+compat.memoized_name_matching()
 
 
 def to_asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
