@@ -30,14 +30,11 @@ from collections import deque
 from collections.abc import Callable
 
 from fastapi import Request
-from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from esign.db import session_scope
 from esign.errors import EsignError
-from esign.hosts.models import RateCountRow
+from esign.hosts import SharedRateCount
 
 __all__ = ["RateLimitedError", "RateLimiter"]
 
@@ -61,7 +58,7 @@ class RateLimiter:
         self, per_minute: int, sessions: sessionmaker[Session] | None = None, *, clock: Callable[[], float] = time.time
     ) -> None:
         self.per_minute = per_minute
-        self._sessions = sessions
+        self._shared_count = SharedRateCount(sessions) if sessions is not None else None
         self._clock = clock
         self._hits: dict[str, deque[float]] = {}
         self._grants: dict[str, tuple[int, int]] = {}  # address -> (minute, requests it may still make)
@@ -76,7 +73,7 @@ class RateLimiter:
     def check(self, request: Request) -> None:
         """Count this request; raise :class:`RateLimitedError` past the limit (may wait for the database)."""
         key, now = _key(request), self._clock()
-        if self._sessions is None:
+        if self._shared_count is None:
             over = self._local(key, time.monotonic())
         else:
             held = self._held(key, now)
@@ -87,7 +84,7 @@ class RateLimiter:
         """:meth:`check` for the event loop: answered in memory when it can be, else the database is asked
         from a worker thread."""
         key, now = _key(request), self._clock()
-        if self._sessions is None:
+        if self._shared_count is None:
             over = self._local(key, time.monotonic())
         else:
             held = self._held(key, now)
@@ -110,25 +107,14 @@ class RateLimiter:
         return None
 
     def _shared(self, key: str, now: float) -> bool:
-        assert self._sessions is not None
+        assert self._shared_count is not None
         minute, into = divmod(now, 60)
         minute_i, block = int(minute), self.block
-        table = RateCountRow.__table__
-        take = (
-            postgresql.insert(RateCountRow)
-            .values(client=key, minute=minute_i, count=block)
-            .on_conflict_do_update(index_elements=["client", "minute"], set_={"count": table.c.count + block})
-            .returning(table.c.count)
-        )
-        with session_scope(self._sessions) as session:
-            taken = session.execute(take).scalar_one()
-            previous = session.scalar(
-                select(RateCountRow.count).where(RateCountRow.client == key, RateCountRow.minute == minute_i - 1)
-            )
-            if random.random() < 0.01:  # noqa: S311 - now and then, forget finished minutes
-                session.execute(delete(RateCountRow).where(RateCountRow.minute < minute_i - 1))
+        forget = random.random() < 0.01  # noqa: S311 - now and then, forget finished minutes
+        count = self._shared_count.take(key, minute=minute_i, block=block, forget_older=forget)
+        taken, previous = count.taken, count.previous
         # room the count left before this block was taken; the block is usable up to it
-        room = self.per_minute - (previous or 0) * (1 - into / 60) - (taken - block)
+        room = self.per_minute - previous * (1 - into / 60) - (taken - block)
         usable = min(block, math.floor(room))
         with self._lock:
             if len(self._grants) + len(self._refused) > 10_000:  # forget other minutes' addresses

@@ -52,8 +52,6 @@ KNOWN: set[str] = {
     "face esign/cli/stamp.py esign.workflow.engine",
     "face esign/cli/stamp.py esign.workflow.models",
     "face esign/cli/stamp.py esign.workflow.requests",
-    "face service/ratelimit.py esign.db",
-    "face service/ratelimit.py esign.hosts.models",
     "face service/routes/api_batch.py esign.workflow.batch_runner",
     "face service/routes/api_batch.py esign.workflow.batches",
     "face service/routes/api_batch.py esign.workflow.requests",
