@@ -239,31 +239,35 @@ def _section(
         f"6. HTTP service under load: {' and '.join(map(str, CLIENTS))} concurrent clients "
         f"({short_s:g} s and {long_s:g} s per configuration)",
         [
-            "database, workers: flow, clients",
-            "completed",
+            "database, workers: flow × clients",
+            "done",
             "throughput",
             "p50",
             "p99",
             "max",
             "errors",
-            "÷ (workers × in-process)",
+            "workers × in-process",
+            "HTTP ÷ that",
             "server CPU/flow",
-            "in-process CPU ÷ server CPU",
+            "in-process CPU/call",
+            "in-process ÷ server CPU",
         ],
     )
     for r in runs:
         unit = "flows/s" if r.flow == "stamp" else "files/s"
         section.add(
-            f"{r.label()}: {r.flow}, {r.clients}",
+            f"{r.label()}: {r.flow} × {r.clients}",
             r.load["completed"],
             fmt_rate(r.rate, unit),
             fmt_seconds(r.latency(0.5)),
             fmt_seconds(r.latency(0.99)),
             fmt_seconds(max(r.load["flows"], default=float("nan"))),
             r.load["errors"],
-            f"{fmt_ratio(r.efficiency)} of {r.workers} × {fmt_rate(r.inproc_rate, '/s')}",
+            f"{r.workers} × {r.inproc_rate:.1f}/s",
+            fmt_ratio(r.efficiency),
             fmt_seconds(r.server_cpu),
-            f"{fmt_ratio(r.inproc_cpu / r.server_cpu)} ({fmt_seconds(r.inproc_cpu)})",
+            fmt_seconds(r.inproc_cpu),
+            fmt_ratio(r.inproc_cpu / r.server_cpu),
         )
         for sample in r.load["error_samples"]:
             notes.append(f"error ({r.label()}, {r.flow}, {r.clients} clients): {sample}")

@@ -204,9 +204,31 @@ def app_from_env() -> FastAPI:
     interval = float(os.environ.get("ESIGN_FEED_INTERVAL", "15") or 0)
     tune_allocator()  # buffers of a large document go back to the system afterwards (esign.budget)
     settings = Settings()
-    return create_app(
+    app = create_app(
         settings,
         feed_interval=interval or None,
         checkpoint_interval=settings.checkpoint_interval or None,
         batch_watch=10.0,
     )
+    _build_route_tables(app)
+    return app
+
+
+def _build_route_tables(app: FastAPI) -> None:
+    """Match a path no route has against every route once, before the first request.
+
+    FastAPI builds an included router's routes (their dependencies and parameter models) the first
+    time a request walks through that router, on the event loop: the first requests after a start
+    would wait for it (a tenth of a second to seconds, every worker), and every request behind them.
+    A path that matches nothing walks through every router, so the work is done here, in the factory.
+    """
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/.no-such-route",
+        "root_path": "",
+        "headers": [],
+        "query_string": b"",
+    }
+    for route in app.router.routes:
+        route.matches(scope)
