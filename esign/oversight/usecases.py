@@ -3,8 +3,9 @@
 Each takes the deployment's transaction factory (``dep.transaction``), the actor and plain values,
 authorizes the actor (:func:`esign.oversight.scope.scope_for`: an :class:`~esign.errors.AuthError` or
 :class:`~esign.errors.ForbiddenError` before anything is read), reads in one transaction and returns
-frozen values. They only read: none of them writes, not even a refusal (the edge that answers a
-refusal records it).
+frozen values. They only read; the one thing they write is a refusal, recorded in that same
+transaction (:func:`esign.registry.audited_transaction`, once; the action is the permission asked for,
+e.g. ``oversight.register``). Bad input and unknown townships are answered, not recorded.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
 
 from esign.ledger.entry import DocumentType
 from esign.oversight.api import Cursor, OversightPage, OversightRow, RegisterFilter, Scope, parse_day
@@ -22,10 +25,10 @@ from esign.oversight.report import AnomalyReport, anomaly_report
 from esign.oversight.rules import AnomalySettings
 from esign.oversight.scope import scope_for
 from esign.oversight.stats import Dashboard, dashboard
-from esign.registry import Actor, Permission, find_township
+from esign.registry import REFUSALS, Actor, Permission, audited_transaction, find_township, list_townships
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+    from contextlib import AbstractContextManager
 
     from esign.db import Transactions
 
@@ -98,6 +101,8 @@ class RegisterView:
     """The township asked for; None for the whole county (or what of it the actor sees)."""
     township_ids: frozenset[int] | None
     """The townships the actor may see; None for every one."""
+    townships: tuple[TownshipRef, ...]
+    """The townships the actor may see (what it may pick), by id."""
     department_limited: bool
     """Whether the actor sees only the items of its department."""
 
@@ -132,6 +137,24 @@ class DashboardView:
     """The township it was narrowed to; None for the actor's whole scope."""
     township_ids: frozenset[int] | None
     """The townships the actor may see (what it may narrow to); None for every one."""
+    townships: tuple[TownshipRef, ...]
+    """Those townships themselves, by id."""
+
+
+def _read(
+    transaction: Transactions, actor: Actor, permission: Permission, target: str, at: dt.datetime
+) -> AbstractContextManager[Session]:
+    """The use case's one transaction; a refusal (:data:`esign.registry.REFUSALS`: no credentials, a
+    missing permission, another township) is recorded in it under ``permission``'s name, once."""
+    return audited_transaction(transaction, actor, permission.value, target, at=at, refusals=REFUSALS)
+
+
+def _target(township: str | None) -> str:
+    return f"township:{township}" if township else "county"
+
+
+def _visible(session: Session, ids: frozenset[int] | None) -> tuple[TownshipRef, ...]:
+    return tuple(TownshipRef(t.id, t.name) for t in list_townships(session, only=None if ids is None else set(ids)))
 
 
 def _ref(session: Session, ref: str | int) -> TownshipRef:
@@ -171,17 +194,20 @@ def _register_scope(
     return f, township, scope
 
 
-def read_register(transaction: Transactions, actor: Actor, args: RegisterArgs) -> RegisterView:
-    """One page of the county's usage register (or one township's) that ``actor`` may read."""
-    with transaction() as session:
+def read_register(transaction: Transactions, actor: Actor, args: RegisterArgs, *, at: dt.datetime) -> RegisterView:
+    """One page of the county's usage register (or one township's) that ``actor`` may read, with the
+    townships it may pick; ``at`` dates a refusal."""
+    with _read(transaction, actor, Permission.OVERSIGHT_REGISTER, _target(args.township), at) as session:
         f, township, scope = _register_scope(session, actor, args)
         page = query_register(session, scope, f)
-    return RegisterView(page, township, scope.township_ids, scope.departments is not None)
+        townships = _visible(session, scope.township_ids)
+    return RegisterView(page, township, scope.township_ids, townships, scope.departments is not None)
 
 
-def export_register(transaction: Transactions, actor: Actor, args: RegisterArgs) -> RegisterExport:
-    """Every row of the register matching ``args`` that ``actor`` may read (paging ignored), for CSV/XLSX."""
-    with transaction() as session:
+def export_register(transaction: Transactions, actor: Actor, args: RegisterArgs, *, at: dt.datetime) -> RegisterExport:
+    """Every row of the register matching ``args`` that ``actor`` may read (paging ignored), for CSV/XLSX;
+    ``at`` dates a refusal."""
+    with _read(transaction, actor, Permission.OVERSIGHT_REGISTER, _target(args.township), at) as session:
         f, township, scope = _register_scope(session, actor, args)
         rows = tuple(iter_register(session, scope, f))
     return RegisterExport(rows, township)
@@ -192,7 +218,7 @@ def township_month(
 ) -> TownshipMonth:
     """Township ``township``'s (name or id) printable register of ``month`` (``YYYY-MM``); ``at`` is
     printed as the time it was made."""
-    with transaction() as session:
+    with _read(transaction, actor, Permission.OVERSIGHT_REGISTER, _target(f"{township}/{month}"), at) as session:
         row = find_township(session, township)
         scope = scope_for(session, actor, Permission.OVERSIGHT_REGISTER, township_id=row.id)
         register = monthly_register(session, scope, row, month, at=at)
@@ -202,14 +228,16 @@ def township_month(
 def county_dashboard(
     transaction: Transactions, actor: Actor, *, at: dt.datetime, months: int = 6, township: str | None = None
 ) -> DashboardView:
-    """The dashboard of the last ``months`` months that ``actor`` may see, optionally narrowed to one township."""
-    with transaction() as session:
+    """The dashboard of the last ``months`` months that ``actor`` may see, optionally narrowed to one township,
+    with the townships it may narrow to."""
+    with _read(transaction, actor, Permission.OVERSIGHT_DASHBOARD, _target(township), at) as session:
         ref = _ref(session, township) if township else None
         scope = scope_for(session, actor, Permission.OVERSIGHT_DASHBOARD, township_id=ref.id if ref else None)
         visible = scope.township_ids
         if ref is not None:
             scope = replace(scope, township_ids=frozenset({ref.id}))
-        return DashboardView(dashboard(session, scope, at=at, months=months), ref, visible)
+        board = dashboard(session, scope, at=at, months=months)
+        return DashboardView(board, ref, visible, _visible(session, visible))
 
 
 def county_anomalies(
@@ -225,6 +253,6 @@ def county_anomalies(
     :data:`DEFAULT_ANOMALY_PERIOD` unless given."""
     end = until or at
     start = since or end - DEFAULT_ANOMALY_PERIOD
-    with transaction() as session:
+    with _read(transaction, actor, Permission.OVERSIGHT_ANOMALIES, "county", at) as session:
         scope = scope_for(session, actor, Permission.OVERSIGHT_ANOMALIES)
         return anomaly_report(session, scope, since=start, until=end, at=at, settings=settings)

@@ -68,9 +68,9 @@ def _register(query: RegisterQuery, actor: CurrentActor, dep: Dep, *, township: 
     ledger exports a township's (its columns, no township column)."""
     args = query.paged(township=township)
     if query.format == "json":
-        view = read_register(dep.transaction, actor, args)
+        view = read_register(dep.transaction, actor, args, at=now())
         return {"township": view.township.name if view.township else None, **page_json(view.page)}
-    export = export_register(dep.transaction, actor, args)
+    export = export_register(dep.transaction, actor, args, at=now())
     name = f"{export.township.name if export.township else '全县'}用印登记台账"
     if own:
         lines = [r.line for r in export.rows]

@@ -1,7 +1,8 @@
 """The oversight web pages (Chinese): 用印登记台账, 监管看板, 用印异常报告.
 
-The pages call the same functions as ``/api/v1/oversight`` and link their downloads (CSV, XLSX,
-PDF) to it; the browser's sign-in cookie authenticates those links.
+The pages call the same use cases as ``/api/v1/oversight`` (which record a refusal themselves) and
+link their downloads (CSV, XLSX, PDF) to it; the browser's sign-in cookie authenticates those links.
+The routes hold no database session.
 """
 
 from __future__ import annotations
@@ -16,26 +17,24 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from esign.errors import EsignError
 from esign.ledger import DocumentType
 from esign.oversight import BEIJING, Dashboard, Rule, donut, hbars, read_register, stacked_bars
-from esign.registry import Actor, list_townships
+from esign.registry import Actor
 from service.auth import CurrentActor
-from service.deps import DbSession, Dep
-from service.errors import REFUSALS, record_refusal_of
+from service.clock import now
+from service.deps import Dep
 from service.labels import error_zh
 from service.routes.oversight_api import load_anomalies, load_dashboard
 from service.routes.oversight_common import RegisterFilters, page_json
-from service.web import page
+from service.web import render
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/oversight", include_in_schema=False)
 
 
-def _refused(request: Request, session: DbSession, actor: Actor, exc: EsignError, title: str) -> Response:
-    if isinstance(exc, REFUSALS):
-        record_refusal_of(request, exc)
-    return page(
+def _refused(request: Request, actor: Actor, exc: EsignError, title: str) -> Response:
+    """The page answering a refusal (the use case that refused has recorded it)."""
+    return render(
         request,
-        session,
         "oversight/refused.html",
         actor,
         status_code=exc.http_status,
@@ -54,7 +53,6 @@ def home() -> Response:
 def register_page(
     request: Request,
     actor: CurrentActor,
-    session: DbSession,
     dep: Dep,
     given: Annotated[RegisterFilters, Depends()],
     township: str = "",
@@ -63,18 +61,17 @@ def register_page(
     if actor.role is None:
         return RedirectResponse("/admin/login", status_code=303)
     try:
-        view = read_register(dep.transaction, actor, given.args(township=township, limit=limit, newest_first=True))
+        args = given.args(township=township, limit=limit, newest_first=True)
+        view = read_register(dep.transaction, actor, args, at=now())
     except EsignError as exc:
-        return _refused(request, session, actor, exc, "用印登记台账")
+        return _refused(request, actor, exc, "用印登记台账")
     result, chosen = view.page, view.township
     filters = given.present(township=township)
     query = urlencode(filters)
     api = f"/api/v1/oversight/townships/{chosen.id}/register" if chosen else "/api/v1/oversight/register"
-    townships = list_townships(session, only=None if view.township_ids is None else set(view.township_ids))
     this_month = dt.datetime.now(BEIJING).strftime("%Y-%m")
-    return page(
+    return render(
         request,
-        session,
         "oversight/register.html",
         actor,
         rows=page_json(result)["rows"],
@@ -89,7 +86,7 @@ def register_page(
         xlsx_link=f"{api}?{urlencode({**filters, 'format': 'xlsx'})}",
         f=filters,
         query=query,
-        townships=townships,
+        townships=view.townships,
         chosen=chosen,
         document_types=[d.value for d in DocumentType],
         this_month=this_month,
@@ -125,7 +122,6 @@ def _charts(board: Dashboard) -> dict[str, str]:
 def dashboard_page(
     request: Request,
     actor: CurrentActor,
-    session: DbSession,
     dep: Dep,
     township: str = "",
     months: Annotated[int, Query(ge=1, le=24)] = 6,
@@ -135,16 +131,15 @@ def dashboard_page(
     try:
         view = load_dashboard(actor, dep, township or None, months)
     except EsignError as exc:
-        return _refused(request, session, actor, exc, "监管看板")
+        return _refused(request, actor, exc, "监管看板")
     board = view.board
     params = urlencode({k: v for k, v in {"township": township, "months": months}.items() if v})
     stamps = sum(m.stamps for m in board.per_month)
     impressions = sum(m.impressions for m in board.per_month)
     refused = sum(c.count for c in board.refusals)
     active = len({m.township for m in board.per_month})
-    return page(
+    return render(
         request,
-        session,
         "oversight/dashboard.html",
         actor,
         board=board,
@@ -152,7 +147,7 @@ def dashboard_page(
         params=params,
         township=view.township.name if view.township else None,
         months=months,
-        townships=list_townships(session, only=None if view.township_ids is None else set(view.township_ids)),
+        townships=view.townships,
         kpis=[
             ("用印次数", stamps),
             ("使用数合计", impressions),
@@ -167,7 +162,6 @@ def dashboard_page(
 def anomalies_page(
     request: Request,
     actor: CurrentActor,
-    session: DbSession,
     dep: Dep,
     since: str = "",
     until: str = "",
@@ -188,14 +182,13 @@ def anomalies_page(
             refusal_threshold=5,
         )
     except EsignError as exc:
-        return _refused(request, session, actor, exc, "用印异常报告")
+        return _refused(request, actor, exc, "用印异常报告")
     counts = {rule: sum(1 for f in report.findings if f.rule is rule) for rule in Rule}
     params = urlencode(
         {k: v for k, v in {"since": since, "until": until, "work_start": work_start, "work_end": work_end}.items() if v}
     )
-    return page(
+    return render(
         request,
-        session,
         "oversight/anomalies.html",
         actor,
         report=report,

@@ -81,8 +81,14 @@ def test_permission_matrix(demo, stamped, role, route, whose):
     if want >= 400 and url.startswith("/api"):
         error = response.json()["error"]
         assert error["code"] and error["message_zh"] and error["message_en"]
-    if want in (401, 403):  # pages that answer a refusal themselves record it too, at once
+    if want in (401, 403):  # the use case records it (pages answer it themselves), once, under the permission
         assert_refusal_audited(demo, before, actor=ACTORS[role] or "public", method="GET", path=url)
+        refused = newest_refusal(demo)
+        assert refused is not None and refused["action"] in {
+            "oversight.register",
+            "oversight.dashboard",
+            "oversight.anomalies",
+        }, refused
 
 
 def _rows(demo, who: str, **params) -> list[dict]:
