@@ -1,21 +1,22 @@
-"""Wire schemas of the HTTP API (pydantic lives here and in settings only)."""
+"""Wire schemas of the HTTP API (pydantic lives here and in settings only); the library's frozen views
+(``esign.workflow.BatchSummary`` …) are served as they are, or extended here with what only the service knows."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from esign.registry import ListedItem, PersonView, Role, SealView, TownshipView
+from esign.workflow import BatchItemView, BatchSummary
 
 __all__ = [
     "AuditOut",
     "AuthorityItemOut",
     "BatchItemOut",
     "BatchOut",
-    "BatchSummaryOut",
-    "ErrorOut",
     "LegacySealIn",
     "SealActionIn",
     "SealEventOut",
@@ -154,45 +155,15 @@ class AuditOut(BaseModel):
     detail: str
 
 
-class ErrorOut(BaseModel):
-    code: str
-    message_zh: str
-    message_en: str
+@dataclass(frozen=True)
+class BatchItemOut(BatchItemView):
+    """A file of a batch: its view, and where its stamped document is downloaded."""
+
+    result_url: str | None = field(metadata={"description": "盖章后的 PDF（/api/v1/stamp-requests/{id}/result.pdf）"})
 
 
-class BatchItemOut(BaseModel):
-    position: int = Field(description="上传顺序（从1开始）")
-    file_name: str
-    request_id: int | None = Field(description="对应的用印申请；上传时被拒收的文件为 null")
-    status: str = Field(description="refused | pending | stamped | failed | rejected")
-    entry_id: str | None
-    verify_url: str | None
-    result_url: str | None = Field(description="盖章后的 PDF（/api/v1/stamp-requests/{id}/result.pdf）")
-    error: ErrorOut | None = Field(description="拒收或最近一次盖章失败的原因")
+@dataclass(frozen=True)
+class BatchOut(BatchSummary):
+    """A batch with its progress (:class:`esign.workflow.BatchView`), each file as :class:`BatchItemOut`."""
 
-
-class BatchSummaryOut(BaseModel):
-    id: int
-    status: str = Field(description="open | pending | running | done | rejected")
-    township: str
-    seal_code: str
-    item: str
-    document_type: str
-    reason: str
-    level: str
-    clerk: str
-    approver: str | None
-    created_at: dt.datetime
-    decided_at: dt.datetime | None
-    finished_at: dt.datetime | None
-    decision_reason: str
-    total: int = Field(description="成为用印申请的文件数")
-    stamped: int
-    failed: int
-    rejected: int
-    pending: int
-    refused: int = Field(description="上传时被拒收的文件数（不计入 total）")
-
-
-class BatchOut(BatchSummaryOut):
-    items: list[BatchItemOut]
+    items: tuple[BatchItemOut, ...] = field(metadata={"description": "每个文件，按上传顺序"})

@@ -6,17 +6,15 @@ the same rules apply as for the API. Remote callers use the API with tokens.
 
 from __future__ import annotations
 
-import csv
 import os
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from esign.cli.common import HomeOpt, JsonOpt, console, now, open_deployment, print_json, print_uncut, settings_for
+from esign.cli.common import HomeOpt, JsonOpt, console, now, open_deployment, print_json, print_uncut
 
 __all__ = ["register"]
 
@@ -124,106 +122,6 @@ def stamp(
         console.print(f"  [yellow]注意 note[/]: {note}", soft_wrap=True)
 
 
-@dataclass(frozen=True)
-class _BatchItem:
-    source: Path
-    item: str
-    reason: str
-    title: str
-    document_type: str
-    placement: dict[str, Any]
-
-
-def _read_manifest(path: Path, default_item: str | None, default_reason: str | None) -> list[_BatchItem]:
-    from esign.errors import InputError
-
-    if path.is_dir():
-        files = sorted([*path.glob("*.pdf"), *path.glob("*.ofd")])
-        if not default_item or not default_reason:
-            raise InputError(
-                "按文件夹批量盖章时须给出 --item 和 --reason。",
-                "Give --item and --reason when stamping a folder.",
-                code="batch_defaults_required",
-            )
-        return [_BatchItem(f, default_item, default_reason, f.stem, "受理通知书", {"mode": "keyword"}) for f in files]
-    rows = []
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        for n, rec in enumerate(csv.DictReader(fh), start=2):
-            file = rec.get("file") or rec.get("文件")
-            if not file:
-                raise InputError(
-                    f"清单第 {n} 行缺少 file 列。", f"Manifest row {n} has no file.", code="manifest_row_invalid"
-                )
-            placement: dict[str, Any] = {"mode": "keyword"}
-            if rec.get("keyword"):
-                placement["text"] = rec["keyword"]
-            if rec.get("page") and rec.get("x_mm") and rec.get("y_mm"):
-                try:
-                    placement = {
-                        "mode": "position",
-                        "page": int(rec["page"]),
-                        "x_mm": float(rec["x_mm"]),
-                        "y_mm": float(rec["y_mm"]),
-                    }
-                except ValueError:
-                    raise InputError(
-                        f"清单第 {n} 行的 page、x_mm、y_mm 应为数字。",
-                        f"Manifest row {n}: page, x_mm and y_mm must be numbers.",
-                        code="manifest_row_invalid",
-                    ) from None
-            rows.append(
-                _BatchItem(
-                    (path.parent / file).resolve(),
-                    rec.get("item") or default_item or "",
-                    rec.get("reason") or default_reason or "",
-                    rec.get("title") or Path(file).stem,
-                    rec.get("document_type") or "受理通知书",
-                    placement,
-                )
-            )
-    return rows
-
-
-_WORKER: dict[str, Any] = {}
-
-
-def _worker_init(home: str) -> None:
-    from esign.config import Settings
-    from esign.deployment import Deployment
-    from esign.workflow.engine import StampEngine
-
-    dep = Deployment.open(Settings(home=Path(home)), migrate_db=False)
-    _WORKER["dep"], _WORKER["engine"] = dep, StampEngine(dep, clock=now)
-
-
-def _worker_stamp(job: _BatchItem, seal: str, user: str, approver: str, level: str, out_dir: str) -> dict[str, str]:
-    from esign.errors import EsignError
-    from esign.stamp import placement_from_dict
-    from esign.workflow.commit import blobs_of
-    from esign.workflow.requests import StampRequestSpec, stamp_directly
-
-    dep, engine = _WORKER["dep"], _WORKER["engine"]
-    try:
-        spec = StampRequestSpec(
-            seal=seal,
-            item=job.item,
-            reason=job.reason,
-            title=job.title,
-            document_type=job.document_type,
-            placement=placement_from_dict(job.placement),
-            level=level,
-            idempotency_key=f"batch:{job.source}",
-        )
-        outcome = stamp_directly(dep, engine, job.source.read_bytes(), spec, user=user, approver=approver, at=now())
-        target = Path(out_dir) / job.source.name
-        shutil.copyfile(blobs_of(dep).path(outcome.output_sha256), target)
-        return {"file": job.source.name, "ok": "1", "entry": outcome.entry_id, "message": ""}
-    except EsignError as exc:
-        return {"file": job.source.name, "ok": "", "entry": "", "message": f"{exc.message_zh}（{exc.code}）"}
-    except OSError as exc:
-        return {"file": job.source.name, "ok": "", "entry": "", "message": f"io_error: {exc}"}
-
-
 def stamp_batch(
     source: Annotated[
         Path,
@@ -243,26 +141,47 @@ def stamp_batch(
     json_out: JsonOpt = False,
 ) -> None:
     """批量盖章（进度条、汇总表、失败报告）/ stamp a folder or a manifest on all cores."""
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    settings = settings_for(home)
-    open_deployment(home).close()  # migrate once before the workers start
-    jobs = _read_manifest(source, item, reason)
+    from esign.workflow import BatchProgress, files_in_folder, files_in_manifest, stamp_files
+
+    read = files_in_folder if source.is_dir() else files_in_manifest
+    files = read(source, item=item, reason=reason)
+    dep = open_deployment(home)  # migrated here, before the workers start
     output_dir.mkdir(parents=True, exist_ok=True)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, disable=json_out) as progress:
+        tasks: dict[str, Any] = {}
+
+        def show(p: BatchProgress) -> None:
+            if p.phase not in tasks:
+                tasks[p.phase] = progress.add_task(_PHASES.get(p.phase, p.phase), total=p.total)
+            progress.update(tasks[p.phase], completed=p.done, total=p.total)
+
+        outcomes = stamp_files(
+            dep,
+            files,
+            seal=seal,
+            user=user,
+            approver=approver,
+            level=level,
+            workers=workers or os.cpu_count() or 1,
+            clock=now,
+            progress=show,
+        )
     results: list[dict[str, str]] = []
-    n_workers = workers or os.cpu_count() or 1
-    columns = (TextColumn("盖章 stamping"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with (
-        Progress(*columns, console=console, disable=json_out) as progress,
-        ProcessPoolExecutor(n_workers, initializer=_worker_init, initargs=(str(settings.home),)) as pool,
-    ):
-        task = progress.add_task("stamp", total=len(jobs))
-        futures = [pool.submit(_worker_stamp, j, seal, user, approver, level, str(output_dir)) for j in jobs]
-        for fut in as_completed(futures):
-            results.append(fut.result())
-            progress.advance(task)
+    for done in outcomes:
+        if done.error is not None:
+            message = f"{done.error.message_zh}（{done.error.code}）"
+            results.append({"file": done.name, "ok": "", "entry": "", "message": message})
+            continue
+        assert done.output is not None and done.entry_id is not None
+        try:
+            shutil.copyfile(done.output, output_dir / done.name)
+        except OSError as exc:
+            results.append({"file": done.name, "ok": "", "entry": "", "message": f"io_error: {exc}"})
+        else:
+            results.append({"file": done.name, "ok": "1", "entry": done.entry_id, "message": ""})
     failed = [r for r in results if not r["ok"]]
     if json_out:
         print_json({"total": len(results), "stamped": len(results) - len(failed), "failed": failed})
@@ -275,6 +194,9 @@ def stamp_batch(
         print_uncut(table)  # a failure's reason is read whole, whatever the terminal's width
     if failed:
         raise typer.Exit(1)
+
+
+_PHASES = {"checking": "检查 checking", "stamping": "盖章 stamping"}
 
 
 def purge_documents(

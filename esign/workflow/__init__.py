@@ -15,11 +15,25 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from esign.workflow.batch_pool import BatchPool, BatchProgress, Upload
     from esign.workflow.batch_runner import BatchWorker
+    from esign.workflow.batch_views import BATCH_OPEN, BatchItemError, BatchItemView, BatchSummary, BatchView
+    from esign.workflow.batches import (
+        MAX_BATCH_FILES,
+        add_file,
+        add_refused,
+        approve_batch,
+        close_batch,
+        list_batches,
+        open_batch,
+        reject_batch,
+        show_batch,
+    )
     from esign.workflow.checkpoints import CheckpointTimer, TickResult, checkpoint_tick
     from esign.workflow.commit import StampOutcome, checkpoint_if_due
     from esign.workflow.desk import AuthorityChoice, DeskForm, desk_form, own_seal
     from esign.workflow.engine import StampEngine
+    from esign.workflow.local_batch import LocalFile, LocalResult, files_in_folder, files_in_manifest, stamp_files
     from esign.workflow.register import entry_view
     from esign.workflow.requests import (
         approve_request,
@@ -39,31 +53,53 @@ if TYPE_CHECKING:
     from esign.workflow.views import EntryView, StampRequestView, StoredDocument
 
 __all__ = [
+    "BATCH_OPEN",
+    "MAX_BATCH_FILES",
     "AuthorityChoice",
+    "BatchItemError",
+    "BatchItemView",
+    "BatchPool",
+    "BatchProgress",
+    "BatchSummary",
+    "BatchView",
     "BatchWorker",
     "CheckpointTimer",
     "DeskForm",
     "EntryView",
+    "LocalFile",
+    "LocalResult",
     "StampEngine",
     "StampOutcome",
     "StampRequestSpec",
     "StampRequestView",
     "StoredDocument",
     "TickResult",
+    "Upload",
+    "add_file",
+    "add_refused",
+    "approve_batch",
     "approve_request",
     "checkpoint_if_due",
     "checkpoint_tick",
+    "close_batch",
     "desk_form",
     "document_type",
     "entry_view",
+    "files_in_folder",
+    "files_in_manifest",
     "get_request",
+    "list_batches",
     "list_requests",
+    "open_batch",
     "own_seal",
     "preview_document",
     "preview_request",
+    "reject_batch",
     "reject_request",
     "request_document",
+    "show_batch",
     "stamp_directly",
+    "stamp_files",
     "stamped_document",
     "submit_request",
     "verify_document",
@@ -71,6 +107,28 @@ __all__ = [
 
 #: Where each name of the face lives.
 _HOMES = {
+    "BatchPool": "batch_pool",
+    "BatchProgress": "batch_pool",
+    "Upload": "batch_pool",
+    "BATCH_OPEN": "batch_views",
+    "BatchItemError": "batch_views",
+    "BatchItemView": "batch_views",
+    "BatchSummary": "batch_views",
+    "BatchView": "batch_views",
+    "MAX_BATCH_FILES": "batches",
+    "add_file": "batches",
+    "add_refused": "batches",
+    "approve_batch": "batches",
+    "close_batch": "batches",
+    "list_batches": "batches",
+    "open_batch": "batches",
+    "reject_batch": "batches",
+    "show_batch": "batches",
+    "LocalFile": "local_batch",
+    "LocalResult": "local_batch",
+    "files_in_folder": "local_batch",
+    "files_in_manifest": "local_batch",
+    "stamp_files": "local_batch",
     "BatchWorker": "batch_runner",
     "CheckpointTimer": "checkpoints",
     "TickResult": "checkpoints",

@@ -34,7 +34,7 @@ from esign.deployment import Deployment
 from esign.errors import EsignError, ForbiddenError
 from esign.registry import Actor
 from esign.registry.models import Person
-from esign.workflow.batches import BATCH_DONE, BATCH_RUNNING
+from esign.workflow.batch_views import BATCH_DONE, BATCH_RUNNING
 from esign.workflow.commit import PENDING
 from esign.workflow.engine import StampEngine
 from esign.workflow.models import StampBatchItemRow, StampBatchRow, StampRequestRow
@@ -68,11 +68,15 @@ class BatchWorker:
         threads: int = 2,
         lease: dt.timedelta = CLAIM_LEASE,
         poll: float = 1.0,
+        on_document: Callable[[int], None] | None = None,
     ) -> None:
+        """``on_document`` is called with the request id after each document this worker tried
+        (stamped or failed), in the thread that stamped it."""
         if threads < 1:
             raise ValueError("threads must be at least 1")
         self.dep, self.engine, self.clock = dep, engine, clock
         self._threads, self._lease, self._poll = threads, lease, poll
+        self._on_document = on_document
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._active: dict[int, int] = {}
@@ -121,6 +125,19 @@ class BatchWorker:
         """Stamp the batch in the calling thread until it is done (or another process holds its last claims
         past ``stop``)."""
         self._drain(batch_id)
+
+    def stamp_claimable(self, batch_id: int) -> int:
+        """Stamp, in the calling thread, the documents of the running batch that can be claimed now, one
+        after the other; how many. Does not wait for documents claimed elsewhere and leaves the batch
+        running (:meth:`run` finishes it). A database hiccup ends the pass early (logged)."""
+        done = 0
+        try:
+            while not self._stop.is_set() and (claim := self._claim(batch_id)) is not None:
+                self._stamp(claim)
+                done += 1
+        except Exception:  # the claim expires and whoever runs the batch next retries
+            _log.exception("stamp batch %s: runner pass failed", batch_id)
+        return done
 
     def stop(self) -> None:
         """Finish the documents being stamped, then stop; the rest stays claimable for the next start."""
@@ -221,6 +238,8 @@ class BatchWorker:
                     error_en=error.message_en if error else "",
                 )
             )
+        if self._on_document is not None:
+            self._on_document(claim.request_id)
 
     def _approver(self, person_id: int | None) -> Actor:
         """The batch's approver as the account stands now (a deactivated account stamps nothing more)."""

@@ -11,6 +11,10 @@ States of a batch: ``open`` (files still arriving) → ``pending`` (waiting for 
 ``rejected``. Approving is idempotent: every approval starts a new *run* that tries each document
 whose request is still pending once, so approving again resumes an interrupted job or retries the
 documents that failed, and never stamps a document twice (a stamped request is not pending).
+
+The use cases take a :class:`~esign.deployment.Deployment` and plain values and return frozen views
+(:mod:`esign.workflow.batch_views`); each decision owns its transaction and records its refusal in it
+(:func:`esign.registry.audited_transaction`).
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import secrets
-from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -26,49 +29,45 @@ from sqlalchemy.orm import Session
 
 from esign.deployment import Deployment
 from esign.errors import EsignError, ForbiddenError, NotFoundError, StateError
-from esign.registry import Actor, Permission, authorize, record_event, visible_township_ids
+from esign.registry import (
+    REFUSALS,
+    Actor,
+    Permission,
+    audited_transaction,
+    authorize,
+    record_event,
+    visible_township_ids,
+)
 from esign.stamp import placement_from_json, placement_to_json
-from esign.text import as_id
-from esign.workflow.commit import PENDING, REJECTED, STAMPED
+from esign.text import REASON_LIMIT, as_id
+from esign.workflow.batch_views import (
+    BATCH_DONE,
+    BATCH_OPEN,
+    BATCH_PENDING,
+    BATCH_REJECTED,
+    BATCH_RUNNING,
+    BatchSummary,
+    BatchView,
+    batch_summary,
+    batch_view,
+)
+from esign.workflow.commit import PENDING
 from esign.workflow.models import StampBatchItemRow, StampBatchRow, StampRequestRow
 from esign.workflow.requests import reject_request, submit_request
-from esign.workflow.rules import audit_refusal, check_text, require_approver
+from esign.workflow.rules import check_text, require_approver
 from esign.workflow.spec import StampRequestSpec, check_key, check_spec
 
 __all__ = [
-    "BATCH_DONE",
-    "BATCH_OPEN",
-    "BATCH_PENDING",
-    "BATCH_REJECTED",
-    "BATCH_RUNNING",
-    "ITEM_FAILED",
-    "ITEM_PENDING",
-    "ITEM_REFUSED",
-    "ITEM_REJECTED",
-    "ITEM_STAMPED",
     "MAX_BATCH_FILES",
-    "BatchItemError",
-    "BatchItemView",
-    "BatchView",
     "add_file",
     "add_refused",
     "approve_batch",
     "close_batch",
-    "find_batch",
     "list_batches",
     "open_batch",
     "reject_batch",
-    "view_batch",
+    "show_batch",
 ]
-
-BATCH_OPEN, BATCH_PENDING, BATCH_RUNNING, BATCH_DONE, BATCH_REJECTED = "open", "pending", "running", "done", "rejected"
-ITEM_REFUSED, ITEM_PENDING, ITEM_STAMPED, ITEM_FAILED, ITEM_REJECTED = (
-    "refused",
-    "pending",
-    "stamped",
-    "failed",
-    "rejected",
-)
 
 #: Most files one batch may hold.
 MAX_BATCH_FILES = 100
@@ -76,103 +75,15 @@ MAX_BATCH_FILES = 100
 _KEY_LIMIT = 100  # the per-file request keys append "/<position>" and must stay within 128
 
 
-@dataclass(frozen=True)
-class BatchItemError:
-    """Why a file was refused at upload, or why stamping it failed last time."""
-
-    #: Stable machine code (``not_pdf``, ``pdf_encrypted``, ``too_large``, ``seal_not_active`` …).
-    code: str
-    #: Chinese message.
-    message_zh: str
-    #: English message.
-    message_en: str
-
-
-@dataclass(frozen=True)
-class BatchItemView:
-    """One file of a batch as it stands now."""
-
-    #: 1-based position of the file in the upload.
-    position: int
-    #: The uploaded file's name (shown to the clerk only; never written to the register).
-    file_name: str
-    #: The stamp request the file became; None when it was refused at upload.
-    request_id: int | None
-    #: refused | pending | stamped | failed | rejected.
-    status: str
-    #: The register entry id once stamped.
-    entry_id: str | None
-    #: The QR code's verification URL once stamped.
-    verify_url: str | None
-    #: The refusal or the last stamping error (``failed`` and ``refused`` only).
-    error: BatchItemError | None
-
-
-@dataclass(frozen=True)
-class BatchView:
-    """A batch with its progress. Counts cover the files that became requests (``total``) and,
-    apart, the files refused at upload (``refused``)."""
-
-    #: The batch id.
-    id: int
-    #: open | pending | running | done | rejected.
-    status: str
-    #: The township whose seal is used.
-    township: str
-    #: The seal's code.
-    seal_code: str
-    #: "number. name" of the catalog item.
-    item: str
-    #: Document type of every document.
-    document_type: str
-    #: 事由.
-    reason: str
-    #: PAdES level.
-    level: str
-    #: The clerk who uploaded.
-    clerk: str
-    #: The approver who approved or rejected (the latest approval when resumed).
-    approver: str | None
-    #: When the batch was uploaded.
-    created_at: dt.datetime
-    #: When it was approved (last) or rejected.
-    decided_at: dt.datetime | None
-    #: When the last run finished.
-    finished_at: dt.datetime | None
-    #: The rejection's reason.
-    decision_reason: str
-    #: Files that became stamp requests.
-    total: int
-    #: Of those, stamped.
-    stamped: int
-    #: Of those, failed in the last run (their requests are still pending).
-    failed: int
-    #: Of those, rejected.
-    rejected: int
-    #: Of those, not tried yet.
-    pending: int
-    #: Files refused at upload.
-    refused: int
-    #: Every file, in upload order.
-    items: tuple[BatchItemView, ...]
-
-
-def open_batch(dep: Deployment, actor: Actor, spec: StampRequestSpec, *, at: dt.datetime) -> StampBatchRow:
-    """Check the shared metadata and record an ``open`` batch; idempotent per key (the same batch again).
+def open_batch(dep: Deployment, actor: Actor, spec: StampRequestSpec, *, at: dt.datetime) -> BatchView:
+    """Check the shared metadata (:func:`esign.workflow.spec.check_spec`) and record an ``open`` batch;
+    idempotent per key (the same batch again, as it stands).
 
     ``spec.password`` is not supported (one password for several files is not a thing); encrypted
-    files are refused one by one. Refusals are audited.
+    files are refused one by one. One transaction, which records a refusal.
     """
-    try:
-        return _open(dep, actor, spec, at=at)
-    except EsignError as exc:
-        audit_refusal(dep, actor, "stamp.batch.request", f"seal:{spec.seal}", exc, at=at)
-        raise
-
-
-def _open(dep: Deployment, actor: Actor, spec: StampRequestSpec, *, at: dt.datetime) -> StampBatchRow:
-    key = check_key(spec.idempotency_key.strip() or secrets.token_hex(16), limit=_KEY_LIMIT)
-    with dep.transaction() as session:
+    with audited_transaction(dep.transaction, actor, "stamp.batch.request", f"seal:{spec.seal}", at=at) as session:
+        key = check_key(spec.idempotency_key.strip() or secrets.token_hex(16), limit=_KEY_LIMIT)
         if actor.person_id is not None:
             existing = session.scalar(
                 select(StampBatchRow).where(
@@ -180,7 +91,7 @@ def _open(dep: Deployment, actor: Actor, spec: StampRequestSpec, *, at: dt.datet
                 )
             )
             if existing is not None:
-                return existing
+                return batch_view(session, existing, base_url=dep.settings.base_url)
         checked = check_spec(session, actor, spec, per_file_titles=True)
         row = StampBatchRow(
             idempotency_key=key,
@@ -206,25 +117,38 @@ def _open(dep: Deployment, actor: Actor, spec: StampRequestSpec, *, at: dt.datet
             action="stamp.batch.request",
             target=f"stamp_batch:{row.id}",
             at=at,
-            township_id=checked.seal.township_id,
+            township_id=row.township_id,
             detail=row.reason,
         )
-        return row
+        return batch_view(session, row, base_url=dep.settings.base_url)
 
 
 def add_file(
-    dep: Deployment, actor: Actor, batch_id: int, position: int, file_name: str, data: bytes, *, at: dt.datetime
+    dep: Deployment,
+    actor: Actor,
+    batch_id: int,
+    position: int,
+    file_name: str,
+    data: bytes,
+    *,
+    at: dt.datetime,
+    key: str = "",
+    title: str = "",
 ) -> None:
     """Add the file at ``position`` of an open batch: it becomes a stamp request, or is kept as refused
-    with the error that :func:`esign.workflow.requests.submit_request` gave (which audited it).
+    with the error that :func:`esign.workflow.requests.submit_request` gave (which recorded it).
 
+    ``key`` is the request's idempotency key, by default the batch's key and the position; a key that
+    names a request the clerk already has makes the file that request (stamped or not), as for a
+    single request. ``title`` is the document's, by default the batch's, else the file's name.
     A position that is already there (a retried upload) is left as it is. Only the batch's clerk adds.
     """
     spec = _file_spec(dep, actor, batch_id, position)
     if spec is None:
         return
-    if not spec.title.strip():  # each document is told apart by its file name (受理通知书 ×100 says nothing)
-        spec = dataclasses.replace(spec, title=_title_of(file_name, position))
+    # each document is told apart by its file name (受理通知书 ×100 says nothing)
+    title = title.strip() or spec.title.strip() or _title_of(file_name, position)
+    spec = dataclasses.replace(spec, title=title, idempotency_key=key or spec.idempotency_key)
     try:
         request_id = submit_request(dep, actor, data, spec, at=at).id
     except EsignError as exc:  # reported for this file; the others go on
@@ -239,10 +163,139 @@ def add_refused(dep: Deployment, actor: Actor, batch_id: int, position: int, fil
         _record_item(dep, batch_id, position, file_name, None, error)
 
 
+def close_batch(dep: Deployment, actor: Actor, batch_id: int, *, at: dt.datetime) -> None:
+    """All files are in: the batch waits for an approver (or is done when no file was accepted)."""
+    with dep.transaction() as session:
+        batch = _find_batch(session, batch_id, actor)
+        if batch.status != BATCH_OPEN:
+            return
+        _require_own_open(actor, batch)
+        accepted = session.scalar(
+            select(func.count())
+            .select_from(StampBatchItemRow)
+            .where(StampBatchItemRow.batch_id == batch_id, StampBatchItemRow.request_id.is_not(None))
+        )
+        if accepted:
+            batch.status = BATCH_PENDING
+        else:
+            batch.status, batch.finished_at = BATCH_DONE, at
+
+
+def approve_batch(dep: Deployment, actor: Actor, batch_id: int, *, at: dt.datetime) -> bool:
+    """Approve the batch, or approve it again to resume or retry it; True when there is work for a runner.
+
+    The rules of a single approval apply once for the batch (an approver of the batch's township
+    who is not its clerk); each document is then stamped through
+    :func:`esign.workflow.requests.approve_request` with this approver, which checks them again.
+    One transaction, which records a refusal.
+    """
+    with audited_transaction(
+        dep.transaction, actor, "stamp.batch.approve", f"stamp_batch:{batch_id}", at=at
+    ) as session:
+        authorize(actor, Permission.STAMP_APPROVE)
+        batch = _find_batch(session, batch_id, actor)
+        require_approver(actor, batch)
+        if batch.status == BATCH_OPEN:
+            raise StateError("该批次的文件尚未上传完毕。", "The batch is still being uploaded.", code="batch_open")
+        if batch.status == BATCH_REJECTED:
+            raise StateError("该批次已不予批准。", "The batch was rejected.", code="batch_decided")
+        if not _pending_request_ids(session, batch_id):  # everything is stamped or rejected: nothing to do
+            if batch.status != BATCH_DONE:  # its requests were all decided one by one
+                batch.status, batch.finished_at = BATCH_DONE, at
+            return False
+        resumed = batch.status != BATCH_PENDING
+        batch.status, batch.run, batch.finished_at = BATCH_RUNNING, batch.run + 1, None
+        batch.approver_id, batch.decided_at = actor.person_id, at
+        record_event(
+            session,
+            actor=actor.name,
+            action="stamp.batch.resume" if resumed else "stamp.batch.approve",
+            target=f"stamp_batch:{batch.id}",
+            at=at,
+            township_id=batch.township_id,
+            detail=f"run {batch.run}",
+        )
+        return True
+
+
+def reject_batch(dep: Deployment, actor: Actor, batch_id: int, reason: str, *, at: dt.datetime) -> None:
+    """Refuse the whole batch before it was approved: every pending request is rejected with ``reason``
+    (each by :func:`esign.workflow.requests.reject_request`, in its own transaction).
+
+    Rejecting a rejected batch again finishes rejecting requests that an interruption left pending.
+    The batch's own decision is one transaction, which records a refusal.
+    """
+    with audited_transaction(dep.transaction, actor, "stamp.batch.reject", f"stamp_batch:{batch_id}", at=at) as session:
+        authorize(actor, Permission.STAMP_APPROVE)
+        batch = _find_batch(session, batch_id, actor)
+        require_approver(actor, batch)
+        if batch.status == BATCH_OPEN:
+            raise StateError("该批次的文件尚未上传完毕。", "The batch is still being uploaded.", code="batch_open")
+        if batch.status in (BATCH_RUNNING, BATCH_DONE):
+            raise StateError("该批次已批准。", "The batch was already approved.", code="batch_decided")
+        if batch.status == BATCH_PENDING:
+            batch.status, batch.approver_id = BATCH_REJECTED, actor.person_id
+            batch.decision_reason = check_text(reason, "reason", "不予批准的理由", REASON_LIMIT)
+            batch.decided_at = batch.finished_at = at
+            record_event(
+                session,
+                actor=actor.name,
+                action="stamp.batch.reject",
+                target=f"stamp_batch:{batch.id}",
+                at=at,
+                township_id=batch.township_id,
+                detail=batch.decision_reason,
+            )
+        reason = batch.decision_reason
+        request_ids = _pending_request_ids(session, batch_id)
+    for request_id in request_ids:
+        try:
+            reject_request(dep, actor, request_id, reason, at=at)
+        except StateError:  # decided on its own meanwhile
+            continue
+
+
+def show_batch(dep: Deployment, actor: Actor, batch_id: int, *, at: dt.datetime) -> BatchView:
+    """A batch visible to ``actor`` (its township's people and the reform office) with its progress,
+    file by file; a refused look (another township) is recorded."""
+    target = f"stamp_batch:{batch_id}"
+    with audited_transaction(dep.transaction, actor, "stamp.view", target, at=at, refusals=REFUSALS) as session:
+        return batch_view(session, _find_batch(session, batch_id, actor), base_url=dep.settings.base_url)
+
+
+def list_batches(
+    dep: Deployment, actor: Actor, *, at: dt.datetime, status: str | None = None, limit: int = 200
+) -> list[BatchSummary]:
+    """Batches of the actor's township (all for the reform office), newest first, at most ``limit``."""
+    with audited_transaction(
+        dep.transaction, actor, "stamp.view", "stamp_batches", at=at, refusals=REFUSALS
+    ) as session:
+        authorize(actor, Permission.STAMP_VIEW)
+        query = select(StampBatchRow).order_by(StampBatchRow.id.desc()).limit(min(limit, 200))
+        townships = visible_township_ids(actor)
+        if townships is not None:
+            query = query.where(StampBatchRow.township_id.in_(townships))
+        if status:
+            query = query.where(StampBatchRow.status == status)
+        base_url = dep.settings.base_url
+        return [batch_summary(session, row, base_url=base_url) for row in session.scalars(query)]
+
+
+def _find_batch(session: Session, batch_id: int, actor: Actor) -> StampBatchRow:
+    """A batch visible to ``actor`` (its township's people and the reform office)."""
+    authorize(actor, Permission.STAMP_VIEW)  # who may not see any batch does not learn which ids exist
+    row_id = as_id(batch_id)
+    row = session.get(StampBatchRow, row_id) if row_id is not None else None
+    if row is None:
+        raise NotFoundError("批量用印申请不存在。", "No such stamp batch.", code="stamp_batch_not_found")
+    authorize(actor, Permission.STAMP_VIEW, township_id=row.township_id)
+    return row
+
+
 def _file_spec(dep: Deployment, actor: Actor, batch_id: int, position: int) -> StampRequestSpec | None:
     """The request of one file of an open batch of the actor's; None when that position is already in."""
     with dep.transaction() as session:
-        batch = find_batch(session, batch_id, actor)
+        batch = _find_batch(session, batch_id, actor)
         _require_own_open(actor, batch)
         if _item_at(session, batch_id, position) is not None:
             return None
@@ -282,169 +335,6 @@ def _record_item(
         # a concurrent retry of the same upload recorded this position first
 
 
-def close_batch(dep: Deployment, actor: Actor, batch_id: int, *, at: dt.datetime) -> None:
-    """All files are in: the batch waits for an approver (or is done when no file was accepted)."""
-    with dep.transaction() as session:
-        batch = find_batch(session, batch_id, actor)
-        if batch.status != BATCH_OPEN:
-            return
-        _require_own_open(actor, batch)
-        accepted = session.scalar(
-            select(func.count())
-            .select_from(StampBatchItemRow)
-            .where(StampBatchItemRow.batch_id == batch_id, StampBatchItemRow.request_id.is_not(None))
-        )
-        if accepted:
-            batch.status = BATCH_PENDING
-        else:
-            batch.status, batch.finished_at = BATCH_DONE, at
-
-
-def approve_batch(dep: Deployment, actor: Actor, batch_id: int, *, at: dt.datetime) -> bool:
-    """Approve the batch, or approve it again to resume or retry it; True when there is work for a runner.
-
-    The rules of a single approval apply once for the batch (an approver of the batch's township
-    who is not its clerk); each document is then stamped through
-    :func:`esign.workflow.requests.approve_request` with this approver, which checks them again.
-    Refusals are audited.
-    """
-    try:
-        return _approve(dep, actor, batch_id, at=at)
-    except EsignError as exc:
-        audit_refusal(dep, actor, "stamp.batch.approve", f"stamp_batch:{batch_id}", exc, at=at)
-        raise
-
-
-def _approve(dep: Deployment, actor: Actor, batch_id: int, *, at: dt.datetime) -> bool:
-    authorize(actor, Permission.STAMP_APPROVE)
-    with dep.transaction() as session:
-        batch = find_batch(session, batch_id, actor)
-        require_approver(actor, batch)
-        if batch.status == BATCH_OPEN:
-            raise StateError("该批次的文件尚未上传完毕。", "The batch is still being uploaded.", code="batch_open")
-        if batch.status == BATCH_REJECTED:
-            raise StateError("该批次已不予批准。", "The batch was rejected.", code="batch_decided")
-        if not _pending_request_ids(session, batch_id):  # everything is stamped or rejected: nothing to do
-            if batch.status != BATCH_DONE:  # its requests were all decided one by one
-                batch.status, batch.finished_at = BATCH_DONE, at
-            return False
-        resumed = batch.status != BATCH_PENDING
-        batch.status, batch.run, batch.finished_at = BATCH_RUNNING, batch.run + 1, None
-        batch.approver_id, batch.decided_at = actor.person_id, at
-        record_event(
-            session,
-            actor=actor.name,
-            action="stamp.batch.resume" if resumed else "stamp.batch.approve",
-            target=f"stamp_batch:{batch.id}",
-            at=at,
-            township_id=batch.township_id,
-            detail=f"run {batch.run}",
-        )
-        return True
-
-
-def reject_batch(dep: Deployment, actor: Actor, batch_id: int, reason: str, *, at: dt.datetime) -> None:
-    """Refuse the whole batch before it was approved: every pending request is rejected with ``reason``.
-
-    Rejecting a rejected batch again finishes rejecting requests that an interruption left pending.
-    Refusals are audited.
-    """
-    try:
-        _reject(dep, actor, batch_id, reason, at=at)
-    except EsignError as exc:
-        audit_refusal(dep, actor, "stamp.batch.reject", f"stamp_batch:{batch_id}", exc, at=at)
-        raise
-
-
-def _reject(dep: Deployment, actor: Actor, batch_id: int, reason: str, *, at: dt.datetime) -> None:
-    authorize(actor, Permission.STAMP_APPROVE)
-    with dep.transaction() as session:
-        batch = find_batch(session, batch_id, actor)
-        require_approver(actor, batch)
-        if batch.status == BATCH_OPEN:
-            raise StateError("该批次的文件尚未上传完毕。", "The batch is still being uploaded.", code="batch_open")
-        if batch.status in (BATCH_RUNNING, BATCH_DONE):
-            raise StateError("该批次已批准。", "The batch was already approved.", code="batch_decided")
-        if batch.status == BATCH_PENDING:
-            batch.status, batch.approver_id = BATCH_REJECTED, actor.person_id
-            batch.decision_reason = check_text(reason, "reason", "不予批准的理由", 500)
-            batch.decided_at = batch.finished_at = at
-            record_event(
-                session,
-                actor=actor.name,
-                action="stamp.batch.reject",
-                target=f"stamp_batch:{batch.id}",
-                at=at,
-                township_id=batch.township_id,
-                detail=batch.decision_reason,
-            )
-        reason = batch.decision_reason
-        request_ids = _pending_request_ids(session, batch_id)
-    for request_id in request_ids:
-        try:
-            reject_request(dep, actor, request_id, reason, at=at)
-        except StateError:  # decided on its own meanwhile
-            continue
-
-
-def find_batch(session: Session, batch_id: int, actor: Actor) -> StampBatchRow:
-    """A batch visible to ``actor`` (its township's people and the reform office)."""
-    authorize(actor, Permission.STAMP_VIEW)  # who may not see any batch does not learn which ids exist
-    row_id = as_id(batch_id)
-    row = session.get(StampBatchRow, row_id) if row_id is not None else None
-    if row is None:
-        raise NotFoundError("批量用印申请不存在。", "No such stamp batch.", code="stamp_batch_not_found")
-    authorize(actor, Permission.STAMP_VIEW, township_id=row.township_id)
-    return row
-
-
-def view_batch(session: Session, batch: StampBatchRow, *, base_url: str) -> BatchView:
-    """The batch's progress, file by file (``batch`` comes from :func:`find_batch`)."""
-    rows = session.execute(
-        select(StampBatchItemRow, StampRequestRow.status, StampRequestRow.entry_id)
-        .outerjoin(StampRequestRow, StampRequestRow.id == StampBatchItemRow.request_id)
-        .where(StampBatchItemRow.batch_id == batch.id)
-        .order_by(StampBatchItemRow.position)
-    ).all()
-    items = tuple(_item_view(item, status, entry_id, base_url) for item, status, entry_id in rows)
-    count = {s: sum(1 for i in items if i.status == s) for s in (ITEM_STAMPED, ITEM_FAILED, ITEM_REJECTED)}
-    return BatchView(
-        id=batch.id,
-        status=batch.status,
-        township=batch.township.name,
-        seal_code=batch.seal.code,
-        item=f"{batch.item.number}. {batch.item.item.name}",
-        document_type=batch.document_type,
-        reason=batch.reason,
-        level=batch.level,
-        clerk=batch.clerk.name,
-        approver=batch.approver.name if batch.approver else None,
-        created_at=batch.created_at,
-        decided_at=batch.decided_at,
-        finished_at=batch.finished_at,
-        decision_reason=batch.decision_reason,
-        total=sum(1 for i in items if i.request_id is not None),
-        stamped=count[ITEM_STAMPED],
-        failed=count[ITEM_FAILED],
-        rejected=count[ITEM_REJECTED],
-        pending=sum(1 for i in items if i.status == ITEM_PENDING),
-        refused=sum(1 for i in items if i.status == ITEM_REFUSED),
-        items=items,
-    )
-
-
-def list_batches(session: Session, actor: Actor, *, status: str | None = None) -> list[StampBatchRow]:
-    """Batches of the actor's township (all for the reform office), newest first."""
-    authorize(actor, Permission.STAMP_VIEW)
-    query = select(StampBatchRow).order_by(StampBatchRow.id.desc()).limit(200)
-    townships = visible_township_ids(actor)
-    if townships is not None:
-        query = query.where(StampBatchRow.township_id.in_(townships))
-    if status:
-        query = query.where(StampBatchRow.status == status)
-    return list(session.scalars(query))
-
-
 def _pending_request_ids(session: Session, batch_id: int) -> list[int]:
     return list(
         session.scalars(
@@ -453,28 +343,6 @@ def _pending_request_ids(session: Session, batch_id: int) -> list[int]:
             .where(StampBatchItemRow.batch_id == batch_id, StampRequestRow.status == PENDING)
             .order_by(StampBatchItemRow.position)
         )
-    )
-
-
-def _item_view(item: StampBatchItemRow, status: str | None, entry_id: str | None, base_url: str) -> BatchItemView:
-    error = BatchItemError(item.error_code, item.error_zh, item.error_en) if item.error_code else None
-    if item.request_id is None:
-        state = ITEM_REFUSED
-    elif status == STAMPED:
-        state, error = ITEM_STAMPED, None
-    elif status == REJECTED:
-        state, error = ITEM_REJECTED, None
-    else:
-        state = ITEM_FAILED if error else ITEM_PENDING
-    url = f"{base_url}/v/{entry_id}" if entry_id and state == ITEM_STAMPED else None
-    return BatchItemView(
-        position=item.position,
-        file_name=item.file_name,
-        request_id=item.request_id,
-        status=state,
-        entry_id=entry_id if state == ITEM_STAMPED else None,
-        verify_url=url,
-        error=error,
     )
 
 

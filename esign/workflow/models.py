@@ -98,7 +98,9 @@ class StampBatchItemRow(Base):
     batch_id: Mapped[int] = mapped_column(ForeignKey("stamp_batches.id"))  # indexed by (batch_id, position)
     position: Mapped[int] = mapped_column(Integer)
     file_name: Mapped[str] = mapped_column(String(255))
-    request_id: Mapped[int | None] = mapped_column(ForeignKey("stamp_requests.id"), unique=True, default=None)
+    #: The stamp request the file became. Several batches may name one request: a clerk's file sent again
+    #: under the same idempotency key (an operator's batch run again over the same files) is that request.
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("stamp_requests.id"), index=True, default=None)
     error_code: Mapped[str] = mapped_column(String(64), default="")
     error_zh: Mapped[str] = mapped_column(Text, default="")
     error_en: Mapped[str] = mapped_column(Text, default="")

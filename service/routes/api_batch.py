@@ -13,26 +13,26 @@ from esign.deployment import Deployment
 from esign.errors import EsignError, InputError
 from esign.registry import Actor
 from esign.stamp import placement_from_json
-from esign.workflow.batch_runner import BatchWorker
-from esign.workflow.batches import (
+from esign.workflow import (
     BATCH_OPEN,
     MAX_BATCH_FILES,
+    BatchSummary,
     BatchView,
+    BatchWorker,
+    StampRequestSpec,
     add_file,
     add_refused,
     approve_batch,
     close_batch,
-    find_batch,
     list_batches,
     open_batch,
     reject_batch,
-    view_batch,
+    show_batch,
 )
-from esign.workflow.requests import StampRequestSpec
 from service.auth import CurrentActor
 from service.clock import now
 from service.deps import Dep
-from service.schemas import BatchItemOut, BatchOut, BatchSummaryOut, ErrorOut
+from service.schemas import BatchItemOut, BatchOut
 from service.uploads import read_upload
 
 __all__ = ["batch_out", "router", "upload_batch", "worker_of"]
@@ -51,54 +51,16 @@ def worker_of(request: Request) -> BatchWorker:
 
 
 def batch_out(view: BatchView) -> BatchOut:
-    return BatchOut(
-        **_summary(view).model_dump(),
-        items=[
-            BatchItemOut(
-                position=i.position,
-                file_name=i.file_name,
-                request_id=i.request_id,
-                status=i.status,
-                entry_id=i.entry_id,
-                verify_url=i.verify_url,
-                result_url=f"/api/v1/stamp-requests/{i.request_id}/result.pdf" if i.entry_id else None,
-                error=ErrorOut(code=i.error.code, message_zh=i.error.message_zh, message_en=i.error.message_en)
-                if i.error
-                else None,
-            )
-            for i in view.items
-        ],
+    """The batch on the wire: its view, each file with where its stamped document is downloaded."""
+    items = tuple(
+        BatchItemOut(**vars(i), result_url=f"/api/v1/stamp-requests/{i.request_id}/result.pdf" if i.entry_id else None)
+        for i in view.items
     )
-
-
-def _summary(view: BatchView) -> BatchSummaryOut:
-    return BatchSummaryOut(
-        id=view.id,
-        status=view.status,
-        township=view.township,
-        seal_code=view.seal_code,
-        item=view.item,
-        document_type=view.document_type,
-        reason=view.reason,
-        level=view.level,
-        clerk=view.clerk,
-        approver=view.approver,
-        created_at=view.created_at,
-        decided_at=view.decided_at,
-        finished_at=view.finished_at,
-        decision_reason=view.decision_reason,
-        total=view.total,
-        stamped=view.stamped,
-        failed=view.failed,
-        rejected=view.rejected,
-        pending=view.pending,
-        refused=view.refused,
-    )
+    return BatchOut(**{**vars(view), "items": items})
 
 
 def _show(dep: Dep, actor: CurrentActor, batch_id: int) -> BatchOut:
-    with dep.transaction() as session:
-        return batch_out(view_batch(session, find_batch(session, batch_id, actor), base_url=dep.settings.base_url))
+    return batch_out(show_batch(dep, actor, batch_id, at=now()))
 
 
 @router.post("", response_model=BatchOut, status_code=201, summary="批量提交用印申请 / submit a stamp batch")
@@ -164,13 +126,9 @@ async def upload_batch(dep: Deployment, actor: Actor, spec: StampRequestSpec, fi
     return batch.id
 
 
-@router.get("", response_model=list[BatchSummaryOut], summary="批量用印申请列表 / stamp batches")
-def batches(actor: CurrentActor, dep: Dep, status: str | None = None) -> list[BatchSummaryOut]:
-    with dep.transaction() as session:
-        return [
-            _summary(view_batch(session, b, base_url=dep.settings.base_url))
-            for b in list_batches(session, actor, status=status)
-        ]
+@router.get("", response_model=list[BatchSummary], summary="批量用印申请列表 / stamp batches")
+def batches(actor: CurrentActor, dep: Dep, status: str | None = None) -> list[BatchSummary]:
+    return list_batches(dep, actor, at=now(), status=status)
 
 
 @router.get("/{batch_id}", response_model=BatchOut, summary="批次进度 / one batch with its progress")

@@ -13,17 +13,20 @@ from esign.registry import Role
 from esign.stamp import Placement, placement_from_dict
 from esign.workflow import (
     StampRequestSpec,
+    approve_batch,
     approve_request,
     desk_form,
     get_request,
+    list_batches,
     list_requests,
     own_seal,
     preview_document,
     preview_request,
+    reject_batch,
     reject_request,
+    show_batch,
     submit_request,
 )
-from esign.workflow.batches import approve_batch, find_batch, list_batches, reject_batch, view_batch
 from service.auth import CurrentActor
 from service.clock import now
 from service.deps import Dep
@@ -185,12 +188,9 @@ def requests_page(request: Request, actor: CurrentActor, dep: Dep) -> Response:
             flash_kind="error",
         )
     rows = [request_out(v) for v in views]
+    batches = list_batches(dep, actor, at=now(), status="pending" if pending_only else None, limit=50)
     with dep.transaction() as session:
         heading = "待批准的用印申请" if pending_only else "用印申请"
-        batches = [
-            view_batch(session, b, base_url=dep.settings.base_url)
-            for b in list_batches(session, actor, status="pending" if pending_only else None)[:50]
-        ]
         return page(
             request,
             session,
@@ -288,13 +288,12 @@ async def create_batch(
 def batch_page(request: Request, batch_id: int, actor: CurrentActor, dep: Dep) -> Response:
     if actor.role is None:
         return _login()
+    try:
+        b = batch_out(show_batch(dep, actor, batch_id, at=now()))
+    except EsignError as exc:
+        return back("/desk/requests", exc.message_zh, error=True)
+    can_decide = actor.role is Role.APPROVER and b.clerk_id != actor.person_id
     with dep.transaction() as session:
-        try:
-            row = find_batch(session, batch_id, actor)
-        except EsignError as exc:
-            return back("/desk/requests", exc.message_zh, error=True)
-        b = batch_out(view_batch(session, row, base_url=dep.settings.base_url))
-        can_decide = actor.role is Role.APPROVER and row.clerk_id != actor.person_id
         return page(
             request,
             session,
@@ -305,7 +304,7 @@ def batch_page(request: Request, batch_id: int, actor: CurrentActor, dep: Dep) -
             item_status_zh=ITEM_STATUS_ZH,
             can_approve=can_decide and b.status in ("pending", "running", "done") and b.pending + b.failed > 0,
             can_reject=can_decide and b.status == "pending",
-            seal_name=row.seal.name,
+            seal_name=b.seal_name,
         )
 
 

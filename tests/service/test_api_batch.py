@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 
 from esign.ledger.models import LedgerEntryRow
 from esign.registry import Actor, find_person
-from esign.workflow.batches import approve_batch
+from esign.workflow import approve_batch
 from esign.workflow.models import StampBatchItemRow, StampRequestRow
 from service.app import create_app
 from tests.pdfgen import Page, Text, build_pdf, decision_pdf, decision_texts, scanned_pdf

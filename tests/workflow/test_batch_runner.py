@@ -9,8 +9,7 @@ from sqlalchemy import func, select
 from esign.ledger.models import LedgerEntryRow
 from esign.registry import Actor, find_person
 from esign.registry.models import AuditEvent
-from esign.workflow.batch_runner import BatchWorker
-from esign.workflow.batches import add_file, approve_batch, close_batch, find_batch, open_batch, view_batch
+from esign.workflow import BatchWorker, add_file, approve_batch, close_batch, open_batch, show_batch
 from esign.workflow.engine import StampEngine
 from esign.workflow.requests import StampRequestSpec
 from tests.pdfgen import decision_pdf
@@ -35,8 +34,7 @@ def _batch(county: County, n: int, tag: str) -> int:
 
 def _view(county: County, batch_id: int):
     boss = _actor(county, "克城镇批准人")
-    with county.dep.transaction() as session:
-        return view_batch(session, find_batch(session, batch_id, boss), base_url="https://x")
+    return show_batch(county.dep, boss, batch_id, at=now())
 
 
 def _entries(county: County) -> int:

@@ -8,8 +8,7 @@ import json
 from esign.ledger import SqlLedger
 from esign.registry import Actor, find_person
 from esign.stamp import AtKeyword
-from esign.workflow.batch_runner import BatchWorker
-from esign.workflow.batches import add_file, approve_batch, close_batch, find_batch, open_batch, view_batch
+from esign.workflow import BatchWorker, add_file, approve_batch, close_batch, open_batch, show_batch
 from esign.workflow.models import StampBatchRow, StampRequestRow
 from esign.workflow.requests import StampRequestSpec, approve_request, submit_request
 from tests.pdfgen import long_pdf
@@ -53,8 +52,7 @@ def test_a_batch_stored_in_the_old_shape_gives_its_files_that_placement(county):
     close_batch(county.dep, clerk, batch.id, at=now())
     assert approve_batch(county.dep, boss, batch.id, at=now())
     BatchWorker(county.dep, county.engine, clock=now, threads=1).run(batch.id)
-    with county.dep.transaction() as session:
-        view = view_batch(session, find_batch(session, batch.id, boss), base_url="https://x")
+    view = show_batch(county.dep, boss, batch.id, at=now())
     assert (view.status, view.stamped) == ("done", 1)
     entry = view.items[0].entry_id
     assert entry is not None and _count(county, entry) == 3
