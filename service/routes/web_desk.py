@@ -34,7 +34,7 @@ from service.errors import REFUSALS, record_refusal_of
 from service.routes.api_batch import batch_out, upload_batch, worker_of
 from service.routes.api_stamp import engine_of, request_out
 from service.uploads import read_upload
-from service.web import back, page, render
+from service.web import back, render
 from service.work import run_work
 
 __all__ = ["router"]
@@ -189,19 +189,16 @@ def requests_page(request: Request, actor: CurrentActor, dep: Dep) -> Response:
         )
     rows = [request_out(v) for v in views]
     batches = list_batches(dep, actor, at=now(), status="pending" if pending_only else None, limit=50)
-    with dep.transaction() as session:
-        heading = "待批准的用印申请" if pending_only else "用印申请"
-        return page(
-            request,
-            session,
-            "desk/list.html",
-            actor,
-            rows=rows,
-            heading=heading,
-            status_zh=STATUS_ZH,
-            batches=batches,
-            batch_status_zh=BATCH_STATUS_ZH,
-        )
+    return render(
+        request,
+        "desk/list.html",
+        actor,
+        rows=rows,
+        heading="待批准的用印申请" if pending_only else "用印申请",
+        status_zh=STATUS_ZH,
+        batches=batches,
+        batch_status_zh=BATCH_STATUS_ZH,
+    )
 
 
 @router.get("/requests/{request_id}", response_class=HTMLResponse)
@@ -293,19 +290,17 @@ def batch_page(request: Request, batch_id: int, actor: CurrentActor, dep: Dep) -
     except EsignError as exc:
         return back("/desk/requests", exc.message_zh, error=True)
     can_decide = actor.role is Role.APPROVER and b.clerk_id != actor.person_id
-    with dep.transaction() as session:
-        return page(
-            request,
-            session,
-            "desk/batch.html",
-            actor,
-            b=b,
-            status_zh=BATCH_STATUS_ZH[b.status],
-            item_status_zh=ITEM_STATUS_ZH,
-            can_approve=can_decide and b.status in ("pending", "running", "done") and b.pending + b.failed > 0,
-            can_reject=can_decide and b.status == "pending",
-            seal_name=b.seal_name,
-        )
+    return render(
+        request,
+        "desk/batch.html",
+        actor,
+        b=b,
+        status_zh=BATCH_STATUS_ZH[b.status],
+        item_status_zh=ITEM_STATUS_ZH,
+        can_approve=can_decide and b.status in ("pending", "running", "done") and b.pending + b.failed > 0,
+        can_reject=can_decide and b.status == "pending",
+        seal_name=b.seal_name,
+    )
 
 
 @router.post("/batches/{batch_id}/approve")
