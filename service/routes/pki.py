@@ -11,6 +11,7 @@ import binascii
 import datetime as dt
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Protocol, TypeVar
 
 from fastapi import APIRouter, Header, Request, Response
@@ -30,7 +31,7 @@ from esign.pki import (
 from service.clock import now
 from service.deps import Dep
 
-__all__ = ["Authority", "answer_tsa", "ocsp_body", "ocsp_get_der", "per_deployment", "router"]
+__all__ = ["Authority", "Hierarchy", "add_protocol_routes", "per_deployment", "router"]
 
 T = TypeVar("T")
 
@@ -111,19 +112,13 @@ def crl(dep: Dep) -> Response:
     return Response(der, media_type=CRL_TYPE, headers={"Cache-Control": "no-cache"})
 
 
-def _ocsp(dep: Deployment, request_der: bytes) -> Response:
-    der = ocsp_answer(dep.transaction, _responder(dep), request_der, at=now())
-    # no-cache: a revocation must be visible at once, not after an intermediary's max-age.
-    return Response(der, media_type=OCSP_RESPONSE_TYPE, headers={"Cache-Control": "no-cache"})
-
-
-async def ocsp_body(request: Request, content_type: str | None) -> bytes | None:
+async def _ocsp_body(request: Request, content_type: str | None) -> bytes | None:
     """The DER OCSP request of a POST, or None for one too large or of another media type."""
     body = await _body(request)
     return None if body is None or _media_type(content_type) != OCSP_REQUEST_TYPE else body
 
 
-def ocsp_get_der(encoded: str) -> bytes | None:
+def _ocsp_get_der(encoded: str) -> bytes | None:
     """The DER request of an OCSP GET (base64, URL-encoded, RFC 6960 appendix A.1), or None if malformed."""
     try:
         # The path is already URL-decoded; '/' inside the base64 text arrives as path separators.
@@ -140,7 +135,7 @@ class Authority(Protocol):
     def respond(self, request_der: bytes, next_serial_and_time: NextSerialAndTime, *, at: dt.datetime) -> bytes: ...
 
 
-async def answer_tsa(request: Request, dep: Deployment, authority: Authority, content_type: str | None) -> Response:
+async def _answer_tsa(request: Request, dep: Deployment, authority: Authority, content_type: str | None) -> Response:
     """The TimeStampResp to a POSTed TimeStampReq; serials and genTime from the store."""
     body = await _body(request)
     if body is None:
@@ -152,26 +147,67 @@ async def answer_tsa(request: Request, dep: Deployment, authority: Authority, co
     return Response(der, media_type=TSA_REPLY_TYPE)
 
 
-@router.post("/ocsp", summary="OCSP (RFC 6960)")
-async def ocsp_post(request: Request, dep: Dep, content_type: Annotated[str | None, Header()] = None) -> Response:
-    """An OCSP request in the body (application/ocsp-request)."""
-    body = await ocsp_body(request, content_type)
-    if body is None:
-        return Response(OcspResponder.malformed_response(), media_type=OCSP_RESPONSE_TYPE)
-    # database and signing off the event loop
-    return await run_in_threadpool(_ocsp, dep, body)
+@dataclass(frozen=True)
+class Hierarchy:
+    """One certificate hierarchy's protocol endpoints (ECDSA or SM2), as :func:`add_protocol_routes` serves them."""
+
+    label: str
+    """Put before the summaries ("" or "SM2 ")."""
+    ocsp: Callable[[Deployment, bytes], bytes]
+    """The DER OCSPResponse to a DER OCSP request, from the store."""
+    malformed: Callable[[], bytes]
+    """The OCSPResponse ``malformedRequest``."""
+    authority: Callable[[Deployment], Authority]
+    """The deployment's time-stamping authority."""
+    tsa_summary: str
+    """The TSA route's summary."""
+    tsa_doc: str
+    """The TSA route's description."""
 
 
-@router.get("/ocsp/{encoded:path}", summary="OCSP over GET (RFC 6960 appendix A.1)")
-def ocsp_get(encoded: str, dep: Dep) -> Response:
-    """The DER request, base64 and URL-encoded, as the last path segment(s)."""
-    der = ocsp_get_der(encoded)
-    if der is None:
-        return Response(OcspResponder.malformed_response(), media_type=OCSP_RESPONSE_TYPE)
-    return _ocsp(dep, der)
+def add_protocol_routes(router: APIRouter, hierarchy: Hierarchy) -> None:
+    """OCSP (POST, and GET per RFC 6960 appendix A.1) and the TSA of ``hierarchy`` on ``router``; protocol
+    errors are answered in protocol form (``malformedRequest``, a rejection), never as JSON."""
+
+    def answer(dep: Deployment, request_der: bytes) -> Response:
+        # no-cache: a revocation must be visible at once, not after an intermediary's max-age.
+        return Response(
+            hierarchy.ocsp(dep, request_der), media_type=OCSP_RESPONSE_TYPE, headers={"Cache-Control": "no-cache"}
+        )
+
+    async def ocsp_post(request: Request, dep: Dep, content_type: Annotated[str | None, Header()] = None) -> Response:
+        """An OCSP request in the body (application/ocsp-request)."""
+        body = await _ocsp_body(request, content_type)
+        if body is None:
+            return Response(hierarchy.malformed(), media_type=OCSP_RESPONSE_TYPE)
+        return await run_in_threadpool(answer, dep, body)  # database and signing off the event loop
+
+    def ocsp_get(encoded: str, dep: Dep) -> Response:
+        """The DER request, base64 and URL-encoded, as the last path segment(s)."""
+        der = _ocsp_get_der(encoded)
+        if der is None:
+            return Response(hierarchy.malformed(), media_type=OCSP_RESPONSE_TYPE)
+        return answer(dep, der)
+
+    async def tsa(request: Request, dep: Dep, content_type: Annotated[str | None, Header()] = None) -> Response:
+        return await _answer_tsa(request, dep, hierarchy.authority(dep), content_type)
+
+    label = hierarchy.label
+    router.add_api_route("/ocsp", ocsp_post, methods=["POST"], summary=f"{label}OCSP (RFC 6960)")
+    router.add_api_route(
+        "/ocsp/{encoded:path}", ocsp_get, methods=["GET"], summary=f"{label}OCSP over GET (RFC 6960 appendix A.1)"
+    )
+    router.add_api_route("/tsa", tsa, methods=["POST"], summary=hierarchy.tsa_summary, description=hierarchy.tsa_doc)
 
 
-@router.post("/tsa", summary="时间戳 / RFC 3161 time-stamping")
-async def tsa(request: Request, dep: Dep, content_type: Annotated[str | None, Header()] = None) -> Response:
-    """A TimeStampReq in the body (application/timestamp-query); answers a TimeStampResp."""
-    return await answer_tsa(request, dep, _authority(dep), content_type)
+add_protocol_routes(
+    router,
+    Hierarchy(
+        label="",
+        ocsp=lambda dep, der: ocsp_answer(dep.transaction, _responder(dep), der, at=now()),
+        malformed=OcspResponder.malformed_response,
+        authority=_authority,
+        tsa_summary="时间戳 / RFC 3161 time-stamping",
+        tsa_doc="A TimeStampReq in the body (application/timestamp-query); answers a TimeStampResp.",
+    ),
+)

@@ -6,25 +6,15 @@ protocol errors in protocol form. A home without an SM2 PKI answers 503 ``sm2_pk
 from __future__ import annotations
 
 import weakref
-from typing import Annotated
 
-from fastapi import APIRouter, Header, Request, Response
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, Response
 
 from esign.deployment import Deployment
 from esign.errors import NotFoundError
 from esign.pki import SM2_DIR, Sm2OcspResponder, Sm2TimeStampAuthority, sm2_crl_of, sm2_ocsp_answer
 from service.clock import now
 from service.deps import Dep
-from service.routes.pki import (
-    CERT_TYPE,
-    CRL_TYPE,
-    OCSP_RESPONSE_TYPE,
-    answer_tsa,
-    ocsp_body,
-    ocsp_get_der,
-    per_deployment,
-)
+from service.routes.pki import CERT_TYPE, CRL_TYPE, Hierarchy, add_protocol_routes, per_deployment
 
 __all__ = ["router"]
 
@@ -77,30 +67,14 @@ def crl(dep: Dep) -> Response:
     return Response(der, media_type=CRL_TYPE, headers={"Cache-Control": "no-cache"})
 
 
-def _ocsp(dep: Deployment, request_der: bytes) -> Response:
-    der = sm2_ocsp_answer(dep.transaction, _responder(dep), request_der, at=now())
-    return Response(der, media_type=OCSP_RESPONSE_TYPE, headers={"Cache-Control": "no-cache"})
-
-
-@router.post("/ocsp", summary="SM2 OCSP (RFC 6960)")
-async def ocsp_post(request: Request, dep: Dep, content_type: Annotated[str | None, Header()] = None) -> Response:
-    """An OCSP request in the body (application/ocsp-request)."""
-    body = await ocsp_body(request, content_type)
-    if body is None:
-        return Response(Sm2OcspResponder.malformed_response(), media_type=OCSP_RESPONSE_TYPE)
-    return await run_in_threadpool(_ocsp, dep, body)
-
-
-@router.get("/ocsp/{encoded:path}", summary="SM2 OCSP over GET (RFC 6960 appendix A.1)")
-def ocsp_get(encoded: str, dep: Dep) -> Response:
-    """The DER request, base64 and URL-encoded, as the last path segment(s)."""
-    der = ocsp_get_der(encoded)
-    if der is None:
-        return Response(Sm2OcspResponder.malformed_response(), media_type=OCSP_RESPONSE_TYPE)
-    return _ocsp(dep, der)
-
-
-@router.post("/tsa", summary="SM2 时间戳 / GB/T 20520 time-stamping (SM3/SM2)")
-async def tsa(request: Request, dep: Dep, content_type: Annotated[str | None, Header()] = None) -> Response:
-    """A TimeStampReq (SM3 imprint) in the body; answers a TimeStampResp signed with SM2."""
-    return await answer_tsa(request, dep, _authority(dep), content_type)
+add_protocol_routes(
+    router,
+    Hierarchy(
+        label="SM2 ",
+        ocsp=lambda dep, der: sm2_ocsp_answer(dep.transaction, _responder(dep), der, at=now()),
+        malformed=Sm2OcspResponder.malformed_response,
+        authority=_authority,
+        tsa_summary="SM2 时间戳 / GB/T 20520 time-stamping (SM3/SM2)",
+        tsa_doc="A TimeStampReq (SM3 imprint) in the body; answers a TimeStampResp signed with SM2.",
+    ),
+)
