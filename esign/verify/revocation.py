@@ -5,6 +5,8 @@ issuer, an OCSP response signed by the issuer or by a delegated responder the is
 OCSPSigning. Delta CRLs and partitioned CRLs (issuingDistributionPoint) are ignored, as are
 statements issued after ``at`` (the verifier reasons as of ``at``). A "good" statement issued after
 the certificate expired proves nothing (CAs drop expired certificates from CRLs) and is ignored.
+What one CRL or response says about one certificate is worked out once per process, by the SHA-256 of its exact
+bytes and the exact certificate and issuer (new revocation data is a new entry; ``at`` applies afterwards).
 
 The rule (:func:`decide`), with ``poe`` the proven signing time (a trusted time-stamp) or None:
 
@@ -21,6 +23,7 @@ The rule (:func:`decide`), with ``poe`` the proven signing time (a trusted time-
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
@@ -32,6 +35,7 @@ from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from esign.pki.status import CertState
+from esign.verify._cache import Lru
 from esign.verify.report import RevocationCheck, RevocationSource, SubIndication
 
 __all__ = ["Evidence", "RevocationDecision", "collect_evidence", "decide"]
@@ -196,6 +200,21 @@ def _from_ocsp(
     return None
 
 
+# The same CRLs and OCSP responses come with every document of a revocation epoch: what one says about one
+# certificate is verified once per process. Keyed by the SHA-256 of the exact bytes, the certificate and the issuer
+# (cryptography compares those by their DER), so new revocation data is a new entry; the answer does not depend on
+# the validation time, which collect_evidence applies afterwards.
+_STATEMENTS: Lru[tuple[object, ...], Evidence | None] = Lru(1024)
+
+
+def _verified(
+    kind: str, der: bytes, source: RevocationSource, cert: x509.Certificate, issuer: x509.Certificate
+) -> Evidence | None:
+    read = _from_crl if kind == "crl" else _from_ocsp
+    key = (kind, hashlib.sha256(der).digest(), len(der), source, cert, issuer)
+    return _STATEMENTS.get(key, lambda: read(der, source, cert, issuer))
+
+
 def collect_evidence(
     cert: x509.Certificate,
     issuer: x509.Certificate,
@@ -208,11 +227,11 @@ def collect_evidence(
     out: list[Evidence] = []
     seen: set[tuple[object, ...]] = set()
     for der, source in crls:
-        ev = _from_crl(der, source, cert, issuer)
+        ev = _verified("crl", der, source, cert, issuer)
         if ev is not None:
             out.append(ev)
     for der, source in ocsps:
-        ev = _from_ocsp(der, source, cert, issuer)
+        ev = _verified("ocsp", der, source, cert, issuer)
         if ev is not None:
             out.append(ev)
     result = []

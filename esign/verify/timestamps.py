@@ -23,7 +23,7 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.policy_decl import NO_REVOCATION, CertRevTrustPolicy
 
 from esign.pki.status import CertState
-from esign.verify.certs import from_asn1, to_asn1
+from esign.verify.certs import KNOWN_SIGNATURES, from_asn1, to_asn1
 from esign.verify.report import RevocationSource, TimestampInfo
 from esign.verify.revocation import collect_evidence
 
@@ -43,7 +43,8 @@ class RevocationData:
 def validation_context(
     roots: Sequence[x509.Certificate], other_certs: Sequence[x509.Certificate], moment: dt.datetime
 ) -> ValidationContext:
-    """A certvalidator context for path building at ``moment``; revocation is checked by esign itself."""
+    """A certvalidator context for path building at ``moment``; revocation is checked by esign itself, signatures
+    that verified once are remembered (:class:`esign.verify.certs.KnownSignatures`)."""
     return ValidationContext(
         trust_roots=[to_asn1(c) for c in roots],
         other_certs=[to_asn1(c) for c in other_certs],
@@ -51,6 +52,7 @@ def validation_context(
         best_signature_time=moment,
         allow_fetching=False,
         revinfo_policy=CertRevTrustPolicy(NO_REVOCATION),
+        signature_validator=KNOWN_SIGNATURES,
     )
 
 
