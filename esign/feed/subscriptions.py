@@ -7,8 +7,12 @@ to it, signed with the subscription's secret (:mod:`esign.feed.signing`); the se
 once, at creation or rotation, and stored only encrypted (:mod:`esign.feed.secretbox`). Without
 a URL the department reads the pull feed with its own token.
 
-These functions do not authorize: the CLI is the operator on the server's data home, and the HTTP
-routes call :func:`esign.registry.authorize` with ``Permission.FEED_MANAGE`` first.
+These are the subscription use cases (the package exports them): each takes the deployment's
+transaction factory (``dep.transaction``) and plain values, opens its one transaction (the work and
+its audit event commit together) and returns frozen values. They do not authorize: the CLI is the
+operator on the server's data home, and the HTTP routes call :func:`esign.registry.authorize` with
+``Permission.FEED_MANAGE`` first; only a department asking for a delivery log is refused another
+department's subscription.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from esign.errors import InputError, NotFoundError
+from esign.db import Transactions
+from esign.errors import ForbiddenError, InputError, NotFoundError
 from esign.feed.events import same_department, subscription_matches
 from esign.feed.models import FeedAttemptRow, FeedDeliveryRow, FeedSubscriptionItemRow, FeedSubscriptionRow
 from esign.feed.secretbox import SecretBox, new_webhook_secret
@@ -150,7 +155,7 @@ def _catalog_items(session: Session, catalog: str | None, numbers: Sequence[int]
 
 
 def subscribe(
-    session: Session,
+    transaction: Transactions,
     box: SecretBox,
     *,
     department: str,
@@ -165,10 +170,25 @@ def subscribe(
 
     ``items`` are catalog item numbers (of ``catalog``, or of the only catalog); none means "the
     items whose catalog department is this department". Past events are not delivered: the pull
-    feed serves them.
+    feed serves them. The secret is stored only encrypted.
     """
     department = clean_text(department, field="department", zh="部门名称", limit=128)
     checked = _check_url(url, unsafe_allow_http=unsafe_allow_http) if url else None
+    with transaction() as session:
+        return _subscribe(session, box, department, checked, catalog, items, actor=actor, at=at)
+
+
+def _subscribe(
+    session: Session,
+    box: SecretBox,
+    department: str,
+    checked: str | None,
+    catalog: str | None,
+    items: Sequence[int],
+    *,
+    actor: str,
+    at: dt.datetime,
+) -> tuple[SubscriptionInfo, str | None]:
     rows = _catalog_items(session, catalog, items) if items else []
     sub = FeedSubscriptionRow(
         department=department, url=checked, explicit_items=bool(rows), active=True, created_by=actor, created_at=at
@@ -193,22 +213,28 @@ def subscribe(
     return _info(session, sub), secret
 
 
-def rotate_secret(session: Session, box: SecretBox, subscription_id: int, *, actor: str, at: dt.datetime) -> str:
+def rotate_secret(
+    transaction: Transactions, box: SecretBox, subscription_id: int, *, actor: str, at: dt.datetime
+) -> str:
     """Replace a webhook subscription's secret; returns the new one (shown once)."""
-    sub = _find(session, subscription_id)
-    if not sub.url:
-        raise InputError("只拉取的订阅没有推送密钥。", "A pull-only subscription has no secret.", field="subscription")
-    secret = new_webhook_secret()
-    sub.secret_box = box.seal(secret, subscription_id=sub.id)
-    record_event(session, actor=actor, action="feed.rotate_secret", target=f"feed_subscription:{sub.id}", at=at)
-    return secret
+    with transaction() as session:
+        sub = _find(session, subscription_id)
+        if not sub.url:
+            raise InputError(
+                "只拉取的订阅没有推送密钥。", "A pull-only subscription has no secret.", field="subscription"
+            )
+        secret = new_webhook_secret()
+        sub.secret_box = box.seal(secret, subscription_id=sub.id)
+        record_event(session, actor=actor, action="feed.rotate_secret", target=f"feed_subscription:{sub.id}", at=at)
+        return secret
 
 
-def deactivate_subscription(session: Session, subscription_id: int, *, actor: str, at: dt.datetime) -> None:
+def deactivate_subscription(transaction: Transactions, subscription_id: int, *, actor: str, at: dt.datetime) -> None:
     """Stop a subscription: no new deliveries; owed ones are still attempted."""
-    sub = _find(session, subscription_id)
-    sub.active = False
-    record_event(session, actor=actor, action="feed.unsubscribe", target=f"feed_subscription:{sub.id}", at=at)
+    with transaction() as session:
+        sub = _find(session, subscription_id)
+        sub.active = False
+        record_event(session, actor=actor, action="feed.unsubscribe", target=f"feed_subscription:{sub.id}", at=at)
 
 
 def _find(session: Session, subscription_id: int) -> FeedSubscriptionRow:
@@ -219,8 +245,13 @@ def _find(session: Session, subscription_id: int) -> FeedSubscriptionRow:
     return sub
 
 
-def list_subscriptions(session: Session, *, department: str | None = None) -> list[SubscriptionInfo]:
-    """Every subscription, or those of ``department``, oldest first."""
+def list_subscriptions(transaction: Transactions, *, department: str | None = None) -> list[SubscriptionInfo]:
+    """Every subscription, or those of ``department``, oldest first, with their delivery counts."""
+    with transaction() as session:
+        return _list(session, department)
+
+
+def _list(session: Session, department: str | None) -> list[SubscriptionInfo]:
     subs = session.scalars(select(FeedSubscriptionRow).order_by(FeedSubscriptionRow.id))
     return [_info(session, s) for s in subs if department is None or same_department(s.department, department)]
 
@@ -262,13 +293,22 @@ def _info(session: Session, sub: FeedSubscriptionRow) -> SubscriptionInfo:
     )
 
 
-def delivery_log(session: Session, subscription_id: int, *, limit: int = 100) -> list[AttemptInfo]:
-    """The newest attempts of a subscription, newest first."""
-    _find(session, subscription_id)
-    rows = session.scalars(
-        select(FeedAttemptRow)
-        .where(FeedAttemptRow.subscription_id == subscription_id)
-        .order_by(FeedAttemptRow.id.desc())
-        .limit(limit)
-    )
-    return [AttemptInfo(r.event_id, r.attempt, r.at, r.status_code, r.ok, r.error, r.duration_ms) for r in rows]
+def delivery_log(
+    transaction: Transactions, subscription_id: int, *, limit: int = 100, department: str | None = None
+) -> list[AttemptInfo]:
+    """The newest attempts of a subscription, newest first.
+
+    With ``department`` (a department asking), a subscription of another department is refused
+    (``wrong_department``) before it is looked up, so a department learns nothing of the others'.
+    """
+    with transaction() as session:
+        if department is not None and subscription_id not in {s.id for s in _list(session, department)}:
+            raise ForbiddenError("这不是本部门的订阅。", "Not your department's subscription.", code="wrong_department")
+        _find(session, subscription_id)
+        rows = session.scalars(
+            select(FeedAttemptRow)
+            .where(FeedAttemptRow.subscription_id == subscription_id)
+            .order_by(FeedAttemptRow.id.desc())
+            .limit(limit)
+        )
+        return [AttemptInfo(r.event_id, r.attempt, r.at, r.status_code, r.ok, r.error, r.duration_ms) for r in rows]
