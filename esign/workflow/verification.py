@@ -59,23 +59,16 @@ def _verify_ofd(
     dep: Deployment, data: bytes, *, at: dt.datetime, entry_id: str | None, online: bool
 ) -> VerificationReport:
     from esign.ofd.verify import verify_ofd
-    from esign.pki.sm2_ca import SM2_DIR
+    from esign.pki import county_sm2_trust
     from esign.ses import SesTrust, crl_lookup
 
-    roots: list[bytes] = []
-    middle: list[bytes] = []
-    crls: list[bytes] = []
-    if dep.has_sm2_pki:  # without an SM2 hierarchy nothing is trusted, and the report says so
-        sm2 = dep.sm2_pki
-        roots.append(sm2.root.der)
-        middle.append(sm2.issuing.der)
-        root_crl = dep.settings.certs_dir / SM2_DIR / "root.crl"
-        if root_crl.exists():
-            crls.append(root_crl.read_bytes())
-        if online:
-            with dep.transaction() as session:
-                crls.append(sm2.current_crl(session, at=at))
-    trust = SesTrust.of(roots, middle, crl_lookup(crls) if crls else None)
+    if dep.has_sm2_pki:  # the home's SM2 root, issuing CA and CRLs (the current one only online)
+        home = county_sm2_trust(
+            dep.sm2_pki, dep.settings.certs_dir, at=at, transaction=dep.transaction if online else None
+        )
+        trust = SesTrust.of(home.roots, home.intermediates, crl_lookup(home.crls) if home.crls else None)
+    else:  # without an SM2 hierarchy nothing is trusted, and the report says so
+        trust = SesTrust.of([], [], None)
     registry = ledger = None
     if online:
         registry, ledger = DatabaseRegistryLookup(dep), DatabaseLedgerLookup(dep)
