@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import inspect
 import io
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -181,3 +183,36 @@ def test_memoized_name_matching_answers_as_asn1crypto() -> None:
     assert answers(NAMES[2], NAMES[3]) == (True, True)
     assert not answers(NAMES[0], NAMES[1])[0] and not answers(NAMES[3], NAMES[4])[0]
     assert not answers(NAMES[4], NAMES[5])[0]
+
+
+_DEFERRED = """
+import sys
+from esign.compat import defer_pyhanko_signing
+defer_pyhanko_signing()
+import pyhanko.sign.validation, pyhanko.sign.diff_analysis, pyhanko.sign.fields
+signing = ("aiohttp", "pyhanko.sign.signers", "pyhanko.sign.timestamps")
+print(sorted(m for m in sys.modules if m.startswith(signing)))
+import pyhanko.sign
+from pyhanko.sign import PdfSigner, signers
+from pyhanko.sign.signers import pdf_signer
+same = PdfSigner is signers.PdfSigner is pdf_signer.PdfSigner is pyhanko.sign.PdfSigner
+print(same, "sign_pdf" in pyhanko.sign.__all__)
+defer_pyhanko_signing()
+print(sys.modules["pyhanko.sign"] is pyhanko.sign)
+"""
+
+
+def test_pyhanko_signing_deferred_until_a_signing_name_is_used() -> None:
+    """Validation imports load no signer (nor aiohttp); the first signing name runs pyHanko's own
+    ``__init__``, after which the package is the one pyHanko builds; deferring again changes nothing."""
+    got = subprocess.run([sys.executable, "-c", _DEFERRED], capture_output=True, text=True, timeout=300)
+    assert got.returncode == 0, got.stderr
+    assert got.stdout.splitlines() == ["[]", "True True", "True"]
+
+
+def test_pyhanko_signing_not_deferred_once_loaded() -> None:
+    code = "import pyhanko.sign, sys; from esign.compat import defer_pyhanko_signing; " + (
+        "m = sys.modules['pyhanko.sign']; defer_pyhanko_signing(); print(sys.modules['pyhanko.sign'] is m)"
+    )
+    got = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert got.stdout.strip() == "True", got.stderr

@@ -24,6 +24,7 @@ def test_quick_benchmark_runs_and_prints_its_tables() -> None:
         "2. Size scaling",
         "3. Batch",
         "4. Verifying stamped B-LT files",
+        "4b. Whole process: esign verify FILE vs pdfsig FILE",
         "5. Crypto floor",
         "6. HTTP service under load",
         "7a. Usage register",
