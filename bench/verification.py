@@ -33,6 +33,7 @@ __all__ = ["run"]
 
 OURS, PYHANKO, PDFSIG = "esign verify_pdf", "pyHanko validate_pdf_signature", "pdfsig (NSS, -no-ocsp)"
 ONE, MANY = "1 page", "200 pages"
+COLD = ", cold caches"
 
 #: Targets (#21), each a ratio of medians in the same run.
 TARGET_OVER_PYHANKO = 1.0
@@ -47,6 +48,7 @@ def run(ctx: Context) -> Section:
     county, docs = ctx.county, ctx.docs
     try:
         from esign.verify import verify_pdf
+        from esign.verify._cache import clear_all
     except ImportError:
         verify_pdf = None  # type: ignore[assignment]
     root = county.root
@@ -71,6 +73,14 @@ def run(ctx: Context) -> Section:
                 results[key] = str(report.indication)
 
             contenders.append((f"{label}: {OURS}", ours))
+            if label == ONE:
+
+                def cold(data: bytes = data, key: str = f"{label}: {OURS}{COLD}") -> None:
+                    clear_all()
+                    report = verify_pdf(data, trust_roots=root, at=now())
+                    results[key] = str(report.indication)
+
+                contenders.append((f"{label}: {OURS}{COLD}", cold))
 
         def pyhanko(data: bytes = data, key: str = f"{label}: {PYHANKO}") -> None:
             reader = PdfFileReader(io.BytesIO(data))
@@ -139,6 +149,9 @@ def run(ctx: Context) -> Section:
         "signing; no registry or register look-up (offline, as a recipient without network would).",
         "pyHanko here is the plain call with a trust root and no revocation data (its default soft-fail), so it "
         "does less than ours; pdfsig includes its process start-up.",
+        "ours keeps, per process, what every document of a county shares (parsed certificates, certificate "
+        "signatures that verified, what each CRL/OCSP response says), each by exact bytes; the cold row empties "
+        "those caches before every call (a first document, or a new county or revocation epoch).",
         "peak RSS growth: ours, in a warmed child process, peak during one verification (VmHWM reset before it) "
         "minus the resident size before it; the file itself was already in memory.",
     ]
@@ -167,6 +180,12 @@ def _targets(ctx: Context, section: Section, s: dict[str, Summary], one_page: by
         )
     else:
         section.verdicts.append(f"SKIP target: ours 1 page ≤ {TARGET_OVER_PDFSIG:.1f}× pdfsig (pdfsig not installed)")
+    cold = s.get(f"{ONE}: {OURS}{COLD}")
+    if cold is not None:
+        section.verdicts.append(
+            f"note: ours 1 page with cold caches: {cold.ratio(s[f'{ONE}: {PYHANKO}']):.2f}× pyHanko"
+            + (f", {cold.ratio(s[f'{ONE}: {PDFSIG}']):.2f}× pdfsig" if f"{ONE}: {PDFSIG}" in s else "")
+        )
     missed = False
     for ratio, target, text in checks:
         ok = ratio <= target

@@ -11,12 +11,13 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
-__all__ = ["Lru", "clear_all"]
+__all__ = ["Lru", "clear_all", "on_clear"]
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 _ALL: list[Lru[object, object]] = []
+_CALLBACKS: list[Callable[[], None]] = []
 
 
 class Lru(Generic[K, V]):
@@ -52,7 +53,14 @@ class Lru(Generic[K, V]):
             self._data.clear()
 
 
+def on_clear(callback: Callable[[], None]) -> None:
+    """Have :func:`clear_all` call ``callback`` too (for a ``functools.lru_cache``'s ``cache_clear``)."""
+    _CALLBACKS.append(callback)
+
+
 def clear_all() -> None:
-    """Empty every cache made with :class:`Lru`."""
+    """Empty every cache made with :class:`Lru` or registered with :func:`on_clear`."""
     for cache in _ALL:
         cache.clear()
+    for callback in _CALLBACKS:
+        callback()

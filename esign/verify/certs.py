@@ -20,6 +20,7 @@ from pyhanko_certvalidator.sig_validate import (
 from esign import compat
 from esign.errors import InputError
 from esign.pki.profiles import uscc_of_identifier
+from esign.verify import _cache
 from esign.verify._cache import Lru
 from esign.verify.report import CertificateInfo
 
@@ -65,6 +66,10 @@ def _asn1_of(der: bytes) -> asn1_x509.Certificate | None:
 @functools.lru_cache(maxsize=512)
 def _crypto_of(der: bytes) -> x509.Certificate:
     return x509.load_der_x509_certificate(der)
+
+
+_cache.on_clear(_asn1_of.cache_clear)
+_cache.on_clear(_crypto_of.cache_clear)
 
 
 def name_attr(name: x509.Name, oid: x509.ObjectIdentifier) -> str | None:

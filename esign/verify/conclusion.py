@@ -260,9 +260,11 @@ def document_report(
     doc_ts: tuple[TimestampInfo, ...] = (),
     problems: tuple[Finding, ...] = (),
     ledger_check: LedgerCheck | None = None,
+    document_sha256: str | None = None,
 ) -> VerificationReport:
     """The report on a whole document (PDF or OFD) whose overall sub-indication is ``sub``: its
-    indication, the sentence people read and the four conditions follow from it and the signatures."""
+    indication, the sentence people read and the four conditions follow from it and the signatures.
+    ``document_sha256`` is the SHA-256 of ``data`` when the caller already has it (computed here otherwise)."""
     indication = indication_of(sub)
     zh, en = conclusion(indication, signatures, problems)
     return VerificationReport(
@@ -271,7 +273,7 @@ def document_report(
         conclusion_zh=zh,
         conclusion_en=en,
         validation_time=at,
-        document_sha256=hashlib.sha256(data).hexdigest(),
+        document_sha256=document_sha256 or hashlib.sha256(data).hexdigest(),
         size=len(data),
         revisions=revisions,
         signatures=signatures,

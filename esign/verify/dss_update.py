@@ -272,25 +272,27 @@ def _mentions_agree(
     xrefs = reader.xrefs
     owner: dict[int, tuple[int, int]] = {}
     bounds = {len(data)}
+    listed = 0
     for j in range(xrefs.total_revisions):
         first = 0 if j == 0 else layout.line_ends[j - 1]
         xref_start = xrefs.get_xref_container_info(j).start_location
-        if first is None:
-            return False
-        for idnum, (_gen, offset) in xrefs.get_xref_data(j).standard_xrefs.items():
-            if offset in owner or not first <= offset < xref_start:
-                return False  # two entries at one place, or a body outside its own revision
-            owner[offset] = (idnum, j)
+        entries = xrefs.get_xref_data(j).standard_xrefs
+        offsets = [offset for _gen, offset in entries.values()]
+        if first is None or (offsets and not first <= min(offsets) <= max(offsets) < xref_start):
+            return False  # a body outside its own revision
+        owner.update(zip(offsets, ((idnum, j) for idnum in entries), strict=True))
+        listed += len(offsets)
         bounds.add(xref_start)
-    edges = sorted(bounds | set(owner))
+    if len(owner) != listed:
+        return False  # two entries at one place
+    edges = sorted(bounds.union(owner))
     skips = []
-    for start, stop in pairwise(edges):
-        if stop - start > _LARGE and start in owner:
-            header = _HEADER.match(data, start)
-            end = _body_end(data, header.end(), stop) if header is not None else None
-            if header is None or int(header.group(1)) != owner[start][0] or end is None:
-                return False
-            skips.append((end, stop))
+    for start, stop in [(a, b) for a, b in pairwise(edges) if b - a > _LARGE and a in owner]:
+        header = _HEADER.match(data, start)
+        end = _body_end(data, header.end(), stop) if header is not None else None
+        if header is None or int(header.group(1)) != owner[start][0] or end is None:
+            return False
+        skips.append((end, stop))
     seen: dict[object, Counter[int]] = {}
     named = _naming(targets)
     pos = 0

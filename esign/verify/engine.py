@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import datetime as dt
+import hashlib
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -138,6 +139,7 @@ def _report(
     doc_ts: tuple[TimestampInfo, ...] = (),
     problems: tuple[Finding, ...] = (),
     ledger_check: LedgerCheck | None = None,
+    document_sha256: str | None = None,
 ) -> VerificationReport:
     return document_report(
         sub=sub,
@@ -148,6 +150,7 @@ def _report(
         doc_ts=doc_ts,
         problems=problems,
         ledger_check=ledger_check,
+        document_sha256=document_sha256,
     )
 
 
@@ -317,6 +320,7 @@ async def _verify_parsed(
     parsed = sorted(
         (_parse_signature(data, reader, layout, revisions, *f) for f in fields), key=lambda p: p.signed_revision
     )
+    document_sha256 = _digest_once(data, parsed)
     doc_ts = await _check_doc_timestamps(parsed, roots, dss_certs, at, revocation)
 
     # Only what comes after a seal's signed revision can change what it covers.
@@ -358,7 +362,7 @@ async def _verify_parsed(
         )
 
     reports = [await online.registry_check(registry, r, at) for r in reports]
-    ledger_check = await online.ledger_check(ledger, data, layout, reports, entry_id)
+    ledger_check = await online.ledger_check(ledger, data, layout, reports, entry_id, document_sha256)
     online_subs = online.online_subindications(reports, ledger_check)
     sub = _overall(reports, doc_ts.subindications, online_subs)
     problems = list(doc_ts.problems)
@@ -373,6 +377,7 @@ async def _verify_parsed(
         doc_ts=doc_ts.infos,
         problems=tuple(problems) if sub is not None else (),
         ledger_check=ledger_check,
+        document_sha256=document_sha256,
     )
 
 
@@ -450,6 +455,36 @@ async def _check_doc_timestamps(
             later_poe = info.time
         infos.append(info)
     return _DocTimestamps(tuple(reversed(infos)), tuple(problems), tuple(subs))
+
+
+def _digest_once(data: bytes, parsed: Sequence[_ParsedSignature]) -> str:
+    """SHA-256 of the whole file, computed with the byte-range digest of the SHA-256 signature that covers the most
+    of it: their common prefix (for a scan, the image) is read once. That digest goes where pyHanko keeps the
+    digests it computed for the signature (``external_digests``), so pyHanko does not read the file again."""
+    view = memoryview(data)
+    best: tuple[int, int, int, EmbeddedPdfSignature] | None = None
+    for p in parsed:
+        emb = p.embedded
+        try:
+            if emb is None or emb.external_md_algorithm != "sha256" or "sha256" in emb.external_digests:
+                continue
+            byte_range = list(emb.byte_range)
+        except Exception:  # noqa: S112 - a broken /ByteRange is reported by the structure check
+            continue
+        if len(byte_range) != 4 or any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in byte_range):
+            continue
+        a, b, c, d = byte_range
+        if a == 0 and 0 < b <= c and c + d <= len(data) and (best is None or b > best[0]):
+            best = (b, c, d, emb)
+    if best is None:
+        return hashlib.sha256(view).hexdigest()
+    b, c, d, emb = best
+    signed = hashlib.sha256(view[:b])
+    whole = signed.copy()
+    whole.update(view[b:])
+    signed.update(view[c : c + d])
+    emb.external_digests["sha256"] = signed.digest()
+    return whole.hexdigest()
 
 
 def _signer_certs(parsed: Sequence[_ParsedSignature]) -> list[Any]:

@@ -110,8 +110,10 @@ async def ledger_check(
     layout: RevisionLayout,
     reports: Sequence[SignatureReport],
     entry_id: str | None,
+    document_sha256: str | None = None,
 ) -> LedgerCheck:
-    """Ask the ledger about this document (``not_checked`` when offline)."""
+    """Ask the ledger about this document (``not_checked`` when offline); ``document_sha256`` is the SHA-256 of
+    ``data`` when the caller already has it."""
     if ledger is None:
         return LedgerCheck()
     revs = []
@@ -121,7 +123,8 @@ async def ledger_check(
             for end in {layout.eof_ends[rev], layout.line_ends[rev]}:
                 if end is not None:
                     revs.append(hashlib.sha256(data[:end]).hexdigest())
-    return await ledger_check_hashes(ledger, hashlib.sha256(data).hexdigest(), tuple(revs), reports, entry_id)
+    doc = document_sha256 or hashlib.sha256(data).hexdigest()
+    return await ledger_check_hashes(ledger, doc, tuple(revs), reports, entry_id)
 
 
 async def ledger_check_hashes(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import FrozenInstanceError
@@ -195,3 +196,21 @@ def test_ledger_by_hash() -> None:
     missing = FakeLedger(lambda q: LedgerAnswer(False))
     report = _verify(ledger=missing)
     assert report.problems[0].code == "ledger_not_found"
+
+
+@pytest.mark.parametrize("tamper", [False, True])
+def test_document_hash_and_signed_digest_read_together(tamper: bool) -> None:
+    """The whole-file SHA-256 and the byte-range digest share one read of their common prefix: each must still be
+    the hash of its own bytes (a byte changed inside the signed range breaks the signature, not the file hash)."""
+    case = build("fresh", Level.B_LT)
+    pdf = bytearray(case.pdf)
+    if tamper:
+        at = pdf.index(b"/MediaBox")
+        pdf[at + 1 : at + 2] = b"N"  # inside the first signed range, far from /Contents
+    report = verify_pdf(bytes(pdf), trust_roots=[trust_root()], at=case.at, crls=list(case.crls))
+    assert report.document_sha256 == hashlib.sha256(bytes(pdf)).hexdigest()
+    sig = report.signatures[0]
+    if tamper:
+        assert (report.subindication, sig.intact) == (SubIndication.HASH_FAILURE, False)
+    else:
+        assert (report.indication, sig.intact) == (Indication.TOTAL_PASSED, True)
