@@ -204,23 +204,17 @@ def run(ctx: Context) -> Section:
                     log = ctx.tmp / f"server-{db_name}-{workers}.log"
                     with live_server(port=port, env=env, workers=workers, log=log) as server:
                         for flow in FLOWS:
+                            # in-process slices between the runs: each run is judged by the two beside it
                             before = inproc.slice(flow, inproc_s)
-                            loads = {
-                                clients: _load(
-                                    server.base,
-                                    flow,
-                                    clients,
-                                    county,
-                                    str(files[flow]),
-                                    short_s if clients == CLIENTS[0] else long_s,
-                                    server.process.pid,
+                            for clients in CLIENTS:
+                                seconds = short_s if clients == CLIENTS[0] else long_s
+                                load = _load(
+                                    server.base, flow, clients, county, str(files[flow]), seconds, server.process.pid
                                 )
-                                for clients in CLIENTS
-                            }
-                            after = inproc.slice(flow, inproc_s)
-                            calls, wall, cpu = (before[i] + after[i] for i in range(3))
-                            for clients, load in loads.items():
+                                after = inproc.slice(flow, inproc_s)
+                                calls, wall, cpu = (before[i] + after[i] for i in range(3))
                                 runs.append(_Run(db_name, workers, flow, clients, load, calls / wall, cpu / calls))
+                                before = after
             finally:
                 county.close()
         finally:
@@ -239,35 +233,35 @@ def _section(
         f"6. HTTP service under load: {' and '.join(map(str, CLIENTS))} concurrent clients "
         f"({short_s:g} s and {long_s:g} s per configuration)",
         [
-            "database, workers: flow × clients",
+            "database, workers",
+            "flow",
+            "clients",
             "done",
             "throughput",
             "p50",
             "p99",
             "max",
             "errors",
-            "workers × in-process",
-            "HTTP ÷ that",
+            "÷ (workers × in-process)",
             "server CPU/flow",
-            "in-process CPU/call",
             "in-process ÷ server CPU",
         ],
     )
     for r in runs:
         unit = "flows/s" if r.flow == "stamp" else "files/s"
         section.add(
-            f"{r.label()}: {r.flow} × {r.clients}",
+            r.label(),
+            r.flow,
+            r.clients,
             r.load["completed"],
             fmt_rate(r.rate, unit),
             fmt_seconds(r.latency(0.5)),
             fmt_seconds(r.latency(0.99)),
             fmt_seconds(max(r.load["flows"], default=float("nan"))),
             r.load["errors"],
-            f"{r.workers} × {r.inproc_rate:.1f}/s",
-            fmt_ratio(r.efficiency),
+            f"{fmt_ratio(r.efficiency)} of {r.workers} × {r.inproc_rate:.1f}/s",
             fmt_seconds(r.server_cpu),
-            fmt_seconds(r.inproc_cpu),
-            fmt_ratio(r.inproc_cpu / r.server_cpu),
+            f"{fmt_ratio(r.inproc_cpu / r.server_cpu)} of {fmt_seconds(r.inproc_cpu)}",
         )
         for sample in r.load["error_samples"]:
             notes.append(f"error ({r.label()}, {r.flow}, {r.clients} clients): {sample}")
@@ -279,11 +273,12 @@ def _section(
         "register); its latency is the whole flow as one client sees it, its 'no request over 2 s' each of the two "
         "requests.",
         f"in-process = the library calls the routes make (verify_document; stamp_directly = submit + approve), "
-        f"one process on the same county and database, {inproc_s:g} s just before and after each server's runs; "
+        f"one process on the same county and database, in {inproc_s:g}-s slices between the load runs (each run "
+        "against the slices just before and after it); "
         "÷ (workers × in-process) is the throughput over that rate times the workers.",
         "server CPU/flow: user + system time of the server's processes over the measured window (/proc) per "
-        "completed flow; the last column is the in-process CPU time per call over it (1.00× = no HTTP overhead), "
-        "a figure other load on the machine moves less than throughput.",
+        "completed flow; the last column is the in-process CPU time per call (after 'of') over it (1.00× = no HTTP "
+        "overhead), a figure other load on the machine moves less than throughput.",
         f"load generator: one separate process (asyncio on uvloop, raw HTTP/1.1 keep-alive, request bodies built "
         f"in advance); it used {client_cpu / requests * 1e3 if requests else float('nan'):.2f} ms of CPU per HTTP "
         f"request, at most {busiest:.1%} of one core, on the same {os.cpu_count()}-core machine as the server.",

@@ -37,6 +37,7 @@ from service.routes import (
     web_desk,
 )
 from service.routes import feed as feed_routes
+from service.uploads import keep_small_files_in_memory
 
 __all__ = ["create_app"]
 
@@ -80,6 +81,7 @@ def create_app(
         lease=dt.timedelta(seconds=dep.settings.batch_lease_seconds),
     )
     install_error_handlers(app)
+    keep_small_files_in_memory()
     app.add_middleware(InputGuard)
     app.include_router(health.router)
     app.include_router(home.router)
