@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -31,7 +32,9 @@ from esign.errors import ForbiddenError, InputError, NotFoundError
 from esign.feed.events import same_department, subscription_matches
 from esign.feed.models import FeedAttemptRow, FeedDeliveryRow, FeedSubscriptionItemRow, FeedSubscriptionRow
 from esign.feed.secretbox import SecretBox, new_webhook_secret
-from esign.registry.audit import record_event
+from esign.registry.accounts import Actor
+from esign.registry.audit import authorized_transaction, record_event
+from esign.registry.authz import Permission
 from esign.registry.models import CatalogItemRow
 from esign.text import as_id, clean_text
 
@@ -154,12 +157,29 @@ def _catalog_items(session: Session, catalog: str | None, numbers: Sequence[int]
     return rows
 
 
+def _opened(
+    transaction: Transactions, actor: str | Actor | None, permission: Permission, target: str, at: dt.datetime | None
+) -> AbstractContextManager[Session]:
+    """The use case's one transaction. An :class:`~esign.registry.Actor` (a signed-in person) is asked
+    ``permission`` and a refusal is recorded in it, once, at ``at``
+    (:func:`esign.registry.authorized_transaction`); a name or nobody (the operator on the data home) is not."""
+    if not isinstance(actor, Actor):
+        return transaction()
+    if at is None:
+        raise TypeError("a signed-in person's use case needs the time its refusal would be recorded at")
+    return authorized_transaction(transaction, actor, permission, target, at=at)
+
+
+def _name(actor: str | Actor) -> str:
+    return actor.name if isinstance(actor, Actor) else actor
+
+
 def subscribe(
     transaction: Transactions,
     box: SecretBox,
     *,
     department: str,
-    actor: str,
+    actor: str | Actor,
     at: dt.datetime,
     url: str | None = None,
     items: Sequence[int] = (),
@@ -170,12 +190,13 @@ def subscribe(
 
     ``items`` are catalog item numbers (of ``catalog``, or of the only catalog); none means "the
     items whose catalog department is this department". Past events are not delivered: the pull
-    feed serves them. The secret is stored only encrypted.
+    feed serves them. The secret is stored only encrypted. An :class:`~esign.registry.Actor` must have
+    ``FEED_MANAGE``; its refusal is recorded in this transaction, once.
     """
     department = clean_text(department, field="department", zh="部门名称", limit=128)
     checked = _check_url(url, unsafe_allow_http=unsafe_allow_http) if url else None
-    with transaction() as session:
-        return _subscribe(session, box, department, checked, catalog, items, actor=actor, at=at)
+    with _opened(transaction, actor, Permission.FEED_MANAGE, "feed_subscriptions", at) as session:
+        return _subscribe(session, box, department, checked, catalog, items, actor=_name(actor), at=at)
 
 
 def _subscribe(
@@ -229,12 +250,18 @@ def rotate_secret(
         return secret
 
 
-def deactivate_subscription(transaction: Transactions, subscription_id: int, *, actor: str, at: dt.datetime) -> None:
-    """Stop a subscription: no new deliveries; owed ones are still attempted."""
-    with transaction() as session:
+def deactivate_subscription(
+    transaction: Transactions, subscription_id: int, *, actor: str | Actor, at: dt.datetime
+) -> None:
+    """Stop a subscription: no new deliveries; owed ones are still attempted. An
+    :class:`~esign.registry.Actor` must have ``FEED_MANAGE``; its refusal is recorded here, once."""
+    target = f"feed_subscription:{subscription_id}"
+    with _opened(transaction, actor, Permission.FEED_MANAGE, target, at) as session:
         sub = _find(session, subscription_id)
         sub.active = False
-        record_event(session, actor=actor, action="feed.unsubscribe", target=f"feed_subscription:{sub.id}", at=at)
+        record_event(
+            session, actor=_name(actor), action="feed.unsubscribe", target=f"feed_subscription:{sub.id}", at=at
+        )
 
 
 def _find(session: Session, subscription_id: int) -> FeedSubscriptionRow:
@@ -245,9 +272,16 @@ def _find(session: Session, subscription_id: int) -> FeedSubscriptionRow:
     return sub
 
 
-def list_subscriptions(transaction: Transactions, *, department: str | None = None) -> list[SubscriptionInfo]:
-    """Every subscription, or those of ``department``, oldest first, with their delivery counts."""
-    with transaction() as session:
+def list_subscriptions(
+    transaction: Transactions,
+    *,
+    department: str | None = None,
+    reader: Actor | None = None,
+    at: dt.datetime | None = None,
+) -> list[SubscriptionInfo]:
+    """Every subscription, or those of ``department``, oldest first, with their delivery counts. A
+    ``reader`` must have ``FEED_READ``; its refusal is recorded in this transaction, once, at ``at``."""
+    with _opened(transaction, reader, Permission.FEED_READ, "feed_subscriptions", at) as session:
         return _list(session, department)
 
 
@@ -294,14 +328,24 @@ def _info(session: Session, sub: FeedSubscriptionRow) -> SubscriptionInfo:
 
 
 def delivery_log(
-    transaction: Transactions, subscription_id: int, *, limit: int = 100, department: str | None = None
+    transaction: Transactions,
+    subscription_id: int,
+    *,
+    limit: int = 100,
+    department: str | None = None,
+    reader: Actor | None = None,
+    at: dt.datetime | None = None,
 ) -> list[AttemptInfo]:
     """The newest attempts of a subscription, newest first.
 
     With ``department`` (a department asking), a subscription of another department is refused
-    (``wrong_department``) before it is looked up, so a department learns nothing of the others'.
+    (``wrong_department``) before it is looked up, so a department learns nothing of the others'. A
+    ``reader`` must have ``FEED_READ``; a refusal is recorded in this transaction, once, at ``at``.
     """
-    with transaction() as session:
+    target = f"feed_subscription:{subscription_id}"
+    with _opened(transaction, reader, Permission.FEED_READ, target, at) as session:
+        if reader is not None and as_id(subscription_id) is None:  # a reader asking past any id: nothing to show
+            return []
         if department is not None and subscription_id not in {s.id for s in _list(session, department)}:
             raise ForbiddenError("这不是本部门的订阅。", "Not your department's subscription.", code="wrong_department")
         _find(session, subscription_id)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from esign.db import Transactions
 from esign.errors import AuthError, EsignError, ForbiddenError, StateError
 from esign.registry.accounts import Actor
+from esign.registry.authz import Permission, authorize
 from esign.registry.models import AuditEvent
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "OnRefusal",
     "audited_step",
     "audited_transaction",
+    "authorized_transaction",
     "list_audit",
     "record_event",
     "record_refusal",
@@ -178,6 +180,19 @@ def audited_transaction(
         _log.exception("could not record a refused attempt")  # the refusal itself must still reach the caller
     if refused is not None:
         raise refused
+
+
+@contextmanager
+def authorized_transaction(
+    transaction: Transactions, actor: Actor, permission: Permission, target: str, *, at: dt.datetime
+) -> Iterator[Session]:
+    """The one transaction of a use case that first asks ``permission`` of ``actor``
+    (:func:`~esign.registry.authz.authorize`), under :func:`audited_transaction` with :data:`REFUSALS`:
+    a refusal (the missing permission, or one the body raises) is recorded once, in this transaction,
+    under the permission's name as action (``feed.read``, ``audit.view``), at ``at``."""
+    with audited_transaction(transaction, actor, permission.value, target, at=at, refusals=REFUSALS) as session:
+        authorize(actor, permission)
+        yield session
 
 
 @contextmanager

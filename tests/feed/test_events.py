@@ -12,6 +12,7 @@ from esign.feed.models import FeedDeliveryRow, FeedEventRow
 from esign.ledger import append
 from esign.ledger.models import LedgerEntryRow
 from esign.registry import Actor, Role
+from esign.registry.models import AuditEvent
 
 from .conftest import T0, make_entry
 
@@ -75,28 +76,28 @@ def test_a_department_sees_only_its_items_and_its_cursor_skips_the_rest(county):
     for n in [1, 2, 3, 1, 2, 1]:
         county.stamp(n)
     civil = Actor(person_id=1, name="县民政局查看人", role=Role.DEPARTMENT, department="蒲县民政局")
-    page = read_feed(county.transaction, civil, after=0, limit=2)
+    page = read_feed(county.transaction, civil, after=0, limit=2, at=T0)
     assert [e.id for e in page.events] == [1, 4] and page.next_cursor == 4
-    last = read_feed(county.transaction, civil, after=page.next_cursor, limit=2)
+    last = read_feed(county.transaction, civil, after=page.next_cursor, limit=2, at=T0)
     assert [e.id for e in last.events] == [6] and last.next_cursor == 6
-    assert read_feed(county.transaction, civil, after=6).next_cursor == 6
+    assert read_feed(county.transaction, civil, after=6, at=T0).next_cursor == 6
     with session_scope(county.sessions) as s:
         other = s.scalar(select(FeedEventRow.entry_id).where(FeedEventRow.id == 2))
         mine = s.scalar(select(FeedEventRow.entry_id).where(FeedEventRow.id == 4))
     assert other is not None and mine is not None
     with pytest.raises(ForbiddenError) as exc:
-        find_event(county.transaction, civil, other)
+        find_event(county.transaction, civil, other, at=T0)
     assert exc.value.code == "wrong_department"
-    assert find_event(county.transaction, civil, mine).id == 4
+    assert find_event(county.transaction, civil, mine, at=T0).id == 4
     # Listing item 3 explicitly in a subscription of the department extends what it sees.
     subscribe(county.transaction, county.box, department="蒲县民政局", items=[3], actor="admin", at=T0)
-    assert [e.id for e in read_feed(county.transaction, civil).events] == [1, 3, 4, 6]
+    assert [e.id for e in read_feed(county.transaction, civil, at=T0).events] == [1, 3, 4, 6]
     clerk = Actor(person_id=2, name="窗口", role=Role.CLERK, township_id=county.township_id)
     with pytest.raises(ForbiddenError):
-        read_feed(county.transaction, clerk)
+        read_feed(county.transaction, clerk, at=T0)
     with pytest.raises(ForbiddenError):
-        find_event(county.transaction, clerk, mine)
-    assert len(read_feed(county.transaction, Actor(3, "管理员", Role.REFORM_ADMIN)).events) == 6
+        find_event(county.transaction, clerk, mine, at=T0)
+    assert len(read_feed(county.transaction, Actor(3, "管理员", Role.REFORM_ADMIN), at=T0).events) == 6
 
 
 def test_a_stamp_that_rolls_back_leaves_no_event_and_no_delivery(county, receiver):
@@ -134,3 +135,25 @@ def test_subscriptions_fan_out_by_department_or_listed_items(county, receiver):
     with session_scope(county.sessions) as s:
         owed = sorted(tuple(r) for r in s.execute(select(FeedDeliveryRow.subscription_id, FeedDeliveryRow.event_id)))
     assert owed == [(by_dept.id, 1), (listed.id, 2), (listed.id, 3)]
+
+
+def _refusals(county) -> list[tuple[str, str, str, str | None]]:
+    with session_scope(county.sessions) as s:
+        rows = s.scalars(select(AuditEvent).where(AuditEvent.outcome == "refused").order_by(AuditEvent.id))
+        return [(r.actor, r.action, r.target, r.code) for r in rows]
+
+
+def test_a_refused_read_is_recorded_once_by_the_read_itself(county):
+    county.stamp(1)
+    with session_scope(county.sessions) as s:
+        entry_id = s.scalar(select(FeedEventRow.entry_id))
+    assert entry_id is not None
+    clerk = Actor(person_id=2, name="窗口", role=Role.CLERK, township_id=county.township_id)
+    with pytest.raises(ForbiddenError):
+        read_feed(county.transaction, clerk, at=T0)
+    assert _refusals(county) == [("窗口", "feed.read", "feed", "role_not_allowed")]
+    with pytest.raises(ForbiddenError):
+        find_event(county.transaction, clerk, entry_id, at=T0)
+    assert _refusals(county)[1:] == [("窗口", "feed.read", f"entry:{entry_id}", "role_not_allowed")]
+    read_feed(county.transaction, FeedScope(item_ids=None))  # the operator's read: nothing to record
+    assert len(_refusals(county)) == 2
