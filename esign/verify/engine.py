@@ -16,6 +16,14 @@ the per-document budget of :mod:`esign.budget`, which bounds every decoded byte,
 second of the reading): a file that is not a PDF, is
 broken, encrypted or unsigned gives a report. pyHanko calls are guarded; size, revision and
 signature counts are bounded.
+
+Cost: what every document of a county shares is worked out once per process and kept by its exact
+bytes, never by a name (parsed certificates and certificate signatures that verified,
+:mod:`esign.verify.certs`; what each CRL or OCSP response says, :mod:`esign.verify.revocation`); the
+update a B-LT stamp ends with is proven to add only the first DSS without pyHanko's walk of every
+object (:mod:`esign.verify.dss_update`); the file is hashed once for both the document hash and
+the byte-range digest. None of this changes an answer (tests/verify/test_caches.py,
+test_dss_update.py).
 """
 
 from __future__ import annotations
