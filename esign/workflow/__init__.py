@@ -30,11 +30,11 @@ if TYPE_CHECKING:
         show_batch,
     )
     from esign.workflow.checkpoints import CheckpointTimer, TickResult, checkpoint_tick
-    from esign.workflow.commit import StampOutcome, checkpoint_if_due
+    from esign.workflow.commit import StampOutcome, checkpoint_if_due, sign_checkpoint_now
     from esign.workflow.desk import AuthorityChoice, DeskForm, desk_form, own_seal
     from esign.workflow.engine import StampEngine
     from esign.workflow.local_batch import LocalFile, LocalResult, files_in_folder, files_in_manifest, stamp_files
-    from esign.workflow.register import entry_view
+    from esign.workflow.register import entry_view, register_tile
     from esign.workflow.requests import (
         approve_request,
         get_request,
@@ -94,10 +94,12 @@ __all__ = [
     "own_seal",
     "preview_document",
     "preview_request",
+    "register_tile",
     "reject_batch",
     "reject_request",
     "request_document",
     "show_batch",
+    "sign_checkpoint_now",
     "stamp_directly",
     "stamp_files",
     "stamped_document",
@@ -135,12 +137,14 @@ _HOMES = {
     "checkpoint_tick": "checkpoints",
     "StampOutcome": "commit",
     "checkpoint_if_due": "commit",
+    "sign_checkpoint_now": "commit",
     "AuthorityChoice": "desk",
     "DeskForm": "desk",
     "desk_form": "desk",
     "own_seal": "desk",
     "StampEngine": "engine",
     "entry_view": "register",
+    "register_tile": "register",
     "StampRequestSpec": "spec",
     "approve_request": "requests",
     "get_request": "requests",

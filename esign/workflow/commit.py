@@ -26,7 +26,7 @@ from esign.ledger import (
     maybe_checkpoint,
     new_entry_id,
 )
-from esign.registry import Actor, OnRefusal, audited_transaction, record_event
+from esign.registry import Actor, OnRefusal, Permission, audited_transaction, authorized_transaction, record_event
 from esign.registry.models import Seal
 from esign.registry.townships import organisation_name
 from esign.stamp import Placement, default_keywords, placement_from_json, with_keywords
@@ -48,6 +48,7 @@ __all__ = [
     "blobs_of",
     "checkpoint_if_due",
     "outcome_of",
+    "sign_checkpoint_now",
     "sign_job",
     "stamp_and_commit",
     "verify_url",
@@ -281,6 +282,18 @@ def checkpoint_if_due(dep: Deployment, *, at: dt.datetime, force: bool = False) 
             _checkpoint(dep, session, at=at, force=force)
     except EsignError:
         _log.exception("could not checkpoint the usage register")
+
+
+def sign_checkpoint_now(dep: Deployment, actor: Actor, *, at: dt.datetime) -> None:
+    """Sign a checkpoint of the register now, at ``at``, for ``actor``, who must have ``AUDIT_VIEW``: asked
+    in this one transaction, which records a refusal once (:func:`esign.registry.authorized_transaction`).
+    A failure to sign (a missing register key) is logged, never raised, as by :func:`checkpoint_if_due`."""
+    with authorized_transaction(dep.transaction, actor, Permission.AUDIT_VIEW, "ledger:checkpoint", at=at) as session:
+        try:
+            with session.begin_nested():
+                _checkpoint(dep, session, at=at, force=True)
+        except EsignError:
+            _log.exception("could not checkpoint the usage register")
 
 
 def _checkpoint_if_due(dep: Deployment, session: Session, *, at: dt.datetime) -> None:

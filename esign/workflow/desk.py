@@ -6,11 +6,20 @@ use, said on the page; the request itself records its refusals).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from esign.deployment import Deployment
 from esign.ledger import DocumentType
-from esign.registry import Actor, Permission, SealStatus, authority_list, authorize, find_seal, find_township
+from esign.registry import (
+    Actor,
+    Permission,
+    SealStatus,
+    authority_list,
+    authorized_transaction,
+    find_seal,
+    find_township,
+)
 
 __all__ = ["AuthorityChoice", "DeskForm", "desk_form", "own_seal"]
 
@@ -43,10 +52,11 @@ class DeskForm:
     document_types: tuple[str, ...]
 
 
-def desk_form(dep: Deployment, actor: Actor) -> DeskForm:
-    """The form of a clerk (``STAMP_REQUEST``) of a township: its seal and authority list."""
-    with dep.transaction() as session:
-        authorize(actor, Permission.STAMP_REQUEST)
+def desk_form(dep: Deployment, actor: Actor, *, at: dt.datetime) -> DeskForm:
+    """The form of a clerk (``STAMP_REQUEST``) of a township: its seal and authority list. The permission
+    is asked in the read's one transaction, which records a refusal once, at ``at``
+    (:func:`esign.registry.authorized_transaction`)."""
+    with authorized_transaction(dep.transaction, actor, Permission.STAMP_REQUEST, "desk", at=at) as session:
         township = find_township(session, actor.township_id or 0)
         seal = find_seal(session, township.name)
         items = tuple(AuthorityChoice(a.number, a.item.name, a.item.type) for a in authority_list(session, township))

@@ -7,14 +7,17 @@ proof is ``pending``).
 
 from __future__ import annotations
 
+import datetime as dt
+from contextlib import nullcontext
+
 from esign.deployment import Deployment
 from esign.errors import EsignError, NotFoundError
-from esign.ledger import SqlLedger, prove_entry
-from esign.registry import SealStatus
+from esign.ledger import SqlLedger, TileRef, prove_entry, tile_bytes
+from esign.registry import Actor, Permission, SealStatus, authorized_transaction
 from esign.registry.models import Seal
 from esign.workflow.views import EntryView
 
-__all__ = ["entry_view"]
+__all__ = ["entry_view", "register_tile"]
 
 
 def entry_view(dep: Deployment, entry_id: str) -> EntryView:
@@ -59,3 +62,14 @@ def entry_view(dep: Deployment, entry_id: str) -> EntryView:
         index=proof.stored.index,
         proof=proof_state,
     )
+
+
+def register_tile(dep: Deployment, actor: Actor, ref: TileRef, *, at: dt.datetime) -> bytes:
+    """A tlog-tiles hash tile (for anyone), or an entry bundle (``ref.level`` None: the full entries, with
+    the staff's names, for ``AUDIT_VIEW`` only, asked in the read's one transaction, which records a
+    refusal once, at ``at``: :func:`esign.registry.authorized_transaction`)."""
+    if ref.level is not None:
+        return tile_bytes(dep.transaction, ref)
+    target = f"ledger_tile:{ref.path()}"
+    with authorized_transaction(dep.transaction, actor, Permission.AUDIT_VIEW, target, at=at) as session:
+        return tile_bytes(lambda: nullcontext(session), ref)

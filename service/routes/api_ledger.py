@@ -19,10 +19,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from esign.ledger import consistency_between, cosigned_by, entry_proof, latest_checkpoint, parse_tile_path, tile_bytes
-from esign.registry import Permission, authorize
+from esign.ledger import consistency_between, cosigned_by, entry_proof, latest_checkpoint, parse_tile_path
 from esign.text import MAX_ID
-from esign.workflow import checkpoint_if_due
+from esign.workflow import register_tile, sign_checkpoint_now
 from service.auth import CurrentActor
 from service.clock import now
 from service.deps import Dep
@@ -57,8 +56,7 @@ def checkpoint(dep: Dep) -> dict[str, Any]:
 
 @router.post("/api/v1/ledger/checkpoint", summary="立即签发检查点 / sign a checkpoint now (reform office)")
 def checkpoint_now(actor: CurrentActor, dep: Dep) -> dict[str, Any]:
-    authorize(actor, Permission.AUDIT_VIEW)
-    checkpoint_if_due(dep, at=now(), force=True)
+    sign_checkpoint_now(dep, actor, at=now())
     return checkpoint(dep)
 
 
@@ -112,11 +110,8 @@ def verifier_key(dep: Dep) -> Response:
 
 @router.get("/ledger/tile/{path:path}", summary="tlog-tiles 瓦片 / a hash tile or an entry bundle")
 def tile(path: str, dep: Dep, actor: CurrentActor) -> Response:
-    ref = parse_tile_path(path)
-    if ref.level is None:
-        authorize(actor, Permission.AUDIT_VIEW)
     return Response(
-        tile_bytes(dep.transaction, ref),
+        register_tile(dep, actor, parse_tile_path(path), at=now()),
         media_type="application/octet-stream",
         headers={"Cache-Control": "public, max-age=31536000, immutable"},
     )

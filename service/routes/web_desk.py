@@ -68,7 +68,7 @@ def new_request(request: Request, actor: CurrentActor, dep: Dep) -> Response:
     if actor.role is None:
         return _login()
     try:
-        form = desk_form(dep, actor)
+        form = desk_form(dep, actor, at=now())
     except EsignError as exc:
         return back("/desk/requests", exc.message_zh, error=True)
     return render(

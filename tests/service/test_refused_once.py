@@ -1,0 +1,49 @@
+"""A refused attempt leaves exactly one audit row, written by the use case that refused (not by the edge).
+
+The feed, the register's staff-only parts and the clerk's desk form ask their permission inside their own
+transaction; the counts here are read back through the API, as the reform office would.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+ADMIN = "县审批局管理员"
+CLERK = "克城镇窗口"
+APPROVER = "克城镇批准人"
+DEPARTMENT = "县民政局查看人"
+
+
+def _refusals(demo: Any) -> list[dict[str, Any]]:
+    r = demo.client.get("/api/v1/audit", params={"outcome": "refused", "limit": 1000}, headers=demo.headers(ADMIN))
+    assert r.status_code == 200, r.text
+    rows: list[dict[str, Any]] = r.json()
+    return rows
+
+
+# (who, method, path, the status answered, the action recorded, the code recorded)
+REFUSED = [
+    (CLERK, "GET", "/api/v1/feed", 403, "feed.read", "role_not_allowed"),
+    (CLERK, "GET", "/api/v1/feed/entries/no-such-entry", 403, "feed.read", "role_not_allowed"),
+    (CLERK, "GET", "/api/v1/feed/subscriptions", 403, "feed.read", "role_not_allowed"),
+    (DEPARTMENT, "POST", "/api/v1/feed/subscriptions", 403, "feed.manage", "role_not_allowed"),
+    (CLERK, "POST", "/api/v1/feed/subscriptions/1/deactivate", 403, "feed.manage", "role_not_allowed"),
+    (CLERK, "GET", "/api/v1/feed/subscriptions/1/deliveries", 403, "feed.read", "role_not_allowed"),
+    (CLERK, "POST", "/api/v1/ledger/checkpoint", 403, "audit.view", "role_not_allowed"),
+    (CLERK, "GET", "/ledger/tile/entries/000", 403, "audit.view", "role_not_allowed"),
+    (APPROVER, "GET", "/desk/new", 303, "stamp.request", "role_not_allowed"),
+]
+
+
+@pytest.mark.parametrize(("who", "method", "path", "status", "action", "code"), REFUSED)
+def test_a_refused_attempt_is_recorded_once(
+    demo: Any, who: str, method: str, path: str, status: int, action: str, code: str
+) -> None:
+    before = _refusals(demo)
+    body = {"department": "蒲县民政局"} if method == "POST" else None
+    r = demo.client.request(method, path, json=body, headers=demo.headers(who), follow_redirects=False)
+    assert r.status_code == status, r.text
+    new = _refusals(demo)[: len(_refusals(demo)) - len(before)]
+    assert [(e["actor"], e["action"], e["code"]) for e in new] == [(who, action, code)]
