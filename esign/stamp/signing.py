@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol, runtime_checkable
@@ -52,6 +54,7 @@ from esign.appearance.artwork import Artwork
 from esign.errors import EsignError, InputError
 from esign.pki.keys import PrivateKey
 from esign.stamp.cms import CmsTemplate
+from esign.stamp.forms import FormMaker, art_matrix
 from esign.stamp.inputs import MAX_TREE_DEPTH
 from esign.stamp.xmp import XmpRepair, repair_metadata
 from esign.verify import PadesLevel
@@ -215,41 +218,13 @@ class SignatureSpec:
     """Certify the document (DocMDP, form filling and further signatures allowed)."""
 
 
-def _art_matrix(art: Artwork, rotate: int) -> tuple[tuple[float, ...], float, float, tuple[float, float]]:
-    """Counter-rotation matrix for ``rotate``, the rotated box size, and where the anchor lands in it."""
-    w, h = art.width, art.height
-    ax, ay = art.anchor or (w / 2, h / 2)
-    r = rotate % 360
-    if r == 0:
-        return (1, 0, 0, 1, 0, 0), w, h, (ax, ay)
-    if r == 90:
-        return (0, 1, -1, 0, h, 0), h, w, (h - ay, ax)
-    if r == 180:
-        return (-1, 0, 0, -1, w, h), w, h, (w - ax, h - ay)
-    return (0, -1, 1, 0, 0, w), h, w, (ay, w - ax)
-
-
-def _cm(m: tuple[float, ...]) -> bytes:
-    return b"%g %g %g %g %g %g cm" % m
-
-
-def _form_xobject(art: Artwork, rotate: int) -> tuple[generic.StreamObject, float, float, tuple[float, float]]:
-    m, bw, bh, anchor = _art_matrix(art, rotate)
-    stream = generic.StreamObject(
-        {
-            pdf_name("/Type"): pdf_name("/XObject"),
-            pdf_name("/Subtype"): pdf_name("/Form"),
-            pdf_name("/BBox"): generic.ArrayObject([generic.FloatObject(v) for v in (0, 0, bw, bh)]),
-        },
-        stream_data=b"q " + _cm(m) + b" " + art.content + b" Q",
-    )
-    stream.compress()
-    return stream, bw, bh, anchor
-
-
-def draw_on_pages(writer: IncrementalPdfFileWriter, arts: tuple[PageArt, ...]) -> list[generic.IndirectObject]:
+def draw_on_pages(
+    writer: IncrementalPdfFileWriter, arts: tuple[PageArt, ...], *, forms: FormMaker | None = None
+) -> list[generic.IndirectObject]:
     """Draw artworks into page content (isolated from the page's own graphics state); returns the
-    form XObject of each artwork, in the order given."""
+    form XObject of each artwork, in the order given. ``forms`` shares the drawings' forms with other
+    artwork of the same document (:mod:`esign.stamp.forms`)."""
+    forms = forms or FormMaker(writer)
     by_page: dict[int, list[tuple[int, PageArt]]] = {}
     for n, art in enumerate(arts):
         by_page.setdefault(art.page_index, []).append((n, art))
@@ -258,7 +233,7 @@ def draw_on_pages(writer: IncrementalPdfFileWriter, arts: tuple[PageArt, ...]) -
         xobjects = generic.DictionaryObject()
         ops = [b"Q"]
         for n, item in items:
-            stream, _bw, _bh, (ax, ay) = _form_xobject(item.artwork, item.rotate)
+            stream, _bw, _bh, (ax, ay) = forms.art(item.artwork, item.rotate)
             ref = made[n] = writer.add_object(stream)
             name = f"/EsignSeal{ref.idnum}"  # unique in the file: a later stamp on the same page adds its own
             xobjects[pdf_name(name)] = ref
@@ -280,16 +255,19 @@ class _Appearance:
     pyHanko's stamp styles size the box through ``BoxConstraints``, which truncates to whole points
     (a 190.952 x 119.055 pt field got ``/BBox [0 119 190 0]``, so viewers stretched the seal)."""
 
-    def __init__(self, writer: BasePdfFileWriter, art: PageArt, drawn: generic.IndirectObject | None) -> None:
+    def __init__(
+        self, writer: BasePdfFileWriter, art: PageArt, drawn: generic.IndirectObject | None, forms: FormMaker | None
+    ) -> None:
         self._writer = writer
         self._art = art
         self._drawn = drawn
+        self._forms = forms or FormMaker(writer)
 
     def apply_appearance(self, annot: generic.DictionaryObject) -> None:
         if self._drawn is None:
-            stream, _bw, _bh, _anchor = _form_xobject(self._art.artwork, self._art.rotate)
+            stream, _bw, _bh, _anchor = self._forms.art(self._art.artwork, self._art.rotate)
         else:  # the drawing already in the page's content, shown again: made and compressed once
-            _m, bw, bh, _anchor = _art_matrix(self._art.artwork, self._art.rotate)
+            _m, bw, bh, _anchor = art_matrix(self._art.artwork, self._art.rotate)
             stream = generic.StreamObject(
                 {
                     pdf_name("/Type"): pdf_name("/XObject"),
@@ -311,10 +289,11 @@ class _ExactAppearance(BaseStampStyle):
 
     art: PageArt | None = None
     drawn: generic.IndirectObject | None = None
+    forms: FormMaker | None = None
 
     def create_stamp(self, writer: BasePdfFileWriter, box: BoxConstraints, text_params: dict) -> _Appearance:  # type: ignore[override]
         assert self.art is not None
-        return _Appearance(writer, self.art, self.drawn)
+        return _Appearance(writer, self.art, self.drawn, self.forms)
 
 
 class _Writer(IncrementalPdfFileWriter):
@@ -352,6 +331,34 @@ class _Writer(IncrementalPdfFileWriter):
                 self.mark_update(self._info)
 
 
+_FLATE: dict[bytes, bytes] = {}
+_FLATE_LOCK = threading.Lock()
+_MAX_FLATE = 256
+
+
+def _flate_stream(der: bytes) -> generic.StreamObject:
+    """A /FlateDecode stream of ``der``. The certificates and CRLs are the same for every stamp of a
+    revocation epoch: their compressed form is kept, keyed by their exact bytes (a different CRL or
+    certificate is different bytes, so it is never served another's)."""
+    encoded = _FLATE.get(der)
+    if encoded is None:
+        encoded = zlib.compress(der)
+        with _FLATE_LOCK:
+            if len(_FLATE) >= _MAX_FLATE:
+                _FLATE.clear()
+            _FLATE[der] = encoded
+    return generic.StreamObject({pdf_name("/Filter"): pdf_name("/FlateDecode")}, encoded_data=encoded)
+
+
+class _AfterSigning(IncrementalPdfFileWriter):
+    """The writer of the revision after the signature (validation data, document time-stamp). It leaves
+    the information dictionary and the XMP metadata as the signed revision wrote them (in agreement,
+    :class:`_Writer`): re-parsing and rewriting the XMP packet for a DSS would only move a date."""
+
+    def _update_meta(self) -> None:
+        return None
+
+
 def _supply_dss(writer: IncrementalPdfFileWriter, material: ValidationMaterial) -> None:
     """The DSS (ISO 32000-2 12.8.4.3) in a revision after the signature: certificates, OCSP answers
     and CRLs as streams. No VRI: PAdES baseline (ETSI EN 319 142-1 5.4) does not ask for one, and
@@ -371,12 +378,7 @@ def _supply_dss(writer: IncrementalPdfFileWriter, material: ValidationMaterial) 
         return
 
     def streams(items: Sequence[bytes]) -> generic.ArrayObject:
-        refs = []
-        for der in items:
-            stream = generic.StreamObject(stream_data=der)
-            stream.compress()
-            refs.append(writer.add_object(stream))
-        return generic.ArrayObject(refs)
+        return generic.ArrayObject([writer.add_object(_flate_stream(der)) for der in items])
 
     dss = generic.DictionaryObject(
         {
@@ -453,13 +455,14 @@ async def _sign(
     # that only signatures were added since (ISO 32000-2 12.8.2.2), so there the widget alone shows it.
     in_content = (widget,) if not reader.embedded_signatures else ()
     drawn: generic.IndirectObject | None = None
+    forms = FormMaker(writer)
     if spec.extra or in_content:
-        made = draw_on_pages(writer, (*spec.extra, *in_content))
+        made = draw_on_pages(writer, (*spec.extra, *in_content), forms=forms)
         drawn = made[-1] if in_content else None
-    _m, bw, bh, (ax, ay) = _art_matrix(widget.artwork, widget.rotate)
+    _m, bw, bh, (ax, ay) = art_matrix(widget.artwork, widget.rotate)
     x0, y0 = widget.x - ax, widget.y - ay
     box = (x0, y0, x0 + bw, y0 + bh)
-    style = _ExactAppearance(art=widget, drawn=drawn)
+    style = _ExactAppearance(art=widget, drawn=drawn, forms=forms)
     meta = signers.PdfSignatureMetadata(
         field_name=spec.field_name,
         md_algorithm="sha256",
@@ -500,7 +503,7 @@ async def _sign(
         return writer.xmp_repair
     assert validation is not None
     output.seek(0)
-    after = IncrementalPdfFileWriter(output, strict=False)
+    after = _AfterSigning(output, strict=False)
     if after.security_handler is not None:
         after.encrypt((password or "").encode())
     _supply_dss(after, validation)
