@@ -23,7 +23,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from esign.stamp.geometry import PT_PER_MM, Box
-from esign.stamp.textpos import _PDFIUM, _wrapped
+from esign.stamp.textpos import _PDFIUM, PdfiumPages, _wrapped
 
 __all__ = ["page_obstacles", "qr_spot"]
 
@@ -35,37 +35,40 @@ _EDGE = 5 * PT_PER_MM
 _STEP = 3 * PT_PER_MM
 
 
-def page_obstacles(data: bytes | Path, page_index: int, *, password: str | None = None) -> list[Box]:
-    """The occupied boxes of page ``page_index`` in its user space."""
-    with _wrapped(), _PDFIUM:
-        doc = pdfium.PdfDocument(data, password=password)
+def page_obstacles(data: bytes | Path | PdfiumPages, page_index: int, *, password: str | None = None) -> list[Box]:
+    """The occupied boxes of page ``page_index`` in its user space. ``data`` is the document, or its
+    pages already open in PDFium (the text search's: the page is not parsed again)."""
+    pages = data if isinstance(data, PdfiumPages) else PdfiumPages(data, password=password)
+    try:
+        page = pages.page(page_index)
+        with _wrapped(), _PDFIUM:
+            return _obstacles(page)
+    finally:
+        if pages is not data:
+            pages.close()
+
+
+def _obstacles(page: pdfium.PdfPage) -> list[Box]:
+    width, height = page.get_size()
+    area = max(width * height, 1.0)
+    boxes: list[Box] = []
+    for obj in page.get_objects(max_depth=0):
+        left, bottom, right, top = obj.get_bounds()
+        box = Box.from_corners(left, bottom, right, top)
+        if box.width * box.height <= 0 and obj.type != pdfium_c.FPDF_PAGEOBJ_TEXT:
+            continue
+        if obj.type != pdfium_c.FPDF_PAGEOBJ_TEXT and box.width * box.height > _BACKGROUND_SHARE * area:
+            continue  # a background, a frame or a scanned page image
+        boxes.append(box)
+    rect = pdfium_c.FS_RECTF()
+    for i in range(pdfium_c.FPDFPage_GetAnnotCount(page)):
+        annot = pdfium_c.FPDFPage_GetAnnot(page, i)
         try:
-            page = doc[page_index]
-            try:
-                width, height = page.get_size()
-                area = max(width * height, 1.0)
-                boxes: list[Box] = []
-                for obj in page.get_objects(max_depth=0):
-                    left, bottom, right, top = obj.get_bounds()
-                    box = Box.from_corners(left, bottom, right, top)
-                    if box.width * box.height <= 0 and obj.type != pdfium_c.FPDF_PAGEOBJ_TEXT:
-                        continue
-                    if obj.type != pdfium_c.FPDF_PAGEOBJ_TEXT and box.width * box.height > _BACKGROUND_SHARE * area:
-                        continue  # a background, a frame or a scanned page image
-                    boxes.append(box)
-                rect = pdfium_c.FS_RECTF()
-                for i in range(pdfium_c.FPDFPage_GetAnnotCount(page)):
-                    annot = pdfium_c.FPDFPage_GetAnnot(page, i)
-                    try:
-                        if pdfium_c.FPDFAnnot_GetRect(annot, rect):
-                            boxes.append(Box.from_corners(rect.left, rect.bottom, rect.right, rect.top))
-                    finally:
-                        pdfium_c.FPDFPage_CloseAnnot(annot)
-                return boxes
-            finally:
-                page.close()
+            if pdfium_c.FPDFAnnot_GetRect(annot, rect):
+                boxes.append(Box.from_corners(rect.left, rect.bottom, rect.right, rect.top))
         finally:
-            doc.close()
+            pdfium_c.FPDFPage_CloseAnnot(annot)
+    return boxes
 
 
 def _free(box: Box, page: Box, blocked: list[Box]) -> bool:

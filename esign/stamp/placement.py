@@ -28,11 +28,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from pyhanko.pdf_utils.reader import PdfFileReader
+
 from esign import budget
 from esign.errors import InputError
 from esign.stamp.geometry import Box, PageGeometry
 from esign.stamp.inputs import PageInfo, PdfInfo, inspect_pdf, open_reader
-from esign.stamp.textpos import TextHit, TextIndex, normalise
+from esign.stamp.textpos import PdfiumPages, TextHit, TextIndex, normalise
 from esign.text import bad_character
 
 __all__ = [
@@ -50,6 +52,7 @@ __all__ = [
     "SealSpot",
     "check_budget",
     "default_keywords",
+    "page_guard",
     "resolve",
     "with_keywords",
 ]
@@ -343,11 +346,14 @@ def resolve(
     seal_size_mm: float,
     data: bytes | Path | None = None,
     password: str | None = None,
+    pages: PdfiumPages | None = None,
 ) -> ResolvedPlacement:
     """Check ``placement`` against the document and convert it to user space.
 
     ``pdf`` is the document or its :class:`PdfInfo`; :class:`AtKeyword` also needs the bytes (pass
-    them as ``pdf`` or ``data``). ``password`` opens an encrypted document.
+    them as ``pdf`` or ``data``), or the document open in PDFium under the page guard (``pages``,
+    from :func:`page_guard`), whose pages the caller may use after. ``password`` opens an encrypted
+    document.
 
     :raises InputError: ``page_out_of_range``, ``keyword_not_found``, ``field_not_found``,
         ``field_already_signed``, ``field_invisible``, ``placement_off_page``,
@@ -375,9 +381,9 @@ def resolve(
         main = _at_visible(info.page(placement.page), placement.x_mm, placement.y_mm, size)
         result = ResolvedPlacement(*_fields(main), seal_size_mm=size)
     elif isinstance(placement, AtKeyword):
-        if data is None:
+        if data is None and pages is None:
             raise TypeError("AtKeyword needs the document bytes: pass them as `pdf` or `data`")
-        result = _resolve_keyword(info, data, placement, size, password)
+        result = _resolve_keyword(info, data, placement, size, password, pages)
     elif isinstance(placement, InField):
         result = _resolve_field(info, placement, size)
     else:
@@ -423,11 +429,21 @@ def _at_visible(page: PageInfo, x_mm: float, y_mm: float, size: float) -> SealSp
 
 
 def _resolve_keyword(
-    info: PdfInfo, data: bytes | Path, placement: AtKeyword, size: float, password: str | None
+    info: PdfInfo,
+    data: bytes | Path | None,
+    placement: AtKeyword,
+    size: float,
+    password: str | None,
+    opened: PdfiumPages | None,
 ) -> ResolvedPlacement:
     pages = None if placement.page is None else [info.page_index(placement.page)]
-    with _text_guard(info, data, password) as before_page:
-        index = TextIndex(data, password=password, before_page=before_page)
+    with contextlib.ExitStack() as stack:
+        if opened is None:
+            assert data is not None
+            before_page = stack.enter_context(page_guard(info, data, password))
+            opened = PdfiumPages(data, password=password, before_page=before_page)
+            stack.callback(opened.close)
+        index = TextIndex(opened)
         hit = None
         for keyword in placement.candidates:
             hit = index.last(keyword, pages)
@@ -482,23 +498,32 @@ def check_budget(info: PdfInfo, placement: Placement) -> None:
 
 
 @contextlib.contextmanager
-def _text_guard(info: PdfInfo, data: bytes | Path, password: str | None) -> Iterator[Callable[[int], None]]:
-    """A ``before_page`` for :class:`TextIndex`: PDFium decodes page content, forms and fonts
-    without limits of its own, so each page is measured under the budget before PDFium parses it.
+def page_guard(
+    info: PdfInfo, data: bytes | Path, password: str | None, *, reader: PdfFileReader | None = None
+) -> Iterator[Callable[[int], None]]:
+    """A ``before_page`` for :class:`~esign.stamp.textpos.PdfiumPages`: PDFium decodes page content,
+    forms and fonts without limits of its own, so each page is measured under the budget before PDFium
+    parses it. ``reader`` is the document already open (:func:`~esign.stamp.inputs.open_reader`), whose
+    per-document meter is charged; without it the document is opened again.
 
     :raises TooComplexError: past :attr:`esign.budget.Budget.text_content_bytes`.
     """
-    with data.open("rb") if isinstance(data, Path) else contextlib.nullcontext(data) as source:
-        reader = open_reader(source, password=password, max_bytes=info.size_bytes)
-        meter = budget.meter_of(reader)
-        assert meter is not None
-        seen: set[object] = set()
+    if reader is None:
+        with data.open("rb") if isinstance(data, Path) else contextlib.nullcontext(data) as source:
+            own = open_reader(source, password=password, max_bytes=info.size_bytes)
+            with page_guard(info, data, password, reader=own) as guard:
+                yield guard
+        return
+    meter = budget.meter_of(reader)
+    assert meter is not None
+    guarded = reader
+    seen: set[object] = set()
 
-        def before_page(index: int) -> None:
-            with meter.active():
-                budget.check_text_content(reader, [info.pages[index].object_id], meter, seen=seen)
+    def before_page(index: int) -> None:
+        with meter.active():
+            budget.check_text_content(guarded, [info.pages[index].object_id], meter, seen=seen)
 
-        yield before_page
+    yield before_page
 
 
 def _resolve_field(info: PdfInfo, placement: InField, size: float) -> ResolvedPlacement:

@@ -6,6 +6,7 @@ cross-page strips become page content of the signed revision.
 
 from __future__ import annotations
 
+import contextlib
 import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,18 +14,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from pyhanko.pdf_utils.reader import PdfFileReader
+
 from esign.appearance import MM, Artwork, seal_with_qr, seal_with_qr_at
 from esign.errors import InputError
 from esign.stamp.freespace import page_obstacles, qr_spot
 from esign.stamp.geometry import Box
 from esign.stamp.inputs import PageInfo, PdfInfo, describe, open_reader
 from esign.stamp.placement import (
+    AtKeyword,
     Placement,
     ResolvedPlacement,
     default_keywords,
+    page_guard,
     resolve,
 )
 from esign.stamp.signing import PageArt
+from esign.stamp.textpos import PdfiumPages
 
 __all__ = ["StampPlan", "default_keywords", "plan_stamp"]
 
@@ -53,19 +59,40 @@ def plan_stamp(
     qr: Callable[[], Artwork],
     password: str | None = None,
     info: PdfInfo | None = None,
+    reader: PdfFileReader | None = None,
 ) -> StampPlan:
     """Resolve ``placement`` on ``data`` (the document, or its file) and lay out the seal, its QR code
-    and the extra images. ``info`` spares a second look at a document already described."""
+    and the extra images. ``info`` spares a second look at a document already described, ``reader``
+    (the one ``info`` describes) a second parse for the keyword search's page guard. A keyword's page
+    is parsed by PDFium once, for the text and for the free space beside the seal."""
     if info is None:
         with _opened(data) as source:
             size = len(data) if isinstance(data, bytes) else data.stat().st_size  # limits were checked on upload
             info = describe(open_reader(source, password=password, max_bytes=size))
+    with contextlib.ExitStack() as stack:
+        pages: PdfiumPages | None = None
+        if isinstance(placement, AtKeyword):
+            guard = stack.enter_context(page_guard(info, data, password, reader=reader))
+            pages = PdfiumPages(data, password=password, before_page=guard)
+            stack.callback(pages.close)
+        return _plan(data, placement, info, seal, qr, password, pages)
+
+
+def _plan(
+    data: bytes | Path,
+    placement: Placement,
+    info: PdfInfo,
+    seal: Artwork,
+    qr: Callable[[], Artwork],
+    password: str | None,
+    pages: PdfiumPages | None,
+) -> StampPlan:
     seal_mm = seal.width / MM
-    resolved = resolve(info, placement, seal_size_mm=seal_mm, data=data, password=password)
+    resolved = resolve(info, placement, seal_size_mm=seal_mm, data=data, password=password, pages=pages)
     page = info.pages[resolved.page_index]
     qr_art = qr()
     if page.rotate == 0 and page.user_unit == 1:
-        widget_art = _beside_free_space(data, page, resolved.centre, seal, qr_art, password)
+        widget_art = _beside_free_space(pages or data, page, resolved.centre, seal, qr_art, password)
     else:  # rotated pages keep the plain layout: right of the seal when it fits, else below
         right = seal_with_qr(seal, qr_art, position="right")
         cx_mm = resolved.centre_mm[0]
@@ -85,14 +112,14 @@ def plan_stamp(
                 clip=(strip.box.x0, strip.box.y0, strip.box.x1, strip.box.y1),
             )
         )
-    pages = {resolved.page_index, *(a.page_index for a in extra)}
+    sealed = {resolved.page_index, *(a.page_index for a in extra)}
     return StampPlan(
-        widget=widget, extra=tuple(extra), impressions=len(pages), field_name=resolved.field_name, resolved=resolved
+        widget=widget, extra=tuple(extra), impressions=len(sealed), field_name=resolved.field_name, resolved=resolved
     )
 
 
 def _beside_free_space(
-    data: bytes | Path,
+    data: bytes | Path | PdfiumPages,
     page: PageInfo,
     centre: tuple[float, float],
     seal: Artwork,

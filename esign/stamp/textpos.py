@@ -29,7 +29,7 @@ import pypdfium2.raw as pdfium_c
 from esign.errors import EsignError, InputError
 from esign.stamp.geometry import Box
 
-__all__ = ["PageText", "TextHit", "TextIndex", "find_text", "normalise"]
+__all__ = ["PageText", "PdfiumPages", "TextHit", "TextIndex", "find_text", "normalise", "pdfium_lock"]
 
 _PDFIUM = threading.RLock()
 
@@ -49,20 +49,17 @@ class TextHit:
 
 
 @dataclass(frozen=True)
-class _Glyph:
-    text: str
-    box: Box
-
-
-@dataclass(frozen=True)
 class PageText:
-    """The text of one page: normalised characters and, for each, its glyph box."""
+    """The text of one page: normalised characters and, for each glyph, its box."""
 
     page_index: int
     """0-based page."""
 
-    glyphs: tuple[_Glyph, ...]
-    """Non-blank glyphs in content-stream order."""
+    chars: str
+    """Non-blank glyphs in content-stream order, one character each."""
+
+    boxes: tuple[tuple[float, float, float, float], ...]
+    """Each glyph's box as PDFium gives it (left, bottom, right, top), in user space."""
 
     folded: str
     """The normalised text to search in (one or more characters per glyph)."""
@@ -79,11 +76,10 @@ class PageText:
         start = self.folded.find(target)
         while start >= 0:
             first, last = self.owners[start], self.owners[start + len(target) - 1]
-            box = self.glyphs[first].box
-            for g in self.glyphs[first + 1 : last + 1]:
-                box = box.union(g.box)
-            text = "".join(g.text for g in self.glyphs[first : last + 1])
-            hits.append(TextHit(self.page_index, box, text))
+            box = Box.from_corners(*self.boxes[first])
+            for corners in self.boxes[first + 1 : last + 1]:
+                box = box.union(Box.from_corners(*corners))
+            hits.append(TextHit(self.page_index, box, self.chars[first : last + 1]))
             start = self.folded.find(target, start + 1)
         return hits
 
@@ -94,12 +90,15 @@ def normalise(text: str) -> str:
     return "".join(c for c in folded if not c.isspace() and unicodedata.category(c) not in ("Cf", "Cc"))
 
 
-class TextIndex:
-    """Lazily extracted, cached page texts of one document.
+class PdfiumPages:
+    """A document opened once in PDFium and the pages loaded from it, shared by the text search and the
+    free-space search (:func:`esign.stamp.freespace.page_obstacles`): a page's content and fonts are
+    parsed once. The last few pages loaded stay loaded; call :meth:`close` when done.
 
-    Pages are only parsed when asked for, so a search from the last page backwards usually parses a
-    single page of a long document.
+    Use the pages only while holding the PDFium lock (:func:`pdfium_lock`).
     """
+
+    _KEEP = 2
 
     def __init__(
         self, data: bytes | Path, *, password: str | None = None, before_page: Callable[[int], None] | None = None
@@ -108,34 +107,83 @@ class TextIndex:
         per-document budget of :mod:`esign.budget` measures what PDFium is about to decode)."""
         with _wrapped(), _PDFIUM:
             self._doc = pdfium.PdfDocument(data, password=password)
-            self._page_count = len(self._doc)
-        self._cache: dict[int, PageText] = {}
+            self.page_count = len(self._doc)
+        self._pages: dict[int, pdfium.PdfPage] = {}
         self._before_page = before_page
+
+    def page(self, index: int) -> pdfium.PdfPage:
+        """Page ``index`` (0-based), loaded on first use (after ``before_page``)."""
+        page = self._pages.pop(index, None)
+        if page is None:
+            if self._before_page is not None:
+                self._before_page(index)
+            with _wrapped(), _PDFIUM:
+                page = self._doc[index]
+                while len(self._pages) >= self._KEEP:  # the oldest first
+                    self._pages.pop(next(iter(self._pages))).close()
+        self._pages[index] = page
+        return page
+
+    def close(self) -> None:
+        """Release the pages and the document."""
+        with _PDFIUM:
+            for page in self._pages.values():
+                page.close()
+            self._pages.clear()
+            self._doc.close()
+
+
+def pdfium_lock() -> threading.RLock:
+    """The process-wide lock every call into PDFium holds."""
+    return _PDFIUM
+
+
+class TextIndex:
+    """Lazily extracted, cached page texts of one document.
+
+    Pages are only parsed when asked for, so a search from the last page backwards usually parses a
+    single page of a long document.
+    """
+
+    def __init__(
+        self,
+        data: bytes | Path | PdfiumPages,
+        *,
+        password: str | None = None,
+        before_page: Callable[[int], None] | None = None,
+    ) -> None:
+        """``data`` is the document, or pages already open (then ``password`` and ``before_page`` are
+        theirs). ``before_page(index)`` is called before PDFium parses a page, and may refuse it (the
+        per-document budget of :mod:`esign.budget` measures what PDFium is about to decode)."""
+        self._owned = not isinstance(data, PdfiumPages)
+        if isinstance(data, PdfiumPages):
+            self._pages = data
+        else:
+            self._pages = PdfiumPages(data, password=password, before_page=before_page)
+        self._page_count = self._pages.page_count
+        self._cache: dict[int, PageText] = {}
 
     @property
     def page_count(self) -> int:
         """Number of pages PDFium sees."""
         return self._page_count
 
+    @property
+    def pages(self) -> PdfiumPages:
+        """The document's pages in PDFium."""
+        return self._pages
+
     def page(self, index: int) -> PageText:
         """The text of page ``index`` (0-based)."""
         if index not in self._cache:
-            if self._before_page is not None:
-                self._before_page(index)
+            page = self._pages.page(index)
             with _wrapped(), _PDFIUM:
-                self._cache[index] = self._extract(index)
+                textpage = page.get_textpage()
+                try:
+                    self._cache[index] = _page_text(index, textpage)
+                finally:
+                    textpage.close()
         return self._cache[index]
-
-    def _extract(self, index: int) -> PageText:
-        page = self._doc[index]
-        try:
-            textpage = page.get_textpage()
-            try:
-                return _page_text(index, textpage)
-            finally:
-                textpage.close()
-        finally:
-            page.close()
 
     def find(self, needle: str, page_indexes: Iterable[int] | None = None) -> list[TextHit]:
         """Every occurrence of ``needle`` on the given pages (all by default), in document order."""
@@ -154,12 +202,12 @@ class TextIndex:
     def has_text(self, page_indexes: Iterable[int] | None = None) -> bool:
         """True when any of the given pages has any extractable text."""
         indexes = range(self.page_count) if page_indexes is None else page_indexes
-        return any(self.page(i).glyphs for i in indexes)
+        return any(self.page(i).chars for i in indexes)
 
     def close(self) -> None:
-        """Release PDFium's document (also done when the index is garbage-collected)."""
-        with _PDFIUM:
-            self._doc.close()
+        """Release PDFium's document unless it was handed in (also done when garbage-collected)."""
+        if self._owned:
+            self._pages.close()
 
 
 def find_text(data: bytes, needle: str, *, password: str | None = None) -> list[TextHit]:
@@ -174,23 +222,39 @@ def find_text(data: bytes, needle: str, *, password: str | None = None) -> list[
         index.close()
 
 
+_FOLDED: dict[str, str] = {}
+
+
+def _fold(char: str) -> str:
+    """:func:`normalise` of one character, remembered (a page repeats a few hundred characters)."""
+    folded = _FOLDED.get(char)
+    if folded is None:
+        if len(_FOLDED) >= 1 << 16:
+            _FOLDED.clear()
+        folded = _FOLDED[char] = normalise(char)
+    return folded
+
+
 def _page_text(index: int, textpage: pdfium.PdfTextPage) -> PageText:
-    glyphs: list[_Glyph] = []
+    chars: list[str] = []
+    boxes: list[tuple[float, float, float, float]] = []
     folded: list[str] = []
     owners: list[int] = []
     rect = pdfium_c.FS_RECTF()
+    get_unicode, get_box = pdfium_c.FPDFText_GetUnicode, pdfium_c.FPDFText_GetLooseCharBox
     for i in range(textpage.count_chars()):
-        code = pdfium_c.FPDFText_GetUnicode(textpage, i)
+        code = get_unicode(textpage, i)
         if code == 0 or 0xD800 <= code < 0xE000:  # no mapping, or a lone surrogate half
             continue
         char = chr(code)
-        norm = normalise(char)
-        if not norm or not pdfium_c.FPDFText_GetLooseCharBox(textpage, i, rect):
+        norm = _fold(char)
+        if not norm or not get_box(textpage, i, rect):
             continue
-        glyphs.append(_Glyph(char, Box.from_corners(rect.left, rect.bottom, rect.right, rect.top)))
+        owners.extend([len(chars)] * len(norm))
+        chars.append(char)
+        boxes.append((rect.left, rect.bottom, rect.right, rect.top))
         folded.append(norm)
-        owners.extend([len(glyphs) - 1] * len(norm))
-    return PageText(index, tuple(glyphs), "".join(folded), tuple(owners))
+    return PageText(index, "".join(chars), tuple(boxes), "".join(folded), tuple(owners))
 
 
 class _wrapped:

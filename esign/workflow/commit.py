@@ -346,6 +346,7 @@ def sign_job(
             qr=lambda: engine.qr(url),
             password=password,
             info=info,
+            reader=reader,
         )
         spec = SignatureSpec(
             field_name=placed.field_name or f"esign-{job.seal.code}-{secrets.token_hex(4)}",
