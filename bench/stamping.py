@@ -45,8 +45,10 @@ CLI = "(c) pyhanko CLI, 1 process/doc (B-B)"
 PDFSIG = "(d) pdfsig -add-signature, 1 process/doc"
 BASELINES = (FLOOR, STRAIGHT, CLI, PDFSIG)
 #: Targets from the issue: ours at B-LT incl. the register append ...
-TARGET_OVER_FLOOR = 2.0  # ... at most this many times the floor
+TARGET_OVER_FLOOR = 1.0  # ... at most this many times the floor (#21: as fast as bare invisible B-B)
 TARGET_OVER_STRAIGHT = 2.0  # ... at least this many times faster than (b)
+#: The keyword row (text search and free-space search in PDFium on top) keeps the earlier bound.
+KEYWORD_OVER_FLOOR = 2.0
 
 
 #: Where ours puts the seal: a fixed position, as a county's templates do (the signature line of
@@ -229,11 +231,11 @@ def _targets(ctx: Context, section: Section, s: dict[str, Summary]) -> None:
     )
     if KEYWORD_ROW in s:
         kw = s[KEYWORD_ROW]
-        ok_kw = kw.ratio(s[FLOOR]) <= TARGET_OVER_FLOOR and s[STRAIGHT].ratio(kw) >= TARGET_OVER_STRAIGHT
+        ok_kw = kw.ratio(s[FLOOR]) <= KEYWORD_OVER_FLOOR and s[STRAIGHT].ratio(kw) >= TARGET_OVER_STRAIGHT
         section.verdicts.append(
-            f"{'PASS' if ok_kw else 'MISS'} both targets with keyword placement (text search in PDFium): ours B-LT "
-            f"{fmt_seconds(kw.median)} = {kw.ratio(s[FLOOR]):.2f}× the floor and {s[STRAIGHT].ratio(kw):.2f}× "
-            "faster than (b)"
+            f"{'PASS' if ok_kw else 'MISS'} keyword placement (text search in PDFium) ≤ {KEYWORD_OVER_FLOOR:.1f}× the "
+            f"floor and ≥ {TARGET_OVER_STRAIGHT:.1f}× faster than (b): ours B-LT {fmt_seconds(kw.median)} = "
+            f"{kw.ratio(s[FLOOR]):.2f}× the floor and {s[STRAIGHT].ratio(kw):.2f}× faster than (b)"
         )
     if not (ok1 and ok2):
         county, data = ctx.county, ctx.docs.decision

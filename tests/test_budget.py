@@ -8,6 +8,7 @@ tests/service/test_budget_live.py; bench/hostile.py prints the figures.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import threading
 import time
@@ -192,3 +193,26 @@ def test_cpu_time_is_counted_per_thread() -> None:
     worker.start()
     worker.join()
     made[0].check()  # no refusal: this thread has spent nothing on the document yet
+
+
+def test_the_thread_clock_is_read_only_when_the_budget_could_be_spent(monkeypatch: pytest.MonkeyPatch) -> None:
+    # CPU time spent on a thread since it started on a document is at most the wall time since then: a
+    # check under the budget's wall time needs no (costly) read of the thread clock ...
+    meter = budget.Meter(dataclasses.replace(budget.Budget.for_size(0), cpu_seconds=0.05))
+    reads: list[float] = []
+    real = time.thread_time
+
+    def counted() -> float:
+        reads.append(real())
+        return reads[-1]
+
+    monkeypatch.setattr(time, "thread_time", counted)
+    meter.check()
+    assert reads == []
+    # ... and past it the spent CPU time is measured and refused as before
+    start = real()
+    while real() - start < 0.1:
+        pass
+    with pytest.raises(TooComplexError):
+        meter.check()
+    assert reads
