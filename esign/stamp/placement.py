@@ -347,13 +347,15 @@ def resolve(
     data: bytes | Path | None = None,
     password: str | None = None,
     pages: PdfiumPages | None = None,
+    digest: str | None = None,
 ) -> ResolvedPlacement:
     """Check ``placement`` against the document and convert it to user space.
 
     ``pdf`` is the document or its :class:`PdfInfo`; :class:`AtKeyword` also needs the bytes (pass
     them as ``pdf`` or ``data``), or the document open in PDFium under the page guard (``pages``,
     from :func:`page_guard`), whose pages the caller may use after. ``password`` opens an encrypted
-    document.
+    document. ``digest``, the SHA-256 of the document's bytes, lets a keyword found on these bytes before
+    be found again without PDFium (:class:`~esign.stamp.textpos.PdfiumPages`).
 
     :raises InputError: ``page_out_of_range``, ``keyword_not_found``, ``field_not_found``,
         ``field_already_signed``, ``field_invisible``, ``placement_off_page``,
@@ -383,7 +385,7 @@ def resolve(
     elif isinstance(placement, AtKeyword):
         if data is None and pages is None:
             raise TypeError("AtKeyword needs the document bytes: pass them as `pdf` or `data`")
-        result = _resolve_keyword(info, data, placement, size, password, pages)
+        result = _resolve_keyword(info, data, placement, size, password, pages, digest)
     elif isinstance(placement, InField):
         result = _resolve_field(info, placement, size)
     else:
@@ -435,13 +437,14 @@ def _resolve_keyword(
     size: float,
     password: str | None,
     opened: PdfiumPages | None,
+    digest: str | None,
 ) -> ResolvedPlacement:
     pages = None if placement.page is None else [info.page_index(placement.page)]
     with contextlib.ExitStack() as stack:
         if opened is None:
             assert data is not None
             before_page = stack.enter_context(page_guard(info, data, password))
-            opened = PdfiumPages(data, password=password, before_page=before_page)
+            opened = PdfiumPages(data, password=password, before_page=before_page, digest=digest)
             stack.callback(opened.close)
         index = TextIndex(opened)
         hit = None

@@ -16,8 +16,10 @@ milliseconds).
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,34 +97,76 @@ class PdfiumPages:
     free-space search (:func:`esign.stamp.freespace.page_obstacles`): a page's content and fonts are
     parsed once. The last few pages loaded stay loaded; call :meth:`close` when done.
 
+    Given the document's SHA-256 (``digest``), what was found on its pages (their text, their occupied
+    boxes, the page count) is also kept per process for the same bytes opened with the same password:
+    a request's approval then finds the keyword its submission found without PDFium parsing the page
+    again. The findings are a function of those bytes alone, so they are keyed by the digest, never by
+    a name; a page found in the cache was measured under ``before_page`` when it was parsed.
+
     Use the pages only while holding the PDFium lock (:func:`pdfium_lock`).
     """
 
     _KEEP = 2
 
     def __init__(
-        self, data: bytes | Path, *, password: str | None = None, before_page: Callable[[int], None] | None = None
+        self,
+        data: bytes | Path,
+        *,
+        password: str | None = None,
+        before_page: Callable[[int], None] | None = None,
+        digest: str | None = None,
     ) -> None:
         """``before_page(index)`` is called before PDFium parses a page, and may refuse it (the
         per-document budget of :mod:`esign.budget` measures what PDFium is about to decode)."""
-        with _wrapped(), _PDFIUM:
-            self._doc = pdfium.PdfDocument(data, password=password)
-            self.page_count = len(self._doc)
+        self._data = data
+        self._password = password
+        self._doc: pdfium.PdfDocument | None = None
         self._pages: dict[int, pdfium.PdfPage] = {}
         self._before_page = before_page
+        self._identity = None if digest is None else (digest, hashlib.sha256((password or "").encode()).digest())
+        count = self.found("count", -1)
+        self.page_count: int = count if isinstance(count, int) else len(self._document())
+        self.keep("count", -1, self.page_count)
+
+    def _document(self) -> pdfium.PdfDocument:
+        if self._doc is None:
+            with _wrapped(), _PDFIUM:
+                self._doc = pdfium.PdfDocument(self._data, password=self._password)
+        return self._doc
 
     def page(self, index: int) -> pdfium.PdfPage:
         """Page ``index`` (0-based), loaded on first use (after ``before_page``)."""
         page = self._pages.pop(index, None)
         if page is None:
+            doc = self._document()
             if self._before_page is not None:
                 self._before_page(index)
             with _wrapped(), _PDFIUM:
-                page = self._doc[index]
+                page = doc[index]
                 while len(self._pages) >= self._KEEP:  # the oldest first
                     self._pages.pop(next(iter(self._pages))).close()
         self._pages[index] = page
         return page
+
+    def found(self, kind: str, index: int) -> object | None:
+        """What was found of ``kind`` on page ``index`` of these very bytes before, or None."""
+        if self._identity is None:
+            return None
+        with _FOUND_LOCK:
+            key = (*self._identity, kind, index)
+            value = _FOUND.get(key)
+            if value is not None:
+                _FOUND.move_to_end(key)
+            return value
+
+    def keep(self, kind: str, index: int, value: object) -> None:
+        """Remember what was found of ``kind`` on page ``index`` (immutable values only)."""
+        if self._identity is None:
+            return
+        with _FOUND_LOCK:
+            _FOUND[(*self._identity, kind, index)] = value
+            while len(_FOUND) > _MAX_FOUND:
+                _FOUND.popitem(last=False)
 
     def close(self) -> None:
         """Release the pages and the document."""
@@ -130,7 +174,13 @@ class PdfiumPages:
             for page in self._pages.values():
                 page.close()
             self._pages.clear()
-            self._doc.close()
+            if self._doc is not None:
+                self._doc.close()
+
+
+_FOUND: OrderedDict[tuple[str, bytes, str, int], object] = OrderedDict()
+_FOUND_LOCK = threading.Lock()
+_MAX_FOUND = 512
 
 
 def pdfium_lock() -> threading.RLock:
@@ -176,6 +226,10 @@ class TextIndex:
     def page(self, index: int) -> PageText:
         """The text of page ``index`` (0-based)."""
         if index not in self._cache:
+            known = self._pages.found("text", index)
+            if isinstance(known, PageText):
+                self._cache[index] = known
+                return known
             page = self._pages.page(index)
             with _wrapped(), _PDFIUM:
                 textpage = page.get_textpage()
@@ -183,6 +237,7 @@ class TextIndex:
                     self._cache[index] = _page_text(index, textpage)
                 finally:
                     textpage.close()
+            self._pages.keep("text", index, self._cache[index])
         return self._cache[index]
 
     def find(self, needle: str, page_indexes: Iterable[int] | None = None) -> list[TextHit]:

@@ -34,7 +34,7 @@ from esign.registry import (
 )
 from esign.registry.models import Person, Seal
 from esign.registry.townships import organisation_name
-from esign.stamp import Placement, placement_from_json, placement_to_json, resolve
+from esign.stamp import AtKeyword, Placement, placement_from_json, placement_to_json, resolve
 from esign.stamp.inputs import PdfInfo, inspect_pdf, require_stampable
 from esign.stamp.placement import check_budget
 from esign.stamp.plan import plan_stamp
@@ -269,9 +269,13 @@ def check_placement(
 ) -> None:
     """Raise the placement's error (``keyword_not_found``, ``page_out_of_range`` …) unless the seal
     can go where ``placement`` says on this document (a keyword placement without text: the seal's
-    township's keywords)."""
+    township's keywords). What a keyword search finds is kept for these bytes (their SHA-256), for
+    the approval's."""
     diameter = SealSpec(name=organisation_name(seal.township), title=seal.title, code=seal.code).diameter_mm
-    resolve(info, township_placement(seal, placement), seal_size_mm=diameter, data=data, password=password)
+    digest = hashlib.sha256(data).hexdigest() if isinstance(placement, AtKeyword) else None
+    resolve(
+        info, township_placement(seal, placement), seal_size_mm=diameter, data=data, password=password, digest=digest
+    )
 
 
 def find_request(session: Session, request_id: int, actor: Actor) -> StampRequestRow:

@@ -64,3 +64,21 @@ def test_plan_refuses_a_page_with_no_free_space(monkeypatch) -> None:
             qr=lambda: qr_artwork("https://x/v/1"),
         )
     assert exc.value.code == "qr_no_space"
+
+
+def test_obstacles_found_ahead_are_those_of_the_page_and_used_only_for_it() -> None:
+    from concurrent.futures import Future
+
+    from esign.stamp.freespace import obstacles_ahead, page_obstacles
+    from esign.stamp.plan import _found_ahead
+    from tests.pdfgen import long_pdf
+
+    data = long_pdf(3)
+    ahead = obstacles_ahead(data, -1)
+    assert ahead.result() == (2, page_obstacles(data, 2))
+    assert _found_ahead(ahead, 2) == page_obstacles(data, 2)
+    assert _found_ahead(ahead, 1) is None  # the placement resolved to another page: look again
+    failed: Future[tuple[int, list[Box]]] = Future()
+    failed.set_exception(RuntimeError("PDFium"))
+    assert _found_ahead(failed, 2) is None
+    assert _found_ahead(obstacles_ahead(data, 7), 2) is None  # no such page

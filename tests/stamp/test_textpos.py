@@ -70,3 +70,49 @@ def test_last_occurrence_search_is_lazy(long200: bytes) -> None:
     hit = index.last("蒲县克城镇人民政府")
     assert hit is not None and hit.page_index == 199
     assert len(index._cache) == 1  # only the last page was parsed
+
+
+def _digest(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_findings_are_kept_for_the_same_bytes_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    from esign.stamp import textpos
+    from esign.stamp.freespace import page_obstacles
+    from esign.stamp.textpos import PdfiumPages
+
+    data = pdfgen.decision_pdf(number="克政审受字〔2025〕第701号")
+    first = PdfiumPages(data, digest=_digest(data))
+    hit = TextIndex(first).last("（盖章）")
+    boxes = page_obstacles(first, 0)
+    first.close()
+    assert hit is not None and boxes
+
+    def no_pdfium(*_a: object, **_k: object) -> None:
+        raise AssertionError("PDFium was asked again")
+
+    with monkeypatch.context() as m:  # the same bytes again: found without PDFium
+        m.setattr(textpos.pdfium, "PdfDocument", no_pdfium)
+        again = PdfiumPages(data, digest=_digest(data))
+        assert TextIndex(again).last("（盖章）") == hit and page_obstacles(again, 0) == boxes
+        again.close()
+
+    # other bytes (the keyword on another line) are searched afresh, whatever was kept before
+    moved = pdfgen.build_pdf([pdfgen.Page(texts=pdfgen.decision_texts(number="第701号")[:3])], seed="moved")
+    moved_pages = PdfiumPages(moved, digest=_digest(moved))
+    assert TextIndex(moved_pages).last("（盖章）") is None
+    moved_pages.close()
+
+
+def test_findings_are_kept_per_password() -> None:
+    from esign.errors import InputError
+    from esign.stamp.textpos import PdfiumPages
+
+    data = pdfgen.build_pdf([pdfgen.Page(texts=pdfgen.decision_texts())], user_password="pw", seed="kept-pw")
+    opened = PdfiumPages(data, password="pw", digest=_digest(data))
+    assert TextIndex(opened).last("（盖章）") is not None
+    opened.close()
+    with pytest.raises(InputError):  # a wrong password is not served what the right one found
+        PdfiumPages(data, password="wrong", digest=_digest(data))
