@@ -21,7 +21,6 @@ from esign.registry import (
 from service.auth import CurrentActor
 from service.clock import now
 from service.deps import Dep
-from service.errors import REFUSALS, record_refusal_of
 from service.web import back, render
 from service.websession import (
     SESSION_COOKIE,
@@ -125,9 +124,7 @@ def seal_action(
         return RedirectResponse("/admin/login", status_code=303)
     try:
         result = seal_change(dep, actor, seal_id, action, reason=reason, at=now())
-    except EsignError as exc:
-        if isinstance(exc, REFUSALS):
-            record_refusal_of(request, exc)
+    except EsignError as exc:  # seal_change recorded a refusal in its own transaction
         return back("/admin/seals", f"操作未执行：{exc.message_zh}", error=True)
     return back("/admin/seals", f"已{action.zh}：{result.name}（{result.status.zh}）")
 

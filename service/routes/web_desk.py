@@ -30,7 +30,6 @@ from esign.workflow import (
 from service.auth import CurrentActor
 from service.clock import now
 from service.deps import Dep
-from service.errors import REFUSALS, record_refusal_of
 from service.routes.api_batch import batch_out, upload_batch, worker_of
 from service.routes.api_stamp import engine_of, request_out
 from service.uploads import read_upload
@@ -56,10 +55,8 @@ def _login() -> RedirectResponse:
     return RedirectResponse("/admin/login", status_code=303)
 
 
-def _refused(request: Request, url: str, what: str, exc: EsignError) -> Response:
-    """Back to ``url`` saying ``what`` did not happen and why; a refusal by the rules is audited."""
-    if isinstance(exc, REFUSALS):
-        record_refusal_of(request, exc)
+def _refused(url: str, what: str, exc: EsignError) -> Response:
+    """Back to ``url`` saying ``what`` did not happen and why (the use case that refused recorded it)."""
     return back(url, f"{what}：{exc.message_zh}", error=True)
 
 
@@ -165,7 +162,7 @@ async def create_request(
         )
         view = await run_work(submit_request, dep, actor, data, spec, at=now())
     except EsignError as exc:
-        return _refused(request, "/desk/new", "未能提交", exc)
+        return _refused("/desk/new", "未能提交", exc)
     return back(f"/desk/requests/{view.id}", "已提交，等待批准人批准。")
 
 
@@ -234,7 +231,7 @@ async def approve(request: Request, request_id: int, actor: CurrentActor, dep: D
     try:
         await run_work(approve_request, dep, engine_of(request), actor, request_id, at=now())
     except EsignError as exc:
-        return _refused(request, f"/desk/requests/{request_id}", "未能盖章", exc)
+        return _refused(f"/desk/requests/{request_id}", "未能盖章", exc)
     return back(f"/desk/requests/{request_id}", "已批准并加盖电子印章。")
 
 
@@ -247,7 +244,7 @@ def reject(
     try:
         reject_request(dep, actor, request_id, reason, at=now())
     except EsignError as exc:
-        return _refused(request, f"/desk/requests/{request_id}", "操作未执行", exc)
+        return _refused(f"/desk/requests/{request_id}", "操作未执行", exc)
     return back(f"/desk/requests/{request_id}", "已不予批准。")
 
 
@@ -277,7 +274,7 @@ async def create_batch(
         )
         batch_id = await upload_batch(dep, actor, spec, [f for f in files or [] if f.filename])
     except EsignError as exc:
-        return _refused(request, "/desk/new", "未能提交", exc)
+        return _refused("/desk/new", "未能提交", exc)
     return back(f"/desk/batches/{batch_id}", "已提交，等待批准人批准。")
 
 
@@ -311,7 +308,7 @@ def approve_batch_page(request: Request, batch_id: int, actor: CurrentActor, dep
         if approve_batch(dep, actor, batch_id, at=now()):
             worker_of(request).submit(batch_id)
     except EsignError as exc:
-        return _refused(request, f"/desk/batches/{batch_id}", "未能批准", exc)
+        return _refused(f"/desk/batches/{batch_id}", "未能批准", exc)
     return back(f"/desk/batches/{batch_id}", "已批准，正在逐份加盖电子印章。")
 
 
@@ -324,5 +321,5 @@ def reject_batch_page(
     try:
         reject_batch(dep, actor, batch_id, reason, at=now())
     except EsignError as exc:
-        return _refused(request, f"/desk/batches/{batch_id}", "操作未执行", exc)
+        return _refused(f"/desk/batches/{batch_id}", "操作未执行", exc)
     return back(f"/desk/batches/{batch_id}", "整批不予批准。")
