@@ -1,25 +1,24 @@
 """The one place where errors become HTTP responses.
 
 Every error body has the same shape: ``{"error": {"code", "message_zh", "message_en", ...}}``.
-No traceback ever reaches a client.
+No traceback ever reaches a client. Nothing is recorded here: a use case records its own refusal in its
+transaction (:func:`esign.registry.audited_transaction`), and the two refusals decided before any use case
+runs are recorded where they are decided (a bearer token: :func:`esign.registry.token_actor`; a web form's
+CSRF token: :mod:`service.websession`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from esign.errors import EsignError
-from esign.registry import REFUSALS as registry_refusals
-from esign.registry import record_refusal, refusal_recorded
 
-__all__ = ["error_body", "install_error_handlers", "record_refusal_of"]
+__all__ = ["error_body", "install_error_handlers"]
 
 _log = logging.getLogger(__name__)
 
@@ -32,50 +31,6 @@ _HTTP_MESSAGES = {
 }
 
 
-#: Refusals that are recorded as audit events (bad input and missing objects are not).
-REFUSALS = registry_refusals
-
-
-def record_refusal_of(request: Request, exc: EsignError) -> None:
-    """Record a refused attempt, committed before the answer goes out, unless the use case that refused
-    recorded it in its own transaction (:func:`esign.registry.audited_transaction`, the rule for use cases:
-    this is the fallback for routes that still own a session or call the library step by step).
-
-    The request's own session, when it is still open (a page that answers the refusal itself), is
-    the one owner of the transaction: its refused work is rolled back and the refusal written and
-    committed in it. Otherwise (the route's session is already closed) in a transaction of its own.
-    A second session beside an open one would wait for its write lock on SQLite and lose the record.
-    """
-    if refusal_recorded(exc):  # by the use case that refused, in its own transaction
-        return
-    actor = getattr(request.state, "actor", None)
-    route = request.scope.get("route")
-    action = f"{request.method} {getattr(route, 'path', request.url.path)}"
-
-    def write(session: Session) -> None:
-        record_refusal(
-            session,
-            actor=actor.name if actor else "public",
-            action=action,
-            target=request.url.path,
-            error=exc,
-            at=dt.datetime.now(dt.UTC),
-            township_id=actor.township_id if actor else None,
-        )
-
-    try:
-        open_session: Session | None = getattr(request.state, "db", None)
-        if open_session is not None:
-            open_session.rollback()
-            write(open_session)
-            open_session.commit()
-        else:
-            with request.app.state.deployment.transaction() as session:
-                write(session)
-    except Exception:  # the refusal itself must still reach the client
-        _log.exception("could not record a refused attempt")
-
-
 def error_body(code: str, zh: str, en: str, **extra: object) -> dict[str, object]:
     """The error model shared by every route."""
     return {"error": {"code": code, "message_zh": zh, "message_en": en, **extra}}
@@ -85,9 +40,7 @@ def install_error_handlers(app: FastAPI) -> None:
     """Map esign errors, validation errors and unexpected failures to structured JSON."""
 
     @app.exception_handler(EsignError)
-    async def _esign(request: Request, exc: EsignError) -> JSONResponse:
-        if isinstance(exc, REFUSALS):
-            record_refusal_of(request, exc)
+    async def _esign(_request: Request, exc: EsignError) -> JSONResponse:
         return JSONResponse({"error": exc.to_dict()}, status_code=exc.http_status)
 
     @app.exception_handler(RequestValidationError)

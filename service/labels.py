@@ -133,10 +133,12 @@ ACTION_ZH: dict[str, str] = {
     "stamp.fail": "用印申请无法盖章",
     "stamp.reject": "驳回用印申请",
     "stamp.request": "提交用印申请",
+    "token.authenticate": "凭访问令牌访问",
     "token.issue": "签发访问令牌",
     "token.revoke": "吊销访问令牌",
     "township.add": "添加乡镇",
     "user.add": "添加账号",
+    "web.csrf": "提交网页表单",
 }
 
 

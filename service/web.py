@@ -9,15 +9,13 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
-from sqlalchemy.orm import Session
 
-from esign.errors import EsignError
 from esign.localtime import DEFAULT_ZONE, local_text, zone_label
-from esign.registry import Actor, Permission, Role, county_name, get_county
+from esign.registry import Actor, Permission, Role, county_name
 from service import labels
 from service.websession import csrf_input, finish_page
 
-__all__ = ["MENUS", "back", "menu_for", "page", "render", "templates"]
+__all__ = ["MENUS", "back", "menu_for", "render", "templates"]
 
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 templates.env.globals.update(
@@ -73,17 +71,6 @@ def render(request: Request, name: str, actor: Actor, *, status_code: int = 200,
     page with a form that posts sets the pre-session cookie its CSRF token needs. The county's name
     is read by its own use case: the route holds no database session."""
     county = county_name(request.app.state.deployment) or ""
-    return _respond(request, county, name, actor, status_code=status_code, **context)
-
-
-def page(
-    request: Request, session: Session, name: str, actor: Actor, *, status_code: int = 200, **context: object
-) -> HTMLResponse:
-    """:func:`render` for a route that still holds a database session (the county is read in it)."""
-    try:
-        county = get_county(session).name
-    except EsignError:
-        county = ""
     return _respond(request, county, name, actor, status_code=status_code, **context)
 
 

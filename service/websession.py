@@ -32,7 +32,8 @@ from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from esign.errors import ForbiddenError
-from esign.registry import SESSION_LIFETIME
+from esign.registry import SESSION_LIFETIME, Actor, record_edge_refusal
+from service.clock import now
 
 __all__ = [
     "CSRF_FIELD",
@@ -115,22 +116,31 @@ async def submitted_csrf_token(request: Request) -> str:
     return token
 
 
+def _recorded(request: Request) -> ForbiddenError:
+    """The CSRF refusal of this request, recorded once, here (action ``web.csrf``): no use case ran."""
+    error = _refused()
+    actor: Actor = getattr(request.state, "actor", None) or Actor.public()
+    deployment = request.app.state.deployment
+    record_edge_refusal(deployment, actor, error, action="web.csrf", target=request.url.path, at=now())
+    return error
+
+
 def check_csrf(request: Request, session_id: str, submitted: str) -> None:
-    """Refuse a cookie-authenticated unsafe request without the token of its session."""
+    """Refuse (and record) a cookie-authenticated unsafe request without the token of its session."""
     if request.headers.get("sec-fetch-site") == "cross-site" or not submitted:
-        raise _refused()
+        raise _recorded(request)
     if not hmac.compare_digest(submitted.encode(), _token(session_id).encode()):
-        raise _refused()
+        raise _recorded(request)
 
 
 def check_login_csrf(request: Request, submitted: str) -> None:
     """Refuse a sign-in form that does not come from our own sign-in page (login CSRF): its token
     must match the browser's pre-session cookie, or its current session cookie."""
     if request.headers.get("sec-fetch-site") == "cross-site" or not submitted:
-        raise _refused()
+        raise _recorded(request)
     held = [request.cookies.get(SESSION_COOKIE, ""), request.cookies.get(_PRESESSION_COOKIE, "")]
     if not any(s and hmac.compare_digest(submitted.encode(), _token(s).encode()) for s in held):
-        raise _refused()
+        raise _recorded(request)
 
 
 def set_session_cookie(request: Request, response: Response, session_id: str) -> None:

@@ -47,3 +47,38 @@ def test_a_refused_attempt_is_recorded_once(
     assert r.status_code == status, r.text
     new = _refusals(demo)[: len(_refusals(demo)) - len(before)]
     assert [(e["actor"], e["action"], e["code"]) for e in new] == [(who, action, code)]
+
+
+def _new_rows(demo: Any, before: list[dict[str, Any]]) -> list[tuple[str, str, str, str]]:
+    after = _refusals(demo)
+    return [(e["actor"], e["action"], e["target"], e["code"]) for e in after[: len(after) - len(before)]]
+
+
+def test_a_refused_bearer_token_is_recorded_once_by_the_sign_in(demo: Any) -> None:
+    before = _refusals(demo)
+    r = demo.client.get("/api/v1/seals", headers={"Authorization": "Bearer not-a-token"})
+    assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_token", r.text
+    assert _new_rows(demo, before) == [("public", "token.authenticate", "token", "invalid_token")]
+
+
+def test_a_failed_csrf_check_is_recorded_once_by_the_check(demo: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    from esign.registry import find_person
+    from esign.registry.accounts import set_password
+
+    with demo.deployment.transaction() as session:
+        set_password(find_person(session, ADMIN), "correct horse 9")
+    client = TestClient(demo.client.app, client=("10.9.9.9", 40000), follow_redirects=False)
+    login = client.get("/admin/login").text
+    token = login.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    before = _refusals(demo)
+    r = client.post("/admin/login", data={"name": ADMIN, "password": "correct horse 9", "csrf_token": "forged"})
+    assert r.status_code == 403 and r.json()["error"]["code"] == "csrf_failed", r.text
+    assert _new_rows(demo, before) == [("public", "web.csrf", "/admin/login", "csrf_failed")]
+    r = client.post("/admin/login", data={"name": ADMIN, "password": "correct horse 9", "csrf_token": token})
+    assert r.status_code == 303, r.text
+    before = _refusals(demo)
+    r = client.post("/api/v1/ledger/checkpoint")  # the cookie without the page's token
+    assert r.status_code == 403 and r.json()["error"]["code"] == "csrf_failed", r.text
+    assert _new_rows(demo, before) == [(ADMIN, "web.csrf", "/api/v1/ledger/checkpoint", "csrf_failed")]

@@ -24,7 +24,13 @@ from esign.registry.usecases.seals import (
     seal_request,
     seal_show,
 )
-from esign.registry.usecases.signin import token_actor, web_session_actor, web_sign_in, web_sign_out
+from esign.registry.usecases.signin import (
+    record_edge_refusal,
+    token_actor,
+    web_session_actor,
+    web_sign_in,
+    web_sign_out,
+)
 from esign.registry.usecases.status import seal_status_of
 from esign.registry.usecases.townships import (
     authority_grant,
@@ -50,6 +56,7 @@ __all__ = [
     "password_set",
     "person_add",
     "person_list",
+    "record_edge_refusal",
     "seal_change",
     "seal_data_file",
     "seal_list",

@@ -7,20 +7,36 @@ from __future__ import annotations
 
 import datetime as dt
 
-from esign.errors import EsignError
+from esign.errors import AuthError, EsignError
 from esign.registry.accounts import Actor, authenticate_token
 from esign.registry.api import RegistryHome
+from esign.registry.audit import audited_transaction, record_refusal
 from esign.registry.signin import end_session, session_actor, sign_in_with_password, sign_in_with_token
 from esign.registry.views import WebSignIn
 
-__all__ = ["token_actor", "web_session_actor", "web_sign_in", "web_sign_out"]
+__all__ = ["record_edge_refusal", "token_actor", "web_session_actor", "web_sign_in", "web_sign_out"]
 
 
 def token_actor(home: RegistryHome, token: str, *, at: dt.datetime) -> Actor:
     """The person a bearer token stands for; unknown, expired and revoked tokens are refused alike
-    (:class:`~esign.errors.AuthError`)."""
-    with home.transaction() as session:
+    (:class:`~esign.errors.AuthError`), and the refusal is recorded in this transaction, once (the
+    public as actor, action ``token.authenticate``, at ``at``)."""
+    public = Actor.public()
+    with audited_transaction(
+        home.transaction, public, "token.authenticate", "token", at=at, refusals=(AuthError,)
+    ) as session:
         return authenticate_token(session, token, at=at)
+
+
+def record_edge_refusal(
+    home: RegistryHome, actor: Actor, error: EsignError, *, action: str, target: str, at: dt.datetime
+) -> None:
+    """Record, in a transaction of its own, a refusal an edge decided before any use case ran (a web form
+    whose CSRF token is missing or wrong): the edge's one place for it, so nothing else writes it."""
+    with home.transaction() as session:
+        record_refusal(
+            session, actor=actor.name, action=action, target=target, error=error, at=at, township_id=actor.township_id
+        )
 
 
 def web_session_actor(home: RegistryHome, session_id: str, *, at: dt.datetime) -> Actor:
