@@ -20,6 +20,7 @@ search is parsed, a position or field placement does not.
 from __future__ import annotations
 
 import math
+import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -63,6 +64,15 @@ Obstacles = Future[tuple[int, list[Box]]]
 
 _AHEAD: ThreadPoolExecutor | None = None
 _AHEAD_LOCK = threading.Lock()
+
+
+def _forget_workers() -> None:
+    # A forked child (the batch pool's workers) inherits the executor but not its threads: it makes its own.
+    global _AHEAD, _AHEAD_LOCK
+    _AHEAD, _AHEAD_LOCK = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_workers)
 
 
 def obstacles_ahead(data: bytes | Path, page_number: int, *, password: str | None = None) -> Obstacles:

@@ -151,13 +151,17 @@ def _beside_free_space(
     return seal_with_qr_at(seal, qr, spot.x0 - seal_box.x0, spot.y0 - seal_box.y0)
 
 
+#: How long to wait for the search made ahead before making it again (it takes milliseconds).
+_AHEAD_WAIT_S = 30.0
+
+
 def _found_ahead(ahead: Obstacles | None, page_index: int) -> list[Box] | None:
     """The obstacles found ahead if they are this page's; None to look again (a failure there is
     reported, if it recurs, by the search made now)."""
     if ahead is None:
         return None
     try:
-        index, boxes = ahead.result()
+        index, boxes = ahead.result(timeout=_AHEAD_WAIT_S)
     except Exception:
         return None
     return boxes if index == page_index else None

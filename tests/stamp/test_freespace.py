@@ -82,3 +82,26 @@ def test_obstacles_found_ahead_are_those_of_the_page_and_used_only_for_it() -> N
     failed.set_exception(RuntimeError("PDFium"))
     assert _found_ahead(failed, 2) is None
     assert _found_ahead(obstacles_ahead(data, 7), 2) is None  # no such page
+
+
+def _ahead_in_child(queue) -> None:  # type: ignore[no-untyped-def]
+    from esign.stamp.freespace import obstacles_ahead
+    from tests.pdfgen import decision_pdf
+
+    queue.put(obstacles_ahead(decision_pdf(), 1).result(timeout=20)[0])
+
+
+def test_a_forked_child_finds_obstacles_ahead_with_its_own_threads() -> None:
+    import multiprocessing
+
+    from esign.stamp.freespace import obstacles_ahead
+    from tests.pdfgen import decision_pdf
+
+    # the parent's worker threads exist and are idle now; a forked child must not wait on them
+    assert obstacles_ahead(decision_pdf(), 1).result()[0] == 0
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.SimpleQueue()
+    child = ctx.Process(target=_ahead_in_child, args=(queue,))
+    child.start()
+    child.join(60)
+    assert child.exitcode == 0 and queue.get() == 0
