@@ -29,7 +29,7 @@ from esign.errors import (
 if TYPE_CHECKING:
     from esign.cli.ledger import LedgerHandle
 
-__all__ = ["EXIT_CODES", "app", "main"]
+__all__ = ["EXIT_CODES", "app", "error_markup", "exit_code", "main"]
 
 app = typer.Typer(
     name="esign",
@@ -107,8 +107,8 @@ def main() -> None:
     try:
         result = app(standalone_mode=False)
     except EsignError as exc:
-        err_console.print(f"[bold red]错误[/] {exc.message_zh}\n[red]error[/] {exc.message_en} [dim]({exc.code})[/]")
-        sys.exit(next(code for cls, code in EXIT_CODES if isinstance(exc, cls)))
+        err_console.print(error_markup(exc))
+        sys.exit(exit_code(exc))
     except typer.Abort:
         err_console.print("已取消 / aborted")
         sys.exit(1)
@@ -120,6 +120,16 @@ def main() -> None:
         sys.exit(_show_usage_error(exc))
     # In non-standalone mode click returns the code of ``typer.Exit`` instead of exiting with it.
     sys.exit(result if isinstance(result, int) else 0)
+
+
+def exit_code(exc: EsignError) -> int:
+    """The exit code of ``exc``: the first class in :data:`EXIT_CODES` it is an instance of."""
+    return next(code for cls, code in EXIT_CODES if isinstance(exc, cls))
+
+
+def error_markup(exc: EsignError) -> str:
+    """How an error is shown (rich markup, two lines): Chinese, then English with the code."""
+    return f"[bold red]错误[/] {exc.message_zh}\n[red]error[/] {exc.message_en} [dim]({exc.code})[/]"
 
 
 def _usage_error(exc: Exception) -> bool:

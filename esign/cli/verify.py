@@ -1,33 +1,87 @@
-"""``esign verify``: is this stamped document genuine and unmodified? Exit code 0 only for TOTAL_PASSED.
+"""``esign verify``: is each stamped document genuine and unmodified? Exit code 0 only for TOTAL_PASSED.
 
 What the command loads is what the answer needs: offline (``--offline``, ``--trust`` or no data home)
 the verifier and pyHanko's validation, never the database, the signer or the settings machinery; the
 deployment and the register lookups only once a home with a county root is found.
+
+Several files are verified in one process (the start-up is paid once), with the same options, the same
+validation time and, at home, the same opened deployment. With one file the output is exactly that of
+the single-file command. With several: each file's verdict under a header with its name (``--json``: an
+array of the reports, each with its ``file``), a file that cannot be read or verified gets its own error
+and the others still run, then a one-line summary; the exit code is the highest any file gives alone
+(0 only when every file passed).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import stat
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from esign.cli.common import HomeOpt, JsonOpt, configure_logging, console, home_dir, now, print_json, settings_for
+from esign.cli.common import (
+    HomeOpt,
+    JsonOpt,
+    configure_logging,
+    console,
+    err_console,
+    home_dir,
+    now,
+    print_json,
+    settings_for,
+)
 
 if TYPE_CHECKING:
+    from esign.errors import EsignError
     from esign.verify import VerificationReport
 
 __all__ = ["register"]
 
 _COLOR = {"TOTAL_PASSED": "green", "TOTAL_FAILED": "red", "INDETERMINATE": "yellow"}
+#: Progress on stderr (a terminal only) from this many files on.
+_PROGRESS_FROM = 5
+
+Check = Callable[[bytes], "VerificationReport"]
+
+
+def _unusable(path: Path) -> str | None:
+    """Why ``path`` cannot be verified, in the words typer uses for ``exists=True, dir_okay=False``."""
+    loc = repr(typer.format_filename(path))
+    try:
+        st = os.stat(path)
+    except OSError:
+        return f"file {loc} does not exist."
+    if stat.S_ISDIR(st.st_mode):
+        return f"file {loc} is a directory."
+    if not os.access(path, os.R_OK):
+        return f"file {loc} is not readable."
+    return None
+
+
+def _one_file_exists(value: list[Path]) -> list[Path]:
+    """One file: a file that cannot be read is a usage error, as it always was. Several: each file's own error."""
+    if len(value) == 1 and (problem := _unusable(value[0])):
+        raise typer.BadParameter(problem, param_hint="'file'")
+    return value
 
 
 def verify(
-    file: Annotated[Path, typer.Argument(help="待验证的 PDF 或 OFD（按内容识别）", exists=True, dir_okay=False)],
+    file: Annotated[
+        list[Path],
+        typer.Argument(
+            help="待验证的 PDF 或 OFD（按内容识别），可给多个 / one or more PDF or OFD files",
+            metavar="FILE...",
+            callback=_one_file_exists,
+        ),
+    ],
     trust: Annotated[Path | None, typer.Option(help="县级根证书（PEM/DER）；默认取数据目录的 certs/root.crt")] = None,
     offline: Annotated[bool, typer.Option("--offline", help="只用文件内的数据，不查询登记簿和台账")] = False,
-    entry: Annotated[str | None, typer.Option(help="登记编号（二维码中的编号）")] = None,
+    entry: Annotated[str | None, typer.Option(help="登记编号（二维码中的编号；只用于单个文件）")] = None,
     password: Annotated[
         str | None, typer.Option(help="加密 PDF 的打开密码（空用户密码的文件不需要）/ password of an encrypted PDF")
     ] = None,
@@ -37,22 +91,19 @@ def verify(
 ) -> None:
     """验证盖章文件（PDF 或 OFD）/ verify a stamped PDF or OFD (exit 0 only when it passes).
 
+    Several files are verified in one process: a report per file, a summary, exit 0 only when all pass.
     stderr carries warnings, one line each; the tracebacks pyHanko attaches to them only with --verbose.
     """
-    from esign.ofd import is_ofd
-
+    if entry is not None and len(file) > 1:
+        raise typer.BadParameter("只能用于单个文件 / only with a single file", param_hint="'--entry'")
     if verbose:
         configure_logging(verbose=True)
 
-    data = file.read_bytes()
     at = now()
-    certs_dir = home_dir(home) / "certs"
-    if not offline and trust is None and (certs_dir / "root.crt").exists():
-        report = _verify_at_home(data, home, at, entry, password)
-    elif is_ofd(data):
-        report = _verify_ofd_offline(data, trust, certs_dir, at, entry)
-    else:
-        report = _verify_pdf_offline(data, trust or certs_dir / "root.crt", at, entry, password)
+    with _checker(home=home, trust=trust, offline=offline, at=at, entry=entry, password=password) as check:
+        if len(file) > 1:
+            raise typer.Exit(_verify_many(file, check, json_out=json_out))
+        report = check(file[0].read_bytes())
     if json_out:
         print_json(report.to_dict())
     else:
@@ -60,18 +111,136 @@ def verify(
     raise typer.Exit(0 if report.passed else 1)
 
 
-def _verify_at_home(
-    data: bytes, home: Path | None, at: dt.datetime, entry: str | None, password: str | None
-) -> VerificationReport:
-    """Against the home's county: its root and CRLs, the seal registry and the usage register."""
-    from esign.deployment import Deployment
-    from esign.workflow import verify_document
+@contextmanager
+def _checker(
+    *, home: Path | None, trust: Path | None, offline: bool, at: dt.datetime, entry: str | None, password: str | None
+) -> Iterator[Check]:
+    """The one engine every file of the run goes through: the home's county (its deployment opened once)
+    when there is one and neither ``--offline`` nor ``--trust`` is given, else the files' own data
+    against the root given or found."""
+    certs_dir = home_dir(home) / "certs"
+    if not offline and trust is None and (certs_dir / "root.crt").exists():
+        from esign.deployment import Deployment
+        from esign.workflow import verify_document
 
-    dep = Deployment.open(settings_for(home))
+        dep = Deployment.open(settings_for(home))
+        try:
+            yield lambda data: verify_document(dep, data, at=at, entry_id=entry, password=password)
+        finally:
+            dep.close()
+        return
+    from esign.ofd import is_ofd
+
+    def offline_check(data: bytes) -> VerificationReport:
+        if is_ofd(data):
+            return _verify_ofd_offline(data, trust, certs_dir, at, entry)
+        return _verify_pdf_offline(data, trust or certs_dir / "root.crt", at, entry, password)
+
+    yield offline_check
+
+
+def _verify_many(files: list[Path], check: Check, *, json_out: bool) -> int:
+    """Verify each file in turn; print each verdict (or error), then the summary. Returns the exit code:
+    the highest that any file gives on its own."""
+    from esign.cli.main import error_markup, exit_code
+    from esign.errors import EsignError
+
+    outcomes: list[tuple[Path, VerificationReport | EsignError]] = []
+    with _progress(len(files)) as advance:
+        for path in files:
+            advance(path)
+            try:
+                outcome: VerificationReport | EsignError = check(_read(path))
+            except EsignError as exc:
+                outcome = exc
+            outcomes.append((path, outcome))
+            if not json_out:
+                _print_one(path, outcome, error_markup)
+    codes = [exit_code(o) if isinstance(o, EsignError) else 0 if o.passed else 1 for _, o in outcomes]
+    if json_out:
+        print_json([_file_dict(path, outcome) for path, outcome in outcomes])
+    else:
+        console.print(_summary(codes, [isinstance(o, EsignError) for _, o in outcomes]), soft_wrap=True)
+    return max(codes)
+
+
+def _read(path: Path) -> bytes:
+    """The file's bytes, or an :class:`~esign.errors.InputError` that says why not (for this file only)."""
+    from esign.errors import InputError
+
+    if not path.exists():
+        raise InputError("文件不存在。", "The file does not exist.", code="file_not_found")
+    if path.is_dir():
+        raise InputError("这是一个目录，不是文件。", "This is a directory, not a file.", code="not_a_file")
     try:
-        return verify_document(dep, data, at=at, entry_id=entry, password=password)
-    finally:
-        dep.close()
+        return path.read_bytes()
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        raise InputError(
+            f"无法读取该文件（{why}）。", f"Cannot read the file ({why}).", code="unreadable_file"
+        ) from exc
+
+
+def _print_one(path: Path, outcome: VerificationReport | EsignError, error_markup: Callable[[Any], str]) -> None:
+    from rich.markup import escape
+
+    from esign.errors import EsignError
+
+    console.rule(f"[bold]{escape(str(path))}[/]", align="left")
+    if isinstance(outcome, EsignError):
+        console.print(error_markup(outcome))
+    else:
+        _print(outcome)
+
+
+def _file_dict(path: Path, outcome: VerificationReport | EsignError) -> dict[str, Any]:
+    from esign.errors import EsignError
+
+    if isinstance(outcome, EsignError):
+        return {"file": str(path), "error": outcome.to_dict()}
+    return {"file": str(path), **outcome.to_dict()}
+
+
+def _summary(codes: list[int], errors: list[bool]) -> str:
+    """One line: how many files, passed, not passed, not verified at all; Chinese then English."""
+    total, passed, failed_to_run = len(codes), codes.count(0), sum(errors)
+    not_passed = total - passed - failed_to_run
+    zh = f"{total} 份文件：{passed} 份通过，{not_passed} 份未通过"
+    en = f"{total} files: {passed} passed, {not_passed} not passed"
+    if failed_to_run:
+        zh += f"，{failed_to_run} 份无法验证"
+        en += f", {failed_to_run} could not be verified"
+    color = "green" if passed == total else "red"
+    return f"[bold {color}]{zh}[/] / {en}"
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[Path], None]]:
+    """A progress bar on stderr for a long run at a terminal; otherwise nothing. The verdicts on stdout
+    go above the bar only when stdout is that terminal too (never into stderr when stdout is a file)."""
+    if total < _PROGRESS_FROM or not err_console.is_terminal:
+        yield lambda _path: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (
+        TextColumn("验证 / verifying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+    )
+    with Progress(*columns, console=err_console, transient=True, redirect_stdout=console.is_terminal) as bar:
+        task = bar.add_task("", total=total)
+        started = False
+
+        def advance(path: Path) -> None:
+            nonlocal started
+            bar.update(task, advance=1 if started else 0, description=path.name)
+            started = True
+
+        yield advance
+        bar.update(task, completed=total)
 
 
 def _verify_pdf_offline(
