@@ -139,6 +139,7 @@ ACTION_ZH: dict[str, str] = {
     "township.add": "添加乡镇",
     "user.add": "添加账号",
     "web.csrf": "提交网页表单",
+    "web.sign_in": "登录网页",
 }
 
 

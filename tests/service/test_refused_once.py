@@ -61,7 +61,7 @@ def test_a_refused_bearer_token_is_recorded_once_by_the_sign_in(demo: Any) -> No
     assert _new_rows(demo, before) == [("public", "token.authenticate", "token", "invalid_token")]
 
 
-def test_a_failed_csrf_check_is_recorded_once_by_the_check(demo: Any) -> None:
+def test_a_failed_csrf_check_and_a_wrong_password_are_recorded_once_where_decided(demo: Any) -> None:
     from fastapi.testclient import TestClient
 
     from esign.registry import find_person
@@ -76,6 +76,10 @@ def test_a_failed_csrf_check_is_recorded_once_by_the_check(demo: Any) -> None:
     r = client.post("/admin/login", data={"name": ADMIN, "password": "correct horse 9", "csrf_token": "forged"})
     assert r.status_code == 403 and r.json()["error"]["code"] == "csrf_failed", r.text
     assert _new_rows(demo, before) == [("public", "web.csrf", "/admin/login", "csrf_failed")]
+    before = _refusals(demo)
+    r = client.post("/admin/login", data={"name": ADMIN, "password": "wrong horse 9", "csrf_token": token})
+    assert r.status_code in (200, 303, 401), r.text
+    assert _new_rows(demo, before) == [("public", "web.sign_in", "web_session", "bad_credentials")]
     r = client.post("/admin/login", data={"name": ADMIN, "password": "correct horse 9", "csrf_token": token})
     assert r.status_code == 303, r.text
     before = _refusals(demo)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from esign.errors import AuthError, EsignError
+from esign.errors import AuthError, EsignError, TooManyAttemptsError
 from esign.registry.accounts import Actor, authenticate_token
 from esign.registry.api import RegistryHome
 from esign.registry.audit import audited_transaction, record_refusal
@@ -51,8 +51,9 @@ def web_sign_in(
 ) -> WebSignIn:
     """Open a web session with an API token (when given) or a name and password.
 
-    A failed attempt is counted (committed) before its :class:`~esign.errors.AuthError` is raised;
-    past the limits :class:`~esign.errors.TooManyAttemptsError` is raised without checking anything.
+    A failed attempt is counted and recorded as a refused ``web.sign_in`` (committed) before its
+    :class:`~esign.errors.AuthError` is raised; past the limits
+    :class:`~esign.errors.TooManyAttemptsError` is raised without checking anything (nor recording it).
     """
     with home.transaction() as session:
         try:
@@ -62,6 +63,9 @@ def web_sign_in(
                 session_id = sign_in_with_password(session, name, password, address=address, at=at)
         except EsignError as exc:
             failed = exc
+            if isinstance(exc, AuthError) and not isinstance(exc, TooManyAttemptsError):
+                # recorded here, once, with the failure count; the name typed is not kept (it may be a password)
+                record_refusal(session, actor="public", action="web.sign_in", target="web_session", error=exc, at=at)
         else:
             return WebSignIn(session_id, session_actor(session, session_id, at=at))
     raise failed
