@@ -40,7 +40,7 @@ _log = logging.getLogger(__name__)
 #: missing object. Use cases that change something record every :class:`~esign.errors.EsignError`.
 REFUSALS: tuple[type[EsignError], ...] = (AuthError, ForbiddenError, StateError)
 
-#: Refusals written by :func:`audited_transaction`, so that an edge's fallback does not write them again.
+#: Refusals written by :func:`audited_step`, so that an enclosing step or owner does not write them again.
 #: Weak: an exception is forgotten with its last reference; nothing on the exception itself changes.
 _recorded: weakref.WeakSet[EsignError] = weakref.WeakSet()
 
@@ -147,7 +147,7 @@ def audited_transaction(
       missing permission, bad input): the step's savepoint is rolled back, so none of the refused work is
       kept, the refusal is written as an audit event in the same transaction, ``on_refusal`` runs in it,
       the transaction commits, and the same exception is raised again. Nothing else writes it
-      (:func:`refusal_recorded` tells an edge's fallback so);
+      (:func:`refusal_recorded` tells an enclosing step so);
     * it raises anything else: the whole transaction is rolled back and the error propagates.
 
     One transaction means no second session waits for the first one's write lock (SQLite) and the
