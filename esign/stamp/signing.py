@@ -54,6 +54,7 @@ from esign.appearance.artwork import Artwork
 from esign.errors import EsignError, InputError
 from esign.pki.keys import PrivateKey
 from esign.stamp.cms import CmsTemplate
+from esign.stamp.dss import append_first_dss
 from esign.stamp.forms import FormMaker, art_matrix
 from esign.stamp.inputs import MAX_TREE_DEPTH
 from esign.stamp.xmp import XmpRepair, repair_metadata
@@ -359,14 +360,11 @@ class _AfterSigning(IncrementalPdfFileWriter):
         return None
 
 
-def _supply_dss(writer: IncrementalPdfFileWriter, material: ValidationMaterial) -> None:
+def _supply_dss(writer: IncrementalPdfFileWriter, material: ValidationMaterial, ocsps: Sequence[bytes]) -> None:
     """The DSS (ISO 32000-2 12.8.4.3) in a revision after the signature: certificates, OCSP answers
     and CRLs as streams. No VRI: PAdES baseline (ETSI EN 319 142-1 5.4) does not ask for one, and
     none of the validators we test with reads it. A DSS already in the document (an earlier stamp)
     is merged by pyHanko."""
-    ocsps = material.ocsp_responses
-    if material.fresh_ocsp is not None:
-        ocsps = (*ocsps, material.fresh_ocsp())
     if "/DSS" in writer.root:
         DocumentSecurityStore.supply_dss_in_writer(
             writer,
@@ -502,11 +500,22 @@ async def _sign(
     if not spec.level.long_term:
         return writer.xmp_repair
     assert validation is not None
+    ocsps = validation.ocsp_responses
+    if validation.fresh_ocsp is not None:
+        ocsps = (*ocsps, validation.fresh_ocsp())
+    if spec.level is PadesLevel.B_LT and append_first_dss(
+        output,
+        writer,
+        certs=[_flate_stream(c) for c in validation.certificates],
+        ocsps=[_flate_stream(o) for o in ocsps],
+        crls=[_flate_stream(c) for c in validation.crls],
+    ):
+        return writer.xmp_repair
     output.seek(0)
     after = _AfterSigning(output, strict=False)
     if after.security_handler is not None:
         after.encrypt((password or "").encode())
-    _supply_dss(after, validation)
+    _supply_dss(after, validation, ocsps)
     if spec.level is PadesLevel.B_LTA:
         assert timestamper is not None
         await signers.PdfTimeStamper(timestamper).async_timestamp_pdf(
