@@ -120,6 +120,19 @@ def test_page_content_bombs_are_refused_before_the_keyword_search(name: str) -> 
     assert resolve(data, AtPosition(page=1, x_mm=100, y_mm=100), seal_size_mm=42).page_index == 0
 
 
+@pytest.mark.parametrize("name", ["content_bomb", "font_bomb", "image_bomb"])
+def test_page_content_bombs_are_refused_before_the_free_space_search(name: str) -> None:
+    """A seal placed by position still has PDFium look for free space beside it: the page is measured first."""
+    from esign.appearance import SealSpec, qr_artwork, seal_artwork
+    from esign.stamp import plan
+
+    data = _build(name)
+    seal = seal_artwork(SealSpec(name="蒲县克城镇人民政府", title="行政审批服务专用章", code="141033103001"))
+    with pytest.raises(TooComplexError) as exc:
+        plan.plan_stamp(data, AtPosition(page=1, x_mm=100, y_mm=100), seal=seal, qr=lambda: qr_artwork("https://x/v/1"))
+    _refused(exc)
+
+
 def test_riding_seal_and_repeats_are_bounded_by_impressions() -> None:
     ok = hostile.riding_over(budget.MAX_IMPRESSIONS - 1)
     spot = AtPosition(page=1, x_mm=100, y_mm=100, riding_seal=True)

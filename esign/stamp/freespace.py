@@ -12,18 +12,14 @@ clearance.
 Not handled: text inside a scanned page image (the scan counts as background, so the QR code goes
 beside the seal as on a blank page), and rotated pages or a ``/UserUnit`` other than 1 (callers
 keep the plain right/below layout there). When no place is free, callers refuse with ``qr_no_space``.
-Not bounded here: PDFium parses the page without the per-document page-content guard; the keyword
-search runs that guard (:func:`esign.stamp.placement.page_guard`) before the page it shares with this
-search is parsed, a position or field placement does not.
+Bounded: PDFium parses a page only through :class:`~esign.stamp.textpos.PdfiumPages` opened with the
+per-document page-content guard (:func:`esign.stamp.placement.page_guard`), for every placement: a 3 KB
+page whose content inflates to 1.5 GB is refused before PDFium decodes it.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import threading
-from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -31,7 +27,7 @@ import pypdfium2.raw as pdfium_c
 from esign.stamp.geometry import PT_PER_MM, Box
 from esign.stamp.textpos import _PDFIUM, PdfiumPages, _wrapped
 
-__all__ = ["Obstacles", "obstacles_ahead", "page_obstacles", "qr_spot"]
+__all__ = ["page_obstacles", "qr_spot"]
 
 #: A path covering more than this share of the page is a background or frame, not content.
 _BACKGROUND_SHARE = 0.6
@@ -41,69 +37,17 @@ _EDGE = 5 * PT_PER_MM
 _STEP = 3 * PT_PER_MM
 
 
-def page_obstacles(data: bytes | Path | PdfiumPages, page_index: int, *, password: str | None = None) -> list[Box]:
-    """The occupied boxes of page ``page_index`` in its user space. ``data`` is the document, or its
-    pages already open in PDFium (the text search's: the page is not parsed again)."""
-    pages = data if isinstance(data, PdfiumPages) else PdfiumPages(data, password=password)
-    try:
-        known = pages.found("obstacles", page_index)
-        if isinstance(known, tuple):
-            return list(known)
-        page = pages.page(page_index)
-        with _wrapped(), _PDFIUM:
-            boxes = _obstacles(page)
-        pages.keep("obstacles", page_index, tuple(boxes))
-        return boxes
-    finally:
-        if pages is not data:
-            pages.close()
-
-
-#: The obstacles of one page found ahead: its 0-based index and its occupied boxes.
-Obstacles = Future[tuple[int, list[Box]]]
-
-_AHEAD: ThreadPoolExecutor | None = None
-_AHEAD_LOCK = threading.Lock()
-
-
-def _forget_workers() -> None:
-    # A forked child (the batch pool's workers) inherits the executor but not its threads: it makes its own.
-    global _AHEAD, _AHEAD_LOCK
-    _AHEAD, _AHEAD_LOCK = None, threading.Lock()
-
-
-os.register_at_fork(after_in_child=_forget_workers)
-
-
-def obstacles_ahead(data: bytes | Path, page_number: int, *, password: str | None = None) -> Obstacles:
-    """Start :func:`page_obstacles` of page ``page_number`` (1-based, negative from the end) on a worker
-    thread, while the caller reads the document for signing: PDFium parses the page outside the Python
-    interpreter lock, so on a machine with a spare core the page costs no wall time. The caller takes
-    the result only for the page it resolves to (and computes it itself on any failure).
-
-    No budget guards the page here, as none guards :func:`page_obstacles` (see the module docstring);
-    only a document whose bytes were already inspected and hash-checked should be handed in.
-    """
-    global _AHEAD
-    if _AHEAD is None:
-        with _AHEAD_LOCK:
-            if _AHEAD is None:
-                _AHEAD = ThreadPoolExecutor(max_workers=2, thread_name_prefix="esign-freespace")
-
-    def work() -> tuple[int, list[Box]]:
-        pages = PdfiumPages(data, password=password)
-        try:
-            count = pages.page_count
-            index = page_number - 1 if page_number > 0 else count + page_number
-            if not 0 <= index < count:
-                raise IndexError(f"no page {page_number}")
-            page = pages.page(index)
-            with _wrapped(), _PDFIUM:
-                return index, _obstacles(page)
-        finally:
-            pages.close()
-
-    return _AHEAD.submit(work)
+def page_obstacles(pages: PdfiumPages, page_index: int) -> list[Box]:
+    """The occupied boxes of page ``page_index`` in its user space. ``pages`` is the document open in
+    PDFium under the page guard (the text search's, when there was one: the page is not parsed again)."""
+    known = pages.found("obstacles", page_index)
+    if isinstance(known, tuple):
+        return list(known)
+    page = pages.page(page_index)
+    with _wrapped(), _PDFIUM:
+        boxes = _obstacles(page)
+    pages.keep("obstacles", page_index, tuple(boxes))
+    return boxes
 
 
 def _obstacles(page: pdfium.PdfPage) -> list[Box]:

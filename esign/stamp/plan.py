@@ -18,11 +18,10 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 
 from esign.appearance import MM, Artwork, seal_with_qr, seal_with_qr_at
 from esign.errors import InputError
-from esign.stamp.freespace import Obstacles, page_obstacles, qr_spot
+from esign.stamp.freespace import page_obstacles, qr_spot
 from esign.stamp.geometry import Box
 from esign.stamp.inputs import PageInfo, PdfInfo, describe, open_reader
 from esign.stamp.placement import (
-    AtKeyword,
     Placement,
     ResolvedPlacement,
     default_keywords,
@@ -60,27 +59,25 @@ def plan_stamp(
     password: str | None = None,
     info: PdfInfo | None = None,
     reader: PdfFileReader | None = None,
-    obstacles: Obstacles | None = None,
     digest: str | None = None,
 ) -> StampPlan:
     """Resolve ``placement`` on ``data`` (the document, or its file) and lay out the seal, its QR code
     and the extra images. ``info`` spares a second look at a document already described, ``reader``
-    (the one ``info`` describes) a second parse for the keyword search's page guard, ``obstacles`` (from
-    :func:`~esign.stamp.freespace.obstacles_ahead`) the free-space search when it found the page the
-    placement resolves to, ``digest`` (the SHA-256 of the document's bytes) what PDFium found on these
-    bytes before. A keyword's page is parsed by PDFium once, for the text and for the free space beside
-    the seal."""
+    (the one ``info`` describes) a second parse for the page guard, ``digest`` (the SHA-256 of the
+    document's bytes) what PDFium found on these bytes before. Whatever the placement, PDFium parses a
+    page only after the page guard measured it under the budget, and a keyword's page once, for the text
+    and for the free space beside the seal."""
     if info is None:
         with _opened(data) as source:
             size = len(data) if isinstance(data, bytes) else data.stat().st_size  # limits were checked on upload
             info = describe(open_reader(source, password=password, max_bytes=size))
     with contextlib.ExitStack() as stack:
-        pages: PdfiumPages | None = None
-        if isinstance(placement, AtKeyword):
-            guard = stack.enter_context(page_guard(info, data, password, reader=reader))
-            pages = PdfiumPages(data, password=password, before_page=guard, digest=digest)
-            stack.callback(pages.close)
-        return _plan(data, placement, info, seal, qr, password, pages, obstacles)
+        # the keyword search and the free-space search both have PDFium parse a page: each only once the
+        # guard has measured it (a content, font or image bomb is refused before PDFium decodes it)
+        guard = stack.enter_context(page_guard(info, data, password, reader=reader))
+        pages = PdfiumPages(data, password=password, before_page=guard, digest=digest)
+        stack.callback(pages.close)
+        return _plan(data, placement, info, seal, qr, password, pages)
 
 
 def _plan(
@@ -90,15 +87,14 @@ def _plan(
     seal: Artwork,
     qr: Callable[[], Artwork],
     password: str | None,
-    pages: PdfiumPages | None,
-    ahead: Obstacles | None,
+    pages: PdfiumPages,
 ) -> StampPlan:
     seal_mm = seal.width / MM
     resolved = resolve(info, placement, seal_size_mm=seal_mm, data=data, password=password, pages=pages)
     page = info.pages[resolved.page_index]
     qr_art = qr()
     if page.rotate == 0 and page.user_unit == 1:
-        widget_art = _beside_free_space(pages or data, page, resolved.centre, seal, qr_art, password, ahead)
+        widget_art = _beside_free_space(pages, page, resolved.centre, seal, qr_art)
     else:  # rotated pages keep the plain layout: right of the seal when it fits, else below
         right = seal_with_qr(seal, qr_art, position="right")
         cx_mm = resolved.centre_mm[0]
@@ -125,20 +121,16 @@ def _plan(
 
 
 def _beside_free_space(
-    data: bytes | Path | PdfiumPages,
+    pages: PdfiumPages,
     page: PageInfo,
     centre: tuple[float, float],
     seal: Artwork,
     qr: Artwork,
-    password: str | None,
-    ahead: Obstacles | None = None,
 ) -> Artwork:
     """The seal with its QR code where the page is free (:mod:`esign.stamp.freespace`)."""
     ax, ay = seal.anchor or (seal.width / 2, seal.height / 2)
     seal_box = Box(centre[0] - ax, centre[1] - ay, centre[0] - ax + seal.width, centre[1] - ay + seal.height)
-    obstacles = _found_ahead(ahead, page.index)
-    if obstacles is None:
-        obstacles = page_obstacles(data, page.index, password=password)
+    obstacles = page_obstacles(pages, page.index)
     spot = qr_spot(seal_box, max(qr.width, qr.height), page.crop_box, obstacles)
     if spot is None:
         raise InputError(
@@ -149,22 +141,6 @@ def _beside_free_space(
             field="placement",
         )
     return seal_with_qr_at(seal, qr, spot.x0 - seal_box.x0, spot.y0 - seal_box.y0)
-
-
-#: How long to wait for the search made ahead before making it again (it takes milliseconds).
-_AHEAD_WAIT_S = 30.0
-
-
-def _found_ahead(ahead: Obstacles | None, page_index: int) -> list[Box] | None:
-    """The obstacles found ahead if they are this page's; None to look again (a failure there is
-    reported, if it recurs, by the search made now)."""
-    if ahead is None:
-        return None
-    try:
-        index, boxes = ahead.result(timeout=_AHEAD_WAIT_S)
-    except Exception:
-        return None
-    return boxes if index == page_index else None
 
 
 @contextmanager

@@ -29,8 +29,7 @@ from esign.ledger import (
 from esign.registry import Actor, OnRefusal, Permission, audited_transaction, authorized_transaction, record_event
 from esign.registry.models import Seal
 from esign.registry.townships import organisation_name
-from esign.stamp import AtPosition, Placement, default_keywords, placement_from_json, with_keywords
-from esign.stamp.freespace import obstacles_ahead
+from esign.stamp import Placement, default_keywords, placement_from_json, with_keywords
 from esign.stamp.inputs import describe, open_reader
 from esign.stamp.plan import plan_stamp
 from esign.stamp.signing import SignatureSpec, ValidationMaterial, sign_pdf
@@ -339,10 +338,6 @@ def sign_job(
                 code="document_altered",
             )
         placement = with_keywords(job.placement, default_keywords(job.township_name, job.organisation))
-        # the free space beside a seal placed by position is looked for while the input is read for signing
-        ahead = None
-        if isinstance(placement, AtPosition):
-            ahead = obstacles_ahead(source, placement.page, password=password)
         reader = open_reader(fh, password=password, max_bytes=dep.settings.max_upload_bytes)
         info = describe(reader)
         placed = plan_stamp(
@@ -353,7 +348,6 @@ def sign_job(
             password=password,
             info=info,
             reader=reader,
-            obstacles=ahead,
             digest=job.input_sha256,
         )
         spec = SignatureSpec(
