@@ -15,6 +15,9 @@ several hosts, :meth:`BatchWorker.watch` has every host join the batches approve
 a batch finishes when the host that received its approval dies. A lease that runs out while its
 document is still being stamped costs time, not correctness: the second stamping finds the request
 stamped under its row lock and keeps nothing (:func:`esign.workflow.commit.stamp_and_commit`).
+
+The operator's ``esign stamp-batch`` runs the same claims in worker processes of its own
+(:class:`esign.workflow.batch_pool.BatchPool`, through :meth:`BatchWorker.stamp_claimable`).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, and_, func, or_, select, update
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from esign.deployment import Deployment
@@ -53,7 +57,8 @@ _log = logging.getLogger(__name__)
 class _Claim:
     item_id: int
     request_id: int
-    approver_id: int | None
+    #: The batch's approver as the account stood at the claim; None when it is no longer active.
+    approver: Actor | None
 
 
 class BatchWorker:
@@ -184,10 +189,14 @@ class BatchWorker:
     def _claim(self, batch_id: int) -> _Claim | None:
         now = self.clock()
         with self.dep.transaction() as session:
-            batch = session.get(StampBatchRow, batch_id)
-            if batch is None or batch.status != BATCH_RUNNING:
+            head = session.execute(
+                select(StampBatchRow.status, StampBatchRow.run, StampBatchRow.approver_id).where(
+                    StampBatchRow.id == batch_id
+                )
+            ).first()
+            if head is None or head.status != BATCH_RUNNING:
                 return None
-            run, approver_id = batch.run, batch.approver_id
+            run = head.run
             candidates = session.execute(
                 select(StampBatchItemRow.id, StampRequestRow.id)
                 .join(StampRequestRow, StampRequestRow.id == StampBatchItemRow.request_id)
@@ -211,13 +220,19 @@ class BatchWorker:
                     ),
                 )
                 if taken.rowcount == 1:
-                    return _Claim(item_id, request_id, approver_id)
+                    return _Claim(item_id, request_id, _approver(session, head.approver_id))
         return None
 
     def _stamp(self, claim: _Claim) -> None:
         error: EsignError | None = None
         try:
-            approve_request(self.dep, self.engine, self._approver(claim.approver_id), claim.request_id, at=self.clock())
+            if claim.approver is None:
+                raise ForbiddenError(
+                    "批准该批次的账号已停用，请重新批准。",
+                    "The account that approved the batch is no longer active; approve it again.",
+                    code="approver_inactive",
+                )
+            approve_request(self.dep, self.engine, claim.approver, claim.request_id, at=self.clock())
         except EsignError as exc:  # this document fails; the others go on
             error = exc
         except Exception:
@@ -241,18 +256,6 @@ class BatchWorker:
         if self._on_document is not None:
             self._on_document(claim.request_id)
 
-    def _approver(self, person_id: int | None) -> Actor:
-        """The batch's approver as the account stands now (a deactivated account stamps nothing more)."""
-        with self.dep.transaction() as session:
-            person = session.get(Person, person_id) if person_id is not None else None
-            if person is None or not person.active:
-                raise ForbiddenError(
-                    "批准该批次的账号已停用，请重新批准。",
-                    "The account that approved the batch is no longer active; approve it again.",
-                    code="approver_inactive",
-                )
-            return Actor.from_person(person)
-
     def _finish_if_complete(self, batch_id: int) -> bool:
         """Mark the batch done when every document was tried in this run and none is claimed."""
         at = self.clock()
@@ -274,6 +277,12 @@ class BatchWorker:
                 return False
             batch.status, batch.finished_at = BATCH_DONE, at
             return True
+
+
+def _approver(session: Session, person_id: int | None) -> Actor | None:
+    """The batch's approver as the account stands now (a deactivated account stamps nothing more)."""
+    person = session.get(Person, person_id) if person_id is not None else None
+    return Actor.from_person(person) if person is not None and person.active else None
 
 
 def _claimable(batch_id: int, run: int, now: dt.datetime) -> ColumnElement[bool]:

@@ -19,8 +19,8 @@ The use cases take a :class:`~esign.deployment.Deployment` and plain values and 
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
+import hashlib
 import secrets
 
 from sqlalchemy import func, select
@@ -33,12 +33,13 @@ from esign.registry import (
     REFUSALS,
     Actor,
     Permission,
+    audited_step,
     audited_transaction,
     authorize,
     record_event,
     visible_township_ids,
 )
-from esign.stamp import placement_from_json, placement_to_json
+from esign.stamp import placement_from_json
 from esign.text import REASON_LIMIT, as_id
 from esign.workflow.batch_views import (
     BATCH_DONE,
@@ -51,9 +52,9 @@ from esign.workflow.batch_views import (
     batch_summary,
     batch_view,
 )
-from esign.workflow.commit import PENDING
+from esign.workflow.commit import PENDING, blobs_of
 from esign.workflow.models import StampBatchItemRow, StampBatchRow, StampRequestRow
-from esign.workflow.requests import reject_request, submit_request
+from esign.workflow.requests import record_request, reject_request
 from esign.workflow.rules import check_text, require_approver
 from esign.workflow.spec import StampRequestSpec, check_key, check_spec
 
@@ -95,16 +96,8 @@ def open_batch(dep: Deployment, actor: Actor, spec: StampRequestSpec, *, at: dt.
         checked = check_spec(session, actor, spec, per_file_titles=True)
         row = StampBatchRow(
             idempotency_key=key,
-            township_id=checked.seal.township_id,
-            seal_id=checked.seal.id,
-            authority_item_id=checked.item.id,
             clerk_id=actor.person_id,
-            document_type=checked.document_type.value,
-            document_title=checked.title,
-            reason=checked.reason,
-            placement=placement_to_json(spec.placement),
-            level=checked.level.value,
-            certify=spec.certify,
+            **checked.columns(spec),
             status=BATCH_OPEN,
             run=0,
             created_at=at,
@@ -136,31 +129,57 @@ def add_file(
     title: str = "",
 ) -> None:
     """Add the file at ``position`` of an open batch: it becomes a stamp request, or is kept as refused
-    with the error that :func:`esign.workflow.requests.submit_request` gave (which recorded it).
+    with the error the request's checks gave (:func:`esign.workflow.requests.record_request`).
 
     ``key`` is the request's idempotency key, by default the batch's key and the position; a key that
     names a request the clerk already has makes the file that request (stamped or not), as for a
     single request. ``title`` is the document's, by default the batch's, else the file's name.
     A position that is already there (a retried upload) is left as it is. Only the batch's clerk adds.
+    One transaction: the file's request, or its refusal (recorded), and its place in the batch.
     """
-    spec = _file_spec(dep, actor, batch_id, position)
-    if spec is None:
-        return
-    # each document is told apart by its file name (受理通知书 ×100 says nothing)
-    title = title.strip() or spec.title.strip() or _title_of(file_name, position)
-    spec = dataclasses.replace(spec, title=title, idempotency_key=key or spec.idempotency_key)
+    blobs = blobs_of(dep)
+    digest = hashlib.sha256(data).hexdigest()
+    fresh = not blobs.exists(digest)
+    request_id: int | None = None
     try:
-        request_id = submit_request(dep, actor, data, spec, at=at).id
-    except EsignError as exc:  # reported for this file; the others go on
-        _record_item(dep, batch_id, position, file_name, None, exc)
-    else:
-        _record_item(dep, batch_id, position, file_name, request_id, None)
+        with dep.transaction() as session:
+            batch = _find_batch(session, batch_id, actor)
+            _require_own_open(actor, batch)
+            if _item_at(session, batch_id, position) is not None:
+                return
+            spec = _file_spec(batch, position, file_name, key=key, title=title)
+            error: EsignError | None = None
+            try:
+                with audited_step(session, actor, "stamp.request", f"seal:{spec.seal}", at=at):
+                    request_id = record_request(session, dep, actor, data, spec, at=at).id
+            except EsignError as exc:  # recorded; reported for this file and the others go on
+                error = exc
+            session.add(_item(batch_id, position, file_name, request_id, error))
+    except IntegrityError:  # a concurrent retry of the same upload recorded this position first
+        with dep.transaction() as session:
+            if _item_at(session, batch_id, position) is None:
+                raise
+        return
+    except BaseException:
+        request_id = None
+        raise
+    finally:
+        if fresh and request_id is None:  # no request keeps the document
+            blobs.discard(digest)
 
 
 def add_refused(dep: Deployment, actor: Actor, batch_id: int, position: int, file_name: str, error: EsignError) -> None:
     """Keep the file at ``position`` as refused before it could be read (too large, empty)."""
-    if _file_spec(dep, actor, batch_id, position) is not None:
-        _record_item(dep, batch_id, position, file_name, None, error)
+    try:
+        with dep.transaction() as session:
+            batch = _find_batch(session, batch_id, actor)
+            _require_own_open(actor, batch)
+            if _item_at(session, batch_id, position) is None:
+                session.add(_item(batch_id, position, file_name, None, error))
+    except IntegrityError:  # a concurrent retry of the same upload recorded this position first
+        with dep.transaction() as session:
+            if _item_at(session, batch_id, position) is None:
+                raise
 
 
 def close_batch(dep: Deployment, actor: Actor, batch_id: int, *, at: dt.datetime) -> None:
@@ -292,47 +311,34 @@ def _find_batch(session: Session, batch_id: int, actor: Actor) -> StampBatchRow:
     return row
 
 
-def _file_spec(dep: Deployment, actor: Actor, batch_id: int, position: int) -> StampRequestSpec | None:
-    """The request of one file of an open batch of the actor's; None when that position is already in."""
-    with dep.transaction() as session:
-        batch = _find_batch(session, batch_id, actor)
-        _require_own_open(actor, batch)
-        if _item_at(session, batch_id, position) is not None:
-            return None
-        return StampRequestSpec(
-            seal=batch.seal.code,
-            item=str(batch.item.number),
-            reason=batch.reason,
-            document_type=batch.document_type,
-            title=batch.document_title,
-            placement=placement_from_json(batch.placement),
-            level=batch.level,
-            idempotency_key=f"{batch.idempotency_key}/{position}",  # a retried upload finds its request again
-            certify=batch.certify,
-        )
+def _file_spec(batch: StampBatchRow, position: int, file_name: str, *, key: str, title: str) -> StampRequestSpec:
+    """The request of the file at ``position`` of ``batch``."""
+    return StampRequestSpec(
+        seal=batch.seal.code,
+        item=str(batch.item.number),
+        reason=batch.reason,
+        document_type=batch.document_type,
+        # each document is told apart by its file name (受理通知书 ×100 says nothing)
+        title=title.strip() or batch.document_title.strip() or _title_of(file_name, position),
+        placement=placement_from_json(batch.placement),
+        level=batch.level,
+        idempotency_key=key or f"{batch.idempotency_key}/{position}",  # a retried upload finds its request again
+        certify=batch.certify,
+    )
 
 
-def _record_item(
-    dep: Deployment, batch_id: int, position: int, file_name: str, request_id: int | None, error: EsignError | None
-) -> None:
-    try:
-        with dep.transaction() as session:
-            session.add(
-                StampBatchItemRow(
-                    batch_id=batch_id,
-                    position=position,
-                    file_name=_file_name(file_name, position),
-                    request_id=request_id,
-                    error_code=error.code if error else "",
-                    error_zh=error.message_zh if error else "",
-                    error_en=error.message_en if error else "",
-                )
-            )
-    except IntegrityError:
-        with dep.transaction() as session:
-            if _item_at(session, batch_id, position) is None:
-                raise
-        # a concurrent retry of the same upload recorded this position first
+def _item(
+    batch_id: int, position: int, file_name: str, request_id: int | None, error: EsignError | None
+) -> StampBatchItemRow:
+    return StampBatchItemRow(
+        batch_id=batch_id,
+        position=position,
+        file_name=_file_name(file_name, position),
+        request_id=request_id,
+        error_code=error.code if error else "",
+        error_zh=error.message_zh if error else "",
+        error_en=error.message_en if error else "",
+    )
 
 
 def _pending_request_ids(session: Session, batch_id: int) -> list[int]:

@@ -34,7 +34,7 @@ from esign.registry import (
 )
 from esign.registry.models import Person, Seal
 from esign.registry.townships import organisation_name
-from esign.stamp import AtKeyword, Placement, placement_from_json, placement_to_json, resolve
+from esign.stamp import AtKeyword, Placement, placement_from_json, resolve
 from esign.stamp.inputs import PdfInfo, inspect_pdf, require_stampable
 from esign.stamp.placement import check_budget
 from esign.stamp.plan import plan_stamp
@@ -70,6 +70,7 @@ __all__ = [
     "list_requests",
     "preview_document",
     "preview_request",
+    "record_request",
     "reject_request",
     "request_document",
     "stamp_directly",
@@ -91,7 +92,7 @@ def submit_request(
     fresh = not blobs.exists(digest)
     try:
         with audited_transaction(dep.transaction, actor, "stamp.request", f"seal:{spec.seal}", at=at) as session:
-            return request_view(_submit(session, dep, actor, data, spec, at=at), dep.settings.base_url)
+            return request_view(record_request(session, dep, actor, data, spec, at=at), dep.settings.base_url)
     except BaseException:
         if fresh:  # the request was not recorded: do not keep its file either
             blobs.discard(digest)
@@ -199,10 +200,14 @@ def stamped_document(dep: Deployment, outcome: StampOutcome) -> Path:
     return blobs_of(dep).path(outcome.output_sha256)
 
 
-def _submit(
+def record_request(
     session: Session, dep: Deployment, actor: Actor, data: bytes, spec: StampRequestSpec, *, at: dt.datetime
 ) -> StampRequestRow:
-    """Record a clerk's request in ``session`` (the document is checked and kept); idempotent per key."""
+    """Record a clerk's request in ``session`` (the document is checked and kept); idempotent per key.
+
+    The session-level step of :func:`submit_request`, for the use cases that record a request inside
+    their own transaction (:func:`stamp_directly`, :func:`esign.workflow.batches.add_file`); the caller
+    records its refusal and discards the kept document if its transaction does not commit."""
     key = check_key(spec.idempotency_key.strip() or secrets.token_hex(16), limit=128)
     blobs = blobs_of(dep)
     if actor.person_id is not None:
@@ -235,16 +240,8 @@ def _submit(
     digest = blobs.put(data, durable=False)
     row = StampRequestRow(
         idempotency_key=key,
-        township_id=seal.township_id,
-        seal_id=seal.id,
-        authority_item_id=checked.item.id,
         clerk_id=actor.person_id,
-        document_type=checked.document_type.value,
-        document_title=checked.title,
-        reason=checked.reason,
-        placement=placement_to_json(spec.placement),
-        level=checked.level.value,
-        certify=spec.certify,
+        **checked.columns(spec),
         pages=page_count,
         input_sha256=digest,
         status=PENDING,
@@ -354,7 +351,7 @@ def stamp_directly(
             clerk = Actor.from_person(find_person(session, user))
             boss = Actor.from_person(find_person(session, approver))
             with audited_step(session, clerk, "stamp.request", f"seal:{spec.seal}", at=at):
-                request_id = _submit(session, dep, clerk, data, spec, at=at).id
+                request_id = record_request(session, dep, clerk, data, spec, at=at).id
             end = ending(boss, request_id, at=at)
             target = f"stamp_request:{request_id}"
             with audited_step(session, boss, "stamp.approve", target, at=at, on_refusal=end):

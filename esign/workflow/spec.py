@@ -11,6 +11,7 @@ an OFD, its pages, where the placement lands) is checked per document, by the re
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -19,7 +20,7 @@ from esign.ledger import DocumentType
 from esign.registry import Actor, find_seal, resolve_item
 from esign.registry.models import AuthorityItem, Seal
 from esign.registry.townships import organisation_name
-from esign.stamp import AtKeyword, AtPosition, InField, Placement, default_keywords, with_keywords
+from esign.stamp import AtKeyword, AtPosition, InField, Placement, default_keywords, placement_to_json, with_keywords
 from esign.text import REASON_LIMIT, TITLE_LIMIT, bad_character
 from esign.verify import PadesLevel
 from esign.workflow.rules import check_text, document_type, pades_level, require_active, require_clerk
@@ -74,6 +75,21 @@ class CheckedSpec:
     title: str
     #: The PAdES level.
     level: PadesLevel
+
+    def columns(self, spec: StampRequestSpec) -> dict[str, Any]:
+        """What a stamp request's row and a batch's row both keep of ``spec`` (the one this checked), by
+        their column names; the placement as its canonical JSON."""
+        return {
+            "township_id": self.seal.township_id,
+            "seal_id": self.seal.id,
+            "authority_item_id": self.item.id,
+            "document_type": self.document_type.value,
+            "document_title": self.title,
+            "reason": self.reason,
+            "placement": placement_to_json(spec.placement),
+            "level": self.level.value,
+            "certify": spec.certify,
+        }
 
 
 def check_key(key: str, *, limit: int) -> str:
