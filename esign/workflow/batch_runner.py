@@ -5,8 +5,9 @@ a row it selected with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL; runners on other 
 stamps it through :func:`esign.workflow.requests.approve_request` with the batch's approver (so
 the seal, the township, the approver and the request's state are checked again for each document,
 and the stamp and its register entry commit atomically), then releases the claim with the error,
-if any. Several threads and several service processes may run the same batch: a document is
-claimed by one of them at a time, and a stamped request is never stamped again.
+if any, in the transaction that claims its next document. Several threads and several service
+processes may run the same batch: a document is claimed by one of them at a time, and a stamped
+request is never stamped again.
 
 When a process dies, its unclaimed documents are taken up by the next approval or the next
 service start (:meth:`BatchWorker.resume`); the few documents it was stamping at that moment are
@@ -32,6 +33,7 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, and_, func, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Update
 from sqlalchemy.sql.elements import ColumnElement
 
 from esign.deployment import Deployment
@@ -59,6 +61,27 @@ class _Claim:
     request_id: int
     #: The batch's approver as the account stood at the claim; None when it is no longer active.
     approver: Actor | None
+
+
+@dataclass(frozen=True)
+class _Release:
+    """The end of a claim: the document was tried, with this error (None: stamped)."""
+
+    item_id: int
+    error: EsignError | None
+
+    def statement(self) -> Update:
+        error = self.error
+        return (
+            update(StampBatchItemRow)
+            .where(StampBatchItemRow.id == self.item_id)
+            .values(
+                claimed_until=None,
+                error_code=error.code if error else "",
+                error_zh=error.message_zh if error else "",
+                error_en=error.message_en if error else "",
+            )
+        )
 
 
 class BatchWorker:
@@ -135,13 +158,19 @@ class BatchWorker:
         """Stamp, in the calling thread, the documents of the running batch that can be claimed now, one
         after the other; how many. Does not wait for documents claimed elsewhere and leaves the batch
         running (:meth:`run` finishes it). A database hiccup ends the pass early (logged)."""
-        done = 0
+        done, release = 0, None
         try:
-            while not self._stop.is_set() and (claim := self._claim(batch_id)) is not None:
-                self._stamp(claim)
+            while not self._stop.is_set():
+                claim = self._claim(batch_id, release)
+                release = None
+                if claim is None:
+                    break
+                release = self._stamp(claim)
                 done += 1
         except Exception:  # the claim expires and whoever runs the batch next retries
             _log.exception("stamp batch %s: runner pass failed", batch_id)
+        finally:
+            self._release(release)
         return done
 
     def stop(self) -> None:
@@ -157,26 +186,28 @@ class BatchWorker:
     def _drain(self, batch_id: int) -> None:
         with self._lock:
             self._active[batch_id] = self._active.get(batch_id, 0) + 1
+        release: _Release | None = None
         try:
             while not self._stop.is_set():
                 try:
-                    if not self._step(batch_id):
+                    claim = self._claim(batch_id, release)
+                    release = None
+                    if claim is not None:
+                        release = self._stamp(claim)
+                    elif not self._idle(batch_id):
                         return
                 except Exception:  # a database hiccup: the claim expires and the next pass retries
                     _log.exception("stamp batch %s: runner pass failed", batch_id)
                     self._stop.wait(self._poll)
         finally:
+            self._release(release)
             with self._lock:
                 self._active[batch_id] -= 1
                 if not self._active[batch_id]:
                     del self._active[batch_id]
 
-    def _step(self, batch_id: int) -> bool:
-        """Stamp one document, or wait for others; False when this runner is no longer needed."""
-        claim = self._claim(batch_id)
-        if claim is not None:
-            self._stamp(claim)
-            return True
+    def _idle(self, batch_id: int) -> bool:
+        """Nothing to claim: wait for others' documents; False when this runner is no longer needed."""
         with self._lock:
             last = self._active.get(batch_id, 0) <= 1
         if not last:  # a sibling thread is stamping; the last one to finish closes the batch
@@ -186,9 +217,13 @@ class BatchWorker:
         self._stop.wait(self._poll)  # documents claimed by another process (or a dead one, until the lease ends)
         return True
 
-    def _claim(self, batch_id: int) -> _Claim | None:
+    def _claim(self, batch_id: int, release: _Release | None) -> _Claim | None:
+        """Take the next document of the batch, in the transaction that also releases the previous one
+        (``release``: one transaction per document instead of two)."""
         now = self.clock()
         with self.dep.transaction() as session:
+            if release is not None:
+                session.execute(release.statement())
             head = session.execute(
                 select(StampBatchRow.status, StampBatchRow.run, StampBatchRow.approver_id).where(
                     StampBatchRow.id == batch_id
@@ -223,7 +258,8 @@ class BatchWorker:
                     return _Claim(item_id, request_id, _approver(session, head.approver_id))
         return None
 
-    def _stamp(self, claim: _Claim) -> None:
+    def _stamp(self, claim: _Claim) -> _Release:
+        """Stamp the claimed document; what releases its claim (written with the next claim)."""
         error: EsignError | None = None
         try:
             if claim.approver is None:
@@ -242,19 +278,19 @@ class BatchWorker:
                 "Internal error while stamping; it has been logged.",
                 code="internal_error",
             )
-        with self.dep.transaction() as session:
-            session.execute(
-                update(StampBatchItemRow)
-                .where(StampBatchItemRow.id == claim.item_id)
-                .values(
-                    claimed_until=None,
-                    error_code=error.code if error else "",
-                    error_zh=error.message_zh if error else "",
-                    error_en=error.message_en if error else "",
-                )
-            )
         if self._on_document is not None:
             self._on_document(claim.request_id)
+        return _Release(claim.item_id, error)
+
+    def _release(self, release: _Release | None) -> None:
+        """Release a claim on its own (the runner stops after a document)."""
+        if release is None:
+            return
+        try:
+            with self.dep.transaction() as session:
+                session.execute(release.statement())
+        except Exception:  # the claim expires instead
+            _log.exception("stamp batch item %s: could not release its claim", release.item_id)
 
     def _finish_if_complete(self, batch_id: int) -> bool:
         """Mark the batch done when every document was tried in this run and none is claimed."""
