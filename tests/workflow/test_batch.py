@@ -1,4 +1,5 @@
-"""`esign stamp-batch`: a folder of decisions on all cores, failures reported without stopping the others, and\nthe same folder again answered from the register."""
+"""`esign stamp-batch`: a folder of decisions on all cores, failures reported without stopping the others, and
+the same folder again answered from the register."""
 
 from __future__ import annotations
 
