@@ -46,13 +46,6 @@ LAYERS: dict[str, int] = {
 }
 EDGE_LAYER = 9
 
-#: Today's violations, each removed as the face or the move lands (#15). The list only shrinks.
-KNOWN: set[str] = {
-    "face esign/cli/stamp.py esign.workflow.commit",
-    "face esign/cli/stamp.py esign.workflow.models",
-}
-
-
 def _imports(path: Path) -> list[tuple[int, str, list[str]]]:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     found: list[tuple[int, str, list[str]]] = []
@@ -125,14 +118,8 @@ def test_layers_table_names_every_package() -> None:
 def test_no_new_violations(rule: str) -> None:
     found = set(_face_violations() if rule == "face" else _layer_violations())
     found = {v for v in found if v.startswith(rule) or (rule == "face" and v.startswith("private"))}
-    new = sorted(found - KNOWN)
+    new = sorted(found)
     assert not new, "imports that break the layering:\n" + "\n".join(new)
-
-
-def test_known_list_only_shrinks() -> None:
-    """An entry of KNOWN that no longer occurs must be deleted, so the list shows what is left to do."""
-    stale = sorted(KNOWN - set(_face_violations()) - set(_layer_violations()))
-    assert not stale, "fixed; delete from KNOWN:\n" + "\n".join(stale)  # noqa: S608 - a message, not SQL
 
 
 def test_the_checker_catches_a_submodule_import(tmp_path: Path) -> None:

@@ -204,23 +204,16 @@ def purge_documents(
     days: Annotated[int | None, typer.Option(help="保存天数，默认 ESIGN_RETENTION_DAYS")] = None,
 ) -> None:
     """清理超过保存期限的文件（台账中的哈希永久保留）/ delete files past retention."""
-    import datetime as dt
-
-    from sqlalchemy import select
-
-    from esign.workflow.commit import blobs_of
-    from esign.workflow.models import StampRequestRow
+    from esign.workflow import purge_documents as purge
 
     dep = open_deployment(home)
     keep_days = days if days is not None else dep.settings.retention_days
-    with dep.transaction() as session:  # files of requests still waiting for approval are kept
-        pending = set(session.scalars(select(StampRequestRow.input_sha256).where(StampRequestRow.status == "pending")))
-    store, at = blobs_of(dep), now()
-    removed = store.purge_older_than(at - dt.timedelta(days=keep_days), keep=pending)
-    console.print(f"已清理 {removed} 个文件 / removed {removed} files older than {keep_days} days")
-    leftovers = store.purge_stale_temp(at=at)
-    if leftovers:
-        console.print(f"已清理 {leftovers} 个中断写入留下的临时文件 / removed {leftovers} temporary files of a crash")
+    done = purge(dep, keep_days=keep_days, at=now())  # files of requests still waiting for approval are kept
+    console.print(f"已清理 {done.removed} 个文件 / removed {done.removed} files older than {keep_days} days")
+    if done.temporary:
+        console.print(
+            f"已清理 {done.temporary} 个中断写入留下的临时文件 / removed {done.temporary} temporary files of a crash"
+        )
 
 
 def register(app: typer.Typer) -> None:

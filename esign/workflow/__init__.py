@@ -47,6 +47,7 @@ if TYPE_CHECKING:
         stamped_document,
         submit_request,
     )
+    from esign.workflow.retention import PurgeResult, purge_documents
     from esign.workflow.rules import document_type
     from esign.workflow.spec import StampRequestSpec
     from esign.workflow.verification import verify_document
@@ -68,6 +69,7 @@ __all__ = [
     "EntryView",
     "LocalFile",
     "LocalResult",
+    "PurgeResult",
     "StampEngine",
     "StampOutcome",
     "StampRequestSpec",
@@ -94,6 +96,7 @@ __all__ = [
     "own_seal",
     "preview_document",
     "preview_request",
+    "purge_documents",
     "register_tile",
     "reject_batch",
     "reject_request",
@@ -109,6 +112,8 @@ __all__ = [
 
 #: Where each name of the face lives.
 _HOMES = {
+    "PurgeResult": "retention",
+    "purge_documents": "retention",
     "BatchPool": "batch_pool",
     "BatchProgress": "batch_pool",
     "Upload": "batch_pool",
