@@ -200,7 +200,7 @@ def _balancer(ctx: Context) -> Section:
             )
 
         def flow(label: str, res: dict[str, object]) -> None:
-            lat = res["latency"]["flow"]  # type: ignore[index]
+            lat = res["flows"]  # the load client's per-flow latencies, seconds
             section.add(
                 label,
                 res["completed"],
