@@ -29,22 +29,42 @@ TOP_MODULES = {"errors", "config", "localtime", "text", "addresses", "deployment
 #: Layer of each top-level name under ``esign`` (0 is the bottom). A name may import names of its layer or below.
 LAYERS: dict[str, int] = {
     # base: errors, settings, small helpers and the database plumbing every store uses
-    "__init__": 0, "errors": 0, "text": 0, "localtime": 0, "config": 0, "budget": 0, "compat": 0,
-    "addresses": 0, "db": 0,
+    "__init__": 0,
+    "errors": 0,
+    "text": 0,
+    "localtime": 0,
+    "config": 0,
+    "budget": 0,
+    "compat": 0,
+    "lazy": 0,
+    "addresses": 0,
+    "db": 0,
     # keys, certificates, the look of a seal
-    "pki": 1, "appearance": 1,
+    "pki": 1,
+    "appearance": 1,
     # the register, verification (bytes in, report out), GB/T 38540 structures
-    "ledger": 2, "verify": 2, "ses": 2,
+    "ledger": 2,
+    "verify": 2,
+    "ses": 2,
     # stamping, the registry and what reads only them
-    "stamp": 3, "registry": 3, "ofd": 3, "feed": 4, "oversight": 4,
+    "stamp": 3,
+    "registry": 3,
+    "ofd": 3,
+    "feed": 4,
+    "oversight": 4,
     # a deployment's assembled parts, several-host plumbing
-    "deployment": 5, "setup": 6, "hosts": 6, "backup": 7,
+    "deployment": 5,
+    "setup": 6,
+    "hosts": 6,
+    "backup": 7,
     # the use cases
     "workflow": 8,
     # the edges
-    "cli": 9, "__main__": 9,
+    "cli": 9,
+    "__main__": 9,
 }
 EDGE_LAYER = 9
+
 
 def _imports(path: Path) -> list[tuple[int, str, list[str]]]:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))

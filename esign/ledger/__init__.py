@@ -13,8 +13,9 @@ What only some commands need (witnessing, mirroring, kept checkpoints, the CSV/X
 first use, so that importing the register does not load HTTP clients, key stores or spreadsheets.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from esign.lazy import lazy_face
 from esign.ledger.api import (
     AppendReceipt,
     Ledger,
@@ -67,31 +68,14 @@ if TYPE_CHECKING:
     from esign.ledger.mirror import MirrorResult, mirror_log
     from esign.ledger.witness_home import init_witness, open_witness
 
-#: Names imported on first use (module of each).
+#: Where each name loaded on first use lives.
 _LAZY = {
-    "CosignOutcome": "esign.ledger.cosigning",
-    "WitnessConfig": "esign.ledger.cosigning",
-    "collect_cosignatures": "esign.ledger.cosigning",
-    "http_transport": "esign.ledger.cosigning",
-    "REGISTER_COLUMNS": "esign.ledger.export",
-    "register_csv": "esign.ledger.export",
-    "register_values": "esign.ledger.export",
-    "register_xlsx": "esign.ledger.export",
-    "KeptCheckpoint": "esign.ledger.kept",
-    "load_kept": "esign.ledger.kept",
-    "MirrorResult": "esign.ledger.mirror",
-    "mirror_log": "esign.ledger.mirror",
-    "init_witness": "esign.ledger.witness_home",
-    "open_witness": "esign.ledger.witness_home",
+    "cosigning": ("CosignOutcome", "WitnessConfig", "collect_cosignatures", "http_transport"),
+    "export": ("REGISTER_COLUMNS", "register_csv", "register_values", "register_xlsx"),
+    "kept": ("KeptCheckpoint", "load_kept"),
+    "mirror": ("MirrorResult", "mirror_log"),
+    "witness_home": ("init_witness", "open_witness"),
 }
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [
@@ -162,3 +146,5 @@ __all__ = [
     "tile_bytes",
     "verify_log",
 ]
+
+__getattr__, __dir__ = lazy_face(__name__, __all__, _LAZY)

@@ -1,22 +1,13 @@
 """OFD documents (GB/T 33190-2016): safe package reading, and verification of their GB/T 38540 signatures."""
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from esign.lazy import lazy_face
 from esign.ofd.package import MAX_ENTRIES, OfdPackage, is_ofd, write_package
 from esign.ofd.xml import NS, OFD_NS, parse_xml
 
 if TYPE_CHECKING:
     from esign.ofd.verify import seal_pictures, verify_ofd
-
-
-def __getattr__(name: str) -> Any:
-    # The verifier (SM2, the SES structures, the PDF verifier's reports) is loaded by whoever verifies,
-    # not by whoever only asks whether a file is an OFD.
-    if name in ("seal_pictures", "verify_ofd"):
-        from esign.ofd import verify
-
-        return getattr(verify, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [
@@ -30,3 +21,7 @@ __all__ = [
     "verify_ofd",
     "write_package",
 ]
+
+# The verifier (SM2, the SES structures, the PDF verifier's reports) is loaded by whoever verifies,
+# not by whoever only asks whether a file is an OFD.
+__getattr__, __dir__ = lazy_face(__name__, __all__, {"verify": ("seal_pictures", "verify_ofd")})

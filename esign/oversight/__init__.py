@@ -13,8 +13,9 @@ Pillow), the spreadsheet export or the charts.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from esign.lazy import lazy_face
 
 if TYPE_CHECKING:
     from esign.oversight.api import (
@@ -103,66 +104,45 @@ __all__ = [
     "township_month",
 ]
 
-#: Where each name of the face lives.
-_HOMES = {
-    "BEIJING": "api",
-    "Cursor": "api",
-    "OversightPage": "api",
-    "OversightRow": "api",
-    "RegisterFilter": "api",
-    "Scope": "api",
-    "beijing_day_start": "api",
-    "month_bounds": "api",
-    "parse_day": "api",
-    "check_projection": "audit",
-    "donut": "charts",
-    "hbars": "charts",
-    "stacked_bars": "charts",
-    "oversight_csv": "export",
-    "oversight_xlsx": "export",
-    "monthly_register": "monthly",
-    "MonthlyRegister": "pdf",
-    "monthly_register_pdf": "pdf",
-    "register_title": "pdf",
-    "iter_register": "register",
-    "query_register": "register",
-    "sync_projection": "register",
-    "AnomalyReport": "report",
-    "anomaly_report": "report",
-    "AnomalySettings": "rules",
-    "Finding": "rules",
-    "RefusalRow": "rules",
-    "Rule": "rules",
-    "UsageRow": "rules",
-    "run_rules": "rules",
-    "scope_for": "scope",
-    "Dashboard": "stats",
-    "MonthCount": "stats",
-    "NamedCount": "stats",
-    "dashboard": "stats",
-    "DEFAULT_ANOMALY_PERIOD": "usecases",
-    "DashboardView": "usecases",
-    "RegisterArgs": "usecases",
-    "RegisterExport": "usecases",
-    "RegisterView": "usecases",
-    "TownshipMonth": "usecases",
-    "TownshipRef": "usecases",
-    "county_anomalies": "usecases",
-    "county_dashboard": "usecases",
-    "export_register": "usecases",
-    "read_register": "usecases",
-    "township_month": "usecases",
-}
-
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+#: Where each name of the face lives (loaded on first use).
+__getattr__, __dir__ = lazy_face(
+    __name__,
+    __all__,
+    {
+        "api": (
+            "BEIJING",
+            "Cursor",
+            "OversightPage",
+            "OversightRow",
+            "RegisterFilter",
+            "Scope",
+            "beijing_day_start",
+            "month_bounds",
+            "parse_day",
+        ),
+        "audit": ("check_projection",),
+        "charts": ("donut", "hbars", "stacked_bars"),
+        "export": ("oversight_csv", "oversight_xlsx"),
+        "monthly": ("monthly_register",),
+        "pdf": ("MonthlyRegister", "monthly_register_pdf", "register_title"),
+        "register": ("iter_register", "query_register", "sync_projection"),
+        "report": ("AnomalyReport", "anomaly_report"),
+        "rules": ("AnomalySettings", "Finding", "RefusalRow", "Rule", "UsageRow", "run_rules"),
+        "scope": ("scope_for",),
+        "stats": ("Dashboard", "MonthCount", "NamedCount", "dashboard"),
+        "usecases": (
+            "DEFAULT_ANOMALY_PERIOD",
+            "DashboardView",
+            "RegisterArgs",
+            "RegisterExport",
+            "RegisterView",
+            "TownshipMonth",
+            "TownshipRef",
+            "county_anomalies",
+            "county_dashboard",
+            "export_register",
+            "read_register",
+            "township_month",
+        ),
+    },
+)

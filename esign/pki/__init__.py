@@ -6,8 +6,9 @@ functions that use it are loaded on first use, so that a verifier reading certif
 load SQLAlchemy.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from esign.lazy import lazy_face
 from esign.pki._util import serial_hex
 from esign.pki.ca import CERT_FILES, KEY_IDS, CountyPKI, published_base_url
 from esign.pki.certio import (
@@ -36,36 +37,15 @@ if TYPE_CHECKING:
 #: Names imported on first use: pyHanko only by whoever time-stamps in process, the SM2 hierarchy (and
 #: its C extension) only by whoever uses it, SQLAlchemy (the store, the CRL) only by whoever uses the
 #: tables, not by every reader of a certificate.
+#: Where each name loaded on first use lives.
 _LAZY = {
-    "CRL_PERIOD": "esign.pki.crl",
-    "build_crl": "esign.pki.crl",
-    "current_crl": "esign.pki.crl",
-    "publish_crl": "esign.pki.crl",
-    "InProcessTimeStamper": "esign.pki.timestamper",
-    "SM2_DIR": "esign.pki.sm2_ca",
-    "Sm2CountyPKI": "esign.pki.sm2_ca",
-    "Sm2OcspResponder": "esign.pki.sm2_ca",
-    "Sm2TimeStampAuthority": "esign.pki.sm2_tsa",
-    "Sm2Trust": "esign.pki.sm2_ca",
-    "county_sm2_trust": "esign.pki.sm2_ca",
-    "crl_of": "esign.pki.usecases",
-    "ocsp_answer": "esign.pki.usecases",
-    "sm2_crl_of": "esign.pki.usecases",
-    "sm2_ocsp_answer": "esign.pki.usecases",
-    "tsa_serials": "esign.pki.usecases",
+    "store": ("store",),
+    "crl": ("CRL_PERIOD", "build_crl", "current_crl", "publish_crl"),
+    "timestamper": ("InProcessTimeStamper",),
+    "sm2_ca": ("SM2_DIR", "Sm2CountyPKI", "Sm2OcspResponder", "Sm2Trust", "county_sm2_trust"),
+    "sm2_tsa": ("Sm2TimeStampAuthority",),
+    "usecases": ("crl_of", "ocsp_answer", "sm2_crl_of", "sm2_ocsp_answer", "tsa_serials"),
 }
-
-
-def __getattr__(name: str) -> Any:
-    if name == "store":
-        import importlib
-
-        return importlib.import_module("esign.pki.store")
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [
@@ -123,3 +103,5 @@ __all__ = [
     "validate_uscc",
     "write_public_file",
 ]
+
+__getattr__, __dir__ = lazy_face(__name__, __all__, _LAZY)

@@ -11,8 +11,9 @@ for migrations, which runs this module, and that must not pull in the stamping s
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from esign.lazy import lazy_face
 
 if TYPE_CHECKING:
     from esign.workflow.batch_pool import BatchPool, BatchProgress, Upload
@@ -110,73 +111,47 @@ __all__ = [
     "verify_document",
 ]
 
-#: Where each name of the face lives.
-_HOMES = {
-    "PurgeResult": "retention",
-    "purge_documents": "retention",
-    "BatchPool": "batch_pool",
-    "BatchProgress": "batch_pool",
-    "Upload": "batch_pool",
-    "BATCH_OPEN": "batch_views",
-    "BatchItemError": "batch_views",
-    "BatchItemView": "batch_views",
-    "BatchSummary": "batch_views",
-    "BatchView": "batch_views",
-    "MAX_BATCH_FILES": "batches",
-    "add_file": "batches",
-    "add_refused": "batches",
-    "approve_batch": "batches",
-    "close_batch": "batches",
-    "list_batches": "batches",
-    "open_batch": "batches",
-    "reject_batch": "batches",
-    "show_batch": "batches",
-    "LocalFile": "local_batch",
-    "LocalResult": "local_batch",
-    "files_in_folder": "local_batch",
-    "files_in_manifest": "local_batch",
-    "stamp_files": "local_batch",
-    "BatchWorker": "batch_runner",
-    "CheckpointTimer": "checkpoints",
-    "TickResult": "checkpoints",
-    "checkpoint_tick": "checkpoints",
-    "StampOutcome": "commit",
-    "checkpoint_if_due": "commit",
-    "sign_checkpoint_now": "commit",
-    "AuthorityChoice": "desk",
-    "DeskForm": "desk",
-    "desk_form": "desk",
-    "own_seal": "desk",
-    "StampEngine": "engine",
-    "entry_view": "register",
-    "register_tile": "register",
-    "StampRequestSpec": "spec",
-    "approve_request": "requests",
-    "get_request": "requests",
-    "list_requests": "requests",
-    "preview_document": "requests",
-    "preview_request": "requests",
-    "reject_request": "requests",
-    "request_document": "requests",
-    "stamp_directly": "requests",
-    "stamped_document": "requests",
-    "submit_request": "requests",
-    "document_type": "rules",
-    "verify_document": "verification",
-    "EntryView": "views",
-    "StampRequestView": "views",
-    "StoredDocument": "views",
-}
-
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+#: Where each name of the face lives (loaded on first use).
+__getattr__, __dir__ = lazy_face(
+    __name__,
+    __all__,
+    {
+        "retention": ("PurgeResult", "purge_documents"),
+        "batch_pool": ("BatchPool", "BatchProgress", "Upload"),
+        "batch_views": ("BATCH_OPEN", "BatchItemError", "BatchItemView", "BatchSummary", "BatchView"),
+        "batches": (
+            "MAX_BATCH_FILES",
+            "add_file",
+            "add_refused",
+            "approve_batch",
+            "close_batch",
+            "list_batches",
+            "open_batch",
+            "reject_batch",
+            "show_batch",
+        ),
+        "local_batch": ("LocalFile", "LocalResult", "files_in_folder", "files_in_manifest", "stamp_files"),
+        "batch_runner": ("BatchWorker",),
+        "checkpoints": ("CheckpointTimer", "TickResult", "checkpoint_tick"),
+        "commit": ("StampOutcome", "checkpoint_if_due", "sign_checkpoint_now"),
+        "desk": ("AuthorityChoice", "DeskForm", "desk_form", "own_seal"),
+        "engine": ("StampEngine",),
+        "register": ("entry_view", "register_tile"),
+        "spec": ("StampRequestSpec",),
+        "requests": (
+            "approve_request",
+            "get_request",
+            "list_requests",
+            "preview_document",
+            "preview_request",
+            "reject_request",
+            "request_document",
+            "stamp_directly",
+            "stamped_document",
+            "submit_request",
+        ),
+        "rules": ("document_type",),
+        "verification": ("verify_document",),
+        "views": ("EntryView", "StampRequestView", "StoredDocument"),
+    },
+)
