@@ -153,7 +153,8 @@ def run(ctx: Context) -> Section:
         "signatures that verified, what each CRL/OCSP response says), each by exact bytes; the cold row empties "
         "those caches before every call (a first document, or a new county or revocation epoch).",
         "peak RSS growth: ours, in a warmed child process, peak during one verification (VmHWM reset before it) "
-        "minus the resident size before it; the file itself was already in memory.",
+        "minus the resident size before it, the heap's free memory handed back to the OS first (malloc_trim, as in "
+        "section 2); the file itself was already in memory. tracemalloc peak: one verification in one more child.",
     ]
     if verify_pdf is not None:
         _targets(ctx, section, summaries, files[ONE], root)
