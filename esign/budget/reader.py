@@ -19,8 +19,10 @@ from pyhanko.pdf_utils import xref as _xref
 from pyhanko.pdf_utils.decode_limits import DecodeContext, DecodeLimits
 from pyhanko.pdf_utils.misc import PdfDecodeLimitError
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.xref import XRefEntry, XRefSectionData
 
 from esign import compat
+from esign.budget._xref import Table
 from esign.budget.limits import Meter, active_meter
 
 __all__ = ["meter_of", "open_reader"]
@@ -63,11 +65,22 @@ def _counted(entries: Iterator[Any]) -> Iterator[Any]:
 
 
 _parse_table, _parse_stream = _xref.parse_xref_table, _xref.parse_xref_stream
+_process_entries = XRefSectionData.process_entries
 _check_output_size = _filters_module.check_output_size
 
 
-def _parse_xref_table(stream: BinaryIO, strict: bool) -> Iterator[Any]:
+def _parse_table_counted(stream: BinaryIO, strict: bool) -> Iterator[Any]:
     return _counted(_parse_table(stream, strict))
+
+
+def _parse_xref_table(stream: BinaryIO, strict: bool) -> Iterator[Any]:
+    return Table(stream, strict, per_entry=_parse_table_counted, process=_process_entries)
+
+
+def _file_entries(section: XRefSectionData, entries: Iterator[XRefEntry], strict: bool) -> Any:
+    if isinstance(entries, Table):
+        return entries.file_into(section, strict)
+    return _process_entries(section, entries, strict)
 
 
 def _parse_xref_stream(xref_stream: generic.StreamObject, strict: bool = True) -> Iterator[Any]:
@@ -87,10 +100,12 @@ def _check_output(size: int, cap: int | None) -> None:
 
 
 # pyHanko parses every cross-reference entry when a reader is made; counting them as they are
-# parsed is the only way to stop a 2-million-entry table before it is in memory. Outside
-# open_reader (no meter in the context) the wrappers only pass the entries through.
+# parsed is the only way to stop a 2-million-entry table before it is in memory. A classic table
+# is read a subsection at a time and counted before its entries are made (esign.budget._xref),
+# an xref stream entry by entry. Outside open_reader (no meter in the context) nothing is counted.
 _xref.parse_xref_table = _parse_xref_table
 _xref.parse_xref_stream = _parse_xref_stream
+XRefSectionData.process_entries = _file_entries  # type: ignore[method-assign,assignment]
 _filters_module.check_output_size = _check_output
 # Signature /Contents are hex strings of tens of KiB that pyHanko reads byte by byte (esign.compat).
 compat.fast_hex_strings()
