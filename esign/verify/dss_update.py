@@ -38,7 +38,7 @@ import re
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterator
-from itertools import pairwise
+from itertools import pairwise, repeat
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader
@@ -280,7 +280,7 @@ def _mentions_agree(
         offsets = [offset for _gen, offset in entries.values()]
         if first is None or (offsets and not first <= min(offsets) <= max(offsets) < xref_start):
             return False  # a body outside its own revision
-        owner.update(zip(offsets, ((idnum, j) for idnum in entries), strict=True))
+        owner.update(zip(offsets, zip(entries, repeat(j)), strict=True))
         listed += len(offsets)
         bounds.add(xref_start)
     if len(owner) != listed:
@@ -295,9 +295,11 @@ def _mentions_agree(
         skips.append((end, stop))
     seen: dict[object, Counter[int]] = {}
     named = _naming(targets)
+    view = memoryview(data)
     pos = 0
     for skip_start, skip_stop in [*skips, (len(data), len(data))]:
-        backwards = data[pos:skip_start][::-1]
+        backwards = bytearray(view[pos:skip_start])
+        backwards.reverse()  # in place: a third of the time of a [::-1] copy
         for m in named.finditer(backwards):
             q = skip_start - 1 - m.start()  # the R, forwards
             region = edges[bisect_right(edges, q) - 1] if q >= edges[0] else -1
