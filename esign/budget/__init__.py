@@ -19,7 +19,8 @@ What is bounded, for a file of ``n`` bytes (the constants below are the fixed ce
   and :func:`measure_stream`'s chunked pipeline), never decoded first and checked after.
 * **objects** — cross-reference entries over all revisions, counted while the tables and xref
   streams are parsed (a 20-byte ``xref`` line or a zero-width xref-stream row each cost a Python
-  object): ``min(10 000 + n / 64, 200 000)``.
+  object; a table's subsection of the standard form is charged whole before its entries are made):
+  ``min(10 000 + n / 64, 200 000)``.
 * **pages** — 2 000 (:data:`MAX_PAGES`; no township decision is longer; 200 pages are routine).
 * **impressions** — seal images per stamping (repeated seals plus riding-seal strips, the
   register's 使用数): 200 (:data:`MAX_IMPRESSIONS`). A riding seal over more pages is refused:
