@@ -46,6 +46,7 @@ TABLES: list[tuple[str, bytes, bool]] = [
         True,
     ),
     ("object 0 in use", b"0 2\n" + row(10) + row(20), True),
+    ("longer than a chunk", b"0 9000\n" + FREE0 + rows(15, 4499) + row(0, 3, b"f") + rows(10**6, 4499), True),
     ("a subsection listed twice", b"1 2\n" + rows(10, 2) + b"2 1\n" + row(999), True),
     ("an empty subsection", b"0 1\n" + FREE0 + b"4 0\n" + b"5 1\n" + row(50), True),
     ("comments between subsections", b"0 1\n" + FREE0 + b"% a comment\n3 1 % another\n" + row(70), True),
