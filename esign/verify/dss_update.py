@@ -270,7 +270,10 @@ def _mentions_agree(
     read whole (a string naming a target counts too), except the data of a stream in a large region, skipped once
     the tokens before it show where its dictionary ends."""
     xrefs = reader.xrefs
-    owner: dict[int, tuple[int, int]] = {}
+    # The body at each listed offset: its object number and revision (two maps of plain integers, no
+    # object per entry for the garbage collector to follow).
+    numbers: dict[int, int] = {}
+    revisions: dict[int, int] = {}
     bounds = {len(data)}
     listed = 0
     for j in range(xrefs.total_revisions):
@@ -280,17 +283,18 @@ def _mentions_agree(
         offsets = [offset for _gen, offset in entries.values()]
         if first is None or (offsets and not first <= min(offsets) <= max(offsets) < xref_start):
             return False  # a body outside its own revision
-        owner.update(zip(offsets, zip(entries, repeat(j)), strict=True))
+        numbers.update(zip(offsets, entries, strict=True))
+        revisions.update(zip(offsets, repeat(j)))
         listed += len(offsets)
         bounds.add(xref_start)
-    if len(owner) != listed:
+    if len(numbers) != listed:
         return False  # two entries at one place
-    edges = sorted(bounds.union(owner))
+    edges = sorted(bounds.union(numbers))
     skips = []
-    for start, stop in [(a, b) for a, b in pairwise(edges) if b - a > _LARGE and a in owner]:
+    for start, stop in [(a, b) for a, b in pairwise(edges) if b - a > _LARGE and a in numbers]:
         header = _HEADER.match(data, start)
         end = _body_end(data, header.end(), stop) if header is not None else None
-        if header is None or int(header.group(1)) != owner[start][0] or end is None:
+        if header is None or int(header.group(1)) != numbers[start] or end is None:
             return False
         skips.append((end, stop))
     seen: dict[object, Counter[int]] = {}
@@ -303,7 +307,8 @@ def _mentions_agree(
         for m in named.finditer(backwards):
             q = skip_start - 1 - m.start()  # the R, forwards
             region = edges[bisect_right(edges, q) - 1] if q >= edges[0] else -1
-            seen.setdefault(owner.get(region, region), Counter())[int(m.group(1)[::-1])] += 1
+            owner = (numbers[region], revisions[region]) if region in numbers else region
+            seen.setdefault(owner, Counter())[int(m.group(1)[::-1])] += 1
         pos = skip_stop
     return all(seen.get(k, Counter()) == expected.get(k, Counter()) for k in {*seen, *expected})
 
