@@ -183,3 +183,9 @@ def test_the_million_entry_table_is_refused_at_the_budget() -> None:
     with pytest.raises(TooComplexError):
         budget.open_reader(data, strict=True, meter=meter)
     assert meter.objects == meter.budget.objects + 1
+
+
+def test_iterated_directly_a_table_gives_pyhanko_entries() -> None:
+    table = TABLES[3][1] + TRAILER
+    ours = list(pyhanko_xref.parse_xref_table(io.BytesIO(table), True))
+    assert ours == list(PYHANKO_PARSE(io.BytesIO(table), True)) and len(ours) == 4
