@@ -175,6 +175,44 @@ def test_dss_with_a_foreign_key_is_left_to_pyhanko() -> None:
     assert _verify(forged).signatures[0].changes.diff_level == "SUSPICIOUS"
 
 
+def _relisted(pdf: bytes, moves: dict[int, int]) -> bytes:
+    """The last cross-reference table rewritten (one entry per subsection) with each entry ``n`` of ``moves``
+    pointing where the entry of ``moves[n]`` points; the bodies are left as they are."""
+    reader = PdfFileReader(BytesIO(pdf))
+    last = reader.xrefs.total_revisions - 1
+    start = reader.xrefs.get_xref_container_info(last).declared_startxref
+    entries = dict(reader.xrefs.get_xref_data(last).standard_xrefs)
+    for n, m in moves.items():
+        entries[n] = (entries[n][0], entries[m][1])
+    table = bytearray(b"xref\n0 1\n0000000000 65535 f \n")
+    for n in sorted(entries):
+        table += b"%d 1\n%010d %05d n \n" % (n, entries[n][1], entries[n][0])
+    return pdf[:start] + bytes(table) + pdf[pdf.index(b"trailer", start) :]
+
+
+def test_two_entries_at_one_place_in_the_update() -> None:
+    """A real B-LT stamp whose DSS update lists its second certificate where its first one is: the proof refuses
+    it (its own read of the certificate finds another object's header) and so does pyHanko."""
+    county = _county()
+    stamped = county.sign(_page(b"5 0 R"), county.issue_seal(), at=STAMPED, level=Level.B_LT)
+    certs = PdfFileReader(BytesIO(stamped)).root["/DSS"].raw_get("/Certs")
+    first, second = (certs.raw_get(i).reference.idnum for i in (0, 1))
+    forged = _relisted(stamped, {second: first})
+    assert forged != stamped
+    _refused(forged)
+
+
+def test_two_entries_at_one_place_in_the_signed_revision() -> None:
+    """The document handed in for stamping lists its second content stream (6) where the first one (5) is. No
+    reader of the proof reads 6, so only the check that no two entries share a place keeps the proof from vouching
+    for a file pyHanko cannot read (6 has 5's header; a reader that skips the header check takes 5 for 6). Left
+    to pyHanko, refused."""
+    county = _county()
+    original = _relisted(_page(b"[5 0 R 6 0 R]", more={6: _stream(b"BT ET")}), {6: 5})
+    stamped = county.sign(original, county.issue_seal(), at=STAMPED, level=Level.B_LT)
+    _refused(stamped)
+
+
 IMAGE = b"/Type /XObject /Subtype /Image /Width 200 /Height 200 /BitsPerComponent 8 /ColorSpace /DeviceGray "
 PIXELS = (b"\x00\xff 99 0 R \n" * 4000)[:40000]  # a large stream whose data happens to spell a reference
 
