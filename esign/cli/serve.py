@@ -49,7 +49,11 @@ def serve(
     published = published_base_url(settings.certs_dir)
     for zh, en in serve_warnings(base_url=settings.base_url, certificate_base_url=published, host=host, port=port):
         console.print(f"[bold yellow]警告 warning[/]: {zh}\n  {en}", soft_wrap=True)
-    uvicorn.run("service.app:app_from_env", factory=True, host=host, port=port, workers=workers)
+    if workers > 1:  # a socket per worker: the kernel spreads the connections (esign.cli.workers)
+        from esign.cli.workers import serve_workers
+
+        raise typer.Exit(serve_workers("service.app:app_from_env", host=host, port=port, workers=workers))
+    uvicorn.run("service.app:app_from_env", factory=True, host=host, port=port)
 
 
 def _check_free(host: str, port: int) -> None:
