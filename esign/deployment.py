@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from esign.config import Settings
-from esign.db import make_engine, make_session_factory, migrate, session_scope
+from esign.db import make_engine, make_read_session_factory, make_session_factory, migrate, session_scope
 from esign.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -59,10 +59,22 @@ class Deployment:
         """Session factory."""
         return make_session_factory(self.engine)
 
+    @cached_property
+    def read_sessions(self) -> sessionmaker[Session]:
+        """Session factory for transactions that only read (:func:`esign.db.make_read_session_factory`)."""
+        return make_read_session_factory(self.engine)
+
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One database transaction, committed on success and rolled back on error."""
         with session_scope(self.sessions) as session:
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """One transaction that only reads: on SQLite it sees the last commit without waiting for a
+        writer or holding one off, and a write in it fails (``PRAGMA query_only``)."""
+        with session_scope(self.read_sessions) as session:
             yield session
 
     @cached_property

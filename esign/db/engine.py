@@ -15,7 +15,18 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["Transactions", "make_engine", "make_session_factory", "migrate", "script_head", "session_scope"]
+from esign.db.writelock import WriterLockConnection
+
+__all__ = [
+    "READ_ONLY",
+    "Transactions",
+    "make_engine",
+    "make_read_session_factory",
+    "make_session_factory",
+    "migrate",
+    "script_head",
+    "session_scope",
+]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -23,6 +34,29 @@ _MIGRATIONS = Path(__file__).parent / "migrations"
 #: case takes to own its transaction (:meth:`esign.deployment.Deployment.transaction`, or
 #: ``lambda: session_scope(factory)``). Routes and commands pass it on; they never hold the session.
 Transactions = Callable[[], AbstractContextManager[Session]]
+
+
+#: Execution option of the engine behind :func:`make_read_session_factory`: its transactions only read.
+READ_ONLY = "esign_read_only"
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # A writing transaction takes the database's write lock at its first statement (BEGIN IMMEDIATE), so
+    # that appends are serialized and no transaction fails half-way on a lock it cannot upgrade. A
+    # reading one must not: under WAL a reader sees the last commit and neither waits for the writer nor
+    # holds it off, whereas BEGIN IMMEDIATE would queue every read behind every write, in every process,
+    # through SQLite's busy handler (which sleeps in steps of up to 100 ms). query_only makes the
+    # promise hold: a write in a reading transaction fails instead of racing for the lock.
+    if conn.get_execution_options().get(READ_ONLY):
+        conn.exec_driver_sql("PRAGMA query_only=ON")
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("PRAGMA query_only=OFF")
+        raw = conn.connection.dbapi_connection
+        if isinstance(raw, WriterLockConnection):  # in line behind the other writers (esign.db.writelock)
+            raw.begin_writing()
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -36,11 +70,11 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url`` with the settings esign relies on (SQLite: WAL, foreign keys, busy timeout)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+        connect_args = {"check_same_thread": False, "timeout": 30, "factory": WriterLockConnection}
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite's own transaction handling defers BEGIN; emit it ourselves so that a write
-        # transaction takes the database lock at its first statement (serialized appends).
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        # pysqlite's own transaction handling defers BEGIN; emit it ourselves (see _sqlite_begin)
+        event.listen(engine, "begin", _sqlite_begin)
 
         @event.listens_for(engine, "connect")
         def _no_autobegin(dbapi_conn: Any, _record: Any) -> None:
@@ -53,6 +87,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded objects usable after commit."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for transactions that only read: on SQLite they begin deferred and refuse writes
+    (``PRAGMA query_only``), so they run beside a writer instead of after it; on PostgreSQL, where
+    readers never wait for writers, they are ordinary transactions."""
+    return sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
 
 
 @contextmanager
