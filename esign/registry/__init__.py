@@ -7,8 +7,8 @@ the actor and plain values, owns its transaction (recording its refusal there) a
 
 A few functions take a SQLAlchemy ``Session`` and work inside a caller's transaction, for the library's
 own use cases above the registry (``esign.setup``, ``esign.workflow``, ``esign.oversight``), never for the
-edges: :func:`audited_transaction` and :func:`audited_step` (with :data:`REFUSALS`, :data:`OnRefusal`,
-:func:`refusal_recorded`, :func:`record_refusal`), :func:`record_event`, :func:`create_county`,
+edges: :func:`audited_transaction`, :func:`audited_read` and :func:`audited_step` (with :data:`REFUSALS`,
+:data:`OnRefusal`, :func:`refusal_recorded`, :func:`record_refusal`), :func:`record_event`, :func:`create_county`,
 :func:`get_county`, :func:`add_township`, :func:`find_township`, :func:`list_townships`,
 :func:`import_catalog`, :func:`grant_items`, :func:`authority_list`, :func:`resolve_item`,
 :func:`add_person`, :func:`find_person`, :func:`issue_token`, :func:`request_seal`, :func:`find_seal`
@@ -21,6 +21,7 @@ from esign.registry.audit import (
     REFUSALS,
     AuditRecord,
     OnRefusal,
+    audited_read,
     audited_step,
     audited_transaction,
     authorized_transaction,
@@ -122,6 +123,7 @@ __all__ = [
     "add_township",
     "allowed_actions",
     "audit_events",
+    "audited_read",
     "audited_step",
     "audited_transaction",
     "authority_grant",

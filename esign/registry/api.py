@@ -124,6 +124,10 @@ class RegistryHome(Protocol):
         """One database transaction, committed on success and rolled back on error."""
         ...
 
+    def reading(self) -> AbstractContextManager[Session]:
+        """One transaction that only reads (a write in it fails on SQLite)."""
+        ...
+
     @property
     def seal_ca(self) -> SealCertificateAuthority:
         """Issues and revokes seal certificates (read only by the use cases that change a seal)."""

@@ -1,6 +1,7 @@
 """Audit events: every state change and every refused attempt, with actor, time, target, outcome.
 
-A use case owns one transaction and records its refusal in it: :func:`audited_transaction`.
+A use case owns one transaction and records its refusal in it: :func:`audited_transaction`; one whose
+success writes nothing may look first in a transaction that only reads: :func:`audited_read`.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from esign.db import Transactions
@@ -25,6 +28,7 @@ __all__ = [
     "REFUSALS",
     "AuditRecord",
     "OnRefusal",
+    "audited_read",
     "audited_step",
     "audited_transaction",
     "authorized_transaction",
@@ -180,6 +184,44 @@ def audited_transaction(
         _log.exception("could not record a refused attempt")  # the refusal itself must still reach the caller
     if refused is not None:
         raise refused
+
+
+_T = TypeVar("_T")
+
+
+def audited_read(
+    reading: Transactions,
+    transaction: Transactions,
+    actor: Actor,
+    action: str,
+    target: str,
+    body: Callable[[Session], _T],
+    *,
+    at: dt.datetime,
+    refusals: tuple[type[EsignError], ...] = (EsignError,),
+    on_refusal: OnRefusal | None = None,
+) -> _T:
+    """``body`` in a transaction that only reads (``reading``, e.g. ``dep.reading``), when it passes there;
+    else ``body`` again under :func:`audited_transaction` (``transaction``), as if it had run there alone.
+
+    For the use cases whose success writes nothing (a look, a check before work): the common case takes
+    no write lock (SQLite: it waits for no writer and holds none off), and a refusal (one of
+    ``refusals``) is still recorded once, with ``on_refusal``, in the writing transaction, where it is
+    met again. A database error in the reading transaction (SQLite refuses a write there, e.g. a CRL
+    that is due) also sends ``body`` to the writing one. Any other error propagates. ``body`` may
+    therefore run twice and must change nothing outside the database.
+    """
+    try:
+        with reading() as session:
+            return body(session)
+    except refusals:
+        pass
+    except DBAPIError:
+        pass
+    with audited_transaction(
+        transaction, actor, action, target, at=at, refusals=refusals, on_refusal=on_refusal
+    ) as session:
+        return body(session)
 
 
 @contextmanager

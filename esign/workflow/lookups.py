@@ -40,7 +40,7 @@ class DatabaseRegistryLookup:
         self, *, cert_serial_hex: str, sha256_fingerprint: str, signed_at: dt.datetime | None, at: dt.datetime
     ) -> RegistryAnswer:
         key = _serial_key(cert_serial_hex)
-        with self.dep.transaction() as session:
+        with self.dep.reading() as session:
             # a seal signs PDFs with its ECDSA certificate and OFDs (GB/T 38540) with its SM2 one
             seal = session.scalar(select(Seal).where(or_(Seal.cert_serial == key, Seal.sm2_cert_serial == key)))
             cert = session.get(pki_store.PkiCertificate, key)
@@ -82,7 +82,7 @@ class DatabaseLedgerLookup:
         self.dep = dep
 
     def lookup(self, query: LedgerQuery) -> LedgerAnswer:
-        with self.dep.transaction() as session:
+        with self.dep.reading() as session:
             entry_id = query.entry_id
             if entry_id is None:
                 hashes = {query.document_sha256, *query.revision_sha256s}

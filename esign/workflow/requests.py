@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
@@ -25,6 +26,7 @@ from esign.registry import (
     Actor,
     Permission,
     Role,
+    audited_read,
     audited_step,
     audited_transaction,
     authorize,
@@ -84,15 +86,18 @@ def submit_request(
 ) -> StampRequestView:
     """Record a clerk's request (the document is checked and kept); idempotent per key.
 
-    One transaction; a refusal is recorded in it (:func:`esign.registry.audited_transaction`) and the
-    document is not kept.
+    One writing transaction; a refusal is recorded in it (:func:`esign.registry.audited_transaction`) and
+    the document is not kept. A PDF's checks (most of the work) run before it, in a reading transaction
+    (:func:`_precheck`), so that the write lock is held only to record the request.
     """
     blobs = blobs_of(dep)
     digest = hashlib.sha256(data).hexdigest()
     fresh = not blobs.exists(digest)
     try:
+        checked_pdf = _precheck(dep, actor, data, spec)
         with audited_transaction(dep.transaction, actor, "stamp.request", f"seal:{spec.seal}", at=at) as session:
-            return request_view(record_request(session, dep, actor, data, spec, at=at), dep.settings.base_url)
+            row = record_request(session, dep, actor, data, spec, at=at, checked_pdf=checked_pdf)
+            return request_view(row, dep.settings.base_url)
     except BaseException:
         if fresh:  # the request was not recorded: do not keep its file either
             blobs.discard(digest)
@@ -111,14 +116,23 @@ def approve_request(
     """Approve and stamp; a request that was already stamped returns its outcome again.
 
     Two transactions with signing between them, which holds none: the decision (the rules, and what
-    signing reads: the seal's certificate and validation data), then the record
+    signing reads: the seal's certificate and validation data; a reading transaction, unless it is
+    refused or must write, see :func:`esign.registry.audited_read`), then the record
     (:func:`esign.workflow.commit.stamp_and_commit`). A refusal in either is recorded in it; one that
     shows the request can never be stamped (:mod:`esign.workflow.failures`) ends it as ``failed`` there.
     """
     end = ending(actor, request_id, at=at)
     target = f"stamp_request:{request_id}"
-    with audited_transaction(dep.transaction, actor, "stamp.approve", target, at=at, on_refusal=end) as session:
-        decided = _decide(session, dep, engine, actor, request_id, at=at)
+    decided = audited_read(  # decided in a read, which holds off no other writer; a refusal is recorded
+        dep.reading,
+        dep.transaction,
+        actor,
+        "stamp.approve",
+        target,
+        lambda session: _decide(session, dep, engine, actor, request_id, at=at),
+        at=at,
+        on_refusal=end,
+    )
     if isinstance(decided, StampOutcome):
         return decided
     job, validation = decided
@@ -163,9 +177,16 @@ def reject_request(dep: Deployment, actor: Actor, request_id: int, reason: str, 
 
 def get_request(dep: Deployment, actor: Actor, request_id: int, *, at: dt.datetime) -> StampRequestView:
     """A request visible to ``actor``; a refused look (another township) is recorded."""
-    target = f"stamp_request:{request_id}"
-    with audited_transaction(dep.transaction, actor, "stamp.view", target, at=at, refusals=REFUSALS) as session:
-        return request_view(find_request(session, request_id, actor), dep.settings.base_url)
+    return audited_read(
+        dep.reading,
+        dep.transaction,
+        actor,
+        "stamp.view",
+        f"stamp_request:{request_id}",
+        lambda session: request_view(find_request(session, request_id, actor), dep.settings.base_url),
+        at=at,
+        refusals=REFUSALS,
+    )
 
 
 def list_requests(
@@ -200,14 +221,66 @@ def stamped_document(dep: Deployment, outcome: StampOutcome) -> Path:
     return blobs_of(dep).path(outcome.output_sha256)
 
 
+@dataclass(frozen=True)
+class _CheckedPdf:
+    """What a PDF's checks found before the request's writing transaction (:func:`_precheck`)."""
+
+    basis: tuple[object, ...]
+    """What they depended on besides the bytes and the spec: the seal as read then (:func:`_pdf_basis`)."""
+    pages: int
+    """The document's page count."""
+
+
+def _pdf_basis(seal: Seal) -> tuple[object, ...]:
+    # what check_placement reads of the seal: its size (name, title, code) and its township's keywords
+    township = seal.township
+    return (seal.id, seal.title, seal.code, township.id, township.name, organisation_name(township))
+
+
+def _check_pdf(data: bytes, spec: StampRequestSpec, seal: Seal, *, max_bytes: int) -> int:
+    """A PDF request's document checks (readable, stampable, within the budget, the placement fits);
+    its page count."""
+    info = inspect_pdf(data, password=spec.password, max_bytes=max_bytes)
+    require_stampable(info)
+    # a placement past the document's budget is refused before anything is kept
+    check_budget(info, spec.placement)
+    # and so is one this document does not allow (no keyword, a scan without text, a page it does
+    # not have): the clerk learns why now, not after the approval
+    check_placement(info, data, seal, spec.placement, password=spec.password)
+    return info.page_count
+
+
+def _precheck(dep: Deployment, actor: Actor, data: bytes, spec: StampRequestSpec) -> _CheckedPdf | None:
+    """A PDF request's checks in a reading transaction, before the writing one that records the request
+    (SQLite lets one writer in at a time: parsing a document there would hold every other writer off).
+    None for an OFD and for a request refused here: the writing transaction meets the refusal again and
+    records it, as it would without this step."""
+    if is_ofd(data):
+        return None
+    try:
+        with dep.reading() as session:
+            seal = check_spec(session, actor, spec).seal
+            return _CheckedPdf(_pdf_basis(seal), _check_pdf(data, spec, seal, max_bytes=dep.settings.max_upload_bytes))
+    except EsignError:
+        return None
+
+
 def record_request(
-    session: Session, dep: Deployment, actor: Actor, data: bytes, spec: StampRequestSpec, *, at: dt.datetime
+    session: Session,
+    dep: Deployment,
+    actor: Actor,
+    data: bytes,
+    spec: StampRequestSpec,
+    *,
+    at: dt.datetime,
+    checked_pdf: _CheckedPdf | None = None,
 ) -> StampRequestRow:
     """Record a clerk's request in ``session`` (the document is checked and kept); idempotent per key.
 
     The session-level step of :func:`submit_request`, for the use cases that record a request inside
     their own transaction (:func:`stamp_directly`, :func:`esign.workflow.batches.add_file`); the caller
-    records its refusal and discards the kept document if its transaction does not commit."""
+    records its refusal and discards the kept document if its transaction does not commit. ``checked_pdf``
+    (:func:`submit_request`'s) stands for the PDF checks when the seal is still as they read it."""
     key = check_key(spec.idempotency_key.strip() or secrets.token_hex(16), limit=128)
     blobs = blobs_of(dep)
     if actor.person_id is not None:
@@ -228,15 +301,10 @@ def record_request(
     seal = checked.seal
     if is_ofd(data):  # by content, whatever the file is called
         page_count = check_ofd_request(dep, seal, data, spec.placement)
+    elif checked_pdf is not None and checked_pdf.basis == _pdf_basis(seal):
+        page_count = checked_pdf.pages
     else:
-        info = inspect_pdf(data, password=spec.password, max_bytes=dep.settings.max_upload_bytes)
-        require_stampable(info)
-        # a placement past the document's budget is refused before anything is kept
-        check_budget(info, spec.placement)
-        # and so is one this document does not allow (no keyword, a scan without text, a page it does
-        # not have): the clerk learns why now, not after the approval
-        check_placement(info, data, seal, spec.placement, password=spec.password)
-        page_count = info.page_count
+        page_count = _check_pdf(data, spec, seal, max_bytes=dep.settings.max_upload_bytes)
     digest = blobs.put(data, durable=False)
     row = StampRequestRow(
         idempotency_key=key,

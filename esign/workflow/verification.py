@@ -12,7 +12,7 @@ import datetime as dt
 
 from esign.deployment import Deployment
 from esign.ofd import is_ofd
-from esign.pki.crl import current_crl
+from esign.pki.crl import current_crl, fresh_crl
 from esign.verify import VerificationReport, verify_pdf
 from esign.workflow.lookups import DatabaseLedgerLookup, DatabaseRegistryLookup
 
@@ -39,8 +39,12 @@ def verify_document(
         crls.append(root_crl.read_bytes())
     registry = ledger = None
     if online:
-        with dep.transaction() as session:
-            crls.append(current_crl(session, pki, at=at))
+        with dep.reading() as session:  # the stored CRL; a new one (rarely due) in a writing transaction
+            crl = fresh_crl(session, pki.issuing, at=at)
+        if crl is None:
+            with dep.transaction() as session:
+                crl = current_crl(session, pki, at=at)
+        crls.append(crl)
         registry, ledger = DatabaseRegistryLookup(dep), DatabaseLedgerLookup(dep)
     return verify_pdf(
         data,

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from esign.db import make_session_factory, session_scope
+from esign.db import make_read_session_factory, make_session_factory, session_scope
 from esign.errors import AuthError, ForbiddenError, NotFoundError, StateError
 from esign.registry import (
     Actor,
@@ -47,12 +47,18 @@ class Home:
 
     def __init__(self, engine: Engine, ca: FakeCA) -> None:
         self.factory = make_session_factory(engine)
+        self.reads = make_read_session_factory(engine)
+        self.read = 0
         self.seal_ca = ca
         self.opened = 0
 
     def transaction(self) -> AbstractContextManager[Session]:
         self.opened += 1
         return session_scope(self.factory)
+
+    def reading(self) -> AbstractContextManager[Session]:
+        self.read += 1
+        return session_scope(self.reads)
 
     def audit(self) -> list[tuple[str, str, str, str]]:
         with self.factory() as s:
@@ -176,6 +182,21 @@ def test_people_tokens_and_web_sessions(home: Home):
     web_sign_out(home, signed_in.session_id, at=T0)
     with pytest.raises(AuthError):
         web_session_actor(home, signed_in.session_id, at=T0)
+
+
+def test_a_token_is_checked_in_a_read_and_a_refused_one_recorded_once(home: Home):
+    added = person_add(
+        home, OFFICE, "李四", Role.CLERK, township="克城镇", at=T0, token_valid_for=dt.timedelta(days=1)
+    )
+    assert added.token is not None
+    before, opened, read = home.audit(), home.opened, home.read
+    assert token_actor(home, added.token.token, at=T0).name == "李四"
+    assert (home.opened, home.read) == (opened, read + 1)  # no writing transaction
+    assert home.audit() == before
+    with pytest.raises(AuthError):
+        token_actor(home, "esk_not-a-token", at=T0)
+    assert (home.opened, home.read) == (opened + 1, read + 2)  # refused in the read, recorded in a write
+    assert home.audit() == [*before, ("public", "token.authenticate", "refused", "invalid_token")]
 
 
 def test_a_failed_sign_in_is_counted_although_it_is_refused(home: Home):

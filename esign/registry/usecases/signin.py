@@ -10,7 +10,7 @@ import datetime as dt
 from esign.errors import AuthError, EsignError, TooManyAttemptsError
 from esign.registry.accounts import Actor, authenticate_token
 from esign.registry.api import RegistryHome
-from esign.registry.audit import audited_transaction, record_refusal
+from esign.registry.audit import audited_read, record_refusal
 from esign.registry.signin import end_session, session_actor, sign_in_with_password, sign_in_with_token
 from esign.registry.views import WebSignIn
 
@@ -19,13 +19,20 @@ __all__ = ["record_edge_refusal", "token_actor", "web_session_actor", "web_sign_
 
 def token_actor(home: RegistryHome, token: str, *, at: dt.datetime) -> Actor:
     """The person a bearer token stands for; unknown, expired and revoked tokens are refused alike
-    (:class:`~esign.errors.AuthError`), and the refusal is recorded in this transaction, once (the
-    public as actor, action ``token.authenticate``, at ``at``)."""
-    public = Actor.public()
-    with audited_transaction(
-        home.transaction, public, "token.authenticate", "token", at=at, refusals=(AuthError,)
-    ) as session:
-        return authenticate_token(session, token, at=at)
+    (:class:`~esign.errors.AuthError`), and the refusal is recorded once (the public as actor, action
+    ``token.authenticate``, at ``at``). A token that passes costs one reading transaction
+    (:func:`~esign.registry.audited_read`)."""
+    # every API request comes here: a read, which waits for no writer (esign.registry.audited_read)
+    return audited_read(
+        home.reading,
+        home.transaction,
+        Actor.public(),
+        "token.authenticate",
+        "token",
+        lambda session: authenticate_token(session, token, at=at),
+        at=at,
+        refusals=(AuthError,),
+    )
 
 
 def record_edge_refusal(
@@ -41,8 +48,8 @@ def record_edge_refusal(
 
 def web_session_actor(home: RegistryHome, session_id: str, *, at: dt.datetime) -> Actor:
     """The person a web session stands for; unknown, expired and ended sessions are refused alike
-    (:class:`~esign.errors.AuthError`, code ``session_expired``)."""
-    with home.transaction() as session:
+    (:class:`~esign.errors.AuthError`, code ``session_expired``). A read: nothing is recorded."""
+    with home.reading() as session:
         return session_actor(session, session_id, at=at)
 
 
