@@ -385,3 +385,35 @@ def test_two_approvals_at_the_same_moment_stamp_once(any_county, monkeypatch):
     stamped = {p.stem for p in (county.home / "documents").rglob("*.pdf")}
     assert outcomes[0].output_sha256 in stamped
     assert len(stamped) == 2, "the input and one stamped file; the losing approval's file is discarded"
+
+
+def test_an_approval_and_a_verification_that_need_a_new_crl_publish_it(any_county):
+    # The decision and the verifier's lookups run in reading transactions; a CRL that is due is a write,
+    # which SQLite refuses there: the approval's decision is taken again in a writing transaction, the
+    # verification publishes the CRL in one of its own. On PostgreSQL the read simply writes it.
+    from sqlalchemy import delete
+
+    from esign.pki.store import PkiCrl
+    from esign.workflow.verification import verify_document
+
+    county = any_county
+    with county.dep.transaction() as session:
+        clerk = Actor.from_person(find_person(session, CLERK))
+        approver = Actor.from_person(find_person(session, APPROVER))
+    row = submit_request(county.dep, clerk, decision_pdf(), _spec(level="B-LT"), at=now())
+
+    def drop_crls() -> None:
+        with county.dep.transaction() as session:
+            session.execute(delete(PkiCrl))
+
+    def crls() -> int:
+        with county.dep.reading() as session:
+            return session.scalar(select(func.count()).select_from(PkiCrl)) or 0
+
+    drop_crls()
+    outcome = approve_request(county.dep, county.engine, approver, row.id, at=now())
+    assert outcome.entry_id and crls() == 1
+    drop_crls()
+    report = verify_document(county.dep, _output(county, outcome), at=now())
+    assert report.to_dict()["indication"] == "TOTAL_PASSED", report.to_dict()
+    assert crls() == 1
