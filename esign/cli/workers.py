@@ -12,7 +12,8 @@ the same reason.
 
 The parent only supervises: it starts the workers, starts a worker again when one dies after it
 served, stops them all on SIGINT or SIGTERM, and stops everything when a worker cannot start
-(the port is taken, the application does not load: it would fail the same way again). The port is
+(the port is taken, the application does not load: it would fail the same way again). A worker
+whose parent dies (even ``kill -9``) is sent SIGTERM by the kernel and ends too. The port is
 checked free before (``esign serve``); sockets with ``SO_REUSEPORT`` join only sockets of the same
 user that set it too, so another user's program cannot take a share of the connections.
 """
@@ -47,9 +48,24 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _worker(app: str, host: str, port: int) -> None:
+def _die_with_parent(parent: int) -> None:
+    """Linux: SIGTERM this worker when the supervisor dies, even by SIGKILL, so that no worker serves on
+    alone and holds the port (``prctl(PR_SET_PDEATHSIG)``); elsewhere nothing."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it died before the call: the signal will not come
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _worker(app: str, host: str, port: int, parent: int) -> None:
     """One worker: its own socket, then uvicorn on it until SIGINT or SIGTERM."""
     import uvicorn
+
+    _die_with_parent(parent)
 
     config = uvicorn.Config(app, factory=True, host=host, port=port)
     try:
@@ -75,7 +91,7 @@ def serve_workers(app: str, *, host: str, port: int, workers: int) -> int:
     procs: list[SpawnProcess] = []
 
     def start() -> SpawnProcess:
-        proc = _spawn.Process(target=_worker, args=(app, host, port), daemon=False)
+        proc = _spawn.Process(target=_worker, args=(app, host, port, os.getpid()), daemon=False)
         proc.start()
         return proc
 

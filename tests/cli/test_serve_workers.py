@@ -101,3 +101,16 @@ def test_each_worker_listens_on_its_own_socket_and_a_burst_reaches_them_all(tmp_
     # live_server sent SIGTERM to the parent, which waited for its workers to finish
     assert server.process.returncode == 0
     assert not [pid for pid in last if _running(pid)]
+
+
+def test_the_workers_end_when_their_supervisor_is_killed(tmp_path):
+    Deployment.open(Settings(home=tmp_path)).close()
+    with live_server(tmp_path, workers=2) as server:
+        workers = _children(server.process.pid)
+        assert len([p for p in workers if _running(p)]) >= 2
+        os.kill(server.process.pid, signal.SIGKILL)
+        server.process.wait()
+        deadline = time.monotonic() + 30
+        while any(_running(p) for p in workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not [p for p in workers if _running(p)]  # none serves on alone
