@@ -88,6 +88,70 @@ class _Run:
         return f"{self.database}, {self.workers} worker{'s' if self.workers > 1 else ''}"
 
 
+@dataclass(frozen=True)
+class _Parallel:
+    """The in-process contender in separate processes: one alone, then two at once (:mod:`bench.inproc`)."""
+
+    database: str
+    flow: str
+    one: float
+    """Calls per second of one process alone."""
+    two: float
+    """Calls per second of two processes at once, together."""
+    cpu_one: float
+    """CPU seconds per call, one process alone."""
+
+    @property
+    def ceiling(self) -> float:
+        """The ÷ (workers × in-process) figure two processes of the library calls reach themselves."""
+        return self.two / (2 * self.one)
+
+
+def _parallel(
+    db_name: str, county: BenchCounty, flow: str, pdf: str, seconds: float, database_url: str | None
+) -> _Parallel:
+    args = ["--home", str(county.home), "--base-url", county.base_url, "--flow", flow, "--pdf", pdf]
+    args += ["--seconds", str(seconds)] + (["--database-url", database_url] if database_url else [])
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+
+    def together(n: int) -> list[dict[str, float]]:
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "bench.inproc", *args],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                env=env,
+                cwd=REPO,
+            )
+            for _ in range(n)
+        ]
+        try:
+            for p in procs:  # each warmed up and waiting
+                assert p.stdout is not None
+                if p.stdout.readline().strip() != "ready":
+                    raise RuntimeError("bench.inproc did not start")
+            for p in procs:
+                assert p.stdin is not None
+                p.stdin.write("go\n")
+                p.stdin.flush()
+            return [json.loads(p.communicate(timeout=seconds * 10 + 120)[0].strip().splitlines()[-1]) for p in procs]
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.kill()
+
+    (alone,) = together(1)
+    pair = together(2)
+    return _Parallel(
+        db_name,
+        flow,
+        alone["calls"] / alone["wall"],
+        sum(r["calls"] / r["wall"] for r in pair),
+        alone["cpu"] / alone["calls"],
+    )
+
+
 def _pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -177,6 +241,7 @@ def run(ctx: Context) -> Section:
 
     load_before = os.getloadavg()[0]
     runs: list[_Run] = []
+    parallel: list[_Parallel] = []
     for db_name, pg in databases:
         schema = f"bench_{secrets.token_hex(4)}"
         admin = None
@@ -215,6 +280,9 @@ def run(ctx: Context) -> Section:
                                 calls, wall, cpu = (before[i] + after[i] for i in range(3))
                                 runs.append(_Run(db_name, workers, flow, clients, load, calls / wall, cpu / calls))
                                 before = after
+                for flow in FLOWS:  # what two processes of the library calls reach on this machine
+                    ctx.progress(f"service: {db_name}, {flow}, in-process in 1 and 2 processes")
+                    parallel.append(_parallel(db_name, county, flow, str(files[flow]), long_s, url))
             finally:
                 county.close()
         finally:
@@ -222,11 +290,15 @@ def run(ctx: Context) -> Section:
                 with admin.begin() as conn:
                     conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
                 admin.dispose()
-    return _section(runs, notes, (load_before, os.getloadavg()[0]), (inproc_s, short_s, long_s))
+    return _section(runs, parallel, notes, (load_before, os.getloadavg()[0]), (inproc_s, short_s, long_s))
 
 
 def _section(
-    runs: list[_Run], notes: list[str], load: tuple[float, float], seconds: tuple[float, float, float]
+    runs: list[_Run],
+    parallel: list[_Parallel],
+    notes: list[str],
+    load: tuple[float, float],
+    seconds: tuple[float, float, float],
 ) -> Section:
     inproc_s, short_s, long_s = seconds
     section = Section(
@@ -267,6 +339,22 @@ def _section(
             notes.append(f"error ({r.label()}, {r.flow}, {r.clients} clients): {sample}")
     requests = sum(len(r.load["requests"]) for r in runs)
     client_cpu = sum(r.load["client_cpu"] for r in runs)
+    for flow in FLOWS:  # the load generator's share of the cores, per flow (it runs on the same machine)
+        mine = [r for r in runs if r.flow == flow and r.clients == CLIENTS[-1] and r.load["completed"]]
+        if mine:
+            per_flow = sum(r.load["client_cpu"] for r in mine) / sum(r.load["completed"] for r in mine)
+            server = sum(r.load["server_cpu"] for r in mine) / sum(r.load["completed"] for r in mine)
+            notes.append(
+                f"load generator, {flow}, {CLIENTS[-1]} clients: {fmt_seconds(per_flow)} of CPU per flow, "
+                f"{per_flow / server:.1%} of the server's {fmt_seconds(server)}."
+            )
+    for p in parallel:
+        notes.append(
+            f"in-process in separate processes, {p.database}, {p.flow}: one alone {p.one:.1f}/s "
+            f"({fmt_seconds(p.cpu_one)} CPU per call), two at once {p.two:.1f}/s together = {p.two / p.one:.2f}× "
+            f"one: by this section's measure two processes of the library calls themselves reach "
+            f"{p.ceiling:.2f} of 2 × in-process, the ceiling for 2 workers on this machine with this load."
+        )
     busiest = max((r.load["client_cpu"] / r.load["seconds"] for r in runs), default=float("nan"))
     section.notes += [
         "stamp flow = upload by the clerk + approval by the approver (which stamps at B-LT and appends to the "
