@@ -97,7 +97,7 @@ def test_each_worker_listens_on_its_own_socket_and_a_burst_reaches_them_all(tmp_
         else:
             raise AssertionError("the killed worker was not replaced")
         assert httpx.get(f"{server.base}/healthz").status_code == 200
-        last = _children(server.process.pid)
+        last = {p for p in _children(server.process.pid) if _sockets(p) & _tcp(port)[0]}  # the workers
     # live_server sent SIGTERM to the parent, which waited for its workers to finish
     assert server.process.returncode == 0
     assert not [pid for pid in last if _running(pid)]
