@@ -26,6 +26,11 @@ __all__ = ["HEADER_WINDOW", "RevisionLayout", "check_byte_range", "find_header",
 HEADER_WINDOW = 1024
 
 _OBJ_HEADER = re.compile(rb"(?<![0-9])(\d{1,10})\s+(\d{1,5})\s+obj\b")
+# The same headers read backwards from ``obj``: a pattern that starts with a literal is searched for like a
+# literal (the forward one tries every position of a 50 KB signature value); ``\b`` after ``obj`` is checked apart,
+# since a look-behind in front of the literal would cost the literal search.
+_OBJ_HEADER_BACKWARDS = re.compile(rb"jbo\s+([0-9]{1,5})\s+([0-9]{1,10})(?![0-9])")
+_WORD = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 _HEX = re.compile(rb"[0-9A-Fa-f]*")
 _WHITESPACE = b" \t\r\n\f\x00"
 
@@ -228,15 +233,15 @@ def stray_objects(data: bytes, reader: PdfFileReader, layout: RevisionLayout) ->
         meta = xrefs.get_xref_container_info(rev)
         if meta.stream_ref is not None:
             listed.add(meta.start_location)
-        for m in _OBJ_HEADER.finditer(data, start, end):
-            if m.start() not in listed:
+        for offset, number, generation in _object_headers(data, start, end):
+            if offset not in listed:
                 out.append(
                     ChangeInfo(
                         revision=rev,
                         kind="unlisted_object",
-                        object_ref=f"{int(m.group(1))} {int(m.group(2))}",
+                        object_ref=f"{number} {generation}",
                         page=None,
-                        detail=f"object body at offset {m.start()} is not in the revision's cross-reference section",
+                        detail=f"object body at offset {offset} is not in the revision's cross-reference section",
                     )
                 )
     last = layout.line_ends[-1] if layout.line_ends else None
@@ -247,4 +252,22 @@ def stray_objects(data: bytes, reader: PdfFileReader, layout: RevisionLayout) ->
         if _OBJ_HEADER.search(tail):
             detail += " (containing object bodies)"
         out.append(ChangeInfo(revision=rev, kind="trailing_data", object_ref=None, page=None, detail=detail))
+    return out
+
+
+def _object_headers(data: bytes, start: int, end: int) -> list[tuple[int, int, int]]:
+    """Where ``_OBJ_HEADER.finditer(data, start, end)`` matches, in file order: offset, object and generation
+    number. Found backwards from each ``obj`` (see ``_OBJ_HEADER_BACKWARDS``); the byte before ``start`` is read
+    too, as the forward pattern's look-behind reads it."""
+    low = max(0, start - 1)
+    backwards = bytearray(data[low:end])
+    backwards.reverse()
+    out: list[tuple[int, int, int]] = []
+    for m in _OBJ_HEADER_BACKWARDS.finditer(backwards):
+        after = end - m.start()  # just after ``obj``, forwards: ``\b`` (the end of the range counts as one)
+        offset = end - m.end()
+        if offset < start or (after < end and data[after] in _WORD):
+            continue
+        out.append((offset, int(m.group(2)[::-1]), int(m.group(1)[::-1])))
+    out.reverse()
     return out
