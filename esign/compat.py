@@ -34,8 +34,9 @@ asn1crypto (1.5.1) compares and hashes certificate names (RFC 5280 §7.1) by pre
 RFC 4518 string preparation, a per-character Python loop, on every comparison, and nothing keeps the result: path
 building, issuer matching and every certificate registry repeat it for the same few names, and it cost more than
 the signature checks. :func:`memoized_name_matching` keeps the prepared values of a relative distinguished name by
-its exact DER encoding (a bounded, thread-safe cache); the values are a function of those bytes alone, so the
-answers are the same. It is applied by :mod:`esign.verify.certs`.
+its exact DER encoding (a bounded, thread-safe cache), and the equality and ``hashable`` form of whole names by
+their exact encodings; each is a function of those bytes alone, so the answers are the same. It is applied by
+:mod:`esign.verify.certs`.
 """
 
 from __future__ import annotations
@@ -129,6 +130,33 @@ def memoized_name_matching(maxsize: int = 4096) -> None:
 
     setattr(values, _PATCHED, True)
     rdn._get_values = values
+
+    # Whole names too: pyHanko matches every certificate of a CMS value against its signer's issuer, and
+    # certvalidator files every certificate by its names' ``hashable`` form. Both answers are functions of the
+    # exact encodings alone (computed on objects parsed from them, so nothing is kept on a caller's object).
+    seq = asn1_x509.RDNSequence
+    seq_eq, seq_hashable = seq.__dict__["__eq__"], seq.__dict__["hashable"].fget
+
+    @functools.lru_cache(maxsize=maxsize)
+    def equal_by_der(a: bytes, b: bytes) -> bool:
+        return bool(seq_eq(seq.load(a), seq.load(b)))
+
+    @functools.lru_cache(maxsize=maxsize)
+    def hashable_by_der(der: bytes) -> str:
+        return str(seq_hashable(seq.load(der)))
+
+    @functools.wraps(seq_eq)
+    def equal(self: Any, other: Any) -> bool:
+        return isinstance(other, seq) and equal_by_der(self.dump(), other.dump())
+
+    @functools.wraps(seq_hashable)
+    def hashable(self: Any) -> str:
+        return hashable_by_der(self.dump())
+
+    setattr(equal, _PATCHED, True)
+    setattr(hashable, _PATCHED, True)
+    seq.__eq__ = equal
+    seq.hashable = property(hashable)
 
 
 def quiet_dsa_warning() -> None:

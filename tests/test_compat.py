@@ -124,7 +124,7 @@ def test_hex_string_values() -> None:
         fast(io.BytesIO(b"<41x42>"))
 
 
-# --- asn1crypto name matching memoized by the bytes of each name part ----------------------------------------
+# --- asn1crypto name matching memoized by the bytes of each name (part) --------------------------------------
 
 
 def _name(*attrs: tuple[str, str, str]) -> asn1_x509.Name:
@@ -162,25 +162,32 @@ NAMES = [
 def test_memoized_name_matching_answers_as_asn1crypto() -> None:
     import esign.verify.certs  # noqa: F401  (applies compat.memoized_name_matching)
 
-    rdn = asn1_x509.RelativeDistinguishedName
-    patched = rdn.__dict__["_get_values"]
-    assert getattr(patched, compat._PATCHED, False)
+    rdn, seq = asn1_x509.RelativeDistinguishedName, asn1_x509.RDNSequence
+    patched = rdn.__dict__["_get_values"], seq.__dict__["__eq__"], seq.__dict__["hashable"]
+    assert getattr(patched[0], compat._PATCHED, False) and getattr(patched[1], compat._PATCHED, False)
+    assert getattr(patched[2].fget, compat._PATCHED, False)
 
-    def answers(a: asn1_x509.Name, b: asn1_x509.Name) -> tuple[bool, bool]:
+    def answers(a: asn1_x509.Name, b: asn1_x509.Name) -> tuple[bool, bool, str, str]:
         a, b = asn1_x509.Name.load(a.dump()), asn1_x509.Name.load(b.dump())  # fresh objects: nothing kept on them
-        return a == b, a.hashable == b.hashable
+        return a == b, a != b, a.hashable, b.hashable
 
     for a in NAMES:
         for b in NAMES:
             memo = answers(a, b)
-            rdn._get_values = inspect.unwrap(patched)
+            rdn._get_values = inspect.unwrap(patched[0])
+            seq.__eq__ = inspect.unwrap(patched[1])  # type: ignore[method-assign]
+            seq.hashable = property(inspect.unwrap(patched[2].fget))  # type: ignore[method-assign, assignment]
             try:
                 plain = answers(a, b)
             finally:
-                rdn._get_values = patched
+                rdn._get_values = patched[0]
+                seq.__eq__, seq.hashable = patched[1], patched[2]  # type: ignore[method-assign, assignment]
             assert memo == plain, (a.human_friendly, b.human_friendly)
+    # A name compared with itself and asked twice: the memo's second answer is its first.
+    assert answers(NAMES[0], NAMES[0])[:2] == (True, False) == answers(NAMES[0], NAMES[0])[:2]
     # RFC 4518: case and inner white-space do not matter; a different county or order does.
-    assert answers(NAMES[2], NAMES[3]) == (True, True)
+    same = answers(NAMES[2], NAMES[3])
+    assert same[0] and same[2] == same[3]
     assert not answers(NAMES[0], NAMES[1])[0] and not answers(NAMES[3], NAMES[4])[0]
     assert not answers(NAMES[4], NAMES[5])[0]
 
