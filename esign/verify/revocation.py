@@ -174,14 +174,17 @@ def _from_ocsp(
         resp = ocsp.load_der_ocsp_response(der)
         if resp.response_status is not ocsp.OCSPResponseStatus.SUCCESSFUL:
             return None
+        # An answer about other certificates says nothing about this one, whoever signed it: its signature is
+        # checked only when it may be used (a document's answer about its seal is offered for its TSA too).
+        singles = [single for single in resp.responses if single.serial_number == cert.serial_number]
+        if not singles:
+            return None
         signer = _ocsp_signer(resp, issuer)
         if signer is None or not _verify(
             signer.public_key(), resp.signature, resp.tbs_response_bytes, resp.signature_hash_algorithm
         ):
             return None
-        for single in resp.responses:
-            if single.serial_number != cert.serial_number:
-                continue
+        for single in singles:
             algo = single.hash_algorithm
             h = hashes.Hash(algo)
             h.update(issuer.subject.public_bytes())

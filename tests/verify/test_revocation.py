@@ -5,6 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509 import ocsp
 
 from esign.pki.status import CertState
 from esign.verify.report import RevocationSource, SubIndication
@@ -79,3 +84,49 @@ def test_ocsp_hold_and_revocation_read() -> None:
             at=LATER,
         )
         assert e.state is state and e.revoked_at == STAMPED
+
+
+def _forged_answer(seal_cert: x509.Certificate, issuer: x509.Certificate) -> bytes:
+    """A "good" OCSP answer about ``seal_cert`` naming ``issuer`` as its responder, signed by another key (the
+    responder certificate the builder wants is a look-alike of ``issuer`` with that key)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    look_alike = (
+        x509.CertificateBuilder()
+        .subject_name(issuer.subject)
+        .issuer_name(issuer.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(STAMPED - H)
+        .not_valid_after(LATER + H)
+        .sign(key, hashes.SHA256())
+    )
+    builder = (
+        ocsp.OCSPResponseBuilder()
+        .add_response(
+            cert=seal_cert,
+            issuer=issuer,
+            algorithm=hashes.SHA256(),
+            cert_status=ocsp.OCSPCertStatus.GOOD,
+            this_update=LATER - H,
+            next_update=LATER + H,
+            revocation_time=None,
+            revocation_reason=None,
+        )
+        .responder_id(ocsp.OCSPResponderEncoding.NAME, look_alike)
+    )
+    return builder.sign(key, hashes.SHA256()).public_bytes(Encoding.DER)
+
+
+def test_ocsp_answer_signed_with_another_key_is_ignored() -> None:
+    """A "good" answer about a revoked seal that names the county's CA as responder but is signed by another key
+    says nothing; the county's own "revoked" answer beside it is read, and an answer about another certificate
+    says nothing about this one."""
+    county = _county()
+    seal, other = county.issue_seal(), county.issue_seal()
+    county.revoke(seal, at=STAMPED)
+    forged = _forged_answer(seal.cert, county.pki.issuing)
+    ocsps = [(forged, RevocationSource.SUPPLIED), (county.ocsp(seal.cert, LATER), RevocationSource.EMBEDDED)]
+    (e,) = collect_evidence(seal.cert, county.pki.issuing, crls=[], ocsps=ocsps, at=LATER)
+    assert e.state is CertState.REVOKED and e.source is RevocationSource.EMBEDDED
+    assert collect_evidence(seal.cert, county.pki.issuing, crls=[], ocsps=ocsps[:1], at=LATER) == []
+    assert collect_evidence(other.cert, county.pki.issuing, crls=[], ocsps=ocsps[1:], at=LATER) == []
