@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import socket
+import sys
 from typing import Annotated
 
 import typer
@@ -49,11 +50,11 @@ def serve(
     published = published_base_url(settings.certs_dir)
     for zh, en in serve_warnings(base_url=settings.base_url, certificate_base_url=published, host=host, port=port):
         console.print(f"[bold yellow]警告 warning[/]: {zh}\n  {en}", soft_wrap=True)
-    if workers > 1:  # a socket per worker: the kernel spreads the connections (esign.cli.workers)
+    if workers > 1 and sys.platform == "linux":  # a socket per worker: Linux spreads connections over them
         from esign.cli.workers import serve_workers
 
         raise typer.Exit(serve_workers("service.app:app_from_env", host=host, port=port, workers=workers))
-    uvicorn.run("service.app:app_from_env", factory=True, host=host, port=port)
+    uvicorn.run("service.app:app_from_env", factory=True, host=host, port=port, workers=workers)
 
 
 def _check_free(host: str, port: int) -> None:

@@ -8,7 +8,8 @@ event loop wakes first, often all of it, and a kept-alive connection stays where
 the work of two while the other waited. Here every worker binds its own socket with
 ``SO_REUSEPORT`` and the kernel spreads new connections over the sockets by a hash of their
 addresses, whatever the workers are doing; that is what nginx's ``reuseport`` and HAProxy do for
-the same reason.
+the same reason. Linux only (``esign serve`` uses uvicorn's own workers elsewhere: other systems'
+``SO_REUSEPORT`` does not spread connections, or does not exist).
 
 The parent only supervises: it starts the workers, starts a worker again when one dies after it
 served, stops them all on SIGINT or SIGTERM, and stops everything when a worker cannot start
