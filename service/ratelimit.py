@@ -17,7 +17,9 @@ counted as taken, used or not), while a database round trip comes once per block
 address whose requests land on several processes may be refused up to ``block - 1`` requests per
 other process early, for tokens those processes hold for it unused. After a refusal a process
 refuses that address for a second without asking the database again, so a flood of refused
-requests does not become a flood of writes.
+requests does not become a flood of writes. Within a process one request per address takes a block at
+a time; requests arriving meanwhile wait for it and spend from it (else 16 requests at once would take
+16 blocks and refuse that address long before it made ``per_minute`` requests).
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ class RateLimiter:
         self._grants: dict[str, tuple[int, int]] = {}  # address -> (minute, requests it may still make)
         self._refused: dict[str, float] = {}  # address -> time until which it is refused here
         self._lock = threading.Lock()
+        self._taking: dict[str, threading.Lock] = {}  # address -> held while a block is taken for it
 
     @property
     def block(self) -> int:
@@ -107,6 +110,20 @@ class RateLimiter:
         return None
 
     def _shared(self, key: str, now: float) -> bool:
+        """Take a block for ``key``, one request of this process at a time: one that waited for another's
+        block spends from it when it can."""
+        with self._lock:
+            taking = self._taking.setdefault(key, threading.Lock())
+        try:
+            with taking:
+                held = self._held(key, now)
+                return held if held is not None else self._take(key, now)
+        finally:
+            with self._lock:
+                if self._taking.get(key) is taking and not taking.locked():
+                    del self._taking[key]
+
+    def _take(self, key: str, now: float) -> bool:
         assert self._shared_count is not None
         minute, into = divmod(now, 60)
         minute_i, block = int(minute), self.block

@@ -187,3 +187,28 @@ def test_public_rate_limit_blocks_end_with_their_minute_and_refusals_are_remembe
     clock.at += 1.5
     assert not _allowed(limiter, "192.0.2.12")  # a second later it asks again (and is refused again)
     assert _count(sessions, "192.0.2.12") > after_refusal
+
+
+@pytest.mark.postgres
+def test_public_rate_limit_many_requests_at_once_take_one_block(db_url, sessions):
+    """16 requests from one address arriving together in one process: far under the limit, all admitted,
+    and the shared count grows by one block, not by a block per request."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("the shared count is PostgreSQL's")
+    import threading
+
+    limiter = RateLimiter(100, sessions, clock=_Clock(1_800_000_600.0))
+    start = threading.Barrier(16)
+    answers: list[bool] = []
+
+    def one() -> None:
+        start.wait()
+        answers.append(_allowed(limiter, "192.0.2.13"))
+
+    threads = [threading.Thread(target=one) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert answers == [True] * 16
+    assert _count(sessions, "192.0.2.13") == 2 * limiter.block  # 16 requests: two blocks of 10
