@@ -15,11 +15,13 @@ server workers are judged.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import time
 from pathlib import Path
 
+from bench.copies import another_copy
 from bench.county import APPROVER, CLERK, ITEM, SEAL, now
 from esign.config import Settings
 from esign.deployment import Deployment
@@ -44,6 +46,7 @@ def main() -> None:
     dep = Deployment.open(settings, migrate_db=False)
     data = Path(args.pdf).read_bytes()
     engine = StampEngine(dep, clock=now)
+    copies = itertools.count()
 
     def stamp() -> object:
         spec = StampRequestSpec(
@@ -54,7 +57,8 @@ def main() -> None:
             level="B-LT",
             placement=placement_from_dict({"mode": "keyword"}),
         )
-        return stamp_directly(dep, engine, data, spec, user=CLERK, approver=APPROVER, at=now())
+        copy = another_copy(data, next(copies))  # each stamp another document, as in the load client
+        return stamp_directly(dep, engine, copy, spec, user=CLERK, approver=APPROVER, at=now())
 
     call = stamp if args.flow == "stamp" else lambda: verify_document(dep, data, at=now())
     for _ in range(2):  # the seal's key and artwork, the caches

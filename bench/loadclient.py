@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import secrets
@@ -29,6 +30,8 @@ import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from bench.copies import another_copy
 
 __all__ = ["main", "tree_cpu"]
 
@@ -118,15 +121,15 @@ class _Flow:
         self.approver = f"Authorization: Bearer {args.approver}\r\n"
         self.form = f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
         fields = {"seal": "克城镇", "item": "1", "reason": "服务压力测试 load", "title": "压力测试文书"}
-        self.submit_body = _multipart(fields, "decision.pdf", pdf)
+        self.pdf, self.fields, self.copies = pdf, fields, itertools.count()
         self.verify_body = _multipart({}, "stamped.pdf", pdf)
 
     async def stamp(self, conn: _Connection, requests: list[float]) -> None:
         t0 = time.perf_counter()
         key = f"Idempotency-Key: {secrets.token_hex(12)}\r\n"
-        status, body = await conn.request(
-            "POST", "/api/v1/stamp-requests", self.clerk + key + self.form, self.submit_body
-        )
+        # each flow another document (bench.county.another_copy), as a clerk's next one is
+        submit_body = _multipart(self.fields, "decision.pdf", another_copy(self.pdf, next(self.copies)))
+        status, body = await conn.request("POST", "/api/v1/stamp-requests", self.clerk + key + self.form, submit_body)
         if status != 201:
             raise HttpError(f"submit {status}: {body[:200]!r}")
         t1 = time.perf_counter()
