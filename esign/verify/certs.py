@@ -88,15 +88,24 @@ def _rfc4514(name: x509.Name) -> str:
         return repr(name)
 
 
+# A seal's and its county's certificates are shown in every report: worked out once per process, by exact DER bytes.
+_INFOS: Lru[bytes, CertificateInfo] = Lru(512)
+
+
 def certificate_info(cert: x509.Certificate) -> CertificateInfo:
     """What the report shows of a certificate."""
+    der = cert.public_bytes(Encoding.DER)
+    return _INFOS.get(der, lambda: _certificate_info(cert, der))
+
+
+def _certificate_info(cert: x509.Certificate, der: bytes) -> CertificateInfo:
     return CertificateInfo(
         subject=_rfc4514(cert.subject),
         common_name=name_attr(cert.subject, NameOID.COMMON_NAME),
         organization=name_attr(cert.subject, NameOID.ORGANIZATION_NAME),
         organization_identifier=uscc_of_identifier(name_attr(cert.subject, NameOID.ORGANIZATION_IDENTIFIER)),
         serial_hex=format(cert.serial_number, "x"),
-        sha256_fingerprint=hashlib.sha256(cert.public_bytes(Encoding.DER)).hexdigest(),
+        sha256_fingerprint=hashlib.sha256(der).hexdigest(),
         issuer=_rfc4514(cert.issuer),
         not_before=cert.not_valid_before_utc,
         not_after=cert.not_valid_after_utc,

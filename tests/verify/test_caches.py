@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import hashes
 from esign.pki import CertState, PrivateKey, generate_private_key
 from esign.verify import Indication, SubIndication, verify_pdf
 from esign.verify._cache import clear_all
-from esign.verify.certs import KNOWN_SIGNATURES
+from esign.verify.certs import KNOWN_SIGNATURES, certificate_info
 from esign.verify.revocation import _STATEMENTS
 from tests.verify.docs import simple_pdf
 from tests.verify.factory import Level, Seal, TestPKI
@@ -125,3 +125,23 @@ def test_a_validation_time_outside_the_data() -> None:
     # after the certificate expired (no time-stamp proves signing before)
     assert verify(STAMPED + dt.timedelta(days=3)) == (Indication.INDETERMINATE, SubIndication.OUT_OF_BOUNDS_NO_POE)
     assert verify(covered) == (Indication.TOTAL_PASSED, None)
+
+
+def test_certificate_info_of_a_look_alike() -> None:
+    """Two seals of one county with the same name (and a second PKI of the same county: same names, other keys):
+    each report shows its own certificate's serial, fingerprint and validity, whichever was shown first."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    county, twin = _county(), TestPKI.create()
+    certs = [county.issue_seal().cert, county.issue_seal().cert, twin.issue_seal().cert, county.root, twin.root]
+    assert certs[0].subject == certs[1].subject == certs[2].subject and certs[3].subject == certs[4].subject
+    oid = {x509.NameOID.ORGANIZATION_IDENTIFIER: "organizationIdentifier"}
+    clear_all()
+    for cert in [*certs, *reversed(certs)]:
+        info = certificate_info(cert)
+        assert info.serial_hex == format(cert.serial_number, "x")
+        assert info.sha256_fingerprint == cert.fingerprint(hashes.SHA256()).hex()
+        assert (info.not_before, info.not_after) == (cert.not_valid_before_utc, cert.not_valid_after_utc)
+        assert info.issuer == cert.issuer.rfc4514_string(oid)
+        assert certificate_info(x509.load_der_x509_certificate(cert.public_bytes(Encoding.DER))) is info
+    assert len({certificate_info(c).sha256_fingerprint for c in certs}) == len(certs)
