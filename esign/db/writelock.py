@@ -9,12 +9,13 @@ section 6, SQLite, 2 workers, 16 clients), the approval's threads spent about 70
 ``BEGIN IMMEDIATE``, and a few unlucky writers waited for seconds while others came and went.
 
 So a writing transaction first takes an exclusive ``flock`` on a file beside the database
-(``esign.db-writer.lock``), then begins: the waiters sleep in the kernel and the first is woken
-when the holder commits or rolls back. Threads of one process queue on a lock of their own first,
-so that only one of them waits on the file. The lock is taken by :func:`esign.db.make_engine`'s
-writing transactions only; readers (WAL) take nothing. Another program writing the database
-without this lock (the ``sqlite3`` shell, a backup) is still waited for by SQLite's busy handler,
-as before. A ``flock`` dies with its process: a killed worker cannot leave it taken.
+(``esign.db-writer.lock``), then begins. Threads of one process queue on a lock of their own first
+(woken by the one before them), so that only one of them waits on the file; it asks for the file lock
+again every 2 ms at most, so a writer of another process gets in within 2 ms of its turn, and gives up
+after the connection's timeout with ``database is locked``, as SQLite would. The lock is taken by
+:func:`esign.db.make_engine`'s writing transactions only; readers (WAL) take nothing. Another program
+writing the database without this lock (the ``sqlite3`` shell, a backup) is still waited for by
+SQLite's busy handler, as before. A ``flock`` dies with its process: a killed worker cannot leave it taken.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import fcntl
 import os
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -63,10 +65,26 @@ class WriterLock:
         try:
             if self._fd is None:
                 self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            fcntl.flock(self._fd, fcntl.LOCK_EX)  # sleeps in the kernel, without the GIL
+            self._lock_file(self._fd)
         except BaseException:
             self._threads.release()
             raise
+
+    def _lock_file(self, fd: int) -> None:
+        """Take the file lock within ``timeout`` seconds: at once when it is free, else asked again after
+        0.1 ms, doubling to at most 2 ms between tries (a writer in another process is let in within 2 ms
+        of its turn); past ``timeout``, ``database is locked``, as SQLite says it, never an endless wait
+        behind a process that hangs in its transaction."""
+        deadline, pause = time.monotonic() + self.timeout, 0.0001
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise sqlite3.OperationalError("database is locked (another process's write transaction)") from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.002)
 
     def release(self) -> None:
         """Let the next writer in."""

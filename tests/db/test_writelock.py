@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -193,3 +194,31 @@ def test_a_process_killed_while_writing_leaves_neither_the_lock_nor_its_write(sq
             s.execute(text("UPDATE rate_counts SET count = 1 WHERE client = 'n'"))
     finally:
         engine.dispose()
+
+
+def test_a_writer_behind_a_lock_that_is_never_let_go_gives_up_after_its_timeout(tmp_path):
+    """Another process hangs in its write transaction: the next writer is refused with ``database is
+    locked`` once its connection's timeout has passed, instead of waiting for ever."""
+    import time
+
+    from esign.db.writelock import WriterLockConnection
+
+    database = tmp_path / "hung.db"
+    lock = database.with_name(database.name + "-writer.lock")
+    holder = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)  # another open file description: as another process
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    try:
+        conn = WriterLockConnection(str(database), timeout=0.3, check_same_thread=False)
+        try:
+            t = time.monotonic()
+            with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+                conn.begin_writing()
+            assert 0.3 <= time.monotonic() - t < 5
+            fcntl.flock(holder, fcntl.LOCK_UN)  # let go: the next write goes through
+            conn.begin_writing()
+            conn.execute("CREATE TABLE t (x)")
+            conn.commit()
+        finally:
+            conn.close()
+    finally:
+        os.close(holder)
