@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, Table, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from esign.errors import ForbiddenError, InputError, NotFoundError, StateError
 from esign.feed.api import EVENT_STAMP_APPLIED, FeedEvent, FeedPage, FeedScope
 from esign.feed.models import FeedDeliveryRow, FeedEventRow, FeedSubscriptionItemRow, FeedSubscriptionRow
+from esign.ledger.api import AppendReceipt
 from esign.ledger.entry import LedgerEntry
 from esign.ledger.models import LedgerEntryRow
 from esign.registry.accounts import Actor, Role
@@ -47,6 +48,24 @@ MAX_PAGE = 500
 PENDING = "pending"
 _TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
 
+# Prebuilt Core statements: every stamp records an event.
+_ENTRIES = cast(Table, LedgerEntryRow.__table__)
+_SELECT_ENTRY_INDEX = select(_ENTRIES.c.idx).where(_ENTRIES.c.entry_id == bindparam("entry_id_"))
+_EVENTS = cast(Table, FeedEventRow.__table__)
+_SELECT_LAST_EVENT = select(func.max(_EVENTS.c.id))
+_INSERT_EVENT = _EVENTS.insert()
+_INSERT_DELIVERY = cast(Table, FeedDeliveryRow.__table__).insert()
+_SELECT_WEBHOOKS = select(FeedSubscriptionRow).where(
+    FeedSubscriptionRow.active.is_(True), FeedSubscriptionRow.url.is_not(None)
+)
+_AUTHORITY = cast(Table, AuthorityItem.__table__)
+_CATALOG = cast(Table, CatalogItemRow.__table__)
+_SELECT_CATALOG_ITEM = (
+    select(_CATALOG.c.id, _CATALOG.c.code, _CATALOG.c.type, _CATALOG.c.department)
+    .join(_AUTHORITY, _AUTHORITY.c.item_id == _CATALOG.c.id)
+    .where(_AUTHORITY.c.township_id == bindparam("township_id_"), _AUTHORITY.c.number == bindparam("number_"))
+)
+
 
 def same_department(a: str, b: str) -> bool:
     """Whether two department names are the same, ignoring white space."""
@@ -70,14 +89,25 @@ def subscription_matches(
     return department_sees(_department_actor(sub.department), item_department)
 
 
-def record_stamp_event(session: Session, entry: LedgerEntry, *, at: dt.datetime, verify_url: str) -> FeedEvent:
+def record_stamp_event(
+    session: Session,
+    entry: LedgerEntry,
+    *,
+    at: dt.datetime,
+    verify_url: str,
+    receipt: AppendReceipt | None = None,
+) -> FeedEvent:
     """Write the event of a stamp whose entry was just appended in this transaction, and its deliveries.
 
     Must run after :func:`esign.ledger.append` in the same transaction (it holds the register's head
-    lock, which orders event ids); raises :class:`StateError` otherwise.
+    lock, which orders event ids); raises :class:`StateError` otherwise. ``receipt`` is what that
+    append returned (the entry's position); without it the entry is looked up.
     """
-    ledger_row = session.scalar(select(LedgerEntryRow).where(LedgerEntryRow.entry_id == entry.entry_id))
-    if ledger_row is None:
+    if receipt is not None and receipt.entry_id == entry.entry_id:
+        index: int | None = receipt.index
+    else:
+        index = session.connection().execute(_SELECT_ENTRY_INDEX, {"entry_id_": entry.entry_id}).scalar()
+    if index is None:
         raise StateError(
             "用印事件必须在登记条目写入后、同一事务中记录。",
             "A stamp event must be recorded after its register entry, in the same transaction.",
@@ -87,7 +117,7 @@ def record_stamp_event(session: Session, entry: LedgerEntry, *, at: dt.datetime,
     seal = session.get(Seal, int(entry.seal_id)) if entry.seal_id.isdigit() else None
     payload: dict[str, Any] = {
         "entry_id": entry.entry_id,
-        "ledger_index": ledger_row.idx,
+        "ledger_index": index,
         "township": {"id": entry.township_id, "name": entry.township_name},
         "seal": {
             "id": entry.seal_id,
@@ -107,46 +137,44 @@ def record_stamp_event(session: Session, entry: LedgerEntry, *, at: dt.datetime,
         "output_sha256": entry.output_sha256,
         "verify_url": verify_url,
     }
-    next_id = (session.scalar(select(func.max(FeedEventRow.id))) or 0) + 1
-    row = FeedEventRow(
-        id=next_id,
-        kind=EVENT_STAMP_APPLIED,
-        entry_id=entry.entry_id,
-        township_id=int(entry.township_id),
-        catalog_item_id=item.id if item else None,
-        payload=json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")),
-        created_at=at,
+    conn = session.connection()
+    next_id = (conn.execute(_SELECT_LAST_EVENT).scalar() or 0) + 1
+    text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    item_id = item.id if item else None
+    conn.execute(
+        _INSERT_EVENT,
+        {
+            "id": next_id,
+            "kind": EVENT_STAMP_APPLIED,
+            "entry_id": entry.entry_id,
+            "township_id": int(entry.township_id),
+            "catalog_item_id": item_id,
+            "payload": text,
+            "created_at": at,
+        },
     )
-    session.add(row)
-    session.flush()
-    for sub, explicit in _webhook_subscriptions(session):
-        if subscription_matches(sub, explicit, row.catalog_item_id, item.department if item else ""):
-            session.add(
-                FeedDeliveryRow(subscription_id=sub.id, event_id=row.id, status=PENDING, attempts=0, next_attempt_at=at)
-            )
-    session.flush()
-    return event_of(row)
+    deliveries = [
+        {"subscription_id": sub.id, "event_id": next_id, "status": PENDING, "attempts": 0, "next_attempt_at": at}
+        for sub, explicit in _webhook_subscriptions(session)
+        if subscription_matches(sub, explicit, item_id, item.department if item else "")
+    ]
+    if deliveries:
+        conn.execute(_INSERT_DELIVERY, deliveries)
+    return FeedEvent(id=next_id, kind=EVENT_STAMP_APPLIED, created_at=at, data=json.loads(text))
 
 
-def _catalog_item(session: Session, entry: LedgerEntry) -> CatalogItemRow | None:
+def _catalog_item(session: Session, entry: LedgerEntry) -> Row[Any, Any, Any, Any] | None:
+    """The catalog item (id, code, type, department) of the entry's township and item number."""
     if not entry.township_id.isdigit() or not entry.item_number.isdigit():
         return None
-    authority = session.scalar(
-        select(AuthorityItem).where(
-            AuthorityItem.township_id == int(entry.township_id), AuthorityItem.number == int(entry.item_number)
-        )
+    found = session.connection().execute(
+        _SELECT_CATALOG_ITEM, {"township_id_": int(entry.township_id), "number_": int(entry.item_number)}
     )
-    return authority.item if authority else None
+    return found.first()
 
 
 def _webhook_subscriptions(session: Session) -> list[tuple[FeedSubscriptionRow, frozenset[int]]]:
-    subs = list(
-        session.scalars(
-            select(FeedSubscriptionRow).where(
-                FeedSubscriptionRow.active.is_(True), FeedSubscriptionRow.url.is_not(None)
-            )
-        )
-    )
+    subs = list(session.scalars(_SELECT_WEBHOOKS))
     return [(s, _explicit_items(session, [s.id])) for s in subs]
 
 

@@ -58,6 +58,7 @@ def _ensure_head(session: Session) -> None:
 _HEAD = cast(Table, LedgerHeadRow.__table__)
 _ENTRIES = cast(Table, LedgerEntryRow.__table__)
 _NODES = cast(Table, LedgerNodeRow.__table__)
+_CHECKPOINTS = cast(Table, LedgerCheckpointRow.__table__)
 # Prebuilt Core statements: an append is on the hot path of every stamp.
 _SELECT_HEAD = select(_HEAD.c.size, _HEAD.c.peaks).where(_HEAD.c.id == HEAD_ID)
 _SELECT_HEAD_LOCKED = _SELECT_HEAD.with_for_update()
@@ -68,6 +69,12 @@ _UPDATE_HEAD = (
     _HEAD.update()
     .where(_HEAD.c.id == HEAD_ID, _HEAD.c.size == bindparam("old_size"))
     .values(size=bindparam("new_size"), peaks=bindparam("new_peaks"), updated_at=bindparam("at_"))
+)
+# asked after every stamp by the checkpoint policy
+_SELECT_LATEST_CHECKPOINT = (
+    select(_CHECKPOINTS.c.size, _CHECKPOINTS.c.root_hash, _CHECKPOINTS.c.note, _CHECKPOINTS.c.created_at)
+    .order_by(_CHECKPOINTS.c.size.desc())
+    .limit(1)
 )
 
 
@@ -188,12 +195,11 @@ class SqlLedger:
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
         """The checkpoint with the largest size."""
-        row = self.session.scalars(
-            select(LedgerCheckpointRow).order_by(LedgerCheckpointRow.size.desc()).limit(1)
-        ).first()
+        row = self.session.connection().execute(_SELECT_LATEST_CHECKPOINT).first()
         if row is None:
             return None
-        return StoredCheckpoint(row.size, bytes(row.root_hash), row.note.encode(), row.created_at)
+        size, root_hash, note, created_at = row
+        return StoredCheckpoint(int(size), bytes(root_hash), note.encode(), created_at)
 
     def store_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
         """Insert a checkpoint row."""

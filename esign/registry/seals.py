@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from esign.errors import ConflictError, NotFoundError, StateError
@@ -282,13 +282,14 @@ def find_seal(session: Session, ref: str | int) -> Seal:
     if row_id is not None and len(text) < 9:
         seal = session.get(Seal, row_id)
     if seal is None:
-        seal = session.scalar(select(Seal).where(Seal.code == text))
-    if seal is None:
+        # one query: the seal with this code (codes are unique), else the township's current seal
+        by_code = Seal.code == text
         seal = session.scalar(
             select(Seal)
-            .join(Township)
-            .where(Township.name == text)
-            .order_by(Seal.status.in_([s.value for s in _OPEN]).desc(), Seal.id.desc())
+            .join(Township, Seal.township_id == Township.id)
+            .where(or_(by_code, Township.name == text))
+            .order_by(by_code.desc(), Seal.status.in_([s.value for s in _OPEN]).desc(), Seal.id.desc())
+            .limit(1)
         )
     if seal is None:
         raise NotFoundError(f"印章“{ref}”不存在。", f"No seal {ref!r}.", code="seal_not_found")

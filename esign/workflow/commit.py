@@ -10,7 +10,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from esign.deployment import Deployment
 from esign.errors import EsignError, StateError
@@ -22,6 +22,7 @@ from esign.ledger import (
     LedgerEntry,
     SqlLedger,
     append,
+    checkpoint_due,
     make_checkpoint,
     maybe_checkpoint,
     new_entry_id,
@@ -57,6 +58,9 @@ __all__ = [
 PENDING, STAMPED, REJECTED = "pending", "stamped", "rejected"
 
 _log = logging.getLogger(__name__)
+
+#: The register's checkpoint policy: every 100 entries or 5 minutes.
+_POLICY = CheckpointPolicy()
 
 
 @dataclass(frozen=True)
@@ -193,8 +197,14 @@ def stamp_and_commit(
                 raise refused
             # The request row is locked first: two approvals of one request at the same moment
             # (a double click, two approvers) wait for each other here, and the second finds it stamped.
+            # Only its own columns: the job holds what the relationships would load.
             row = (
-                session.get(StampRequestRow, job.request_id, with_for_update={"of": StampRequestRow})
+                session.get(
+                    StampRequestRow,
+                    job.request_id,
+                    with_for_update={"of": StampRequestRow},
+                    options=[lazyload("*")],
+                )
                 if job.request_id is not None
                 else None
             )
@@ -203,8 +213,10 @@ def stamp_and_commit(
             elif row is not None and row.status != PENDING:
                 raise StateError("该申请已处理。", "The request was already decided.", code="request_decided")
             else:
-                _record(session, job, row, entry_id, output_sha, signed_at, count, url, at, actor.name, approver_id)
-                _checkpoint_if_due(dep, session, at=at)
+                size = _record(
+                    session, job, row, entry_id, output_sha, signed_at, count, url, at, actor.name, approver_id
+                )
+                _checkpoint_if_due(dep, session, at=at, size=size)
     except BaseException:
         if output_sha:
             blobs.discard(output_sha)
@@ -227,9 +239,11 @@ def _record(
     at: dt.datetime,
     actor_name: str,
     approver_id: int | None,
-) -> None:
-    """The register entry, the department feed event, the request's outcome and the audit event."""
-    seal = session.get(Seal, job.seal.id)
+) -> int:
+    """The register entry, the department feed event, the request's outcome and the audit event; the
+    register's size after the entry."""
+    # the seal's own columns, read again in this transaction (its township is the job's)
+    seal = session.get(Seal, job.seal.id, options=[lazyload(Seal.township)])
     assert seal is not None
     require_active(seal)  # revoked or suspended while we were signing: nothing is recorded
     entry = LedgerEntry(
@@ -250,8 +264,8 @@ def _record(
         output_sha256=output_sha,
         signed_at=signed_at,
     )
-    append(session, entry, at=at)
-    record_stamp_event(session, entry, at=at, verify_url=url)  # 审管联动 outbox, same transaction
+    receipt = append(session, entry, at=at)
+    record_stamp_event(session, entry, at=at, verify_url=url, receipt=receipt)  # 审管联动 outbox, same transaction
     if row is not None:
         row.status, row.entry_id, row.output_sha256 = STAMPED, entry_id, output_sha
         row.signed_at, row.decided_at, row.approver_id = signed_at, at, approver_id
@@ -264,6 +278,7 @@ def _record(
         township_id=job.township_id,
         detail=job.title,
     )
+    return receipt.tree_size
 
 
 def _is_ofd_blob(dep: Deployment, digest: str) -> bool:
@@ -296,12 +311,17 @@ def sign_checkpoint_now(dep: Deployment, actor: Actor, *, at: dt.datetime) -> No
             _log.exception("could not checkpoint the usage register")
 
 
-def _checkpoint_if_due(dep: Deployment, session: Session, *, at: dt.datetime) -> None:
-    """The checkpoint policy after an append, in the stamp's own transaction: in a savepoint, so that a
-    failure here (a missing register key) is logged and never undoes the stamp."""
+def _checkpoint_if_due(dep: Deployment, session: Session, *, at: dt.datetime, size: int) -> None:
+    """The checkpoint policy after an append, in the stamp's own transaction, which holds the register's
+    head lock and knows its ``size`` from the append. The policy is asked first (one read: the latest
+    checkpoint); only a checkpoint that is due is made, in a savepoint, so that a failure there (a missing
+    register key) is logged and never undoes the stamp."""
+    ledger = SqlLedger(session)
+    if not checkpoint_due(_POLICY, ledger.latest_checkpoint(), size, at):
+        return
     try:
         with session.begin_nested():
-            _checkpoint(dep, session, at=at, force=False)
+            make_checkpoint(ledger, signer=dep.ledger_signer, at=at, policy=_POLICY)
     except EsignError:
         _log.exception("could not checkpoint the usage register")
 
@@ -311,7 +331,7 @@ def _checkpoint(dep: Deployment, session: Session, *, at: dt.datetime, force: bo
     if force:
         make_checkpoint(ledger, signer=dep.ledger_signer, at=at, force=True)
     else:
-        maybe_checkpoint(ledger, signer=dep.ledger_signer, policy=CheckpointPolicy(), at=at)
+        maybe_checkpoint(ledger, signer=dep.ledger_signer, policy=_POLICY, at=at)
 
 
 def sign_job(

@@ -14,8 +14,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from esign.appearance import Artwork, SealSpec
@@ -284,18 +285,17 @@ def record_request(
     key = check_key(spec.idempotency_key.strip() or secrets.token_hex(16), limit=128)
     blobs = blobs_of(dep)
     if actor.person_id is not None:
-        existing = session.scalar(
-            select(StampRequestRow).where(
-                StampRequestRow.clerk_id == actor.person_id, StampRequestRow.idempotency_key == key
-            )
-        )
-        if existing is not None:
-            if existing.input_sha256 != hashlib.sha256(data).hexdigest():
+        # the key's request, if any: its id and document first (a fresh key, the usual case, loads nothing)
+        found = session.connection().execute(_SELECT_BY_KEY, {"clerk_id_": actor.person_id, "key_": key}).first()
+        if found is not None:
+            if found.input_sha256 != hashlib.sha256(data).hexdigest():
                 raise ConflictError(
                     "该幂等键已用于另一份文件。",
                     "This idempotency key was used for another document.",
                     code="idempotency_conflict",
                 )
+            existing = session.get(StampRequestRow, found.id)
+            assert existing is not None
             return existing
     checked = check_spec(session, actor, spec)
     seal = checked.seal
@@ -310,6 +310,10 @@ def record_request(
         idempotency_key=key,
         clerk_id=actor.person_id,
         **checked.columns(spec),
+        # the rows the request names, as check_spec read them: an approval in this session finds them here
+        seal=seal,
+        township=seal.township,
+        item=checked.item,
         pages=page_count,
         input_sha256=digest,
         status=PENDING,
@@ -327,6 +331,12 @@ def record_request(
         detail=checked.title,
     )
     return row
+
+
+_REQUESTS = cast(Table, StampRequestRow.__table__)
+_SELECT_BY_KEY = select(_REQUESTS.c.id, _REQUESTS.c.input_sha256).where(
+    _REQUESTS.c.clerk_id == bindparam("clerk_id_"), _REQUESTS.c.idempotency_key == bindparam("key_")
+)
 
 
 def check_placement(
@@ -416,10 +426,13 @@ def stamp_directly(
     request_id: int | None = None
     try:
         with audited_transaction(dep.transaction, cli, "stamp.request", f"seal:{spec.seal}", at=at) as session:
-            clerk = Actor.from_person(find_person(session, user))
-            boss = Actor.from_person(find_person(session, approver))
+            # The people and the request are held until the approval below, which finds them (and the seal
+            # and item the request names) in the session instead of reading them again.
+            clerk_person, boss_person = find_person(session, user), find_person(session, approver)
+            clerk, boss = Actor.from_person(clerk_person), Actor.from_person(boss_person)
             with audited_step(session, clerk, "stamp.request", f"seal:{spec.seal}", at=at):
-                request_id = record_request(session, dep, clerk, data, spec, at=at).id
+                row = record_request(session, dep, clerk, data, spec, at=at)
+                request_id = row.id
             end = ending(boss, request_id, at=at)
             target = f"stamp_request:{request_id}"
             with audited_step(session, boss, "stamp.approve", target, at=at, on_refusal=end):

@@ -285,6 +285,70 @@ def test_retries_with_the_same_key_do_not_stamp_twice(county, decision):
     assert err.value.code == "idempotency_conflict"
 
 
+def test_the_operator_stamping_again_with_the_same_key_gets_the_first_outcome(county):
+    data = decision_pdf(number="克政审受字〔2025〕第611号")
+    size = _ledger_size(county)
+    first = _stamp(county, data, idempotency_key="direct-1")
+    again = _stamp(county, data, idempotency_key="direct-1")
+    assert (again.request_id, again.entry_id, again.output_sha256, again.signed_at) == (
+        first.request_id,
+        first.entry_id,
+        first.output_sha256,
+        first.signed_at,
+    )
+    assert _ledger_size(county) == size + 1
+    with pytest.raises(EsignError) as err:
+        _stamp(county, data + b"\n%", idempotency_key="direct-1")
+    assert err.value.code == "idempotency_conflict"
+    assert _ledger_size(county) == size + 1
+
+
+@pytest.mark.parametrize("flow_name", ["approve", "operator"])
+def test_a_seal_suspended_while_signing_is_refused_when_recording(any_county, monkeypatch, flow_name):
+    # The decision saw an active seal; signing then takes a while, during which the office suspends it.
+    # The record transaction reads the seal again: nothing is registered, the refusal is recorded once.
+    import esign.workflow.commit as flow
+    from esign.feed.models import FeedEventRow
+    from esign.registry.audit import list_audit
+
+    county = any_county
+    real_sign_job = flow.sign_job
+
+    def sign_then_suspend(*args, **kwargs):
+        result = real_sign_job(*args, **kwargs)
+        with county.dep.transaction() as session:
+            seal = find_seal(session, "克城镇")
+            ca = county.dep.seal_ca
+            transition(session, seal, SealAction.SUSPEND, actor="t", reason="保管人调岗", at=now(), ca=ca)
+        return result
+
+    data = decision_pdf(number="克政审受字〔2025〕第612号")
+    documents = county.home / "documents"
+    files_before, size_before = set(documents.rglob("*.pdf")), _ledger_size(county)
+    with county.dep.transaction() as session:
+        events_before = session.scalar(select(func.count()).select_from(FeedEventRow))
+    monkeypatch.setattr(flow, "sign_job", sign_then_suspend)
+    with pytest.raises(EsignError) as err:
+        if flow_name == "approve":
+            with county.dep.transaction() as session:
+                clerk = Actor.from_person(find_person(session, CLERK))
+                approver = Actor.from_person(find_person(session, APPROVER))
+            row = submit_request(county.dep, clerk, data, _spec(level="B-B"), at=now())
+            approve_request(county.dep, county.engine, approver, row.id, at=now())
+        else:
+            _stamp(county, data, level="B-B")
+    assert err.value.code == "seal_not_active"
+    assert _ledger_size(county) == size_before
+    with county.dep.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(FeedEventRow)) == events_before
+        request = session.scalars(select(StampRequestRow).order_by(StampRequestRow.id.desc())).first()
+        assert request.status == "pending" and request.entry_id is None
+        refused = [(r.action, r.code, r.target) for r in list_audit(session, outcome="refused", limit=20)]
+    assert refused.count(("stamp.approve", "seal_not_active", f"stamp_request:{request.id}")) == 1
+    kept = set(documents.rglob("*.pdf")) - files_before
+    assert [p.stem for p in kept] == [request.input_sha256], "the input is kept, the stamped file is not"
+
+
 def test_approver_cannot_approve_own_request(county, decision):
     # a person who is both is impossible by roles; the rule still stands on its own
     with county.dep.transaction() as session:
