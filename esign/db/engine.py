@@ -47,16 +47,19 @@ def _sqlite_begin(conn: Any) -> None:
     # holds it off, whereas BEGIN IMMEDIATE would queue every read behind every write, in every process,
     # through SQLite's busy handler (which sleeps in steps of up to 100 ms). query_only makes the
     # promise hold: a write in a reading transaction fails instead of racing for the lock.
-    if conn.get_execution_options().get(READ_ONLY):
-        conn.exec_driver_sql("PRAGMA query_only=ON")
+    # The pragma is set only when it changes: a pooled connection remembers it (esign.db.writelock).
+    raw = conn.connection.dbapi_connection
+    read_only = bool(conn.get_execution_options().get(READ_ONLY))
+    if not isinstance(raw, WriterLockConnection) or raw.query_only is not read_only:
+        conn.exec_driver_sql(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
+        if isinstance(raw, WriterLockConnection):
+            raw.query_only = read_only
+    if read_only:
         conn.exec_driver_sql("BEGIN")
+    elif isinstance(raw, WriterLockConnection):  # in line behind the other writers (esign.db.writelock)
+        raw.begin_writing()
     else:
-        conn.exec_driver_sql("PRAGMA query_only=OFF")
-        raw = conn.connection.dbapi_connection
-        if isinstance(raw, WriterLockConnection):  # in line behind the other writers (esign.db.writelock)
-            raw.begin_writing()
-        else:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

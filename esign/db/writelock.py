@@ -105,6 +105,9 @@ class WriterLockConnection(sqlite3.Connection):
         named = isinstance(database, (str, bytes, os.PathLike)) and not kwargs.get("uri")
         self._writer_lock = WriterLock.of(os.fsdecode(database), timeout=timeout) if named else None
         self._holding = False
+        #: ``PRAGMA query_only`` as last set on this connection by :func:`esign.db.make_engine`'s
+        #: transactions (None: not yet), so that a transaction sets it only when it changes.
+        self.query_only: bool | None = None
 
     def begin_writing(self) -> None:
         """Take the write lock, then ``BEGIN IMMEDIATE`` (which may still wait for another program)."""

@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from esign.errors import AuthError, ConflictError, InputError, NotFoundError
@@ -147,6 +147,9 @@ def add_person(
     return person
 
 
+_PERSON_BY_NAME = select(Person).where(Person.name == bindparam("name_"))  # prebuilt: every stamp names two
+
+
 def find_person(session: Session, ref: str | int) -> Person:
     """A person by id or name."""
     person: Person | None = None
@@ -154,7 +157,7 @@ def find_person(session: Session, ref: str | int) -> Person:
     if row_id is not None:
         person = session.get(Person, row_id)
     elif isinstance(ref, str) and bad_character(ref) is None:  # no stored name holds a control character
-        person = session.scalar(select(Person).where(Person.name == ref.strip()))
+        person = session.scalar(_PERSON_BY_NAME, {"name_": ref.strip()})
     if person is None:
         raise NotFoundError(f"用户“{ref}”不存在。", f"No user {ref!r}.", code="user_not_found")
     return person

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from esign.errors import ForbiddenError, InputError, NotFoundError
@@ -91,20 +91,25 @@ def authority_list(session: Session, township: Township) -> list[AuthorityItem]:
     )
 
 
+# Prebuilt: every stamp names its item, by number or by name.
+_ITEMS = select(AuthorityItem).join(CatalogItemRow).where(AuthorityItem.township_id == bindparam("township_id_"))
+_ITEM_BY_NUMBER = _ITEMS.where(AuthorityItem.number == bindparam("number_"))
+_ITEM_BY_NAME = _ITEMS.where(CatalogItemRow.name == bindparam("name_"))
+
+
 def resolve_item(session: Session, township: Township, ref: str | int) -> AuthorityItem:
     """An item of the township's authority list, by its number in that list or its exact name.
 
     Anything else is refused: the seal may be used only for items in the list (新县).
     """
     text = str(ref).strip()
-    query = select(AuthorityItem).join(CatalogItemRow).where(AuthorityItem.township_id == township.id)
     number = as_id(text)
     if number is not None:
-        query = query.where(AuthorityItem.number == number)
-    else:
-        query = query.where(CatalogItemRow.name == text)
-    # No listed item has a control character in its name: such a ref finds nothing (and never reaches SQL).
-    found = session.scalars(query).first() if bad_character(text) is None else None
+        found = session.scalars(_ITEM_BY_NUMBER, {"township_id_": township.id, "number_": number}).first()
+    elif bad_character(text) is None:
+        found = session.scalars(_ITEM_BY_NAME, {"township_id_": township.id, "name_": text}).first()
+    else:  # no listed item has a control character in its name: such a ref finds nothing (and never reaches SQL)
+        found = None
     if found is None:
         raise ForbiddenError(
             f"事项“{text}”不在{township.name}的职权清单内，不能使用行政审批服务专用章。",

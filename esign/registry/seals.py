@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from esign.errors import ConflictError, NotFoundError, StateError
@@ -272,6 +272,18 @@ def _serials(seal: Seal) -> list[str]:
     return [seal.cert_serial, *([seal.sm2_cert_serial] if seal.sm2_cert_serial else [])]
 
 
+# One query, prebuilt (every stamp names its seal): the seal with this code (codes are unique), else
+# the current seal of the township with this name.
+_BY_CODE = Seal.code == bindparam("ref_")
+_SEAL_BY_CODE_OR_TOWNSHIP = (
+    select(Seal)
+    .join(Township, Seal.township_id == Township.id)
+    .where(or_(_BY_CODE, Township.name == bindparam("ref_")))
+    .order_by(_BY_CODE.desc(), Seal.status.in_([s.value for s in _OPEN]).desc(), Seal.id.desc())
+    .limit(1)
+)
+
+
 def find_seal(session: Session, ref: str | int) -> Seal:
     """A seal by id, by seal code, or by township name (its current seal)."""
     seal: Seal | None = None
@@ -282,15 +294,7 @@ def find_seal(session: Session, ref: str | int) -> Seal:
     if row_id is not None and len(text) < 9:
         seal = session.get(Seal, row_id)
     if seal is None:
-        # one query: the seal with this code (codes are unique), else the township's current seal
-        by_code = Seal.code == text
-        seal = session.scalar(
-            select(Seal)
-            .join(Township, Seal.township_id == Township.id)
-            .where(or_(by_code, Township.name == text))
-            .order_by(by_code.desc(), Seal.status.in_([s.value for s in _OPEN]).desc(), Seal.id.desc())
-            .limit(1)
-        )
+        seal = session.scalar(_SEAL_BY_CODE_OR_TOWNSHIP, {"ref_": text})
     if seal is None:
         raise NotFoundError(f"印章“{ref}”不存在。", f"No seal {ref!r}.", code="seal_not_found")
     return seal

@@ -9,7 +9,9 @@ import datetime as dt
 import logging
 import secrets
 from dataclasses import dataclass
+from typing import Protocol, cast
 
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session, lazyload
 
 from esign.deployment import Deployment
@@ -88,7 +90,38 @@ def blobs_of(dep: Deployment) -> BlobStore:
     return store_for(dep)
 
 
-def outcome_of(dep: Deployment, row: StampRequestRow) -> StampOutcome:
+class _Stamped(Protocol):
+    """What an outcome is made of: a stamped request's row (an ORM row, or the columns read of it)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def entry_id(self) -> str | None: ...
+
+    @property
+    def output_sha256(self) -> str | None: ...
+
+    @property
+    def signed_at(self) -> dt.datetime | None: ...
+
+
+class _LockedRequest(_Stamped, Protocol):
+    @property
+    def status(self) -> str: ...
+
+
+_REQUESTS = cast(Table, StampRequestRow.__table__)
+# The record transaction's own statements on the request row: the lock (and what it reads), the outcome.
+_LOCK_REQUEST = (
+    select(_REQUESTS.c.id, _REQUESTS.c.status, _REQUESTS.c.entry_id, _REQUESTS.c.output_sha256, _REQUESTS.c.signed_at)
+    .where(_REQUESTS.c.id == bindparam("id_"))
+    .with_for_update()
+)
+_UPDATE_REQUEST = _REQUESTS.update().where(_REQUESTS.c.id == bindparam("id_"))
+
+
+def outcome_of(dep: Deployment, row: _Stamped) -> StampOutcome:
     assert row.entry_id and row.output_sha256 and row.signed_at
     return StampOutcome(row.id, row.entry_id, row.output_sha256, row.signed_at, verify_url(dep, row.entry_id))
 
@@ -197,14 +230,9 @@ def stamp_and_commit(
                 raise refused
             # The request row is locked first: two approvals of one request at the same moment
             # (a double click, two approvers) wait for each other here, and the second finds it stamped.
-            # Only its own columns: the job holds what the relationships would load.
+            # Only what this step reads of it: the job holds the rest.
             row = (
-                session.get(
-                    StampRequestRow,
-                    job.request_id,
-                    with_for_update={"of": StampRequestRow},
-                    options=[lazyload("*")],
-                )
+                session.connection().execute(_LOCK_REQUEST, {"id_": job.request_id}).first()
                 if job.request_id is not None
                 else None
             )
@@ -230,7 +258,7 @@ def stamp_and_commit(
 def _record(
     session: Session,
     job: StampJob,
-    row: StampRequestRow | None,
+    row: _LockedRequest | None,
     entry_id: str,
     output_sha: str,
     signed_at: dt.datetime,
@@ -267,8 +295,12 @@ def _record(
     receipt = append(session, entry, at=at)
     record_stamp_event(session, entry, at=at, verify_url=url, receipt=receipt)  # 审管联动 outbox, same transaction
     if row is not None:
-        row.status, row.entry_id, row.output_sha256 = STAMPED, entry_id, output_sha
-        row.signed_at, row.decided_at, row.approver_id = signed_at, at, approver_id
+        values = {"status": STAMPED, "entry_id": entry_id, "output_sha256": output_sha, "signed_at": signed_at}
+        moved = session.connection().execute(
+            _UPDATE_REQUEST, {**values, "decided_at": at, "approver_id": approver_id, "id_": row.id}
+        )
+        if moved.rowcount != 1:  # pragma: no cover - the row is locked by this transaction
+            raise StateError("该申请已处理。", "The request was already decided.", code="request_decided")
     record_event(
         session,
         actor=actor_name,
