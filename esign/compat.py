@@ -24,6 +24,18 @@ character, no ``>`` before the end) to pyHanko's own reader, so the object and t
 are the same either way. It is applied by :mod:`esign.budget.reader`, through which esign reads
 every PDF, so that importing ``esign`` does not import pyHanko.
 
+pyHanko (0.38) reads an array one element at a time, each number a few Python calls per byte: a CID font's
+``/W`` widths (``[14 [346] 17 [557 471 558] ...]``, hundreds of numbers), which the page guard reads for
+every stamp, took longer than the rest of the guard. :func:`fast_number_arrays` reads an array of plain
+numbers and arrays of plain numbers (white-space between, nothing else: no comment, name, string or
+reference) in one regular-expression pass and makes the very objects pyHanko's reader makes
+(``NumberObject``, ``FloatObject`` from the same text, each with its ``container_ref``), leaving the stream
+after the ``]`` as pyHanko does. Any other array (a reference, a comment, a malformed number, no ``]``
+before the end) is read by pyHanko's own element-by-element loop, whose arrays nested inside come back here.
+Applied by :mod:`esign.budget.reader` as the hex strings are. :func:`fast_names` likewise reads a name
+(``/FontDescriptor``) up to its delimiter in one pass instead of a Python call per byte, and makes the
+plain ones (printable ASCII, no ``#`` escape) itself; any other is decoded by pyHanko's own function.
+
 pyHanko (0.38): ``pyhanko/sign/__init__.py`` imports the signer, and through it the time-stamp client,
 aiohttp and two SSL contexts built from the system's CA bundle, for every import of any
 ``pyhanko.sign.*`` module - validation included. A verifier process (``esign verify FILE``) pays about
@@ -53,7 +65,15 @@ from typing import Any
 
 from asn1crypto import core
 
-__all__ = ["apply", "defer_pyhanko_signing", "fast_hex_strings", "memoized_name_matching", "quiet_dsa_warning"]
+__all__ = [
+    "apply",
+    "defer_pyhanko_signing",
+    "fast_hex_strings",
+    "fast_names",
+    "fast_number_arrays",
+    "memoized_name_matching",
+    "quiet_dsa_warning",
+]
 
 _PATCHED = "_esign_definite_lengths"
 
@@ -107,6 +127,124 @@ def fast_hex_strings() -> None:
     if not getattr(generic.read_hex_string_from_stream, _PATCHED, False):
         fast = _one_pass(generic.read_hex_string_from_stream, generic.pdf_string)
         generic.read_hex_string_from_stream = fast  # type: ignore[assignment]
+
+
+# ISO 32000-1 §7.2.2 white-space; a number as pyHanko reads one: a run of [+,-.0-9] (NumberObject.NumberPattern)
+# that is a well-formed integer or real (§7.3.3), so that the int()/Decimal() of it cannot fail.
+_WS = rb"[ \n\r\t\f\x00]*"
+_NUM = rb"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?![+,\-.0-9])"
+# '[' then numbers and flat arrays of numbers; what follows the match must be ']' for the fast path
+_NUMBER_ARRAY = re.compile(rb"\[(?:" + _WS + rb"(?:" + _NUM + rb"|\[(?:" + _WS + _NUM + rb")*" + _WS + rb"\]))*" + _WS)
+# what may be left at the end of a chunk when the array goes on in the next one
+_CUT = re.compile(_WS + rb"(?:\[(?:" + _WS + _NUM + rb")*" + _WS + rb")?[+\-.0-9]*")
+_TOKENS = re.compile(r"\[|\]|[^\s\x00\[\]]+")
+
+
+def _number_arrays(read_array: Callable[..., Any], generic: Any) -> Callable[..., Any]:
+    from pyhanko.pdf_utils.misc import PdfReadError, read_non_whitespace
+
+    array, number, real = generic.ArrayObject, generic.NumberObject, generic.FloatObject
+    plain = generic.ContentOpReading.NO
+
+    def _whole(stream: Any, container_ref: Any) -> Any:
+        """The array when it is numbers and flat arrays of numbers, the stream after its ']'; else None."""
+        start = stream.tell()
+        size = 512
+        while True:
+            buf = stream.read(size)
+            found = _NUMBER_ARRAY.match(buf)
+            if found is None:
+                break
+            end = found.end()
+            if buf[end : end + 1] == b"]":
+                try:
+                    arr = _built(buf[1:end].decode("ascii"), container_ref)
+                except (ValueError, ArithmeticError):  # e.g. more digits than int() takes: pyHanko raises
+                    break
+                stream.seek(start + end + 1)
+                return arr
+            if len(buf) < size or _CUT.fullmatch(buf, end) is None:
+                break  # not such an array (or its end is missing): pyHanko reads it
+            size *= 4  # the array goes on past this chunk
+            stream.seek(start)
+        stream.seek(start)
+        return None
+
+    @functools.wraps(read_array)
+    def read(stream: Any, container_ref: Any, in_content_stream: Any = plain) -> Any:
+        if in_content_stream is plain:
+            arr = _whole(stream, container_ref)
+            if arr is not None:
+                return arr
+        # pyHanko's own loop (ArrayObject.read_from_stream), repeated here rather than called so that a
+        # nested array costs the two frames a level it costs in pyHanko
+        arr = array()
+        if stream.read(1) != b"[":
+            raise PdfReadError("Could not read array")
+        while True:
+            if read_non_whitespace(stream) == b"]":
+                return arr
+            stream.seek(-1, 1)
+            arr.append(generic.read_object(stream, container_ref, in_content_stream=in_content_stream))
+
+    def _built(text: str, container_ref: Any) -> Any:
+        arr = cur = array()
+        for item in _TOKENS.findall(text):
+            if item == "[":
+                cur = array()
+                cur.container_ref = container_ref
+                arr.append(cur)
+            elif item == "]":
+                cur = arr
+            else:
+                value = real(item) if "." in item else number(item)
+                value.container_ref = container_ref
+                cur.append(value)
+        return arr
+
+    setattr(read, _PATCHED, True)
+    return read
+
+
+def fast_number_arrays() -> None:
+    """Read PDF arrays of plain numbers in one pass (see the module docstring; idempotent)."""
+    from pyhanko.pdf_utils import generic
+
+    current = generic.ArrayObject.__dict__["read_from_stream"].__func__
+    if not getattr(current, _PATCHED, False):
+        generic.ArrayObject.read_from_stream = staticmethod(_number_arrays(current, generic))  # type: ignore[method-assign]
+
+
+_NAME = re.compile(rb"/([^ \n\r\t\f\x00()<>\[\]{}/%]*)")  # §7.3.5: up to white-space or a delimiter
+_PLAIN_NAME = re.compile(rb"[!\"$-~]*")  # printable ASCII without '#': nothing to decode
+
+
+def _one_pass_names(read_name: Callable[[Any], Any], generic: Any) -> Callable[[Any], Any]:
+    name, decode = generic.NameObject, generic._decode_name
+
+    @functools.wraps(read_name)
+    def read(stream: Any) -> Any:
+        start = stream.tell()
+        buf = stream.read(128)
+        found = _NAME.match(buf)
+        if found is not None and (found.end() < len(buf) or len(buf) < 128):  # the end is in this chunk
+            stream.seek(start + found.end())
+            body = found.group(1)
+            return name("/" + body.decode("ascii")) if _PLAIN_NAME.fullmatch(body) else decode(body)
+        stream.seek(start)
+        return read_name(stream)
+
+    setattr(read, _PATCHED, True)
+    return read
+
+
+def fast_names() -> None:
+    """Read PDF names in one pass (see the module docstring; idempotent)."""
+    from pyhanko.pdf_utils import generic
+
+    current = generic.NameObject.__dict__["read_from_stream"].__func__
+    if not getattr(current, _PATCHED, False):
+        generic.NameObject.read_from_stream = staticmethod(_one_pass_names(current, generic))  # type: ignore[method-assign]
 
 
 def memoized_name_matching(maxsize: int = 4096) -> None:

@@ -3,8 +3,10 @@ pass give the same object and stream position as its own reader."""
 
 from __future__ import annotations
 
+import decimal
 import inspect
 import io
+import random
 import subprocess
 import sys
 from typing import Any
@@ -122,6 +124,187 @@ def test_hex_string_values() -> None:
     assert fast(stream).original_bytes == b"AB" and stream.read() == b" rest"
     with pytest.raises(PdfStreamError):
         fast(io.BytesIO(b"<41x42>"))
+
+
+# --- pyHanko arrays of numbers and names read in one pass ---------------------------------------------------------
+
+
+class _Container:
+    """What pyHanko's reader passes as ``container_ref`` (only its handler is asked for, by a reference)."""
+
+    def get_pdf_handler(self) -> None:
+        return None
+
+
+CONTAINER = _Container()
+
+
+def _pyhanko_read_array() -> Any:
+    import esign.budget  # noqa: F401  (applies compat.fast_number_arrays)
+
+    fast = generic.ArrayObject.read_from_stream
+    return fast, inspect.unwrap(fast)
+
+
+def _shape(value: Any) -> object:
+    """Everything pyHanko's reader decides about an object: its type, its value and its container."""
+    mine = getattr(value, "container_ref", None) is CONTAINER
+    if isinstance(value, list):
+        return (type(value), mine, [_shape(v) for v in value])
+    if isinstance(value, generic.IndirectObject):
+        return (type(value), mine, value.idnum, value.generation)
+    if isinstance(value, int | decimal.Decimal | str | bytes):
+        return (type(value), mine, str(value), repr(value))
+    return (type(value), mine)
+
+
+def _read_outcome(read: Any, data: bytes, *args: Any) -> tuple[object, ...]:
+    stream = io.BytesIO(data)
+    try:
+        value = read(stream, *args)
+    except Exception as e:  # the errors are part of what is compared
+        return ("raised", type(e), str(e))
+    return (_shape(value), stream.tell())
+
+
+ARRAY_CASES = [
+    b"[ 14 [ 346 ] 17 [ 557 471 558 ] 24 [ 549 558 ] ]",  # a CID font's /W
+    b"[0 0 595.276 841.89]",
+    b"[.5 -0 +3 1. -.5 +.5 0.0 -0.000 0001]",
+    b"[1[2]3]",  # numbers touching brackets
+    b"[1 [2 3] [ ] 4 []]",
+    b"[]",
+    b"[ ]",
+    b"[[]]",
+    b"[1\x002\t3\r4\n5\x0c6]",  # every white-space character
+    b"[1 0 R]",  # a reference, not two numbers
+    b"[1 0 R 2 0 R]",
+    b"[5 [1 0 R] 6]",
+    b"[1 0 Rx]",  # not a reference for pyHanko either
+    b"[12 0 obj]",
+    b"[1 % a comment\n 2]",
+    b"[1 [2 % ] in a comment\n 3] 4]",
+    b"[1\x0b2]",  # a vertical tab is not PDF white-space
+    b"[1/Name 2]",
+    b"[(1 2) 3]",
+    b"[1.2.3]",
+    b"[1-2]",
+    b"[+-1]",
+    b"[.]",
+    b"[-]",
+    b"[1,2]",
+    b"[1e5]",
+    b"[9" + b"9" * 5000 + b"]",  # more digits than int() takes
+    b"[[[1]]]",
+    b"[1 2",  # truncated
+    b"[1 [2 3",
+    b"[",
+    b"",
+    b"1 2]",
+    b"[1 2 3]] 4",
+    b"[" + b" ".join(b"%d" % i for i in range(20_000)) + b"]",  # far past the first chunks
+    b"[" + b"1 [2 3] " * 5000 + b"0 R]",  # a reference after many chunks
+    b"[" + b"7 " * 3000 + b"[" + b"8 " * 3000,  # the end missing after many chunks
+]
+
+
+@pytest.mark.parametrize("data", ARRAY_CASES, ids=lambda d: repr(d[:40]))
+def test_number_array_same_objects_and_position_as_pyhanko(data: bytes) -> None:
+    fast, original = _pyhanko_read_array()
+    assert getattr(fast, compat._PATCHED, False)
+    for tail in (b"", b" trailer", b"R", b"]"):
+        assert _read_outcome(fast, data + tail, CONTAINER) == _read_outcome(original, data + tail, CONTAINER)
+
+
+def test_number_arrays_generated_against_pyhanko() -> None:
+    fast, original = _pyhanko_read_array()
+    rng = random.Random(21)
+    plain = [b"1", b"0", b"-0", b"+3", b".5", b"1.", b"-.25", b"123456", b"[1 2]", b"[ ]"]
+    odd = [b"1 0 R", b"%c\n", b"/N", b"(s)", b"<41>", b"1.2.3", b"-", b".", b"true", b"null", b"R", b"\x00", b"\x0b"]
+    compared = 0
+    for length in (0, 1, 5, 40, 400, 3000):
+        for _ in range(200 if length < 1000 else 20):
+            tokens = [rng.choice(odd) if rng.random() < 0.05 else rng.choice(plain) for _ in range(length)]
+            body = b"".join(t + rng.choice([b" ", b"", b"\n", b"  "]) for t in tokens)
+            for data in (b"[" + body + b"]", b"[" + body, b"[" + body + b"] 1 0 R"):
+                assert _read_outcome(fast, data, CONTAINER) == _read_outcome(original, data, CONTAINER), data[:200]
+                compared += 1
+    assert compared > 3000
+
+
+def test_number_arrays_are_read_without_pyhanko_elementwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    fast, _ = _pyhanko_read_array()
+    calls: list[object] = []
+    read_object = generic.read_object
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        return read_object(*args, **kwargs)
+
+    monkeypatch.setattr(generic, "read_object", counted)
+    widths = fast(io.BytesIO(b"[ 14 [ 346 ] 17 [ 557 471.5 ] ] /FontDescriptor"), CONTAINER)
+    assert widths == [14, [346], 17, [557, decimal.Decimal("471.5")]] and calls == []
+    assert type(widths[3][1]) is generic.FloatObject and widths[1].container_ref is CONTAINER
+    fast(io.BytesIO(b"[1 0 R]"), CONTAINER)
+    assert len(calls) == 1  # the reference: pyHanko's reader
+
+
+def test_nested_arrays_cost_pyhanko_s_stack_depth() -> None:
+    """A nested array is read by the same two frames a level as pyHanko's (no wrapper frame on top)."""
+    fast, original = _pyhanko_read_array()
+    depth = (sys.getrecursionlimit() - len(inspect.stack()) - 50) // 2
+    data = b"[" * depth + b"1 0 R" + b"]" * depth
+    assert _read_outcome(fast, data, CONTAINER) == _read_outcome(original, data, CONTAINER)
+    assert _read_outcome(fast, data, CONTAINER)[1] == len(data)
+
+
+def _pyhanko_read_name() -> Any:
+    import esign.budget  # noqa: F401  (applies compat.fast_names)
+
+    fast = generic.NameObject.read_from_stream
+    return fast, inspect.unwrap(fast)
+
+
+NAME_CASES = [
+    b"/FontDescriptor 7 0 R",
+    b"/Type/Font",
+    b"/",
+    b"/ ",
+    b"/A#20B",  # an escape: pyHanko decodes it
+    b"/A#2",
+    b"/A#GG",
+    b"/\xe4\xb8\xad\xe6\x96\x87",  # UTF-8 bytes, not escaped
+    b"/\x80\x81",  # not UTF-8: Latin-1
+    b"/A\x01B",
+    b"/A\x7fB",
+    b"/" + b"N" * 127,  # the delimiter in the next chunk
+    b"/" + b"N" * 500 + b"#41",
+    b"/" + b"N" * 500,
+    b"/A(B",
+    b"/A%B",
+    b"/A\x00B",
+    b"Name",
+    b"",
+]
+
+
+@pytest.mark.parametrize("data", NAME_CASES, ids=lambda d: repr(d[:24]))
+def test_name_same_object_and_position_as_pyhanko(data: bytes) -> None:
+    fast, original = _pyhanko_read_name()
+    assert getattr(fast, compat._PATCHED, False)
+    for tail in (b"", b" ", b">>", b"/Next"):
+        assert _read_outcome(fast, data + tail) == _read_outcome(original, data + tail)
+
+
+def test_names_generated_against_pyhanko() -> None:
+    fast, original = _pyhanko_read_name()
+    rng = random.Random(7)
+    alphabet = [b"A", b"z", b"#20", b"#", b"#4", b"#GG", b"\x80", b"\xe4\xb8\xad", b"\x7f", b"\x01", b" ", b"/"]
+    alphabet += [b"[", b"%", b"~", b"!", b'"', b"$", b"1", b".", b"\x00", b"\x0b"]
+    for _ in range(3000):
+        body = b"".join(rng.choice(alphabet) for _ in range(rng.choice([0, 1, 3, 10, 60, 130, 300])))
+        for data in (b"/" + body, b"/Name" + body + b" rest"):
+            assert _read_outcome(fast, data) == _read_outcome(original, data), data
 
 
 # --- asn1crypto name matching memoized by the bytes of each name (part) --------------------------------------

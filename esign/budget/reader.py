@@ -109,6 +109,9 @@ XRefSectionData.process_entries = _file_entries  # type: ignore[method-assign,as
 _filters_module.check_output_size = _check_output
 # Signature /Contents are hex strings of tens of KiB that pyHanko reads byte by byte (esign.compat).
 compat.fast_hex_strings()
+# A CID font's /W widths are hundreds of numbers, read for every page the guard measures (esign.compat).
+compat.fast_number_arrays()
+compat.fast_names()
 
 
 class _BudgetReader(PdfFileReader):
