@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from esign.appearance.paths import Path
+from esign.appearance.paths import Path, PathOp
 
 __all__ = ["RGB", "Drawing", "Item", "Placed", "Shape", "pdf_content", "pdf_number"]
 
@@ -90,9 +90,31 @@ def _number(v: float) -> str:
     return s
 
 
+_OPS: dict[PathOp, str] = {}
+_MAX_OPS = 1 << 13
+
+
+def _op(op: PathOp) -> str:
+    name, args = op
+    text = " ".join(map(_number, args)) + " " + name if args else name
+    try:
+        if len(_OPS) >= _MAX_OPS:
+            _OPS.clear()
+        _OPS[op] = text
+    except TypeError:  # a list among the operands: not kept
+        pass
+    return text
+
+
 def _path_ops(path: Path) -> list[str]:
-    number = _number
-    return [" ".join(map(number, args)) + " " + op if args else op for op, args in path]
+    """The operators of ``path``, each remembered by the operation itself (its name and exact operands, which
+    are all its text depends on): a QR code made for every stamp is a thousand moves and lines over a few
+    dozen coordinates, and its rows repeat from one code to the next."""
+    known = _OPS.get
+    try:
+        return [known(op) or _op(op) for op in path]
+    except TypeError:  # unhashable operands
+        return [_op(op) for op in path]
 
 
 def _color(rgb: RGB) -> str:

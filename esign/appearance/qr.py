@@ -14,6 +14,7 @@ correction (7.5) are computed and dropped into place. The tests check the result
 from __future__ import annotations
 
 import functools
+import re
 import threading
 from typing import Literal
 
@@ -44,6 +45,15 @@ _LEVELS = {
 def qr_modules(data: str, *, error_correction: Literal["M", "Q", "H"] = "M") -> tuple[tuple[bool, ...], ...]:
     """The symbol's modules, top row first, ``True`` for dark; no quiet zone. Byte mode (the
     UTF-8 of ``data``), the smallest version that holds it, mask pattern 0."""
+    modules, size = _symbol(data, error_correction)
+    dark = ord("1")
+    return tuple(tuple(b == dark for b in modules[r * size : (r + 1) * size]) for r in range(size))
+
+
+def _symbol(data: str, error_correction: str) -> tuple[bytes, int]:
+    """The modules row by row, ``b"1"`` dark and ``b"0"`` light, and the symbol's size: the layout's function
+    modules, and the data bits (codewords, then light remainder bits, 7.7.3) XORed with the mask and dropped
+    where they go."""
     if not data:
         raise InputError("二维码内容不能为空。", "The QR code content must not be empty.", code="qr_data_empty")
     if error_correction not in _LEVELS:
@@ -62,15 +72,10 @@ def qr_modules(data: str, *, error_correction: Literal["M", "Q", "H"] = "M") -> 
         )
     layout = _layout(version, level)
     codewords = _codewords(payload, version, level)
-    modules = bytearray(layout.blank)
-    bits = int.from_bytes(bytes(codewords), "big")
-    n_bits = 8 * len(codewords)
-    # Data bits in placement order, each XORed with the mask there; remainder bits (7.7.3) are light.
-    for i, (pos, masked) in enumerate(zip(layout.positions, layout.mask, strict=True)):
-        dark = (bits >> (n_bits - 1 - i)) & 1 if i < n_bits else 0
-        modules[pos] = dark ^ masked
-    size = layout.size
-    return tuple(tuple(b == 1 for b in modules[r * size : (r + 1) * size]) for r in range(size))
+    n_data = len(layout.positions)
+    bits = int.from_bytes(bytes(codewords), "big") << (n_data - 8 * len(codewords))
+    placed = b"01" + format(bits ^ layout.mask_bits, f"0{n_data}b").encode("ascii")
+    return bytes(map(placed.__getitem__, layout.gather)), layout.size
 
 
 # A fixed mask: every decoder reads all eight masks, and searching for the best one (scoring
@@ -125,6 +130,13 @@ class _Layout:
                     break
         self.positions = tuple(positions)
         self.mask = tuple(masked)
+        #: the mask at the data positions as one number, the first position the highest bit
+        self.mask_bits = int("".join(map(str, masked)) or "0", 2)
+        # where each module (row by row) takes its value from: b"01" + the masked data bits in placement order
+        gather = [1 if m else 0 for row in grid for m in row]
+        for i, pos in enumerate(positions):
+            gather[pos] = 2 + i
+        self.gather = tuple(gather)
         self.blocks = [(b.data_count, b.total_count - b.data_count) for b in qrcode.base.rs_blocks(version, level)]
 
 
@@ -217,6 +229,9 @@ def _codewords(payload: bytes, version: int, level: int) -> list[int]:
     return out
 
 
+_DARK_RUN = re.compile(b"1+")
+
+
 def qr_drawing(
     data: str,
     *,
@@ -233,26 +248,19 @@ def qr_drawing(
             code="qr_too_small",
             field="size_mm",
         )
-    modules = qr_modules(data, error_correction=error_correction)
-    n = len(modules)
+    modules, n = _symbol(data, error_correction)
     unit = size_mm * MM / n
     side = (n + 2 * QUIET_ZONE) * unit
     dark: list[PathOp] = []
     close: PathOp = ("h", ())
-    for r, row in enumerate(modules):
+    for r in range(n):
         y = (n - 1 - r + QUIET_ZONE) * unit
         top = y + unit
-        c = 0
-        while c < n:
-            if not row[c]:
-                c += 1
-                continue
-            start = c
-            while c < n and row[c]:
-                c += 1
+        row = r * n
+        for run in _DARK_RUN.finditer(modules, row, row + n):
             # rectangle(x, y, w, unit), spelt out: a few hundred runs per symbol, one per stamp
-            x = (start + QUIET_ZONE) * unit
-            right = x + (c - start) * unit
+            x = (run.start() - row + QUIET_ZONE) * unit
+            right = x + (run.end() - run.start()) * unit
             dark += (("m", (x, y)), ("l", (right, y)), ("l", (right, top)), ("l", (x, top)), close)
     return Drawing(
         width=side, height=side, items=(Shape(rectangle(0, 0, side, side), background), Shape(tuple(dark), color))

@@ -45,6 +45,16 @@ def file_sha256(fh: BinaryIO) -> str:
     return digest.hexdigest()
 
 
+def _temporary(folder: Path) -> tuple[int, str]:
+    """A new temporary file in ``folder``, made (with its parents) only when it is missing: a folder is looked
+    for again each time, never remembered, so one removed meanwhile (a purge, a restore) is made again."""
+    try:
+        return tempfile.mkstemp(dir=folder, prefix=".tmp-")
+    except FileNotFoundError:
+        folder.mkdir(parents=True, exist_ok=True)
+        return tempfile.mkstemp(dir=folder, prefix=".tmp-")
+
+
 class PendingBlob:
     """A document being written (see :meth:`BlobStore.pending`); ``file`` is readable and writable."""
 
@@ -79,8 +89,11 @@ class BlobStore:
             file.flush()
             os.fsync(file.fileno())
         path = self._path(digest)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, path)  # the same content already stored is simply replaced by itself
+        try:
+            os.replace(tmp, path)  # the same content already stored is simply replaced by itself
+        except FileNotFoundError:  # the folder first (asked only when missing: it is there for all but the first)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, path)
 
     def put(self, data: bytes, *, durable: bool = True) -> str:
         """Store ``data``; returns its SHA-256 (hex). ``durable`` forces it to disk before returning
@@ -89,8 +102,7 @@ class BlobStore:
         path = self._path(digest)
         if path.exists():
             return digest
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        fd, tmp = _temporary(path.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
@@ -110,8 +122,7 @@ class BlobStore:
         :meth:`PendingBlob.commit` stores it under its hash; without a commit, or when the block
         fails, the temporary file is removed.
         """
-        self.root.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
+        fd, tmp = _temporary(self.root)
         try:
             with os.fdopen(fd, "w+b") as fh:
                 yield PendingBlob(self, fh, Path(tmp))

@@ -16,7 +16,8 @@ import qrcode
 import qrcode.util
 from PIL import Image
 
-from esign.appearance.qr import QUIET_ZONE, qr_modules
+from esign.appearance import MM, Shape
+from esign.appearance.qr import QUIET_ZONE, qr_drawing, qr_modules
 from esign.errors import InputError
 
 Scan = Callable[[Image.Image], list[str]]
@@ -76,3 +77,27 @@ def test_too_long_is_refused() -> None:
     with pytest.raises(InputError) as exc:
         qr_modules("x" * 3000)
     assert exc.value.code == "qr_data_too_long"
+
+
+@pytest.mark.parametrize("level", ["M", "H"])
+@pytest.mark.parametrize("length", [5, 40, 300])
+def test_drawing_covers_exactly_the_dark_modules(level: str, length: int) -> None:
+    """The vector QR code (one rectangle per dark run, made from the symbol's bytes) against qrcode's modules."""
+    data = "".join(_RANDOM.choice(string.ascii_letters + "中/") for _ in range(length))
+    expected = _reference(data, level)
+    n = len(expected)
+    drawing = qr_drawing(data, size_mm=20.0, error_correction=level)  # type: ignore[arg-type]
+    background, dark = drawing.items
+    assert isinstance(background, Shape) and isinstance(dark, Shape) and dark.color == (0, 0, 0)
+    unit = 20.0 * MM / n
+    grid = [[False] * n for _ in range(n)]
+    path = dark.path
+    assert len(path) % 5 == 0
+    for i in range(0, len(path), 5):
+        (m, (x0, y0)), (_, (x1, _y)), _, (_, (_x, y1)), (h, _) = path[i : i + 5]
+        assert (m, h) == ("m", "h") and y1 - y0 == pytest.approx(unit)
+        row = n - 1 - round(y0 / unit - QUIET_ZONE)
+        for c in range(round(x0 / unit) - QUIET_ZONE, round(x1 / unit) - QUIET_ZONE):
+            assert not grid[row][c]  # runs do not overlap
+            grid[row][c] = True
+    assert tuple(tuple(r) for r in grid) == expected

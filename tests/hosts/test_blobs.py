@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -53,6 +54,40 @@ def test_pending_documents_are_stored_by_hash_only_when_committed(tmp_path):
         out.file.write(b"%PDF-1.7 half")
         raise ValueError("signing failed")
     assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == [f"{digest}.pdf"]
+
+
+def test_folders_are_made_when_missing_even_after_they_were_there(tmp_path, monkeypatch):
+    """Folders are made only when a write finds them missing (no mkdir per document), and never remembered:
+    a store whose folders were removed after its first documents (a purge, a restore) writes again."""
+    root = tmp_path / "documents"
+    store = BlobStore(root)
+    first = store.put(b"%PDF-1.7 first")
+    with store.pending() as out:
+        out.file.write(b"%PDF-1.7 second")
+        second = out.commit()
+    made: list[object] = []
+    mkdir = type(root).mkdir
+    monkeypatch.setattr(type(root), "mkdir", lambda self, *a, **k: (made.append(self), mkdir(self, *a, **k))[1])
+    with store.pending() as out:  # every folder is there: none is made
+        out.file.write(b"%PDF-1.7 second")
+        assert out.commit() == second
+    # another document in the folder of the first one
+    candidates = (b"%%PDF-1.7 %d" % i for i in range(100_000))
+    third = next(d for d in candidates if hashlib.sha256(d).hexdigest()[:2] == first[:2])
+    assert store.put(third) and made == []
+    for digest in (first, second):
+        shutil.rmtree(store._path(digest).parent, ignore_errors=True)
+    assert store.put(b"%PDF-1.7 first") == first and store.get(first) == b"%PDF-1.7 first"
+    with store.pending() as out:
+        out.file.write(b"%PDF-1.7 second")
+        assert out.commit() == second
+    assert store.get(second) == b"%PDF-1.7 second"
+    shutil.rmtree(root)
+    with store.pending() as out:
+        out.file.write(b"%PDF-1.7 second")
+        assert out.commit() == second
+    assert store.get(second) == b"%PDF-1.7 second" and store.put(b"%PDF-1.7 first") == first
+    assert not list(root.rglob(".tmp-*")) and len(made) >= 4
 
 
 def _age(path, *, hours: float) -> None:
