@@ -251,16 +251,17 @@ def qr_drawing(
     modules, n = _symbol(data, error_correction)
     unit = size_mm * MM / n
     side = (n + 2 * QUIET_ZONE) * unit
+    # every corner on the grid of module edges, each coordinate computed once: a run's right edge is the
+    # same number as the next run's left edge, and the few dozen coordinates repeat from one code to the next
+    edge = [(i + QUIET_ZONE) * unit for i in range(n + 1)]
     dark: list[PathOp] = []
     close: PathOp = ("h", ())
     for r in range(n):
-        y = (n - 1 - r + QUIET_ZONE) * unit
-        top = y + unit
+        y, top = edge[n - 1 - r], edge[n - r]
         row = r * n
         for run in _DARK_RUN.finditer(modules, row, row + n):
             # rectangle(x, y, w, unit), spelt out: a few hundred runs per symbol, one per stamp
-            x = (run.start() - row + QUIET_ZONE) * unit
-            right = x + (run.end() - run.start()) * unit
+            x, right = edge[run.start() - row], edge[run.end() - row]
             dark += (("m", (x, y)), ("l", (right, y)), ("l", (right, top)), ("l", (x, top)), close)
     return Drawing(
         width=side, height=side, items=(Shape(rectangle(0, 0, side, side), background), Shape(tuple(dark), color))

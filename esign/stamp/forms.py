@@ -33,15 +33,21 @@ _MAX_ENCODED = 64
 
 def _encoded(drawing: Drawing) -> bytes:
     """The compressed content of ``drawing`` (remembered by identity: a drawing is immutable, and the
-    entry keeps it alive, so its id cannot be reused while the entry exists)."""
-    hit = _ENCODED.get(id(drawing))
-    if hit is not None and hit[0] is drawing:
-        return hit[1]
+    entry keeps it alive, so its id cannot be reused while the entry exists). The least recently used
+    entry goes first: every stamp brings a QR code of its own, which must not push out the seal that
+    every stamp shows."""
+    key = id(drawing)
+    with _ENCODED_LOCK:
+        hit = _ENCODED.pop(key, None)
+        if hit is not None and hit[0] is drawing:
+            _ENCODED[key] = hit  # the most recent again
+            return hit[1]
     data = zlib.compress(pdf_content(drawing))
     with _ENCODED_LOCK:
-        if len(_ENCODED) >= _MAX_ENCODED:
-            _ENCODED.clear()
-        _ENCODED[id(drawing)] = (drawing, data)
+        _ENCODED.pop(key, None)
+        while len(_ENCODED) >= _MAX_ENCODED:
+            del _ENCODED[next(iter(_ENCODED))]
+        _ENCODED[key] = (drawing, data)
     return data
 
 

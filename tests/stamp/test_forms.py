@@ -110,3 +110,25 @@ def test_compressed_content_is_reused_only_for_the_same_drawing() -> None:
     assert ea != eb
     same_again = qr_artwork("https://esign.puxian.example/v/first")  # equal, but another object
     assert zlib.decompress(forms._encoded(same_again.drawing)) == pdf_content(a.drawing)
+
+
+def test_a_drawing_in_every_stamp_stays_compressed_while_each_stamp_brings_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The seal is shown by every stamp and each stamp has a QR code of its own: the QR codes passing through
+    (more of them than the cache holds) do not push the seal out, and the oldest QR codes go first."""
+    seal = seal_artwork(SPEC)
+    compressed: list[bytes] = []
+    compress = zlib.compress
+    monkeypatch.setattr(forms.zlib, "compress", lambda data, *a: (compressed.append(data), compress(data, *a))[1])
+    forms._encoded(seal.drawing)
+    qrs = [qr_artwork(f"https://esign.puxian.example/v/{n}") for n in range(3 * forms._MAX_ENCODED)]
+    for qr in qrs:
+        assert zlib.decompress(forms._encoded(seal.drawing)) == pdf_content(seal.drawing)
+        assert zlib.decompress(forms._encoded(qr.drawing)) == pdf_content(qr.drawing)
+    seal_content = pdf_content(seal.drawing)
+    assert compressed.count(seal_content) <= 1 and len(forms._ENCODED) <= forms._MAX_ENCODED
+    compressed.clear()
+    forms._encoded(qrs[0].drawing)  # long gone
+    forms._encoded(qrs[-1].drawing)  # still there
+    assert compressed == [pdf_content(qrs[0].drawing)]
