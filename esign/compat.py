@@ -137,7 +137,7 @@ _NUM = rb"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?![+,\-.0-9])"
 _NUMBER_ARRAY = re.compile(rb"\[(?:" + _WS + rb"(?:" + _NUM + rb"|\[(?:" + _WS + _NUM + rb")*" + _WS + rb"\]))*" + _WS)
 # what may be left at the end of a chunk when the array goes on in the next one
 _CUT = re.compile(_WS + rb"(?:\[(?:" + _WS + _NUM + rb")*" + _WS + rb")?[+\-.0-9]*")
-_TOKENS = re.compile(r"\[|\]|[^\s\x00\[\]]+")
+_ITEMS = re.compile(r"\[([^\]]*)\]|([^\s\x00\[\]]+)")  # in a matched array: a flat array, or a number
 
 
 def _number_arrays(read_array: Callable[..., Any], generic: Any) -> Callable[..., Any]:
@@ -187,19 +187,23 @@ def _number_arrays(read_array: Callable[..., Any], generic: Any) -> Callable[...
             stream.seek(-1, 1)
             arr.append(generic.read_object(stream, container_ref, in_content_stream=in_content_stream))
 
+    def _numbers(text: str, container_ref: Any) -> list[Any]:
+        values = [real(item) if "." in item else number(item) for item in text.replace("\x00", " ").split()]
+        for value in values:
+            value.container_ref = container_ref
+        return values
+
     def _built(text: str, container_ref: Any) -> Any:
-        arr = cur = array()
-        for item in _TOKENS.findall(text):
-            if item == "[":
-                cur = array()
-                cur.container_ref = container_ref
-                arr.append(cur)
-            elif item == "]":
-                cur = arr
-            else:
+        if "[" not in text:
+            return array(_numbers(text, container_ref))
+        arr = array()
+        for inner, item in _ITEMS.findall(text):
+            if item:
                 value = real(item) if "." in item else number(item)
-                value.container_ref = container_ref
-                cur.append(value)
+            else:
+                value = array(_numbers(inner, container_ref))
+            value.container_ref = container_ref
+            arr.append(value)
         return arr
 
     setattr(read, _PATCHED, True)
