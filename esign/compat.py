@@ -35,6 +35,8 @@ before the end) is read by pyHanko's own element-by-element loop, whose arrays n
 Applied by :mod:`esign.budget.reader` as the hex strings are. :func:`fast_names` likewise reads a name
 (``/FontDescriptor``) up to its delimiter in one pass instead of a Python call per byte, and makes the
 plain ones (printable ASCII, no ``#`` escape) itself; any other is decoded by pyHanko's own function.
+It also writes a plain name in one piece, the very bytes pyHanko writes one call per byte (every name of
+the signed revision, about 170 per stamp); any other name is written by pyHanko.
 
 pyHanko (0.38): ``pyhanko/sign/__init__.py`` imports the signer, and through it the time-stamp client,
 aiohttp and two SSL contexts built from the system's CA bundle, for every import of any
@@ -242,13 +244,35 @@ def _one_pass_names(read_name: Callable[[Any], Any], generic: Any) -> Callable[[
     return read
 
 
+# what pyHanko writes as it is (every other byte becomes #XX): printable ASCII but '#' and the delimiters
+_PLAIN_NAME_BYTES = re.compile(
+    b"/[" + b"".join(re.escape(bytes([c])) for c in range(0x21, 0x7F) if c not in b"#()<>[]{}/%") + b"]*"
+)
+
+
+def _whole_names(write_name: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(write_name)
+    def write(self: Any, stream: Any, handler: Any = None, container_ref: Any = None) -> None:
+        data = self.encode("utf8")
+        if _PLAIN_NAME_BYTES.fullmatch(data) is None:
+            return write_name(self, stream, handler, container_ref)
+        stream.write(data)
+        return None
+
+    setattr(write, _PATCHED, True)
+    return write
+
+
 def fast_names() -> None:
-    """Read PDF names in one pass (see the module docstring; idempotent)."""
+    """Read PDF names in one pass and write the plain ones in one piece (see the module docstring; idempotent)."""
     from pyhanko.pdf_utils import generic
 
-    current = generic.NameObject.__dict__["read_from_stream"].__func__
+    name = generic.NameObject
+    current = name.__dict__["read_from_stream"].__func__
     if not getattr(current, _PATCHED, False):
-        generic.NameObject.read_from_stream = staticmethod(_one_pass_names(current, generic))  # type: ignore[method-assign]
+        name.read_from_stream = staticmethod(_one_pass_names(current, generic))  # type: ignore[method-assign]
+    if not getattr(name.__dict__["write_to_stream"], _PATCHED, False):
+        name.write_to_stream = _whole_names(name.__dict__["write_to_stream"])  # type: ignore[method-assign]
 
 
 def memoized_name_matching(maxsize: int = 4096) -> None:

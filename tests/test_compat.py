@@ -307,6 +307,31 @@ def test_names_generated_against_pyhanko() -> None:
             assert _read_outcome(fast, data) == _read_outcome(original, data), data
 
 
+def test_names_written_as_pyhanko_writes_them() -> None:
+    import esign.budget  # noqa: F401  (applies compat.fast_names)
+
+    fast = generic.NameObject.write_to_stream
+    original = inspect.unwrap(fast)
+    assert fast is not original and getattr(fast, compat._PATCHED, False)
+    rng = random.Random(11)
+    names = ["/FontDescriptor", "/", "/A#B", "/A B", "/中文", "/A(B", "/A/B", "/A%", "/~!$&'*+,-.:;=?@^_`|", "Name"]
+    names += ["/" + "".join(chr(rng.choice([*range(0x20, 0x80), 0xE9, 0x4E2D])) for _ in range(n)) for n in range(40)]
+    names += ["/" + "".join(chr(c) for c in range(0x21, 0x7F))]
+    for text in names:
+        outcomes = []
+        for write in (fast, original):
+            stream = io.BytesIO()
+            try:
+                write(generic.NameObject(text), stream)
+                outcomes.append(stream.getvalue())
+            except Exception as e:
+                outcomes.append((type(e), str(e)))
+        assert outcomes[0] == outcomes[1], text
+    stream = io.BytesIO()
+    fast(generic.NameObject("/A#B"), stream)
+    assert stream.getvalue() == b"/A#23B"
+
+
 # --- asn1crypto name matching memoized by the bytes of each name (part) --------------------------------------
 
 
