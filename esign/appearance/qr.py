@@ -14,6 +14,7 @@ correction (7.5) are computed and dropped into place. The tests check the result
 from __future__ import annotations
 
 import functools
+import operator
 import re
 import threading
 from typing import Literal
@@ -182,18 +183,22 @@ def _generator(degree: int) -> tuple[int, ...]:
     return tuple(_LOG[c] for c in poly[1:])
 
 
+@functools.cache
+def _products(degree: int) -> tuple[tuple[int, ...], ...]:
+    """For each coefficient c (0..255), c times the generator polynomial of ``degree`` (after its leading 1)."""
+    gen = _generator(degree)
+    return ((0,) * degree, *(tuple(_EXP[_LOG[c] + g] for g in gen) for c in range(1, 256)))
+
+
 def _error_correction(block: list[int], degree: int) -> list[int]:
     """The ``degree`` error-correction codewords of ``block``: the remainder of block * x^degree
-    divided by the generator polynomial."""
-    gen = _generator(degree)
+    divided by the generator polynomial (one table row XORed in per data codeword)."""
+    products = _products(degree)
     rem = [*block, *([0] * degree)]
-    exp, log = _EXP, _LOG
     for i in range(len(block)):
         coef = rem[i]
         if coef:
-            lc = log[coef]
-            for j, g in enumerate(gen, start=i + 1):
-                rem[j] ^= exp[lc + g]
+            rem[i + 1 : i + 1 + degree] = map(operator.xor, rem[i + 1 : i + 1 + degree], products[coef])
     return rem[len(block) :]
 
 
