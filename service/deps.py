@@ -11,8 +11,13 @@ from esign.deployment import Deployment
 __all__ = ["Dep", "get_deployment"]
 
 
-def get_deployment(request: Request) -> Deployment:
-    """The deployment opened by the app factory."""
+async def get_deployment(request: Request) -> Deployment:
+    """The deployment opened by the app factory.
+
+    ``async`` although it awaits nothing: FastAPI runs a plain ``def`` dependency in its thread pool,
+    a thread hop (and a turn at the GIL beside the documents in work) for one attribute read, on
+    every request that names :data:`Dep`.
+    """
     dep: Deployment = request.app.state.deployment
     return dep
 
