@@ -68,6 +68,28 @@ def test_a_reading_transaction_refuses_to_write_on_sqlite(tmp_path):
         engine.dispose()
 
 
+def test_reading_and_writing_transactions_alternate_on_one_pooled_connection(tmp_path):
+    # The connection remembers its PRAGMA query_only and a transaction sets it only when it changes:
+    # every reading transaction still refuses to write, every writing one still writes.
+    engine = make_engine(f"sqlite:///{tmp_path / 'esign.db'}", pool_size=1, max_overflow=0)
+    writes, reads = make_session_factory(engine), make_read_session_factory(engine)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE t (x INTEGER)"))
+        for n in range(3):
+            with session_scope(writes) as s:
+                s.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
+            with session_scope(writes) as s:  # twice in a row: still writing
+                s.execute(text("INSERT INTO t VALUES (:n)"), {"n": 10 + n})
+            for _ in range(2):  # twice in a row: still reading only
+                with pytest.raises(DBAPIError, match="readonly"), session_scope(reads) as s:
+                    s.execute(text("INSERT INTO t VALUES (99)"))
+        with session_scope(reads) as s:
+            assert sorted(s.execute(text("SELECT x FROM t")).scalars()) == [0, 1, 2, 10, 11, 12]
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
 def sqlite_url(db_url: str) -> str:
     if not db_url.startswith("sqlite"):
