@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from sqlalchemy import BigInteger, LargeBinary, String, Text, select, update
+from sqlalchemy import BigInteger, LargeBinary, String, Text, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -252,15 +252,26 @@ def revoked_list(session: Session, issuer: x509.Certificate) -> list[CertStatus]
     return [r.to_status() for r in rows]
 
 
+# Prebuilt: every stamp takes a time-stamp serial and reads the revocation epoch.
+_BUMP = (
+    update(PkiState)
+    .where(PkiState.name == bindparam("name_"))
+    .values(value=PkiState.value + 1)
+    .returning(PkiState.value, PkiState.at)
+    .execution_options(synchronize_session=False)
+)
+_SET_TSA_TIME = (
+    update(PkiState)
+    .where(PkiState.name == _TSA)
+    .values(at=bindparam("at_"))
+    .execution_options(synchronize_session=False)
+)
+_EPOCH_VALUE = select(PkiState.value).where(PkiState.name == _EPOCH)
+
+
 def _bump(session: Session, name: str) -> tuple[int, dt.datetime | None]:
-    stmt = (
-        update(PkiState)
-        .where(PkiState.name == name)
-        .values(value=PkiState.value + 1)
-        .returning(PkiState.value, PkiState.at)
-        .execution_options(synchronize_session=False)
-    )
-    row = session.execute(stmt).one_or_none()
+    params = {"name_": name}
+    row = session.execute(_BUMP, params).one_or_none()
     if row is None:
         # First use: create the row. A concurrent creator makes our insert fail; either way the
         # row exists afterwards and the retried UPDATE takes its lock.
@@ -269,7 +280,7 @@ def _bump(session: Session, name: str) -> tuple[int, dt.datetime | None]:
                 session.add(PkiState(name=name, value=0, at=None))
         except IntegrityError:
             pass
-        row = session.execute(stmt).one()
+        row = session.execute(_BUMP, params).one()
     return int(row[0]), row[1]
 
 
@@ -283,7 +294,7 @@ def revocation_epoch(session: Session) -> int:
 
     Caches of revocation answers key on it: a changed epoch means a possibly changed answer.
     """
-    value = session.execute(select(PkiState.value).where(PkiState.name == _EPOCH)).scalar_one_or_none()
+    value = session.execute(_EPOCH_VALUE).scalar_one_or_none()
     return int(value or 0)
 
 
@@ -296,9 +307,7 @@ def tsa_next(session: Session, at: dt.datetime) -> tuple[int, dt.datetime]:
     at = require_utc(at)
     serial, last = _bump(session, _TSA)
     gen_time = at if last is None else max(at, last + _TICK)
-    session.execute(
-        update(PkiState).where(PkiState.name == _TSA).values(at=gen_time).execution_options(synchronize_session=False)
-    )
+    session.execute(_SET_TSA_TIME, {"at_": gen_time})
     return serial, gen_time
 
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
 from sqlalchemy import Table, bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, lazyload
+from sqlalchemy.orm.interfaces import ORMOption
 
 from esign.appearance import Artwork, SealSpec
 from esign.deployment import Deployment
@@ -353,10 +355,13 @@ def check_placement(
     )
 
 
-def find_request(session: Session, request_id: int, actor: Actor) -> StampRequestRow:
-    """A request visible to ``actor`` (its township's people and the reform office)."""
+def find_request(
+    session: Session, request_id: int, actor: Actor, *, options: Sequence[ORMOption] = ()
+) -> StampRequestRow:
+    """A request visible to ``actor`` (its township's people and the reform office); ``options`` say
+    how it is loaded when it is not in the session yet (by default with all its relationships)."""
     row_id = as_id(request_id)
-    row = session.get(StampRequestRow, row_id) if row_id is not None else None
+    row = session.get(StampRequestRow, row_id, options=options) if row_id is not None else None
     if row is None:
         raise NotFoundError("用印申请不存在。", "No such stamp request.", code="stamp_request_not_found")
     authorize(actor, Permission.STAMP_VIEW, township_id=row.township_id)
@@ -378,13 +383,21 @@ def _list_requests(
     return list(session.scalars(query))
 
 
+#: What the decision reads of a request: its seal, township and item, the clerk's name; not the approver
+#: (none yet) nor the clerk's township.
+_DECISION_LOADS: tuple[ORMOption, ...] = (
+    lazyload(StampRequestRow.approver),
+    joinedload(StampRequestRow.clerk).lazyload(Person.township),
+)
+
+
 def _decide(
     session: Session, dep: Deployment, engine: StampEngine, actor: Actor, request_id: int, *, at: dt.datetime
 ) -> StampOutcome | tuple[StampJob, ValidationMaterial | None]:
     """The approval's rules in ``session``: the outcome of a request already stamped, else the job to
     sign and what signing reads from the database (:meth:`StampEngine.prepare`)."""
     authorize(actor, Permission.STAMP_APPROVE)
-    row = find_request(session, request_id, actor)
+    row = find_request(session, request_id, actor, options=_DECISION_LOADS)
     if row.status == STAMPED:
         return outcome_of(dep, row)
     require_approver(actor, row)
@@ -392,9 +405,8 @@ def _decide(
         raise StateError("该申请已处理。", "The request was already decided.", code="request_decided")
     require_active(row.seal)
     seal, item = row.seal, row.item
-    approver = session.get(Person, actor.person_id)
-    assert approver is not None
-    job = StampJob.of(row, seal, item_name=item.item.name, item_number=str(item.number), approver=approver.name)
+    # the approver's name as the actor carries it (Actor.name: what audit events and the register record)
+    job = StampJob.of(row, seal, item_name=item.item.name, item_number=str(item.number), approver=actor.name)
     return job, engine.prepare(seal, job.level, at=at, session=session)
 
 
