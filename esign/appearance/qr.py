@@ -237,6 +237,19 @@ def _codewords(payload: bytes, version: int, level: int) -> list[int]:
 _DARK_RUN = re.compile(b"1+")
 
 
+@functools.lru_cache(maxsize=32)
+def _corners(n: int, size_mm: float) -> tuple[tuple[tuple[PathOp, ...], ...], tuple[tuple[PathOp, ...], ...]]:
+    """The move and the line to every corner of the grid of module edges of an ``n``-module symbol ``size_mm``
+    wide, indexed [column edge][row edge] from the lower left: a function of these two numbers alone, made
+    once per size instead of a few thousand small objects per stamp. Each coordinate is computed once, so a
+    run's right edge is the very number of the next run's left edge."""
+    unit = size_mm * MM / n
+    edge = [(i + QUIET_ZONE) * unit for i in range(n + 1)]
+    moves = tuple(tuple(("m", (x, y)) for y in edge) for x in edge)
+    lines = tuple(tuple(("l", (x, y)) for y in edge) for x in edge)
+    return moves, lines
+
+
 def qr_drawing(
     data: str,
     *,
@@ -254,20 +267,17 @@ def qr_drawing(
             field="size_mm",
         )
     modules, n = _symbol(data, error_correction)
-    unit = size_mm * MM / n
-    side = (n + 2 * QUIET_ZONE) * unit
-    # every corner on the grid of module edges, each coordinate computed once: a run's right edge is the
-    # same number as the next run's left edge, and the few dozen coordinates repeat from one code to the next
-    edge = [(i + QUIET_ZONE) * unit for i in range(n + 1)]
+    side = (n + 2 * QUIET_ZONE) * (size_mm * MM / n)
+    moves, lines = _corners(n, size_mm)
     dark: list[PathOp] = []
     close: PathOp = ("h", ())
     for r in range(n):
-        y, top = edge[n - 1 - r], edge[n - r]
+        bottom, top = n - 1 - r, n - r
         row = r * n
         for run in _DARK_RUN.finditer(modules, row, row + n):
             # rectangle(x, y, w, unit), spelt out: a few hundred runs per symbol, one per stamp
-            x, right = edge[run.start() - row], edge[run.end() - row]
-            dark += (("m", (x, y)), ("l", (right, y)), ("l", (right, top)), ("l", (x, top)), close)
+            left, right = run.start() - row, run.end() - row
+            dark += (moves[left][bottom], lines[right][bottom], lines[right][top], lines[left][top], close)
     return Drawing(
         width=side, height=side, items=(Shape(rectangle(0, 0, side, side), background), Shape(tuple(dark), color))
     )

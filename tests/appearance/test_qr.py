@@ -101,3 +101,44 @@ def test_drawing_covers_exactly_the_dark_modules(level: str, length: int) -> Non
             assert not grid[row][c]  # runs do not overlap
             grid[row][c] = True
     assert tuple(tuple(r) for r in grid) == expected
+
+
+def _drawn_directly(data: str, size_mm: float, level: str) -> tuple[float, list[tuple[str, tuple[float, ...]]]]:
+    """The box side and the dark path computed from qr_modules with no table (the reference for the corners
+    kept per symbol size)."""
+    modules = qr_modules(data, error_correction=level)  # type: ignore[arg-type]
+    n = len(modules)
+    unit = size_mm * MM / n
+    path: list[tuple[str, tuple[float, ...]]] = []
+    for r, row in enumerate(modules):
+        y, top = (n - 1 - r + QUIET_ZONE) * unit, (n - r + QUIET_ZONE) * unit
+        c = 0
+        while c < n:
+            if row[c]:
+                start = c
+                while c < n and row[c]:
+                    c += 1
+                x, right = (start + QUIET_ZONE) * unit, (c + QUIET_ZONE) * unit
+                path += [("m", (x, y)), ("l", (right, y)), ("l", (right, top)), ("l", (x, top)), ("h", ())]
+            else:
+                c += 1
+    return (n + 2 * QUIET_ZONE) * unit, path
+
+
+def test_corners_kept_per_size_serve_only_that_size() -> None:
+    """Sizes and versions alternate (a nearby size, the same version at another size, another version at the
+    same size): each drawing is exactly the one computed without the kept corners."""
+    cases = [
+        ("https://esign.puxian.example/v/a", 18.0, "M"),
+        ("https://esign.puxian.example/v/a", 18.000001, "M"),
+        ("https://esign.puxian.example/v/" + "b" * 60, 18.0, "M"),
+        ("https://esign.puxian.example/v/a", 25.0, "H"),
+        ("https://esign.puxian.example/v/a", 18.0, "M"),
+        ("https://esign.puxian.example/v/" + "b" * 60, 15.0, "Q"),
+    ]
+    for data, size_mm, level in cases * 2:
+        drawing = qr_drawing(data, size_mm=size_mm, error_correction=level)  # type: ignore[arg-type]
+        side, path = _drawn_directly(data, size_mm, level)
+        dark = drawing.items[1]
+        assert isinstance(dark, Shape)
+        assert drawing.width == side and list(dark.path) == path, (data, size_mm, level)
