@@ -283,16 +283,9 @@ def audited_step(
             raise
         if savepoint.is_active:
             savepoint.rollback()
-        if isinstance(exc, refusals):
-            record_refusal(
-                session,
-                actor=actor.name,
-                action=action,
-                target=target,
-                error=exc,
-                at=at,
-                township_id=township_id if township_id is not None else actor.township_id,
-            )
+        if isinstance(exc, refusals) and _write_refusal(
+            session, actor, action, target, exc, at, township_id if township_id is not None else actor.township_id
+        ):
             if on_refusal is not None:
                 on_refusal(session, exc)
             _recorded.add(exc)
@@ -300,6 +293,28 @@ def audited_step(
     else:
         if savepoint.is_active:
             savepoint.commit()
+
+
+def _write_refusal(
+    session: Session,
+    actor: Actor,
+    action: str,
+    target: str,
+    error: EsignError,
+    at: dt.datetime,
+    township_id: int | None,
+) -> bool:
+    """Write ``error`` as refused; False when the database would not take it (PostgreSQL keeps no NUL
+    in text, and the refused input may hold one): that is logged, and the refusal goes on unrecorded,
+    so that its transaction's owner gives the transaction up and still raises it (as when a commit fails)."""
+    try:
+        record_refusal(
+            session, actor=actor.name, action=action, target=target, error=error, at=at, township_id=township_id
+        )
+    except DBAPIError:
+        _log.exception("could not record a refused attempt")
+        return False
+    return True
 
 
 def refusal_recorded(error: EsignError) -> bool:

@@ -85,6 +85,24 @@ def test_an_unexpected_error_rolls_back_everything_and_records_nothing(tx: Trans
     assert tx.events() == []
 
 
+def test_a_refusal_that_cannot_be_written_still_reaches_the_caller_and_nothing_is_kept(
+    tx: Transactions, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Writing the refusal fails (here its township does not exist; on PostgreSQL a NUL in the refused
+    input does it too): that is logged, the transaction is given up, and the caller gets the refusal,
+    not the database's error."""
+    nowhere = Actor(person_id=7, name="张三", role=Role.CLERK, township_id=987654)
+    refusal = ForbiddenError("不可。", "No.", code="not_yours")
+    with pytest.raises(ForbiddenError) as caught:
+        with audited_transaction(tx, nowhere, "thing.do", "thing:1", at=T0) as session:
+            _work(session)
+            raise refusal
+    assert caught.value is refusal
+    assert not refusal_recorded(refusal)
+    assert tx.events() == []
+    assert "could not record a refused attempt" in caplog.text
+
+
 def test_a_refusal_after_a_failed_flush_is_still_recorded(tx: Transactions) -> None:
     """The savepoint, not the transaction, holds the broken work: the refusal is written after it."""
     refusal = InputError("重复。", "Duplicate.", code="duplicate")
