@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -97,7 +97,7 @@ def submit_request(
     digest = hashlib.sha256(data).hexdigest()
     fresh = not blobs.exists(digest)
     try:
-        checked_pdf = _precheck(dep, actor, data, spec)
+        checked_pdf = _precheck(dep, lambda _session: actor, data, spec)
         with audited_transaction(dep.transaction, actor, "stamp.request", f"seal:{spec.seal}", at=at) as session:
             row = record_request(session, dep, actor, data, spec, at=at, checked_pdf=checked_pdf)
             return request_view(row, dep.settings.base_url)
@@ -253,16 +253,18 @@ def _check_pdf(data: bytes, spec: StampRequestSpec, seal: Seal, *, max_bytes: in
     return info.page_count
 
 
-def _precheck(dep: Deployment, actor: Actor, data: bytes, spec: StampRequestSpec) -> _CheckedPdf | None:
+def _precheck(
+    dep: Deployment, who: Callable[[Session], Actor], data: bytes, spec: StampRequestSpec
+) -> _CheckedPdf | None:
     """A PDF request's checks in a reading transaction, before the writing one that records the request
     (SQLite lets one writer in at a time: parsing a document there would hold every other writer off).
-    None for an OFD and for a request refused here: the writing transaction meets the refusal again and
-    records it, as it would without this step."""
+    ``who`` gives the asking actor in that transaction. None for an OFD and for a request refused here:
+    the writing transaction meets the refusal again and records it, as it would without this step."""
     if is_ofd(data):
         return None
     try:
         with dep.reading() as session:
-            seal = check_spec(session, actor, spec).seal
+            seal = check_spec(session, who(session), spec).seal
             return _CheckedPdf(_pdf_basis(seal), _check_pdf(data, spec, seal, max_bytes=dep.settings.max_upload_bytes))
     except EsignError:
         return None
@@ -424,7 +426,8 @@ def stamp_directly(
 
     The clerk's request and the approval are two steps of ONE transaction (each records its own refusal
     under its own action; a refused approval leaves the request pending, as when asked on the desk),
-    which also reads what signing needs; signing holds no transaction; the record is one more
+    which also reads what signing needs (the PDF's checks run before it, in a reading transaction, as
+    for :func:`submit_request`); signing holds no transaction; the record is one more
     (:func:`esign.workflow.commit.stamp_and_commit`). In between, signing commits only what must outlive
     it: the time-stamp serial (B-T and above) and the seal's OCSP status read at the token's time
     (B-LT and above).
@@ -437,13 +440,14 @@ def stamp_directly(
     cli = Actor(person_id=None, name=user, role=None)
     request_id: int | None = None
     try:
+        checked_pdf = _precheck(dep, lambda session: Actor.from_person(find_person(session, user)), data, spec)
         with audited_transaction(dep.transaction, cli, "stamp.request", f"seal:{spec.seal}", at=at) as session:
             # The people and the request are held until the approval below, which finds them (and the seal
             # and item the request names) in the session instead of reading them again.
             clerk_person, boss_person = find_person(session, user), find_person(session, approver)
             clerk, boss = Actor.from_person(clerk_person), Actor.from_person(boss_person)
             with audited_step(session, clerk, "stamp.request", f"seal:{spec.seal}", at=at):
-                row = record_request(session, dep, clerk, data, spec, at=at)
+                row = record_request(session, dep, clerk, data, spec, at=at, checked_pdf=checked_pdf)
                 request_id = row.id
             end = ending(boss, request_id, at=at)
             target = f"stamp_request:{request_id}"
