@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 
 from bench.copies import another_copy
 
-__all__ = ["main", "tree_cpu"]
+__all__ = ["DATABASE_PROCESS", "machine_ticks", "main", "named_cpu", "tree_cpu"]
 
 #: Each client opens a new connection after this many flows (and closes the old one itself): the
 #: server's worker processes share a listening socket, and a kept-alive connection stays on the
@@ -41,6 +41,8 @@ __all__ = ["main", "tree_cpu"]
 FLOWS_PER_CONNECTION = 10
 #: Seconds one HTTP request may take before it counts as an error.
 REQUEST_TIMEOUT = 120.0
+#: The command name of the database server's processes (PostgreSQL), whose CPU is counted beside the server's.
+DATABASE_PROCESS = "postgres"
 BOUNDARY = "----esign-bench-" + secrets.token_hex(8)
 
 
@@ -187,10 +189,13 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
                 await conn.close()
 
     server = tree_cpu(args.cpu_of) if args.cpu_of else 0.0
+    database, machine = named_cpu(DATABASE_PROCESS), machine_ticks()
     cpu, t = time.process_time(), time.perf_counter()
     await asyncio.gather(*(client() for _ in range(args.clients)))
     elapsed, cpu = time.perf_counter() - t, time.process_time() - cpu
     server = tree_cpu(args.cpu_of) - server if args.cpu_of else float("nan")
+    database = named_cpu(DATABASE_PROCESS) - database
+    busy, total = (b - a for a, b in zip(machine, machine_ticks(), strict=True))
     return {
         "flow": args.flow,
         "clients": args.clients,
@@ -202,17 +207,40 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
         "requests": requests,
         "client_cpu": cpu,
         "server_cpu": server,
+        "database_cpu": database,
+        "machine_busy": busy / total if total else float("nan"),
     }
+
+
+def _stats() -> dict[int, tuple[str, list[str]]]:
+    """Each process's command name and the fields of its /proc stat after it (Linux)."""
+    stats: dict[int, tuple[str, list[str]]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:  # the command name, in parentheses, may hold spaces: split after it
+            head, tail = stat.read_text().rsplit(")", 1)
+            stats[int(stat.parent.name)] = (head.split("(", 1)[1], tail.split())
+        except (OSError, IndexError):  # gone meanwhile
+            continue
+    return stats
+
+
+def named_cpu(name: str) -> float:
+    """CPU seconds (user + system) so far of every process whose command is ``name`` (the database server's
+    processes on this machine: its CPU is not the service's, but it takes the same cores)."""
+    ticks = sum(int(f[11]) + int(f[12]) for comm, f in _stats().values() if comm == name)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def machine_ticks() -> tuple[int, int]:
+    """Busy and total clock ticks of all cores so far (/proc/stat; idle and iowait are not busy)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    total = sum(fields[:8])  # user nice system idle iowait irq softirq steal (guest is inside user)
+    return total - fields[3] - fields[4], total
 
 
 def tree_cpu(root: int) -> float:
     """CPU seconds (user + system) of process ``root`` and its descendants so far (Linux /proc)."""
-    stats: dict[int, list[str]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:  # the command name, in parentheses, may hold spaces: split after it
-            stats[int(stat.parent.name)] = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):  # gone meanwhile
-            continue
+    stats = {pid: fields for pid, (_comm, fields) in _stats().items()}
     tree, grew = {root}, True
     while grew:
         grew = False

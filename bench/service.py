@@ -38,6 +38,7 @@ from sqlalchemy import create_engine, text
 from bench.context import REPO, Context
 from bench.copies import another_copy
 from bench.county import APPROVER, CLERK, BenchCounty, now
+from bench.loadclient import DATABASE_PROCESS, named_cpu
 from bench.report import Section
 from bench.stats import fmt_rate, fmt_ratio, fmt_seconds
 from esign.workflow.verification import verify_document
@@ -67,6 +68,8 @@ class _Run:
     """Calls per second of the in-process contender, one process."""
     inproc_cpu: float
     """CPU seconds per in-process call."""
+    inproc_db_cpu: float
+    """CPU seconds of the database server's processes per in-process call (0 for SQLite)."""
 
     @property
     def rate(self) -> float:
@@ -81,6 +84,12 @@ class _Run:
         """Server CPU seconds per completed flow."""
         done = self.load["completed"]
         return self.load["server_cpu"] / done if done else float("nan")
+
+    @property
+    def database_cpu(self) -> float:
+        """CPU seconds of the database server's processes per completed flow (0 for SQLite)."""
+        done = self.load["completed"]
+        return self.load["database_cpu"] / done if done else float("nan")
 
     def latency(self, q: float) -> float:
         return _pct(sorted(self.load["flows"]), q)
@@ -192,16 +201,19 @@ class _InProcess:
         for call in self.calls.values():  # warm: the first stamp loads the seal's key and artwork
             call()
 
-    def slice(self, flow: str, seconds: float) -> tuple[int, float, float]:
-        """Calls, wall seconds and CPU seconds of back-to-back calls for about ``seconds``."""
+    def slice(self, flow: str, seconds: float) -> tuple[int, float, float, float]:
+        """Calls, wall seconds, CPU seconds and the database server's CPU seconds of back-to-back calls for
+        about ``seconds``."""
         call, n = self.calls[flow], 0
+        database = named_cpu(DATABASE_PROCESS)
         cpu, t = time.process_time(), time.perf_counter()
         while True:
             call()
             n += 1
             if time.perf_counter() - t >= seconds:
                 break
-        return n, time.perf_counter() - t, time.process_time() - cpu
+        elapsed, cpu = time.perf_counter() - t, time.process_time() - cpu
+        return n, elapsed, cpu, named_cpu(DATABASE_PROCESS) - database
 
 
 def _load(
@@ -283,8 +295,9 @@ def run(ctx: Context) -> Section:
                                     server.base, flow, clients, county, str(files[flow]), seconds, server.process.pid
                                 )
                                 after = inproc.slice(flow, inproc_s)
-                                calls, wall, cpu = (before[i] + after[i] for i in range(3))
-                                runs.append(_Run(db_name, workers, flow, clients, load, calls / wall, cpu / calls))
+                                calls, wall, cpu, db_cpu = (before[i] + after[i] for i in range(4))
+                                rates = (calls / wall, cpu / calls, db_cpu / calls)
+                                runs.append(_Run(db_name, workers, flow, clients, load, *rates))
                                 before = after
                 for flow in FLOWS:  # what two processes of the library calls reach on this machine
                     ctx.progress(f"service: {db_name}, {flow}, in-process in 1 and 2 processes")
@@ -323,6 +336,7 @@ def _section(
             "÷ (workers × in-process)",
             "server CPU/flow",
             "in-process ÷ server CPU",
+            "cores busy",
         ],
     )
     for r in runs:
@@ -340,7 +354,16 @@ def _section(
             f"{fmt_ratio(r.efficiency)} of {r.workers} × {r.inproc_rate:.1f}/s",
             fmt_seconds(r.server_cpu),
             f"{fmt_ratio(r.inproc_cpu / r.server_cpu)} of {fmt_seconds(r.inproc_cpu)}",
+            f"{r.load['machine_busy']:.0%}",
         )
+        if r.database != "SQLite" and r.clients == CLIENTS[-1]:
+            served, inproc = r.server_cpu + r.database_cpu, r.inproc_cpu + r.inproc_db_cpu
+            notes.append(
+                f"{r.label()}, {r.flow}, {r.clients} clients: PostgreSQL's own processes used "
+                f"{fmt_seconds(r.database_cpu)} of CPU per flow beside the server's {fmt_seconds(r.server_cpu)} "
+                f"({fmt_seconds(r.inproc_db_cpu)} beside {fmt_seconds(r.inproc_cpu)} in process): all of it, "
+                f"in-process ÷ served = {fmt_ratio(inproc / served)}."
+            )
         for sample in r.load["error_samples"]:
             notes.append(f"error ({r.label()}, {r.flow}, {r.clients} clients): {sample}")
     requests = sum(len(r.load["requests"]) for r in runs)
@@ -373,6 +396,10 @@ def _section(
         "server CPU/flow: user + system time of the server's processes over the measured window (/proc) per "
         "completed flow; the last column is the in-process CPU time per call (after 'of') over it (1.00× = no HTTP "
         "overhead), a figure other load on the machine moves less than throughput.",
+        f"cores busy: the share of all {os.cpu_count()} cores' time that was not idle over the measured window "
+        "(/proc/stat: the server, the load generator, the database server and anything else on the machine); "
+        "near 100% the throughput is bounded by CPU per flow, and N workers can serve N × in-process only where "
+        "the in-process call alone left the other cores free.",
         f"load generator: one separate process (asyncio on uvloop, raw HTTP/1.1 keep-alive; each upload another "
         f"copy of the decision, the verify body built once); it used "
         f"{client_cpu / requests * 1e3 if requests else float('nan'):.2f} ms of CPU per HTTP "

@@ -88,6 +88,14 @@ class Settings(BaseSettings):
         description="Seconds: the service signs a checkpoint of the usage register at most this long after "
         "an append, idle or not (0: no timer).",
     )
+    work_threads: int = Field(
+        default=0,
+        ge=0,
+        le=16,
+        description="Documents in work at once per service process (verifying, stamping); 0: 2 when the service "
+        "runs as one process, 1 in each of several (esign serve --workers N), where the processes overlap each "
+        "other's waits and a second thread would only share the interpreter lock.",
+    )
     ledger_witnesses: str = Field(
         default="",
         description="Witnesses that cosign the register's checkpoints: '<url> <vkey>' entries separated by ';'.",

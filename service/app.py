@@ -39,6 +39,7 @@ from service.routes import (
 )
 from service.routes import feed as feed_routes
 from service.uploads import keep_small_files_in_memory
+from service.work import use_places
 
 __all__ = ["create_app"]
 
@@ -63,6 +64,7 @@ def create_app(
     """
     dep = deployment or Deployment.open(settings)
     _purge_crash_leftovers(dep)
+    use_places(dep.settings.work_threads)
     app = FastAPI(
         title="esign 乡镇行政审批服务专用章电子印章服务",
         description="County PKI, PAdES stamping, verification and the usage register for township seals.",

@@ -45,6 +45,8 @@ def serve(
         ensure_demo(settings)
     # Workers are separate processes: hand the settings over through the environment.
     os.environ["ESIGN_HOME"] = str(settings.home.resolve())
+    if workers > 1 and not settings.work_threads:  # one document at a time in each (see Settings.work_threads)
+        os.environ["ESIGN_WORK_THREADS"] = "1"
     console.print(f"esign 服务启动 / serving on http://{host}:{port}  (数据目录 home: {settings.home.resolve()})")
     console.print(f"公共地址 public base URL: {settings.base_url}")
     published = published_base_url(settings.certs_dir)

@@ -71,6 +71,8 @@ def test_each_worker_listens_on_its_own_socket_and_a_burst_reaches_them_all(tmp_
         owners = {pid for pid, socks in per_worker.items() if socks}
         assert len(listening) == 2 and len(owners) == 2  # two listening sockets, one in each of two workers
         assert not _sockets(server.process.pid) & listening  # the parent only supervises
+        for pid in workers:  # one document in work at a time in each (Settings.work_threads)
+            assert b"ESIGN_WORK_THREADS=1" in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
 
         conns = [socket.create_connection(("127.0.0.1", port)) for _ in range(24)]  # a burst, kept open
         try:

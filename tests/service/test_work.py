@@ -5,13 +5,25 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
 from starlette.concurrency import run_in_threadpool
 
-from service.work import THREADS, run_work
+from esign.config import Settings
+from service.app import create_app
+from service.work import THREADS, run_work, use_places
 
 
-def test_no_more_than_threads_calls_run_at_once_and_all_finish() -> None:
+@pytest.fixture(autouse=True)
+def _default_places() -> Iterator[None]:
+    yield
+    use_places(0)
+
+
+def _most_at_once(calls: int) -> int:
+    """How many of ``calls`` sleeping calls given to :func:`run_work` at once ran at the same time."""
     lock, running, most = threading.Lock(), [0], [0]
 
     def work(i: int) -> int:
@@ -24,10 +36,20 @@ def test_no_more_than_threads_calls_run_at_once_and_all_finish() -> None:
         return i
 
     async def main() -> list[int]:
-        return list(await asyncio.gather(*(run_work(work, i) for i in range(4 * THREADS))))
+        return list(await asyncio.gather(*(run_work(work, i) for i in range(calls))))
 
-    assert asyncio.run(main()) == list(range(4 * THREADS))
-    assert most[0] == THREADS
+    assert asyncio.run(main()) == list(range(calls))
+    return most[0]
+
+
+def test_the_work_threads_setting_sets_the_places_of_the_app_built_with_it(tmp_path: Path) -> None:
+    for places, home in ((1, "one"), (3, "three"), (0, "default")):
+        create_app(Settings(home=tmp_path / home, work_threads=places)).state.deployment.close()
+        assert _most_at_once(4 * (places or THREADS)) == (places or THREADS)
+
+
+def test_no_more_than_threads_calls_run_at_once_and_all_finish() -> None:
+    assert _most_at_once(4 * THREADS) == THREADS
 
 
 def test_light_calls_do_not_wait_for_busy_work_places() -> None:
