@@ -10,6 +10,7 @@ request's outcome commit in one transaction; if anything fails nothing is record
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import secrets
 from collections.abc import Callable, Sequence
@@ -243,14 +244,21 @@ def _pdf_basis(seal: Seal) -> tuple[object, ...]:
 def _check_pdf(data: bytes, spec: StampRequestSpec, seal: Seal, *, max_bytes: int) -> int:
     """A PDF request's document checks (readable, stampable, within the budget, the placement fits);
     its page count."""
-    info = inspect_pdf(data, password=spec.password, max_bytes=max_bytes)
-    require_stampable(info)
-    # a placement past the document's budget is refused before anything is kept
-    check_budget(info, spec.placement)
-    # and so is one this document does not allow (no keyword, a scan without text, a page it does
-    # not have): the clerk learns why now, not after the approval
-    check_placement(info, data, seal, spec.placement, password=spec.password)
-    return info.page_count
+    try:
+        info = inspect_pdf(data, password=spec.password, max_bytes=max_bytes)
+        require_stampable(info)
+        # a placement past the document's budget is refused before anything is kept
+        check_budget(info, spec.placement)
+        # and so is one this document does not allow (no keyword, a scan without text, a page it does
+        # not have): the clerk learns why now, not after the approval
+        check_placement(info, data, seal, spec.placement, password=spec.password)
+        return info.page_count
+    finally:
+        # The parses left reference cycles (pyHanko's readers and the objects they resolved point at each
+        # other) that only the cycle collector frees. The young generations are collected now, so that the
+        # document's parse is not still held when signing parses it again: a 200-page decision's stamp
+        # peaked 1.6 MB above its start with them, 1.3 MB without (bench section 2).
+        gc.collect(1)
 
 
 def _precheck(
