@@ -55,13 +55,19 @@ def test_success_commits_the_work_in_one_transaction(tx: Transactions) -> None:
     assert tx.events() == [("张三", "thing.do", "thing:1", "ok", "")]
 
 
-def test_a_refusal_rolls_back_the_work_and_is_recorded_once_in_the_same_transaction(tx: Transactions) -> None:
+def _refused(tx: Transactions, actor: Actor) -> ForbiddenError:
+    """Work, then a refusal, in one audited transaction of ``actor``; the refusal, checked to reach the caller."""
     refusal = ForbiddenError("不可。", "No.", code="not_yours")
     with pytest.raises(ForbiddenError) as caught:
-        with audited_transaction(tx, CLERK, "thing.do", "thing:1", at=T0) as session:
+        with audited_transaction(tx, actor, "thing.do", "thing:1", at=T0) as session:
             _work(session)
             raise refusal
     assert caught.value is refusal
+    return refusal
+
+
+def test_a_refusal_rolls_back_the_work_and_is_recorded_once_in_the_same_transaction(tx: Transactions) -> None:
+    refusal = _refused(tx, CLERK)
     assert tx.opened == 1
     assert tx.events() == [("张三", "thing.do", "thing:1", "refused", "not_yours")]
     assert refusal_recorded(refusal)
@@ -92,12 +98,7 @@ def test_a_refusal_that_cannot_be_written_still_reaches_the_caller_and_nothing_i
     input does it too): that is logged, the transaction is given up, and the caller gets the refusal,
     not the database's error."""
     nowhere = Actor(person_id=7, name="张三", role=Role.CLERK, township_id=987654)
-    refusal = ForbiddenError("不可。", "No.", code="not_yours")
-    with pytest.raises(ForbiddenError) as caught:
-        with audited_transaction(tx, nowhere, "thing.do", "thing:1", at=T0) as session:
-            _work(session)
-            raise refusal
-    assert caught.value is refusal
+    refusal = _refused(tx, nowhere)
     assert not refusal_recorded(refusal)
     assert tx.events() == []
     assert "could not record a refused attempt" in caplog.text
