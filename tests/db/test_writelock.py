@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -97,6 +98,23 @@ def sqlite_url(db_url: str) -> str:
     return db_url
 
 
+@pytest.fixture
+def counted(sqlite_url: str) -> Iterator[Engine]:
+    """An engine on the SQLite database, whose counter row ``n`` starts at 0."""
+    engine = make_engine(sqlite_url)
+    try:
+        with session_scope(make_session_factory(engine)) as s:
+            s.execute(text(_INSERT), {"c": "n", "n": 0})
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def _child_env() -> dict[str, str]:
+    """The environment of a child Python process that imports esign from this checkout."""
+    return {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
 def test_a_writing_transaction_holds_the_lock_file_until_it_ends(sqlite_url: str):
     engine = make_engine(sqlite_url)
     writes, reads = make_session_factory(engine), make_read_session_factory(engine)
@@ -120,30 +138,24 @@ def test_a_writing_transaction_holds_the_lock_file_until_it_ends(sqlite_url: str
         engine.dispose()
 
 
-def test_a_second_thread_writes_after_the_first_commits(sqlite_url: str):
-    engine = make_engine(sqlite_url)
-    writes = make_session_factory(engine)
+def test_a_second_thread_writes_after_the_first_commits(counted: Engine):
+    writes = make_session_factory(counted)
     first_in, second_saw = threading.Event(), []
-    with session_scope(writes) as s:
-        s.execute(text(_INSERT), {"c": "n", "n": 0})
 
     def second() -> None:
         first_in.wait()
         with session_scope(writes) as s:  # waits for the first writer, then sees its commit
             second_saw.append(s.execute(text(_COUNT), {"c": "n"}).scalar_one())
 
-    try:
-        thread = threading.Thread(target=second)
-        thread.start()
-        with session_scope(writes) as s:
-            s.execute(text("UPDATE rate_counts SET count = 1 WHERE client = 'n'"))  # begins: the lock is taken
-            first_in.set()
-            thread.join(0.3)
-            assert thread.is_alive()  # still waiting behind this transaction
-        thread.join(30)
-        assert second_saw == [1]
-    finally:
-        engine.dispose()
+    thread = threading.Thread(target=second)
+    thread.start()
+    with session_scope(writes) as s:
+        s.execute(text("UPDATE rate_counts SET count = 1 WHERE client = 'n'"))  # begins: the lock is taken
+        first_in.set()
+        thread.join(0.3)
+        assert thread.is_alive()  # still waiting behind this transaction
+    thread.join(30)
+    assert second_saw == [1]
 
 
 _WRITER = """
@@ -165,22 +177,15 @@ def _python(*args: str) -> list[str]:
     return [sys.executable, "-c", *args]
 
 
-def test_writers_in_several_processes_take_turns(sqlite_url: str):
-    engine = make_engine(sqlite_url)
-    try:
-        with session_scope(make_session_factory(engine)) as s:
-            s.execute(text(_INSERT), {"c": "n", "n": 0})
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        procs = [
-            subprocess.Popen(_python(_WRITER, sqlite_url, "40"), env=env, stdout=subprocess.PIPE, text=True)
-            for _ in range(3)
-        ]
-        outs = [p.communicate(timeout=120)[0] for p in procs]
-        assert [p.returncode for p in procs] == [0, 0, 0] and all("done" in o for o in outs)
-        with session_scope(make_read_session_factory(engine)) as s:
-            assert s.execute(text(_COUNT), {"c": "n"}).scalar_one() == 120
-    finally:
-        engine.dispose()
+def test_writers_in_several_processes_take_turns(sqlite_url: str, counted: Engine):
+    procs = [
+        subprocess.Popen(_python(_WRITER, sqlite_url, "40"), env=_child_env(), stdout=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    outs = [p.communicate(timeout=120)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0] and all("done" in o for o in outs)
+    with session_scope(make_read_session_factory(counted)) as s:
+        assert s.execute(text(_COUNT), {"c": "n"}).scalar_one() == 120
 
 
 _DIES_WRITING = """
@@ -195,27 +200,20 @@ os._exit(9)  # killed in the middle of its transaction
 """
 
 
-def test_a_process_killed_while_writing_leaves_neither_the_lock_nor_its_write(sqlite_url: str):
-    engine = make_engine(sqlite_url)
-    try:
-        with session_scope(make_session_factory(engine)) as s:
-            s.execute(text(_INSERT), {"c": "n", "n": 0})
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        proc = subprocess.Popen(
-            _python(_DIES_WRITING, sqlite_url), env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-        )
-        assert proc.stdout is not None and proc.stdin is not None
-        assert proc.stdout.readline().strip() == "writing"
-        assert _taken(_lock_file(sqlite_url))
-        proc.stdin.write("\n")
-        proc.stdin.flush()
-        assert proc.wait(timeout=60) == 9
-        assert not _taken(_lock_file(sqlite_url))
-        with session_scope(make_session_factory(engine)) as s:
-            assert s.execute(text(_COUNT), {"c": "n"}).scalar_one() == 0
-            s.execute(text("UPDATE rate_counts SET count = 1 WHERE client = 'n'"))
-    finally:
-        engine.dispose()
+def test_a_process_killed_while_writing_leaves_neither_the_lock_nor_its_write(sqlite_url: str, counted: Engine):
+    proc = subprocess.Popen(
+        _python(_DIES_WRITING, sqlite_url), env=_child_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None and proc.stdin is not None
+    assert proc.stdout.readline().strip() == "writing"
+    assert _taken(_lock_file(sqlite_url))
+    proc.stdin.write("\n")
+    proc.stdin.flush()
+    assert proc.wait(timeout=60) == 9
+    assert not _taken(_lock_file(sqlite_url))
+    with session_scope(make_session_factory(counted)) as s:
+        assert s.execute(text(_COUNT), {"c": "n"}).scalar_one() == 0
+        s.execute(text("UPDATE rate_counts SET count = 1 WHERE client = 'n'"))
 
 
 def test_a_writer_behind_a_lock_that_is_never_let_go_gives_up_after_its_timeout(tmp_path):
