@@ -37,4 +37,5 @@ def test_quick_benchmark_runs_and_prints_its_tables() -> None:
     ):
         assert header in out, f"missing {header!r}:\n{out[-4000:]}"
     assert "target: ours visible B-LT" in out
+    assert "in esign's process" in out  # pyHanko ran both as released (a child without esign) and beside ours
     assert "BENCHMARKS.md" not in out  # a quick run never rewrites the figures
