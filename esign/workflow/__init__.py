@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from esign.workflow.local_batch import LocalFile, LocalResult, files_in_folder, files_in_manifest, stamp_files
     from esign.workflow.register import entry_view, register_tile
     from esign.workflow.requests import (
+        approve_and_show,
         approve_request,
         get_request,
         list_requests,
@@ -80,6 +81,7 @@ __all__ = [
     "Upload",
     "add_file",
     "add_refused",
+    "approve_and_show",
     "approve_batch",
     "approve_request",
     "checkpoint_if_due",
@@ -139,6 +141,7 @@ __getattr__, __dir__ = lazy_face(
         "register": ("entry_view", "register_tile"),
         "spec": ("StampRequestSpec",),
         "requests": (
+            "approve_and_show",
             "approve_request",
             "get_request",
             "list_requests",

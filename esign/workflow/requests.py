@@ -63,11 +63,12 @@ from esign.workflow.models import StampBatchItemRow, StampRequestRow
 from esign.workflow.ofd_job import check_ofd_request, is_ofd
 from esign.workflow.rules import check_text, require_active, require_approver, require_clerk
 from esign.workflow.spec import StampRequestSpec, check_key, check_spec, township_placement
-from esign.workflow.views import StampRequestView, StoredDocument, request_view
+from esign.workflow.views import StampRequestView, StoredDocument, request_view, stamped_view
 
 __all__ = [
     "StampOutcome",
     "StampRequestSpec",
+    "approve_and_show",
     "approve_request",
     "check_placement",
     "checkpoint_if_due",
@@ -125,6 +126,30 @@ def approve_request(
     (:func:`esign.workflow.commit.stamp_and_commit`). A refusal in either is recorded in it; one that
     shows the request can never be stamped (:mod:`esign.workflow.failures`) ends it as ``failed`` there.
     """
+    return _approve(dep, engine, actor, request_id, at=at, password=password, show=False)[0]
+
+
+def approve_and_show(
+    dep: Deployment, engine: StampEngine, actor: Actor, request_id: int, *, at: dt.datetime
+) -> tuple[StampOutcome, StampRequestView]:
+    """:func:`approve_request`, and the request as the approval leaves it, without reading it again: the
+    view is taken in the decision's transaction and given what the record wrote
+    (:func:`esign.workflow.views.stamped_view`); a request already stamped is shown as it was read."""
+    outcome, view = _approve(dep, engine, actor, request_id, at=at, password=None, show=True)
+    assert view is not None
+    return outcome, view
+
+
+def _approve(
+    dep: Deployment,
+    engine: StampEngine,
+    actor: Actor,
+    request_id: int,
+    *,
+    at: dt.datetime,
+    password: str | None,
+    show: bool,
+) -> tuple[StampOutcome, StampRequestView | None]:
     end = ending(actor, request_id, at=at)
     target = f"stamp_request:{request_id}"
     decided = audited_read(  # decided in a read, which holds off no other writer; a refusal is recorded
@@ -133,24 +158,26 @@ def approve_request(
         actor,
         "stamp.approve",
         target,
-        lambda session: _decide(session, dep, engine, actor, request_id, at=at),
+        lambda session: _decide(session, dep, engine, actor, request_id, at=at, show=show),
         at=at,
         on_refusal=end,
     )
-    if isinstance(decided, StampOutcome):
-        return decided
-    job, validation = decided
-    return stamp_and_commit(
+    if decided.outcome is not None:
+        return decided.outcome, decided.view
+    assert decided.job is not None
+    outcome = stamp_and_commit(
         dep,
         engine,
-        job,
+        decided.job,
         at=at,
         actor=actor,
         approver_id=actor.person_id,
         password=password,
-        validation=validation,
+        validation=decided.validation,
         on_refusal=end,
     )
+    view = decided.view and stamped_view(decided.view, outcome, approver=actor.name, at=at)
+    return outcome, view
 
 
 def reject_request(dep: Deployment, actor: Actor, request_id: int, reason: str, *, at: dt.datetime) -> StampRequestView:
@@ -401,15 +428,33 @@ _DECISION_LOADS: tuple[ORMOption, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class _Decision:
+    """What the approval's rules decided: the outcome of a request already stamped, or the job to sign
+    and what signing reads from the database; with the request's view as read, when asked for."""
+
+    outcome: StampOutcome | None = None
+    job: StampJob | None = None
+    validation: ValidationMaterial | None = None
+    view: StampRequestView | None = None
+
+
 def _decide(
-    session: Session, dep: Deployment, engine: StampEngine, actor: Actor, request_id: int, *, at: dt.datetime
-) -> StampOutcome | tuple[StampJob, ValidationMaterial | None]:
-    """The approval's rules in ``session``: the outcome of a request already stamped, else the job to
-    sign and what signing reads from the database (:meth:`StampEngine.prepare`)."""
+    session: Session,
+    dep: Deployment,
+    engine: StampEngine,
+    actor: Actor,
+    request_id: int,
+    *,
+    at: dt.datetime,
+    show: bool = False,
+) -> _Decision:
+    """The approval's rules in ``session`` (signing's reads: :meth:`StampEngine.prepare`)."""
     authorize(actor, Permission.STAMP_APPROVE)
     row = find_request(session, request_id, actor, options=_DECISION_LOADS)
+    view = request_view(row, dep.settings.base_url) if show else None
     if row.status == STAMPED:
-        return outcome_of(dep, row)
+        return _Decision(outcome=outcome_of(dep, row), view=view)
     require_approver(actor, row)
     if row.status != PENDING:
         raise StateError("该申请已处理。", "The request was already decided.", code="request_decided")
@@ -417,7 +462,7 @@ def _decide(
     seal, item = row.seal, row.item
     # the approver's name as the actor carries it (Actor.name: what audit events and the register record)
     job = StampJob.of(row, seal, item_name=item.item.name, item_number=str(item.number), approver=actor.name)
-    return job, engine.prepare(seal, job.level, at=at, session=session)
+    return _Decision(job=job, validation=engine.prepare(seal, job.level, at=at, session=session), view=view)
 
 
 def stamp_directly(
@@ -470,18 +515,18 @@ def stamp_directly(
         if fresh and not kept:  # the request was not recorded: do not keep its file either
             blobs.discard(digest)
         raise
-    if isinstance(decided, StampOutcome):  # the same request asked again (its idempotency key)
-        return decided
-    job, validation = decided
+    if decided.outcome is not None:  # the same request asked again (its idempotency key)
+        return decided.outcome
+    assert decided.job is not None
     return stamp_and_commit(
         dep,
         engine,
-        job,
+        decided.job,
         at=at,
         actor=boss,
         approver_id=boss.person_id,
         password=spec.password,
-        validation=validation,
+        validation=decided.validation,
         on_refusal=end,
     )
 

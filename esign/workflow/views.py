@@ -7,12 +7,13 @@ transaction closed.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from esign.workflow.commit import STAMPED, StampOutcome
 from esign.workflow.models import StampRequestRow
 
-__all__ = ["EntryView", "StampRequestView", "StoredDocument", "request_view"]
+__all__ = ["EntryView", "StampRequestView", "StoredDocument", "request_view", "stamped_view"]
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,22 @@ def request_view(row: StampRequestRow, base_url: str) -> StampRequestView:
         output_sha256=row.output_sha256,
         signed_at=row.signed_at,
         verify_url=f"{base_url}/v/{row.entry_id}" if row.entry_id else None,
+    )
+
+
+def stamped_view(view: StampRequestView, outcome: StampOutcome, *, approver: str, at: dt.datetime) -> StampRequestView:
+    """``view``, of a pending request, as the record of ``outcome`` leaves the request: what
+    :func:`esign.workflow.commit.stamp_and_commit` writes to its row (stamped, approved by ``approver``
+    at ``at``, the entry, the stamped file and its signing time), without reading it again."""
+    return replace(
+        view,
+        status=STAMPED,
+        approver=approver,
+        decided_at=at,
+        entry_id=outcome.entry_id,
+        output_sha256=outcome.output_sha256,
+        signed_at=outcome.signed_at,
+        verify_url=outcome.verify_url,
     )
 
 

@@ -26,7 +26,20 @@ def test_token_is_stored_only_as_a_digest_and_authenticates(session):
     assert row.digest == hashlib.sha256(token.encode()).digest()
     assert token.encode() not in row.digest
     actor = authenticate_token(session, token, at=T0 + dt.timedelta(hours=1))
-    assert (actor.name, actor.role, actor.township_id) == ("张三", Role.CLERK, person.township_id)
+    assert (actor.person_id, actor.name, actor.role, actor.township_id) == (
+        person.id,
+        "张三",
+        Role.CLERK,
+        person.township_id,
+    )
+    officer = add_person(session, "赵民政", Role.DEPARTMENT, department="蒲县民政局", at=T0)
+    other = authenticate_token(session, issue_token(session, officer, at=T0, valid_for=DAY), at=T0)
+    assert (other.person_id, other.role, other.township_id, other.department) == (
+        officer.id,
+        Role.DEPARTMENT,
+        None,
+        "蒲县民政局",
+    )
 
 
 def test_expired_revoked_and_unknown_tokens_are_refused_alike(session):
@@ -42,6 +55,13 @@ def test_expired_revoked_and_unknown_tokens_are_refused_alike(session):
         authenticate_token(session, fresh, at=T0)
     with pytest.raises(AuthError) as err:
         authenticate_token(session, "esk_forged", at=T0)
+    assert err.value.code == "invalid_token"
+    kept = issue_token(session, person, at=T0, valid_for=10 * DAY)
+    assert authenticate_token(session, kept, at=T0).person_id == person.id
+    person.active = False  # a person who left: every token of theirs stops at once
+    session.flush()
+    with pytest.raises(AuthError) as err:
+        authenticate_token(session, kept, at=T0)
     assert err.value.code == "invalid_token"
 
 

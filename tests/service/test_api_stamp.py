@@ -55,6 +55,23 @@ def test_clerk_submits_approver_approves_anyone_with_access_downloads(demo):
     assert any(row[8] == done["entry_id"] for row in sheet.iter_rows(min_row=2, values_only=True))
 
 
+def test_the_approvals_answer_is_the_request_as_stored_then_and_when_asked_again(demo):
+    """The approval answers with the request as the record left it (not read again): field for field
+    what a later GET shows, for the approval that stamps and for the same approval asked again."""
+    req = _submit(demo, "克城镇窗口", decision_pdf()).json()
+    url = f"/api/v1/stamp-requests/{req['id']}"
+    first = demo.client.post(f"{url}/approve", headers=demo.headers("克城镇批准人"))
+    again = demo.client.post(f"{url}/approve", headers=demo.headers("克城镇批准人"))
+    stored = demo.client.get(url, headers=demo.headers("克城镇窗口")).json()
+    assert stored["status"] == "stamped" and stored["approver"] == "克城镇批准人" and stored["decided_at"]
+    assert stored["created_at"] == req["created_at"] and stored["entry_id"] and stored["signed_at"]
+    for answer in (first, again):
+        assert answer.status_code == 200, answer.text
+        assert {k: v for k, v in answer.json().items() if k != "notes"} == {
+            k: v for k, v in stored.items() if k != "notes"
+        }
+
+
 def test_rejection_records_the_reason_and_stamps_nothing(demo):
     req = _submit(demo, "克城镇窗口", decision_pdf(title="补正材料告知书"), document_type="补正材料告知书").json()
     r = demo.client.post(

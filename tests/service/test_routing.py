@@ -84,4 +84,4 @@ def test_an_approval_makes_two_trips_the_token_and_the_work(demo, trips):
     r = demo.client.post(approve, headers=demo.headers("克城镇批准人"))
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "stamped" and r.json()["entry_id"] and r.json()["result_url"]
-    assert trips == ["_token_actor", "_approve"]  # the approval and the request as it now stands, together
+    assert trips == ["_token_actor", "approve_and_show"]  # the approval answers with the request as it now stands
