@@ -92,8 +92,9 @@ class Settings(BaseSettings):
         default=0,
         ge=0,
         le=16,
-        description="Documents in work at once per service process (verifying, stamping); 0: 2 when the service "
-        "runs as one process, 1 in each of several (esign serve --workers N), where the processes overlap each "
+        description="Documents in work at once per service process (verifying, stamping); 0: 1 on SQLite, 2 on "
+        "a database server (PostgreSQL), whose round trips and commits leave a process waiting, when the service "
+        "runs as one process; 1 in each of several (esign serve --workers N), where the processes overlap each "
         "other's waits and a second thread would only share the interpreter lock.",
     )
     ledger_witnesses: str = Field(
@@ -123,6 +124,12 @@ class Settings(BaseSettings):
                 url = "postgresql+psycopg://" + url[len("postgresql://") :]
             return url
         return f"sqlite:///{(self.home / 'esign.db').resolve()}"
+
+    @property
+    def work_places(self) -> int:
+        """Documents in work at once per service process: ``work_threads``, or by default 1 on SQLite and 2
+        on a database server (see :mod:`service.work`)."""
+        return self.work_threads or (1 if self.db_url.startswith("sqlite") else 2)
 
     @property
     def base_url(self) -> str:

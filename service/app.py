@@ -64,7 +64,7 @@ def create_app(
     """
     dep = deployment or Deployment.open(settings)
     _purge_crash_leftovers(dep)
-    use_places(dep.settings.work_threads)
+    use_places(dep.settings.work_places)
     app = FastAPI(
         title="esign 乡镇行政审批服务专用章电子印章服务",
         description="County PKI, PAdES stamping, verification and the usage register for township seals.",

@@ -9,14 +9,17 @@ never does more than about one core's worth of it at a time however many threads
 documents in work at once would each take forty times as long, hold forty times the memory
 (each within its :mod:`esign.budget`, but forty of them), and leave the event loop fighting them
 for the GIL, so that even a health check or a page waits. With a few places the documents are
-worked through in arrival order, the memory in use is at most :data:`THREADS` budgets, and the
-event loop and the light requests (sign-in, lists, OCSP, health) keep their own threads. Two
-places rather than one let one document's database and file I/O overlap another's computing, in a
-service of one process. With several (``esign serve --workers N``) the processes overlap each other's
-waits, and a second thread in each only shares the interpreter lock: measured on 2 cores with 2
-workers and 16 clients, one place each served 6% more stamp flows at 8% less CPU per flow. So the
-number of places is the ``work_threads`` setting (:attr:`esign.config.Settings.work_threads`), which
-``esign serve --workers N`` sets to 1, applied by :func:`use_places` when the app is built.
+worked through in arrival order, the memory in use is at most that many budgets, and the event
+loop and the light requests (sign-in, lists, OCSP, health) keep their own threads.
+
+How many places (the ``work_threads`` setting, :attr:`esign.config.Settings.work_places`, applied by
+:func:`use_places` when the app is built): a second thread helps only where the first waits. On
+SQLite the database work is in the process and brief, and a second thread only shares the interpreter
+lock: measured on 2 cores, one process, 16 clients, one place served 16% more verifications and as many
+stamp flows as two, at 15-25% less CPU each; so one place. On PostgreSQL a stamp's round trips and
+commits leave the process waiting, and a second place served 10% more stamp flows (verifications as
+many); so two. With several processes (``esign serve --workers N``, which sets 1) the processes overlap
+each other's waits.
 """
 
 from __future__ import annotations
@@ -30,8 +33,8 @@ from anyio.lowlevel import RunVar
 
 __all__ = ["THREADS", "run_work", "use_places"]
 
-#: Documents in work at once per service process, unless the settings say otherwise.
-THREADS = 2
+#: Documents in work at once per service process before an app sets it (:func:`use_places`).
+THREADS = 1
 _places = THREADS
 
 _P = ParamSpec("_P")

@@ -43,13 +43,23 @@ def _most_at_once(calls: int) -> int:
 
 
 def test_the_work_threads_setting_sets_the_places_of_the_app_built_with_it(tmp_path: Path) -> None:
-    for places, home in ((1, "one"), (3, "three"), (0, "default")):
+    for places, home, expected in ((1, "one", 1), (3, "three", 3), (0, "default", 1)):  # SQLite: 1 by default
         create_app(Settings(home=tmp_path / home, work_threads=places)).state.deployment.close()
-        assert _most_at_once(4 * (places or THREADS)) == (places or THREADS)
+        assert _most_at_once(4 * expected) == expected
 
 
-def test_no_more_than_threads_calls_run_at_once_and_all_finish() -> None:
+def test_one_place_by_default_on_sqlite_two_on_a_database_server(tmp_path: Path) -> None:
+    server = "postgresql://postgres@127.0.0.1:5432/test"
+    assert Settings(home=tmp_path).work_places == 1
+    assert Settings(home=tmp_path, database_url=server).work_places == 2
+    assert Settings(home=tmp_path, database_url=server, work_threads=1).work_places == 1
+    assert Settings(home=tmp_path, work_threads=4).work_places == 4
+
+
+def test_no_more_than_the_places_run_at_once_and_all_finish() -> None:
     assert _most_at_once(4 * THREADS) == THREADS
+    use_places(3)
+    assert _most_at_once(12) == 3
 
 
 def test_light_calls_do_not_wait_for_busy_work_places() -> None:
