@@ -32,6 +32,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 
 from esign import budget
 from esign.errors import InputError
+from esign.stamp.freespace import page_obstacles
 from esign.stamp.geometry import Box, PageGeometry
 from esign.stamp.inputs import PageInfo, PdfInfo, inspect_pdf, open_reader
 from esign.stamp.textpos import PdfiumPages, TextHit, TextIndex, normalise
@@ -453,6 +454,11 @@ def _resolve_keyword(
             if hit is not None:
                 break
         has_text = hit is not None or index.has_text(pages)
+        if hit is not None and digest is not None:
+            # the page is parsed now: its occupied boxes, which the QR code's free-space search beside the
+            # seal reads when stamping (esign.stamp.plan), are kept with the text for these bytes, so that
+            # the approval of a checked request has PDFium parse nothing
+            page_obstacles(opened, hit.page_index)
     if hit is None:
         where_zh = "文件中" if pages is None else f"第 {pages[0] + 1} 页上"
         where_en = "in the document" if pages is None else f"on page {pages[0] + 1}"

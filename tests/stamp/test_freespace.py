@@ -64,3 +64,35 @@ def test_plan_refuses_a_page_with_no_free_space(monkeypatch) -> None:
             qr=lambda: qr_artwork("https://x/v/1"),
         )
     assert exc.value.code == "qr_no_space"
+
+
+def test_a_checked_keyword_placement_is_planned_without_pdfium(monkeypatch) -> None:
+    """The request's check (``resolve`` with the document's digest) finds the keyword and the page's
+    occupied boxes in one parse; planning the stamp of the same bytes then has PDFium parse nothing, and
+    puts the seal and its QR code where planning from scratch does."""
+    import hashlib
+
+    from esign.appearance import SealSpec, qr_artwork, seal_artwork
+    from esign.stamp import plan, textpos
+    from esign.stamp.placement import resolve
+    from tests.pdfgen import decision_pdf
+
+    seal = seal_artwork(SealSpec(name="蒲县克城镇人民政府", title="行政审批服务专用章", code="141033103001"))
+    data = decision_pdf(number="克政审受字〔2025〕第733号")
+    fresh = plan.plan_stamp(data, AtKeyword("盖章"), seal=seal, qr=lambda: qr_artwork("https://x/v/1"))
+    digest = hashlib.sha256(data).hexdigest()
+    resolve(data, AtKeyword("盖章"), seal_size_mm=seal.width / plan.MM, digest=digest)
+    opened: list[object] = []
+    real = textpos.pdfium.PdfDocument
+    monkeypatch.setattr(textpos.pdfium, "PdfDocument", lambda *a, **kw: opened.append(a) or real(*a, **kw))
+    planned = plan.plan_stamp(data, AtKeyword("盖章"), seal=seal, qr=lambda: qr_artwork("https://x/v/1"), digest=digest)
+    assert opened == []
+    assert (planned.widget.page_index, planned.widget.x, planned.widget.y) == (
+        fresh.widget.page_index,
+        fresh.widget.x,
+        fresh.widget.y,
+    )
+    assert (planned.widget.artwork.width, planned.widget.artwork.anchor) == (
+        fresh.widget.artwork.width,
+        fresh.widget.artwork.anchor,
+    )
