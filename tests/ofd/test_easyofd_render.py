@@ -23,6 +23,7 @@ from esign.ofd.stamp import OfdSigner, stamp_ofd
 from esign.stamp import placement_from_dict
 from tests.ofd.conftest import SIGNED_AT, stamp_helloworld
 from tests.ofd.test_ofdjs import _boxes, _dark, _red
+from tests.pixels import rgb_pixels
 from tests.ses.conftest import Pki
 
 SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "ofd-samples"
@@ -49,7 +50,7 @@ def _easyofd_pdf_page(data: bytes, tmp: Path) -> Image.Image:
 def _count(img: Image.Image, box: tuple[float, ...], test) -> int:  # type: ignore[no-untyped-def]
     s = img.width / 210  # easyofd draws the 210 mm page at its own scale: px per mm of this rendering
     crop = img.crop((round(box[0] * s), round(box[1] * s), round((box[0] + box[2]) * s), round((box[1] + box[3]) * s)))
-    return sum(1 for px in crop.getdata() if test(px))
+    return sum(1 for px in rgb_pixels(crop) if test(px))
 
 
 def test_easyofd_shows_seal_and_qr(ofd_pki: Pki, ofd_seal: bytes, tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from PIL import Image
 from esign.ofd import OfdPackage
 from esign.ofd.xml import q
 from tests.ofd.conftest import stamp_helloworld
+from tests.pixels import rgb_pixels
 from tests.ses.conftest import Pki
 
 pytestmark = pytest.mark.browser
@@ -86,7 +87,7 @@ def _count(img: Image.Image, box: Box, test: Callable[[tuple[int, int, int]], bo
     scale = WIDTH / 210
     x, y, w, h = (v * scale for v in box)
     crop = img.crop((round(x), round(y), round(x + w), round(y + h)))
-    return sum(1 for px in crop.getdata() if test(px))
+    return sum(1 for px in rgb_pixels(crop) if test(px))
 
 
 def _red(px: tuple[int, int, int]) -> bool:

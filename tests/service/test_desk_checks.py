@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from esign.workflow.models import StampRequestRow
 from tests.pdfgen import decision_pdf, scanned_pdf
+from tests.pixels import rgb_pixels
 
 CLERK, APPROVER = "克城镇窗口", "克城镇批准人"
 
@@ -61,7 +62,7 @@ def test_the_preview_before_submit_draws_the_page_or_says_why_not(demo):
     )
     assert ok.status_code == 200 and ok.headers["content-type"] == "image/png"
     image = Image.open(io.BytesIO(ok.content)).convert("RGB")
-    reds = sum(1 for r, g, b in image.getdata() if r > 150 and g < 90 and b < 90)
+    reds = sum(1 for r, g, b in rgb_pixels(image) if r > 150 and g < 90 and b < 90)
     assert reds > 200, "the red seal is drawn on the page"
     position = demo.client.post(
         "/desk/preview.png",
