@@ -68,6 +68,7 @@ class DbBlobStore(BlobStore):
     def put(self, data: bytes, *, durable: bool = True) -> str:
         digest = hashlib.sha256(data).hexdigest()
         self._save(digest, io.BytesIO(data))
+        super().put(data, durable=False)  # the cache copy, as _adopt keeps one: stamping reads it next
         return digest
 
     def _save(self, digest: str, fh: BinaryIO) -> None:

@@ -9,6 +9,7 @@ import datetime as dt
 import logging
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol, cast
 
 from sqlalchemy import Table, bindparam, select
@@ -198,7 +199,8 @@ def stamp_and_commit(
     refused: EsignError | None = None
     output_sha = ""
     try:
-        if _is_ofd_blob(dep, job.input_sha256):
+        source = blobs_of(dep).path(job.input_sha256)  # asked once: a database store reads a row for it
+        if _is_ofd_file(source):
             notes: tuple[str, ...] = ()
             output_sha, signed_at, count = sign_ofd(
                 dep,
@@ -215,7 +217,7 @@ def stamp_and_commit(
             )
         else:
             output_sha, signed_at, count, notes = sign_job(
-                dep, engine, job, url, at=at, password=password, validation=validation
+                dep, engine, job, source, url, at=at, password=password, validation=validation
             )
     except EsignError as exc:  # recorded as the approval's refusal below
         refused = exc
@@ -313,12 +315,12 @@ def _record(
     return receipt.tree_size
 
 
-def _is_ofd_blob(dep: Deployment, digest: str) -> bool:
-    """Whether the stored input is an OFD (by content: a PDF never starts with a ZIP header)."""
-    with blobs_of(dep).path(digest).open("rb") as fh:
+def _is_ofd_file(path: Path) -> bool:
+    """Whether the stored input at ``path`` is an OFD (by content: a PDF never starts with a ZIP header)."""
+    with path.open("rb") as fh:
         if fh.read(4) != b"PK\x03\x04":
             return False
-    return is_ofd(blobs_of(dep).get(digest))
+    return is_ofd(path.read_bytes())
 
 
 def checkpoint_if_due(dep: Deployment, *, at: dt.datetime, force: bool = False) -> None:
@@ -370,18 +372,19 @@ def sign_job(
     dep: Deployment,
     engine: StampEngine,
     job: StampJob,
+    source: Path,
     url: str,
     *,
     at: dt.datetime,
     password: str | None,
     validation: ValidationMaterial | None = None,
 ) -> tuple[str, dt.datetime, int, tuple[str, ...]]:
-    """Stamp the stored input into a new stored file; returns its SHA-256, the signing time, the
-    number of pages that carry the seal and notes on what was mended in the input. The documents are
-    streamed, not held in memory, and the input is parsed once for the placement and the signature."""
+    """Stamp the stored input (at ``source``, the store's path of ``job.input_sha256``) into a new stored
+    file; returns its SHA-256, the signing time, the number of pages that carry the seal and notes on
+    what was mended in the input. The documents are streamed, not held in memory, and the input is
+    parsed once for the placement and the signature."""
     material = engine.material(job.seal)
     blobs = blobs_of(dep)
-    source = blobs.path(job.input_sha256)
     with source.open("rb") as fh, blobs.pending() as out:
         if file_sha256(fh) != job.input_sha256:
             raise StateError(

@@ -8,7 +8,7 @@ import io
 import os
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from starlette.requests import Request
 
 from esign.config import Settings
@@ -212,3 +212,17 @@ def test_public_rate_limit_many_requests_at_once_take_one_block(db_url, sessions
         t.join(timeout=60)
     assert answers == [True] * 16
     assert _count(sessions, "192.0.2.13") == 2 * limiter.block  # 16 requests: two blocks of 10
+
+
+def test_chunks_are_kept_as_they_are_not_compressed_again(db_url, sessions, tmp_path):
+    # A PDF's streams are compressed already; the server compressing each chunk again costs CPU per stamp.
+    if not db_url.startswith("postgresql"):
+        pytest.skip("a PostgreSQL storage setting")
+    data = b"%PDF-1.7\n" + b"0" * 200_000  # as compressible as anything: still stored as it is
+    digest = DbBlobStore(sessions, tmp_path).put(data)
+    with sessions() as session:
+        methods = session.execute(
+            text("SELECT pg_column_compression(data) FROM document_chunks WHERE sha256 = :d"), {"d": digest}
+        ).scalars()
+        assert list(methods) == [None]
+    assert DbBlobStore(sessions, tmp_path / "other").get(digest) == data
