@@ -17,7 +17,14 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from esign.config import Settings
-from esign.db import make_engine, make_read_session_factory, make_session_factory, migrate, session_scope
+from esign.db import (
+    make_engine,
+    make_read_session_factory,
+    make_session_factory,
+    migrate,
+    one_statement_read,
+    session_scope,
+)
 from esign.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -75,6 +82,13 @@ class Deployment:
         """One transaction that only reads: on SQLite it sees the last commit without waiting for a
         writer or holding one off, and a write in it fails (``PRAGMA query_only``)."""
         with session_scope(self.read_sessions) as session:
+            yield session
+
+    @contextmanager
+    def one_read(self) -> Iterator[Session]:
+        """:meth:`reading` for a read of one statement: on PostgreSQL it runs outside any transaction, one
+        round trip where BEGIN, the statement and COMMIT are three (:func:`esign.db.one_statement_read`)."""
+        with one_statement_read(self.engine) as conn, Session(bind=conn, expire_on_commit=False) as session:
             yield session
 
     @cached_property

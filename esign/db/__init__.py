@@ -7,6 +7,7 @@ from esign.db.engine import (
     make_read_session_factory,
     make_session_factory,
     migrate,
+    one_statement_read,
     session_scope,
 )
 
@@ -17,5 +18,6 @@ __all__ = [
     "make_read_session_factory",
     "make_session_factory",
     "migrate",
+    "one_statement_read",
     "session_scope",
 ]

@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, exc, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, exc, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from esign.db.writelock import WriterLockConnection
@@ -25,6 +25,7 @@ __all__ = [
     "make_read_session_factory",
     "make_session_factory",
     "migrate",
+    "one_statement_read",
     "script_head",
     "session_scope",
 ]
@@ -132,6 +133,20 @@ def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
     (``PRAGMA query_only``), so they run beside a writer instead of after it; on PostgreSQL, where
     readers never wait for writers, they are ordinary transactions."""
     return sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
+
+
+@contextmanager
+def one_statement_read(engine: Engine) -> Iterator[Connection]:
+    """A connection for a read of one statement. On PostgreSQL it runs outside any transaction
+    (autocommit: one round trip, where BEGIN, the statement and the transaction's end are three; one
+    statement sees one snapshot either way); on SQLite in a reading transaction (:data:`READ_ONLY`),
+    which never waits for the writer."""
+    if engine.dialect.name == "postgresql":
+        options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"}
+    else:
+        options = {READ_ONLY: True}
+    with engine.connect().execution_options(**options) as conn:
+        yield conn
 
 
 @contextmanager

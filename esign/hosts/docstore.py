@@ -24,13 +24,13 @@ import io
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Engine, Executable, Row, Table, bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from esign.db import session_scope
+from esign.db import one_statement_read, session_scope
 from esign.hosts.blobs import BlobStore, file_sha256
 from esign.hosts.models import DocumentChunkRow, StoredDocumentRow
 
@@ -41,6 +41,13 @@ __all__ = ["CHUNK", "DbBlobStore", "store_for"]
 
 #: Bytes per chunk row: large enough that a 50 MB document is 50 rows, small enough to stream.
 CHUNK = 1024 * 1024
+
+_DOCUMENTS = cast(Table, StoredDocumentRow.__table__)
+_CHUNKS = cast(Table, DocumentChunkRow.__table__)
+# Prebuilt Core statements: a stamp on PostgreSQL stores two documents and reads one back.
+_SELECT_DOCUMENT = select(_DOCUMENTS.c.sha256, _DOCUMENTS.c.chunks).where(_DOCUMENTS.c.sha256 == bindparam("d"))
+_SELECT_CHUNK = select(_CHUNKS.c.data).where(_CHUNKS.c.sha256 == bindparam("d"), _CHUNKS.c.seq == bindparam("seq"))
+_INSERT_CHUNK = _CHUNKS.insert()
 
 
 def store_for(dep: Deployment) -> BlobStore:
@@ -58,6 +65,12 @@ class DbBlobStore(BlobStore):
     def __init__(self, sessions: sessionmaker[Session], cache: Path, *, chunk: int = CHUNK) -> None:
         super().__init__(cache)
         self._sessions, self._chunk = sessions, chunk
+
+    def _read(self, stmt: Executable, params: dict[str, Any]) -> Row[Any] | None:
+        """The first row of a one-statement read (:func:`esign.db.one_statement_read`)."""
+        engine: Engine = self._sessions.kw["bind"]
+        with one_statement_read(engine) as conn:
+            return conn.execute(stmt, params).first()
 
     def _adopt(self, file: BinaryIO, tmp: Path, digest: str, *, durable: bool) -> None:
         self._save(digest, file)
@@ -83,16 +96,15 @@ class DbBlobStore(BlobStore):
             stmt = ins(StoredDocumentRow).values(row).on_conflict_do_nothing().returning(StoredDocumentRow.sha256)
             if session.execute(stmt).scalar_one_or_none() is None:
                 return
-            for seq in range(count):
-                session.add(DocumentChunkRow(sha256=digest, seq=seq, data=fh.read(self._chunk)))
-                session.flush()  # one chunk in memory at a time
-                session.expunge_all()
+            conn = session.connection()
+            for seq in range(count):  # one chunk in memory at a time
+                conn.execute(_INSERT_CHUNK, {"sha256": digest, "seq": seq, "data": fh.read(self._chunk)})
         fh.seek(0)
 
-    def _row(self, digest: str) -> StoredDocumentRow | None:
+    def _row(self, digest: str) -> Row[Any] | None:
+        """The document's row (its ``sha256`` and ``chunks``), None when it is not stored."""
         self._path(digest)  # a malformed digest is "not found"
-        with session_scope(self._sessions) as session:
-            return session.get(StoredDocumentRow, digest)
+        return self._read(_SELECT_DOCUMENT, {"d": digest})
 
     def path(self, digest: str) -> Path:
         row = self._row(digest)
@@ -104,21 +116,16 @@ class DbBlobStore(BlobStore):
             self._materialize(row, path)
         return path
 
-    def _materialize(self, row: StoredDocumentRow, path: Path) -> None:
+    def _materialize(self, row: Row[Any], path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "w+b") as fh:
                 for seq in range(row.chunks):
-                    with session_scope(self._sessions) as session:
-                        data = session.scalar(
-                            select(DocumentChunkRow.data).where(
-                                DocumentChunkRow.sha256 == row.sha256, DocumentChunkRow.seq == seq
-                            )
-                        )
-                    if data is None:
+                    chunk = self._read(_SELECT_CHUNK, {"d": row.sha256, "seq": seq})
+                    if chunk is None:
                         raise self._missing()
-                    fh.write(data)
+                    fh.write(chunk.data)
                 if file_sha256(fh) != row.sha256:
                     raise self._missing()
             os.replace(tmp, path)

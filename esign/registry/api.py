@@ -128,6 +128,10 @@ class RegistryHome(Protocol):
         """One transaction that only reads (a write in it fails on SQLite)."""
         ...
 
+    def one_read(self) -> AbstractContextManager[Session]:
+        """:meth:`reading` for a read of one statement (on PostgreSQL, no transaction around it)."""
+        ...
+
     @property
     def seal_ca(self) -> SealCertificateAuthority:
         """Issues and revokes seal certificates (read only by the use cases that change a seal)."""

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from esign.db import make_engine, make_read_session_factory, make_session_factory, session_scope
+from esign.db import make_engine, make_read_session_factory, make_session_factory, one_statement_read, session_scope
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,6 +53,29 @@ def test_a_reading_transaction_sees_the_last_commit_while_a_writer_is_at_work(en
             assert reader.execute(text(_COUNT), {"c": "a"}).scalar_one() == 1
     with session_scope(reads) as reader:
         assert reader.execute(text(_COUNT), {"c": "a"}).scalar_one() == 2
+
+
+def test_a_one_statement_read_sees_the_last_commit_beside_a_writer_and_opens_no_transaction(engine: Engine):
+    writes = make_session_factory(engine)
+    with session_scope(writes) as s:
+        s.execute(text(_INSERT), {"c": "a", "n": 1})
+    with session_scope(writes) as writer:
+        writer.execute(text("UPDATE rate_counts SET count = 2 WHERE client = 'a'"))
+        with one_statement_read(engine) as conn:  # neither waits for the writer nor sees its work
+            assert conn.execute(text(_COUNT), {"c": "a"}).scalar_one() == 1
+    with one_statement_read(engine) as conn:
+        assert conn.execute(text(_COUNT), {"c": "a"}).scalar_one() == 2
+        if engine.dialect.name == "postgresql":
+            # no BEGIN before it: the statement is its own transaction, which started when it did
+            assert conn.execute(text("SELECT now() = statement_timestamp()")).scalar_one() is True
+        else:  # a reading transaction: a write in it fails
+            with pytest.raises(DBAPIError, match="readonly"):
+                conn.execute(text(_INSERT), {"c": "b", "n": 1})
+    with session_scope(writes) as s:  # and a transaction after it is one again
+        assert s.execute(text("SELECT count(*) FROM rate_counts")).scalar_one() == 1
+        if engine.dialect.name == "postgresql":
+            s.execute(text("SELECT pg_sleep(0.01)"))
+            assert s.execute(text("SELECT now() < statement_timestamp()")).scalar_one() is True
 
 
 def test_a_reading_transaction_refuses_to_write_on_sqlite(tmp_path):

@@ -60,6 +60,9 @@ class Home:
         self.read += 1
         return session_scope(self.reads)
 
+    def one_read(self) -> AbstractContextManager[Session]:
+        return self.reading()
+
     def audit(self) -> list[tuple[str, str, str, str]]:
         with self.factory() as s:
             return [

@@ -20,11 +20,11 @@ __all__ = ["record_edge_refusal", "token_actor", "web_session_actor", "web_sign_
 def token_actor(home: RegistryHome, token: str, *, at: dt.datetime) -> Actor:
     """The person a bearer token stands for; unknown, expired and revoked tokens are refused alike
     (:class:`~esign.errors.AuthError`), and the refusal is recorded once (the public as actor, action
-    ``token.authenticate``, at ``at``). A token that passes costs one reading transaction
-    (:func:`~esign.registry.audited_read`)."""
-    # every API request comes here: a read, which waits for no writer (esign.registry.audited_read)
+    ``token.authenticate``, at ``at``). A token that passes costs one statement that reads
+    (:func:`~esign.registry.audited_read` with :meth:`RegistryHome.one_read`)."""
+    # every API request comes here: one statement that reads, which waits for no writer
     return audited_read(
-        home.reading,
+        home.one_read,
         home.transaction,
         Actor.public(),
         "token.authenticate",
