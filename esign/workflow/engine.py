@@ -156,7 +156,7 @@ class StampEngine:
         def fresh_ocsp() -> bytes:
             gen_time: dt.datetime | None = getattr(self._local, "last_gen_time", None)
             when = _whole_second_after(gen_time, self.clock())
-            with self.dep.reading() as s:
+            with self.dep.one_read() as s:  # the seal certificate's row: one statement
                 return responder.respond(request_der, lambda serial: pki_store.status(s, serial), at=when)
 
         crls = [current_crl(session, pki, at=at)]

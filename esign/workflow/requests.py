@@ -102,7 +102,8 @@ def submit_request(
         checked_pdf = _precheck(dep, lambda _session: actor, data, spec)
         with audited_transaction(dep.transaction, actor, "stamp.request", f"seal:{spec.seal}", at=at) as session:
             row = record_request(session, dep, actor, data, spec, at=at, checked_pdf=checked_pdf)
-            return request_view(row, dep.settings.base_url)
+            # the clerk is the actor (a repeated key finds only the actor's own request): not read again
+            return request_view(row, dep.settings.base_url, clerk=actor.name)
     except BaseException:
         if fresh:  # the request was not recorded: do not keep its file either
             blobs.discard(digest)

@@ -70,8 +70,9 @@ class StampRequestView:
     verify_url: str | None
 
 
-def request_view(row: StampRequestRow, base_url: str) -> StampRequestView:
-    """The view of ``row`` (call it while its session is open: it reads the row's relations)."""
+def request_view(row: StampRequestRow, base_url: str, *, clerk: str | None = None) -> StampRequestView:
+    """The view of ``row`` (call it while its session is open: it reads the row's relations). ``clerk``, the
+    clerk's name when the caller has it (the clerk's own request), saves reading the clerk's row."""
     return StampRequestView(
         id=row.id,
         status=row.status,
@@ -84,7 +85,7 @@ def request_view(row: StampRequestRow, base_url: str) -> StampRequestView:
         document_title=row.document_title,
         reason=row.reason,
         clerk_id=row.clerk_id,
-        clerk=row.clerk.name,
+        clerk=row.clerk.name if clerk is None else clerk,
         approver=row.approver.name if row.approver else None,
         level=row.level,
         pages=row.pages,
