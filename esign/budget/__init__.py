@@ -56,6 +56,7 @@ from esign.budget.limits import (
     Meter,
     check_impressions,
     checkpoint,
+    release_free_memory,
     tune_allocator,
 )
 from esign.budget.reader import meter_of, open_reader
@@ -76,5 +77,6 @@ __all__ = [
     "measure_stream",
     "meter_of",
     "open_reader",
+    "release_free_memory",
     "tune_allocator",
 ]

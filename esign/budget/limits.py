@@ -33,6 +33,7 @@ __all__ = [
     "active_meter",
     "check_impressions",
     "checkpoint",
+    "release_free_memory",
     "tune_allocator",
 ]
 
@@ -272,3 +273,22 @@ def tune_allocator() -> bool:
 
 
 _M_MMAP_THRESHOLD = -3  # <malloc.h>
+
+
+def release_free_memory() -> bool:
+    """Hand the heap's free memory back to the system now (glibc's ``malloc_trim``; elsewhere nothing).
+
+    glibc keeps memory freed in the middle of its heap resident for reuse; memory freed by one phase of
+    a request (PDFium's parse of a large document) then still counts while the next phase (signing,
+    whose small Python objects come from arenas of their own) grows beside it. Trimming in between
+    makes the request's peak the larger of the two phases instead of their sum. It walks the free
+    lists: about 0.1 ms in a running service, so it is for large documents, not every request.
+    Returns whether it was done.
+    """
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return False
+    trim(0)
+    return True
