@@ -28,7 +28,7 @@ def pg_engine() -> Iterator[Engine]:
 
 def _terminate(*pids: int) -> None:
     """End these server processes as an administrator (or a restart) would, and wait until they are gone."""
-    admin = create_engine(PG_ADMIN_URL)
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")  # each look at pg_stat_activity anew
     try:
         with admin.connect() as conn:
             for pid in pids:
